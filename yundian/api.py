@@ -1,0 +1,101 @@
+"""The REST API at /api/v1: one NinjaAPI, auth (session for pages, bearer token for integrators), one error shape.
+
+Every error answers `{"error": {"code": "...", "message": "<translated>", "details": {...}}}`.
+Context routers are mounted here; each handler parses, calls one service or selector, returns a schema.
+"""
+import logging
+
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from yundian.core.errors import DomainError
+from yundian.org import services as org_services
+from yundian.org.selectors import staff_for_user
+
+log = logging.getLogger(__name__)
+
+
+class StaffSessionAuth(SessionAuth):
+    """Browser session (CSRF-checked); the request acts as the user's staff member."""
+
+    def authenticate(self, request: HttpRequest, key):
+        return staff_for_user(request.user)
+
+
+class StaffTokenAuth(HttpBearer):
+    """`Authorization: Bearer yd_<prefix>_<secret>` for integrators."""
+
+    def authenticate(self, request: HttpRequest, token: str):
+        return org_services.api_token_authenticate(token)
+
+
+api = NinjaAPI(
+    title="Yundian API",
+    version="1",
+    description="REST API of Yundian (云店). Authenticate with a session cookie or a bearer token.",
+    auth=[StaffTokenAuth(), StaffSessionAuth()],
+    urls_namespace="api",
+)
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    return api.create_response(request, {"error": exc.as_dict()}, status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    fields = []
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", ())]
+        fields.append({"loc": loc, "type": err.get("type", ""), "message": str(err.get("msg", ""))})
+    malformed = any(f["type"] in ("json_invalid", "model_attributes_type") and f["loc"][:1] == ["body"] for f in fields)
+    if malformed:
+        return api.create_response(request, error_body("malformed_body", _("The request body is not valid JSON."),
+                                                        {"fields": fields}), status=400)
+    return api.create_response(request, error_body("invalid", _("Some fields are not valid."), {"fields": fields}),
+                               status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return api.create_response(request, error_body("unauthenticated", _("Sign in or send a valid API token.")), status=401)
+
+
+@api.exception_handler(Http404)
+def on_404(request, exc):
+    return api.create_response(request, error_body("not_found", _("Not found.")), status=404)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    codes = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 405: "method_not_allowed",
+             413: "payload_too_large", 429: "too_many_requests"}
+    messages = {400: _("The request could not be processed."), 401: _("Sign in or send a valid API token."),
+                403: _("You do not have permission to do this."), 429: _("Too many requests; try again later.")}
+    status = exc.status_code
+    return api.create_response(request, error_body(codes.get(status, "http_error"),
+                                                   messages.get(status, str(exc))), status=status)
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request, exc: Exception):
+    from django.core.exceptions import RequestDataTooBig
+    from django.http.request import RawPostDataException  # noqa: F401
+
+    if isinstance(exc, RequestDataTooBig):
+        return api.create_response(request, error_body("payload_too_large", _("The request is too large.")), status=413)
+    log.exception("unexpected error in API", exc_info=exc)
+    return api.create_response(request, error_body("server_error", _("Something went wrong on our side.")), status=500)
+
+
+from yundian.org.api import router as org_router  # noqa: E402
+
+api.add_router("/", org_router)

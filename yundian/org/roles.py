@@ -1,0 +1,75 @@
+"""Roles, what each may do, which node kinds each sits on, and who may grant which role.
+
+A role is held on one org node and applies to that node's whole subtree. Other contexts add their
+permission codes to PERMISSIONS here when they land, so one table answers "may this role do X".
+"""
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class NodeKind(models.TextChoices):
+    HQ = "hq", _("Headquarters")
+    REGION = "region", _("Region")
+    DEALER = "dealer", _("Dealer")
+    STORE = "store", _("Store")
+
+
+# which kinds may sit under which (any depth: regions may nest, dealers may nest)
+ALLOWED_CHILDREN: dict[str, set[str]] = {
+    NodeKind.HQ: {NodeKind.REGION, NodeKind.DEALER, NodeKind.STORE},
+    NodeKind.REGION: {NodeKind.REGION, NodeKind.DEALER, NodeKind.STORE},
+    NodeKind.DEALER: {NodeKind.DEALER, NodeKind.STORE},
+    NodeKind.STORE: set(),
+}
+
+
+class Role(models.TextChoices):
+    HQ_ADMIN = "hq_admin", _("HQ administrator")
+    REGION_MANAGER = "region_manager", _("Region manager")
+    DEALER = "dealer", _("Dealer")
+    STORE_MANAGER = "store_manager", _("Store manager")
+    GUIDE = "guide", _("Guide / clerk")
+    AUDITOR = "auditor", _("Auditor")
+
+
+class Perm:
+    ORG_VIEW = "org.view"
+    ORG_MANAGE = "org.manage"
+    STAFF_VIEW = "staff.view"
+    STAFF_MANAGE = "staff.manage"
+    AUDIT_VIEW = "audit.view"
+    TOKEN_MANAGE = "token.manage"
+    PERSONAL_DATA_VIEW = "personal_data.view"
+    PERSONAL_DATA_EXPORT = "personal_data.export"
+
+
+_VIEW = {Perm.ORG_VIEW, Perm.STAFF_VIEW}
+PERMISSIONS: dict[str, set[str]] = {
+    Role.HQ_ADMIN: _VIEW | {Perm.ORG_MANAGE, Perm.STAFF_MANAGE, Perm.AUDIT_VIEW, Perm.TOKEN_MANAGE,
+                            Perm.PERSONAL_DATA_VIEW, Perm.PERSONAL_DATA_EXPORT},
+    Role.REGION_MANAGER: _VIEW | {Perm.ORG_MANAGE, Perm.STAFF_MANAGE, Perm.AUDIT_VIEW, Perm.PERSONAL_DATA_VIEW},
+    Role.DEALER: _VIEW | {Perm.ORG_MANAGE, Perm.STAFF_MANAGE, Perm.PERSONAL_DATA_VIEW},
+    Role.STORE_MANAGER: _VIEW | {Perm.STAFF_MANAGE, Perm.PERSONAL_DATA_VIEW},
+    Role.GUIDE: {Perm.ORG_VIEW},
+    Role.AUDITOR: _VIEW | {Perm.AUDIT_VIEW},
+}
+
+# the node kinds a role may be held on
+ROLE_NODE_KINDS: dict[str, set[str]] = {
+    Role.HQ_ADMIN: {NodeKind.HQ},
+    Role.REGION_MANAGER: {NodeKind.REGION},
+    Role.DEALER: {NodeKind.DEALER},
+    Role.STORE_MANAGER: {NodeKind.STORE},
+    Role.GUIDE: {NodeKind.STORE},
+    Role.AUDITOR: {NodeKind.HQ, NodeKind.REGION, NodeKind.DEALER, NodeKind.STORE},
+}
+
+# which roles a holder of a role may grant (inside the subtree where they hold it)
+GRANTABLE: dict[str, set[str]] = {
+    Role.HQ_ADMIN: set(Role.values),
+    Role.REGION_MANAGER: {Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER, Role.GUIDE, Role.AUDITOR},
+    Role.DEALER: {Role.STORE_MANAGER, Role.GUIDE},
+    Role.STORE_MANAGER: {Role.GUIDE},
+    Role.GUIDE: set(),
+    Role.AUDITOR: set(),
+}

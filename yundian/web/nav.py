@@ -1,0 +1,24 @@
+"""The console's navigation: each entry shows only to staff holding its permission somewhere.
+
+Later contexts append their entries here (catalogue, stock, POS, members, ...).
+"""
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from yundian.org.roles import Perm
+
+
+@dataclass(frozen=True)
+class NavItem:
+    url_name: str
+    label: str
+    perm: str | None  # None: everyone signed in
+
+
+NAV: list[NavItem] = [
+    NavItem("web:home", _("Overview"), None),
+    NavItem("web:org_tree", _("Organisation"), Perm.ORG_VIEW),
+    NavItem("web:staff_list", _("Staff"), Perm.STAFF_VIEW),
+    NavItem("web:audit_list", _("Audit log"), Perm.AUDIT_VIEW),
+]

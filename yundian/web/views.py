@@ -1,0 +1,166 @@
+"""Console pages (Django templates + htmx). Same rule as the API: parse -> one service/selector -> render."""
+from functools import wraps
+
+from django.contrib.auth import views as auth_views
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
+
+from yundian.core.errors import DomainError, NotFound
+from yundian.org import selectors, services
+from yundian.org.roles import GRANTABLE, NodeKind, Perm, Role
+from yundian.org.selectors import has_perm, staff_for_user
+
+
+def console_view(perm: str | None = None):
+    """Require a signed-in, active staff member (and `perm` somewhere in their scope); sets request.actor."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect(f"{auth_views.redirect_to_login(request.get_full_path()).url}")
+            actor = staff_for_user(request.user)
+            if actor is None:
+                raise Http404
+            if perm and not has_perm(actor, perm):
+                raise Http404
+            request.actor = actor
+            request._yundian_staff = actor
+            try:
+                return view(request, *args, **kwargs)
+            except NotFound:
+                raise Http404
+
+        return wrapped
+
+    return decorator
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+
+@console_view()
+def home(request: HttpRequest) -> HttpResponse:
+    actor = request.actor
+    nodes = selectors.org_node_list(actor=actor)
+    counts = {kind.value: nodes.filter(kind=kind.value).count() for kind in NodeKind}
+    staff_count = selectors.staff_list(actor=actor).count() if has_perm(actor, Perm.STAFF_VIEW) else None
+    roles = actor.roles.select_related("node").order_by("id")
+    return render(request, "web/home.html", {"counts": counts, "kinds": NodeKind, "staff_count": staff_count,
+                                             "roles": roles})
+
+
+def _grantable_roles(actor) -> list[tuple[str, str]]:
+    allowed = set()
+    for held, _path, _id in selectors.actor_roles(actor):
+        allowed |= GRANTABLE.get(held, set())
+    return [(value, label) for value, label in Role.choices if value in allowed]
+
+
+def _tree_context(request, *, form_errors=None, open_parent=None, created=None):
+    actor = request.actor
+    return {
+        "tree": selectors.org_tree(actor=actor),
+        "kinds": NodeKind.choices,
+        "may_manage": has_perm(actor, Perm.ORG_MANAGE),
+        "form_errors": form_errors or {},
+        "open_parent": open_parent,
+        "created": created,
+    }
+
+
+@console_view(Perm.ORG_VIEW)
+def org_tree(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/org_tree.html", _tree_context(request))
+
+
+@console_view(Perm.ORG_MANAGE)
+@require_http_methods(["POST"])
+def org_node_create(request: HttpRequest) -> HttpResponse:
+    parent_id = request.POST.get("parent_id", "")
+    try:
+        node = services.org_node_create(
+            actor=request.actor,
+            parent_id=int(parent_id) if parent_id.isdigit() else -1,
+            kind=request.POST.get("kind", ""),
+            name=request.POST.get("name", ""),
+            code=request.POST.get("code", ""),
+        )
+    except NotFound:
+        raise
+    except DomainError as exc:
+        context = _tree_context(request, form_errors={"message": exc.message, "code": exc.code},
+                                open_parent=int(parent_id) if parent_id.isdigit() else None)
+        status = exc.status
+        if request.htmx:
+            return render(request, "web/partials/org_tree_body.html", context, status=200 if status < 500 else status)
+        return render(request, "web/org_tree.html", context, status=status)
+    if request.htmx:
+        return render(request, "web/partials/org_tree_body.html", _tree_context(request, created=node))
+    return redirect("web:org_tree")
+
+
+@console_view(Perm.ORG_VIEW)
+def org_node_detail(request: HttpRequest, node_id: int) -> HttpResponse:
+    actor = request.actor
+    node = selectors.org_node_get(actor=actor, node_id=node_id)
+    staff = selectors.staff_list(actor=actor, node_id=node.id) if has_perm(actor, Perm.STAFF_VIEW, node) else []
+    children = selectors.org_node_list(actor=actor, parent_id=node.id)
+    return render(request, "web/org_node.html", {
+        "node": node, "staff": staff, "children": children,
+        "may_manage_staff": has_perm(actor, Perm.STAFF_MANAGE, node),
+        "roles": _grantable_roles(actor),
+    })
+
+
+@console_view(Perm.STAFF_VIEW)
+def staff_list(request: HttpRequest) -> HttpResponse:
+    actor = request.actor
+    query = request.GET.get("q", "")[:64]
+    page = Paginator(selectors.staff_list(actor=actor, search=query or None), 50).get_page(request.GET.get("page"))
+    return render(request, "web/staff_list.html", {
+        "page": page, "q": query,
+        "nodes": selectors.org_node_list(actor=actor, include_inactive=False),
+        "roles": _grantable_roles(actor),
+        "may_manage": has_perm(actor, Perm.STAFF_MANAGE),
+    })
+
+
+@console_view(Perm.STAFF_MANAGE)
+@require_http_methods(["POST"])
+def staff_create(request: HttpRequest) -> HttpResponse:
+    home_id = request.POST.get("home_id", "")
+    try:
+        services.staff_create(
+            actor=request.actor,
+            home_id=int(home_id) if home_id.isdigit() else -1,
+            username=request.POST.get("username", ""),
+            display_name=request.POST.get("display_name", ""),
+            password=request.POST.get("password", ""),
+            role=request.POST.get("role", ""),
+            phone=request.POST.get("phone", ""),
+        )
+    except DomainError as exc:
+        actor = request.actor
+        page = Paginator(selectors.staff_list(actor=actor), 50).get_page(1)
+        return render(request, "web/staff_list.html", {
+            "page": page, "q": "", "nodes": selectors.org_node_list(actor=actor, include_inactive=False),
+            "roles": _grantable_roles(actor), "may_manage": True,
+            "form_errors": {"message": exc.message, "code": exc.code}, "form": request.POST,
+        }, status=exc.status)
+    return redirect("web:staff_list")
+
+
+@console_view(Perm.AUDIT_VIEW)
+def audit_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.audit_list(actor=request.actor), 50).get_page(request.GET.get("page"))
+    return render(request, "web/audit_list.html", {"page": page})
+
+
+def not_found(request, exception=None):
+    return render(request, "web/404.html", {"message": _("Not found.")}, status=404)
