@@ -1,0 +1,33 @@
+"""Shared pytest fixtures. Tests run on SQLite by default and on PostgreSQL when DATABASE_URL is set."""
+import pytest
+
+
+@pytest.fixture
+def chain(db):
+    from yundian.org.tests.factories import make_chain
+
+    return make_chain()
+
+
+@pytest.fixture
+def other_chain(db):
+    from yundian.org.tests.factories import make_chain
+
+    return make_chain("zeta")
+
+
+@pytest.fixture
+def api_client():
+    from django.test import Client
+
+    return Client()
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.db import connection
+
+    is_postgres = connection.vendor == "postgresql"
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    for item in items:
+        if "postgres_only" in item.keywords and not is_postgres:
+            item.add_marker(skip_pg)
