@@ -9,7 +9,7 @@
 import os
 import sys
 
-ALIASES = {"worker": "db_worker", "serve": "runserver"}
+ALIASES = {"worker": "db_worker", "serve": "runserver", "check-ledgers": "check_ledgers"}
 
 
 def main(argv: list[str] | None = None) -> None:
