@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "ninja",
     "yundian.core",
     "yundian.org",
+    "yundian.catalog",
     "yundian.web",
 ]
 

@@ -41,6 +41,11 @@ class Perm:
     TOKEN_MANAGE = "token.manage"
     PERSONAL_DATA_VIEW = "personal_data.view"
     PERSONAL_DATA_EXPORT = "personal_data.export"
+    # catalogue (yundian.catalog): everyone reads; HQ writes the catalogue; price lists are written by HQ,
+    # regions and dealers for nodes inside their own subtree (store managers do not set prices)
+    CATALOG_VIEW = "catalog.view"
+    CATALOG_MANAGE = "catalog.manage"
+    PRICE_MANAGE = "price.manage"
 
 
 _VIEW = {Perm.ORG_VIEW, Perm.STAFF_VIEW}
@@ -53,6 +58,12 @@ PERMISSIONS: dict[str, set[str]] = {
     Role.GUIDE: {Perm.ORG_VIEW},
     Role.AUDITOR: _VIEW | {Perm.AUDIT_VIEW},
 }
+# catalogue permissions (yundian.catalog)
+for _role in Role.values:
+    PERMISSIONS[_role].add(Perm.CATALOG_VIEW)
+PERMISSIONS[Role.HQ_ADMIN] |= {Perm.CATALOG_MANAGE, Perm.PRICE_MANAGE}
+PERMISSIONS[Role.REGION_MANAGER].add(Perm.PRICE_MANAGE)
+PERMISSIONS[Role.DEALER].add(Perm.PRICE_MANAGE)
 
 # the node kinds a role may be held on
 ROLE_NODE_KINDS: dict[str, set[str]] = {
