@@ -17,6 +17,10 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     if len(argv) > 1:
         argv[1] = ALIASES.get(argv[1], argv[1])
+    if len(argv) > 1 and argv[1] == "demo":
+        # the demo is a development server on a fresh clone: settings read DEBUG / SECRET_KEY once, at import
+        os.environ.setdefault("DEBUG", "1")
+        os.environ.setdefault("SECRET_KEY", "dev-only-demo-not-secret")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["yundian", *argv[1:]])

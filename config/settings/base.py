@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "yundian.org",
     "yundian.catalog",
     "yundian.web",
+    "yundian.demo",
 ]
 
 MIDDLEWARE = [

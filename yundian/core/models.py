@@ -51,3 +51,22 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scope", "owner", "key"], name="idempotency_unique_key")]
+
+
+class ScheduledRun(models.Model):
+    """One run of a periodic task for one period. The unique (task, period) row is the claim: whichever scheduler
+    inserts it enqueues the task; every other scheduler (or a restart) finds the row and does nothing."""
+
+    task_name = models.CharField(max_length=200)
+    period_key = models.CharField(max_length=32, help_text="the period this run covers, e.g. 2026-11-25 or 2026-11-25T14")
+    due_at = models.DateTimeField()
+    attempted_at = models.DateTimeField(help_text="when a scheduler last tried to enqueue it")
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    task_result_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-due_at", "task_name"]
+        constraints = [models.UniqueConstraint(fields=["task_name", "period_key"], name="scheduled_run_unique_period")]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} @ {self.period_key}"
