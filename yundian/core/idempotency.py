@@ -34,7 +34,7 @@ def run_idempotent(*, scope: str, owner: str, key: str | None, payload: Any,
     if key is None:
         status, body = work()
         return status, body, False
-    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+    if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise ValidationFailed(_("The idempotency key must be 1 to 128 printable characters."), code="invalid_idempotency_key")
     fingerprint = request_fingerprint(payload)
 
@@ -48,10 +48,15 @@ def run_idempotent(*, scope: str, owner: str, key: str | None, payload: Any,
         return replay(existing)
     try:
         with transaction.atomic():
+            # claim the key first: a concurrent request with the same key blocks on the unique index here
+            # (PostgreSQL) or on the write lock (SQLite IMMEDIATE) until this transaction ends, instead of
+            # racing through `work` and failing on some other constraint with a confusing error
+            record = IdempotencyRecord.objects.create(scope=scope, owner=owner, key=key, request_hash=fingerprint,
+                                                      response_status=0, response_body={})
             status, body = work()
             body = json.loads(json.dumps(body, cls=DjangoJSONEncoder))
-            IdempotencyRecord.objects.create(scope=scope, owner=owner, key=key, request_hash=fingerprint,
-                                             response_status=status, response_body=body)
+            record.response_status, record.response_body = status, body
+            record.save(update_fields=["response_status", "response_body"])
     except IntegrityError:
         existing = IdempotencyRecord.objects.filter(scope=scope, owner=owner, key=key).first()
         if existing is None:

@@ -10,7 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from .errors import ValidationFailed
 
 MINOR_UNITS = {"CNY": 2, "HKD": 2, "USD": 2, "EUR": 2, "JPY": 0, "KRW": 0}
-_AMOUNT_RE = re.compile(r"^-?\d+(\.\d+)?$")
+_AMOUNT_RE = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # ASCII digits only; used with fullmatch
+MAX_AMOUNT_TEXT = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,15 @@ class Money:
 
     def scale(self, rate: Decimal | str) -> Money:
         """Multiply by a decimal rate (e.g. a discount of 0.85), rounding half up to a minor unit."""
-        value = (Decimal(self.amount) * Decimal(rate)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        if isinstance(rate, float):
+            raise TypeError("pass rates as Decimal or str, never float")
+        try:
+            factor = Decimal(rate)
+        except (InvalidOperation, TypeError, ValueError):
+            raise ValidationFailed(_("Not a valid rate."), code="invalid_rate")
+        if not factor.is_finite():
+            raise ValidationFailed(_("Not a valid rate."), code="invalid_rate")
+        value = (Decimal(self.amount) * factor).quantize(Decimal(1), rounding=ROUND_HALF_UP)
         return Money(int(value), self.currency)
 
     def allocate(self, weights: list[int]) -> list[Money]:
@@ -72,7 +81,7 @@ class Money:
     def parse(cls, text: str | int | Decimal, currency: str = "CNY") -> Money:
         """'12.30' -> Money(1230). Rejects more decimals than the currency has and anything not a number."""
         raw = str(text).strip()
-        if not _AMOUNT_RE.match(raw):
+        if len(raw) > MAX_AMOUNT_TEXT or not _AMOUNT_RE.fullmatch(raw):
             raise ValidationFailed(_("Not an amount of money."), code="invalid_amount", details={"value": raw[:40]})
         places = MINOR_UNITS.get(currency)
         if places is None:

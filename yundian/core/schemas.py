@@ -1,10 +1,23 @@
 """Schemas shared by every router: the error shape and the documented error responses."""
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Schema
+from pydantic import AfterValidator
 
 from .idempotency import run_idempotent
+from .text import has_control_characters
+
+
+def _no_control_characters(value: str) -> str:
+    if has_control_characters(value):
+        raise ValueError("control characters are not allowed")
+    return value
+
+
+# a string field (search box, filter) that may hold any text except control characters such as NUL,
+# which PostgreSQL refuses even in a query parameter
+SafeStr = Annotated[str, AfterValidator(_no_control_characters)]
 
 
 class ErrorDetail(Schema):
