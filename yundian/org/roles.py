@@ -46,6 +46,16 @@ class Perm:
     CATALOG_VIEW = "catalog.view"
     CATALOG_MANAGE = "catalog.manage"
     PRICE_MANAGE = "price.manage"
+    # stock (yundian.inventory): everyone sees stock; clerks sell (issue/reserve); store managers and above
+    # receive, transfer, count and adjust; approvals (adjustments above the threshold, transfers, stocktake
+    # variances) need a manager above the store; purchase orders are approved by HQ and regions
+    STOCK_VIEW = "stock.view"
+    STOCK_SELL = "stock.sell"
+    STOCK_MANAGE = "stock.manage"
+    STOCK_ADJUST = "stock.adjust"
+    STOCK_APPROVE = "stock.approve"
+    PURCHASE_APPROVE = "purchase.approve"
+    WAREHOUSE_MANAGE = "warehouse.manage"
 
 
 _VIEW = {Perm.ORG_VIEW, Perm.STAFF_VIEW}
@@ -64,6 +74,17 @@ for _role in Role.values:
 PERMISSIONS[Role.HQ_ADMIN] |= {Perm.CATALOG_MANAGE, Perm.PRICE_MANAGE}
 PERMISSIONS[Role.REGION_MANAGER].add(Perm.PRICE_MANAGE)
 PERMISSIONS[Role.DEALER].add(Perm.PRICE_MANAGE)
+# stock permissions (yundian.inventory)
+for _role in Role.values:
+    PERMISSIONS[_role].add(Perm.STOCK_VIEW)
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER, Role.GUIDE):
+    PERMISSIONS[_role].add(Perm.STOCK_SELL)
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER):
+    PERMISSIONS[_role] |= {Perm.STOCK_MANAGE, Perm.STOCK_ADJUST}
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER):
+    PERMISSIONS[_role] |= {Perm.STOCK_APPROVE, Perm.WAREHOUSE_MANAGE}
+PERMISSIONS[Role.HQ_ADMIN].add(Perm.PURCHASE_APPROVE)
+PERMISSIONS[Role.REGION_MANAGER].add(Perm.PURCHASE_APPROVE)
 
 # the node kinds a role may be held on
 ROLE_NODE_KINDS: dict[str, set[str]] = {
