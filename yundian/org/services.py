@@ -14,23 +14,55 @@ from django.utils.translation import gettext_lazy as _
 from yundian.core.audit import audit_record
 from yundian.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from yundian.core.locking import lock_one
+from yundian.core.text import is_clean_text
 
 from . import selectors
 from .models import ApiToken, Enterprise, OrgNode, RoleAssignment, Staff
 from .roles import ALLOWED_CHILDREN, GRANTABLE, ROLE_NODE_KINDS, NodeKind, Perm, Role
 
-CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
-USERNAME_RE = re.compile(r"^[A-Za-z0-9._@+-]{3,150}$")
-PHONE_RE = re.compile(r"^\+?[0-9]{6,15}$")
+# used with fullmatch: "$" would also match before a trailing newline
+CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
+ENTERPRISE_CODE_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
+USERNAME_RE = re.compile(r"[A-Za-z0-9._@+-]{3,150}")
+PHONE_RE = re.compile(r"\+?[0-9]{6,15}")
+TOKEN_PREFIX_RE = re.compile(r"[0-9a-f]{8}")
+EMPLOYEE_NO_RE = re.compile(r"[A-Za-z0-9._/-]{0,32}")
 
 
 def _clean_name(value: str, field: str, max_length: int = 120) -> str:
     value = (value or "").strip()
     if not value:
         raise ValidationFailed(_("This field is required."), code="required", details={"field": field})
-    if len(value) > max_length or not value.isprintable():
+    if len(value) > max_length or not is_clean_text(value):
         raise ValidationFailed(_("Too long or contains control characters."), code="invalid_text", details={"field": field})
     return value
+
+
+def _clean_code(value: str) -> str:
+    code = (value or "").strip() if isinstance(value, str) else ""
+    if not CODE_RE.fullmatch(code):
+        raise ValidationFailed(_("Codes are 1 to 32 letters, digits, '-' or '_'."), code="invalid_code", details={"field": "code"})
+    return code
+
+
+def _clean_username(value: str) -> str:
+    username = (value or "").strip() if isinstance(value, str) else ""
+    if not USERNAME_RE.fullmatch(username):
+        raise ValidationFailed(_("Usernames are 3 to 150 letters, digits or . _ @ + -."), code="invalid_username",
+                               details={"field": "username"})
+    return username
+
+
+def _clean_phone(value: str) -> str:
+    phone = (value or "").strip()
+    if phone and not PHONE_RE.fullmatch(phone):
+        raise ValidationFailed(_("Not a phone number."), code="invalid_phone", details={"field": "phone"})
+    return phone
+
+
+def _role_snapshot(staff: Staff) -> list[dict]:
+    return [{"role": r.role, "node": r.node_id}
+            for r in RoleAssignment.objects.filter(staff=staff).order_by("node_id", "role")]
 
 
 def _node_snapshot(node: OrgNode) -> dict:
@@ -44,9 +76,19 @@ def _node_snapshot(node: OrgNode) -> dict:
 def enterprise_bootstrap(*, name: str, code: str, hq_name: str, hq_code: str, admin_username: str,
                          admin_password: str, admin_display_name: str, currency: str = "CNY") -> tuple[Enterprise, Staff]:
     """Create an enterprise, its HQ root node and its first HQ administrator, all or nothing."""
+    if not ENTERPRISE_CODE_RE.fullmatch(code or ""):
+        raise ValidationFailed(_("Enterprise codes are 1 to 32 lower-case letters, digits or '-'."), code="invalid_code",
+                               details={"field": "code"})
+    name = _clean_name(name, "name")
+    hq_name = _clean_name(hq_name, "hq_name")
+    hq_code = _clean_code(hq_code)
+    admin_username = _clean_username(admin_username)
+    admin_display_name = _clean_name(admin_display_name, "admin_display_name", 80)
     if Enterprise.objects.filter(code=code).exists():
         raise Conflict(_("An enterprise with this code already exists."), code="enterprise_exists")
-    enterprise = Enterprise.objects.create(name=_clean_name(name, "name"), code=code, currency=currency)
+    if get_user_model().objects.filter(username__iexact=admin_username).exists():
+        raise Conflict(_("This username is taken."), code="username_taken", details={"field": "username"})
+    enterprise = Enterprise.objects.create(name=name, code=code, currency=currency)
     hq = OrgNode.objects.create(enterprise=enterprise, kind=NodeKind.HQ, name=hq_name, code=hq_code, path="", depth=0)
     OrgNode.objects.filter(pk=hq.pk).update(path=f"/{hq.pk}/")
     hq.path = f"/{hq.pk}/"
@@ -73,9 +115,7 @@ def org_node_create(*, actor: Staff, parent_id: int, kind: str, name: str, code:
     if not parent.is_active:
         raise Conflict(_("The parent node is closed."), code="parent_inactive")
     name = _clean_name(name, "name")
-    code = (code or "").strip()
-    if not CODE_RE.match(code):
-        raise ValidationFailed(_("Codes are 1 to 32 letters, digits, '-' or '_'."), code="invalid_code", details={"field": "code"})
+    code = _clean_code(code)
     if OrgNode.objects.filter(enterprise_id=actor.enterprise_id, code=code).exists():
         raise Conflict(_("This code is already used."), code="code_taken", details={"field": "code"})
     try:
@@ -95,10 +135,12 @@ def org_node_create(*, actor: Staff, parent_id: int, kind: str, name: str, code:
 @transaction.atomic
 def org_node_update(*, actor: Staff, node_id: int, name: str | None = None, is_active: bool | None = None) -> OrgNode:
     """Rename or open/close a node. Closing is refused while active children remain."""
-    node = selectors.org_node_get(actor=actor, node_id=node_id)
-    # managing a node means holding org.manage on its parent (or on itself for the root)
-    selectors.require(actor, Perm.ORG_MANAGE, node.parent if node.parent_id else node)
-    node = lock_one(OrgNode.objects.filter(pk=node.pk))
+    node = selectors.org_node_get(actor=actor, node_id=node_id)  # 404 outside the actor's view
+    # managing a node means holding org.manage on its parent (or on itself for the root); the parent may lie
+    # outside what the actor sees (a region manager and their own region), which is a 403 on a visible node
+    if not selectors.has_perm(actor, Perm.ORG_MANAGE, node.parent if node.parent_id else node):
+        raise Forbidden()
+    node = lock_one(OrgNode.objects.filter(pk=node.pk).select_related("parent"))
     before = _node_snapshot(node)
     if name is not None:
         node.name = _clean_name(name, "name")
@@ -107,6 +149,8 @@ def org_node_update(*, actor: Staff, node_id: int, name: str | None = None, is_a
             raise Conflict(_("Headquarters cannot be closed."), code="cannot_close_root")
         if not is_active and node.children.filter(is_active=True).exists():
             raise Conflict(_("Close the nodes under it first."), code="has_active_children")
+        if is_active and not node.is_active and node.parent_id and not node.parent.is_active:
+            raise Conflict(_("The parent node is closed."), code="parent_inactive")
         node.is_active = is_active
     node.save(update_fields=["name", "is_active", "updated_at"])
     audit_record(actor=actor, action="org_node.update", target=node, before=before, after=_node_snapshot(node),
@@ -131,21 +175,39 @@ def _check_grant(actor: Staff, role: str, node: OrgNode) -> None:
         raise Forbidden(_("You may not grant this role here."), code="role_not_grantable")
 
 
+def _check_manage_staff(actor: Staff, staff: Staff) -> None:
+    """403 unless the actor manages staff where `staff` works and could grant every role `staff` holds.
+
+    So nobody edits or deactivates a peer or a superior who happens to work inside their subtree (a store
+    manager cannot switch off the region manager based at their store). Editing oneself is allowed.
+    """
+    selectors.require(actor, Perm.STAFF_MANAGE, staff.home)
+    if staff.pk == actor.pk:
+        return
+    held = selectors.actor_roles(actor)
+    for assignment in RoleAssignment.objects.filter(staff=staff).select_related("node"):
+        if not any(assignment.role in GRANTABLE.get(role, ()) and assignment.node.path.startswith(path)
+                   for role, path, _id in held):
+            raise Forbidden(_("This staff member holds a role you may not manage."), code="staff_outranks_actor")
+
+
 @transaction.atomic
 def staff_create(*, actor: Staff, home_id: int, username: str, display_name: str, password: str,
                  role: str, phone: str = "", employee_no: str = "") -> Staff:
     """Create a staff member working at `home_id` with a first role there. Audited."""
     home = selectors.org_node_get(actor=actor, node_id=home_id)
     _check_grant(actor, role, home)
-    username = (username or "").strip()
-    if not USERNAME_RE.match(username):
-        raise ValidationFailed(_("Usernames are 3 to 150 letters, digits or . _ @ + -."), code="invalid_username",
-                               details={"field": "username"})
+    if not home.is_active:
+        raise Conflict(_("This node is closed."), code="node_inactive", details={"field": "home_id"})
+    username = _clean_username(username)
     display_name = _clean_name(display_name, "display_name", 80)
-    if phone and not PHONE_RE.match(phone):
-        raise ValidationFailed(_("Not a phone number."), code="invalid_phone", details={"field": "phone"})
-    if len(employee_no) > 32:
-        raise ValidationFailed(_("Too long."), code="invalid_text", details={"field": "employee_no"})
+    phone = _clean_phone(phone)
+    employee_no = (employee_no or "").strip()
+    if not EMPLOYEE_NO_RE.fullmatch(employee_no):
+        raise ValidationFailed(_("Employee numbers are up to 32 letters, digits or . _ / -."), code="invalid_employee_no",
+                               details={"field": "employee_no"})
+    if not isinstance(password, str) or not password or len(password) > 128:
+        raise ValidationFailed(_("The password is too weak."), code="weak_password", details={"field": "password"})
     User = get_user_model()
     candidate = User(username=username)
     try:
@@ -172,16 +234,14 @@ def staff_create(*, actor: Staff, home_id: int, username: str, display_name: str
 def staff_update(*, actor: Staff, staff_id: int, display_name: str | None = None, is_active: bool | None = None,
                  phone: str | None = None) -> Staff:
     staff = selectors.staff_get(actor=actor, staff_id=staff_id)
-    selectors.require(actor, Perm.STAFF_MANAGE, staff.home)
+    _check_manage_staff(actor, staff)
     if staff.pk == actor.pk and is_active is False:
         raise Conflict(_("You cannot deactivate yourself."), code="cannot_deactivate_self")
     before = {"display_name": staff.display_name, "is_active": staff.is_active, "phone": staff.phone}
     if display_name is not None:
         staff.display_name = _clean_name(display_name, "display_name", 80)
     if phone is not None:
-        if phone and not PHONE_RE.match(phone):
-            raise ValidationFailed(_("Not a phone number."), code="invalid_phone", details={"field": "phone"})
-        staff.phone = phone
+        staff.phone = _clean_phone(phone)
     if is_active is not None:
         staff.is_active = is_active
         staff.user.is_active = is_active
@@ -199,11 +259,21 @@ def role_assign(*, actor: Staff, staff_id: int, role: str, node_id: int) -> Role
     staff = selectors.staff_get(actor=actor, staff_id=staff_id)
     node = selectors.org_node_get(actor=actor, node_id=node_id)
     _check_grant(actor, role, node)
+    if not node.is_active:
+        raise Conflict(_("This node is closed."), code="node_inactive", details={"field": "node_id"})
     if RoleAssignment.objects.filter(staff=staff, role=role, node=node).exists():
         raise Conflict(_("The staff member already has this role here."), code="role_already_assigned")
-    assignment = RoleAssignment.objects.create(staff=staff, role=role, node=node)
-    audit_record(actor=actor, action="role.assign", target=staff, after={"role": role, "node": node.id},
+    before = _role_snapshot(staff)
+    try:
+        with transaction.atomic():
+            assignment = RoleAssignment.objects.create(staff=staff, role=role, node=node)
+    except IntegrityError:  # a concurrent identical grant won
+        raise Conflict(_("The staff member already has this role here."), code="role_already_assigned")
+    audit_record(actor=actor, action="role.assign", target=staff, before={"roles": before},
+                 after={"roles": _role_snapshot(staff), "granted": {"role": role, "node": node.id}},
                  scope_path=node.path)
+    if staff.pk == actor.pk:
+        selectors.forget_actor_roles(actor)
     return assignment
 
 
@@ -217,9 +287,11 @@ def role_revoke(*, actor: Staff, staff_id: int, assignment_id: int) -> None:
     _check_grant(actor, assignment.role, assignment.node)
     if staff.pk == actor.pk:
         raise Conflict(_("You cannot revoke your own role."), code="cannot_revoke_own_role")
-    audit_record(actor=actor, action="role.revoke", target=staff,
-                 before={"role": assignment.role, "node": assignment.node_id}, scope_path=assignment.node.path)
+    before = _role_snapshot(staff)
+    revoked = {"role": assignment.role, "node": assignment.node_id}
     assignment.delete()
+    audit_record(actor=actor, action="role.revoke", target=staff, before={"roles": before},
+                 after={"roles": _role_snapshot(staff), "revoked": revoked}, scope_path=assignment.node.path)
 
 
 # --- API tokens ---------------------------------------------------------------------------------------
@@ -230,9 +302,16 @@ def _hash_token(secret: str) -> str:
 
 @transaction.atomic
 def api_token_create(*, actor: Staff, name: str, days_valid: int | None = 90) -> tuple[ApiToken, str]:
-    """Issue a token acting as the actor; returns (token, plaintext). The plaintext is shown once, never stored."""
+    """Issue a token acting as the actor; returns (token, plaintext). The plaintext is shown once, never stored.
+
+    Needs token.manage: a token outlives a browser session and is handed to machines, so only roles trusted
+    with integrations may mint one.
+    """
+    if not selectors.has_perm(actor, Perm.TOKEN_MANAGE):
+        raise Forbidden(_("You may not issue API tokens."), code="token_not_allowed")
     name = _clean_name(name, "name", 80)
-    if days_valid is not None and not (1 <= days_valid <= 3650):
+    if days_valid is not None and (isinstance(days_valid, bool) or not isinstance(days_valid, int)
+                                   or not 1 <= days_valid <= 3650):
         raise ValidationFailed(_("Validity must be 1 to 3650 days."), code="invalid_validity", details={"field": "days_valid"})
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
@@ -263,6 +342,8 @@ def api_token_authenticate(raw: str) -> Staff | None:
     if len(parts) < 3 or parts[0] != "yd":
         return None
     prefix, secret = parts[1], "_".join(parts[2:])
+    if not TOKEN_PREFIX_RE.fullmatch(prefix) or not secret or len(secret) > 128:
+        return None
     token = ApiToken.objects.filter(prefix=prefix).select_related("staff__enterprise", "staff__home", "staff__user").first()
     if token is None or not secrets.compare_digest(token.key_hash, _hash_token(secret)):
         return None
