@@ -99,3 +99,7 @@ def on_unexpected(request, exc: Exception):
 from yundian.org.api import router as org_router  # noqa: E402
 
 api.add_router("/", org_router)
+
+from yundian.catalog.api import router as catalog_router  # noqa: E402
+
+api.add_router("/catalog", catalog_router)
