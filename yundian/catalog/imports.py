@@ -274,7 +274,8 @@ class _Context:
         return price_list
 
 
-def _write_row(ctx: _Context, row: dict[str, Any], report: ImportReport) -> None:
+def _write_row(ctx: _Context, row: dict[str, Any], counts: dict[str, int]) -> None:
+    """Write one row; `counts` is the row's own tally (merged into the report only if the row commits)."""
     actor = ctx.actor
     category_id = None
     if row["category_code"]:
@@ -292,20 +293,20 @@ def _write_row(ctx: _Context, row: dict[str, Any], report: ImportReport) -> None
         product = Product.objects.create(enterprise_id=actor.enterprise_id, code=row["product_code"],
                                          name=row["product_name"], category_id=category_id, brand=row["brand"],
                                          description=row["description"], attributes=attributes)
-        report.counts["products_created"] += 1
+        counts["products_created"] += 1
     else:
         changed = {"name": row["product_name"], "category_id": category_id or product.category_id,
                    "brand": row["brand"] or product.brand, "description": row["description"] or product.description,
                    "attributes": attributes or product.attributes}
         if any(getattr(product, k) != v for k, v in changed.items()):
             Product.objects.filter(pk=product.pk).update(**changed)
-            report.counts["products_updated"] += 1
+            counts["products_updated"] += 1
     sku = Sku.objects.filter(enterprise_id=actor.enterprise_id, code=sku_fields["code"]).first()
     if sku is None:
         if sku_fields["plu"] and Sku.objects.filter(enterprise_id=actor.enterprise_id, plu=sku_fields["plu"]).exists():
             raise RowError("plu", "plu_taken", _("This scale item code is already used."))
         sku = Sku.objects.create(enterprise_id=actor.enterprise_id, product=product, **sku_fields)
-        report.counts["skus_created"] += 1
+        counts["skus_created"] += 1
     else:
         if sku.product_id != product.pk:
             raise RowError("sku_code", "sku_of_other_product", _("This SKU code belongs to another product."))
@@ -318,7 +319,7 @@ def _write_row(ctx: _Context, row: dict[str, Any], report: ImportReport) -> None
         after = _sku_snapshot(sku)
         if after != before:
             sku.save()
-            report.counts["skus_updated"] += 1
+            counts["skus_updated"] += 1
             if after["base_price"] != before["base_price"]:
                 audit_record(actor=actor, action="price.base_change", target=sku, scope_path=root_path(actor),
                              before={"base_price": before["base_price"]}, after={"base_price": after["base_price"]})
@@ -330,15 +331,15 @@ def _write_row(ctx: _Context, row: dict[str, Any], report: ImportReport) -> None
             barcode_attach(actor=actor, sku=sku, code=code)
         except DomainError as exc:
             raise RowError("barcodes", exc.code, f"{code}: {exc.message}")
-        report.counts["barcodes_added"] += 1
+        counts["barcodes_added"] += 1
     if row["generate_barcode"] and not existing and not row["barcodes"]:
         barcode_generate_for(actor=actor, sku=sku)
-        report.counts["barcodes_added"] += 1
+        counts["barcodes_added"] += 1
     if row["price_list_code"]:
         price_list = ctx.price_list(row["price_list_code"])
         entry, old = price_entry_put(actor=actor, price_list=price_list, sku=sku, price=clean_price(row["price"]))
         if old != entry.price:
-            report.counts["prices_set"] += 1
+            counts["prices_set"] += 1
 
 
 class _Rollback(Exception):
@@ -376,8 +377,9 @@ def catalog_import(*, actor: Staff, filename: str, data: bytes, mode: str = "row
             raw = {column: (cells[index] if index < len(cells) else None) for column, index in mapping.items()}
             try:
                 row = _parse(raw, currency)
+                row_counts = dict.fromkeys(report.counts, 0)
                 with transaction.atomic():  # the row's savepoint: all of it or none of it
-                    _write_row(ctx, row, report)
+                    _write_row(ctx, row, row_counts)
             except RowError as exc:
                 report.errors.append({"row": row_number, "column": exc.column, "code": exc.code,
                                       "message": exc.message})
@@ -386,6 +388,8 @@ def catalog_import(*, actor: Staff, filename: str, data: bytes, mode: str = "row
                 report.errors.append({"row": row_number, "column": "", "code": exc.code, "message": str(exc.message)})
                 continue
             report.imported_rows += 1
+            for key, value in row_counts.items():
+                report.counts[key] += value
 
     counts_before = dict(report.counts)
     try:
