@@ -18,13 +18,14 @@ from yundian.demo import generators
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
-def format_table(header: list[str], rows: list[list[str]]) -> str:
-    """A plain text table; the first column left-aligned, the others right-aligned."""
+def format_table(header: list[str], rows: list[list[str]], align: str = "") -> str:
+    """A plain text table; `align` is one letter per column, "l" or "r" (default: first left, the rest right)."""
     table = [header, *rows]
     widths = [max(_width(row[i]) for row in table) for i in range(len(header))]
+    align = align or "l" + "r" * (len(header) - 1)
 
     def line(row: list[str]) -> str:
-        cells = [_pad(cell, widths[i], left=(i == 0)) for i, cell in enumerate(row)]
+        cells = [_pad(cell, widths[i], left=(align[i] == "l")) for i, cell in enumerate(row)]
         return "  ".join(cells).rstrip()
 
     return "\n".join([line(header), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
