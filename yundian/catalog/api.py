@@ -10,7 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Field, File, Form, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -78,6 +78,8 @@ class SkuOut(Schema):
 
     @staticmethod
     def resolve_barcodes(obj) -> list:
+        if isinstance(obj, dict):  # a replayed (already serialised) answer
+            return obj["barcodes"]
         return sorted(obj.barcodes.all(), key=lambda b: (not b.is_primary, b.id))
 
 
@@ -136,11 +138,11 @@ class ProductDetailOut(ProductOut):
 
     @staticmethod
     def resolve_skus(obj) -> list:
-        return list(obj.skus.all())
+        return obj["skus"] if isinstance(obj, dict) else list(obj.skus.all())
 
     @staticmethod
     def resolve_media(obj) -> list:
-        return list(obj.media.all())
+        return obj["media"] if isinstance(obj, dict) else list(obj.media.all())
 
 
 class ProductIn(Schema):
@@ -209,7 +211,7 @@ class PriceListOut(Schema):
 
     @staticmethod
     def resolve_node_name(obj) -> str:
-        return obj.node.name
+        return obj["node_name"] if isinstance(obj, dict) else obj.node.name
 
 
 class PriceListIn(Schema):
@@ -423,14 +425,14 @@ def product_update(request: HttpRequest, product_id: int, payload: ProductPatch)
 @router.post("/products/{product_id}/media", response={201: MediaOut, **errors(403, 404)})
 def media_add(request: HttpRequest, product_id: int, url: Form[str] = "", alt_text: Form[str] = "",
               sort_order: Form[int] = 0, file: File[UploadedFile] = None):
-    return 201, services.media_add(actor=request.auth, product_id=product_id, url=url[:600], upload=file,
-                                   alt_text=alt_text[:300], sort_order=sort_order)
+    return Status(201, services.media_add(actor=request.auth, product_id=product_id, url=url[:600], upload=file,
+                                   alt_text=alt_text[:300], sort_order=sort_order))
 
 
 @router.delete("/products/{product_id}/media/{media_id}", response={204: None, **errors(403, 404)})
 def media_remove(request: HttpRequest, product_id: int, media_id: int):
     services.media_remove(actor=request.auth, product_id=product_id, media_id=media_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/products/{product_id}/skus", response={201: SkuOut, **errors(403, 404, 409)})
@@ -480,7 +482,7 @@ def barcode_add(request: HttpRequest, sku_id: int, payload: BarcodeIn):
 @router.delete("/skus/{sku_id}/barcodes/{barcode_id}", response={204: None, **errors(403, 404)})
 def barcode_remove(request: HttpRequest, sku_id: int, barcode_id: int):
     services.barcode_remove(actor=request.auth, sku_id=sku_id, barcode_id=barcode_id)
-    return 204, None
+    return Status(204, None)
 
 
 def _labels_for(request: HttpRequest, sku_ids: list[int], store_id: int | None) -> list[labels.Label]:
@@ -571,7 +573,7 @@ def price_entry_set(request: HttpRequest, price_list_id: int, sku_id: int, paylo
 @router.delete("/price-lists/{price_list_id}/entries/{sku_id}", response={204: None, **errors(403, 404)})
 def price_entry_delete(request: HttpRequest, price_list_id: int, sku_id: int):
     services.price_entry_delete(actor=request.auth, price_list_id=price_list_id, sku_id=sku_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/prices/resolve", response={200: ResolutionOut, **errors(404)})
