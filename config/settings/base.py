@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "yundian.core",
     "yundian.org",
     "yundian.catalog",
+    "yundian.stores",
     "yundian.inventory",
     "yundian.web",
     "yundian.demo",

@@ -56,6 +56,12 @@ class Perm:
     STOCK_APPROVE = "stock.approve"
     PURCHASE_APPROVE = "purchase.approve"
     WAREHOUSE_MANAGE = "warehouse.manage"
+    # stores (yundian.stores): HQ opens stores and manages templates and the storefront policy; store managers
+    # (and HQ) edit a storefront's look within that policy; store.manage edits a store's profile (hours, status)
+    STORE_OPEN = "store.open"
+    STORE_MANAGE = "store.manage"
+    STOREFRONT_EDIT = "storefront.edit"
+    TEMPLATE_MANAGE = "template.manage"
 
 
 _VIEW = {Perm.ORG_VIEW, Perm.STAFF_VIEW}
@@ -85,6 +91,10 @@ for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER):
     PERMISSIONS[_role] |= {Perm.STOCK_APPROVE, Perm.WAREHOUSE_MANAGE}
 PERMISSIONS[Role.HQ_ADMIN].add(Perm.PURCHASE_APPROVE)
 PERMISSIONS[Role.REGION_MANAGER].add(Perm.PURCHASE_APPROVE)
+# store permissions (yundian.stores)
+PERMISSIONS[Role.HQ_ADMIN] |= {Perm.STORE_OPEN, Perm.TEMPLATE_MANAGE, Perm.STORE_MANAGE, Perm.STOREFRONT_EDIT}
+PERMISSIONS[Role.REGION_MANAGER].add(Perm.STORE_MANAGE)
+PERMISSIONS[Role.STORE_MANAGER] |= {Perm.STORE_MANAGE, Perm.STOREFRONT_EDIT}
 
 # the node kinds a role may be held on
 ROLE_NODE_KINDS: dict[str, set[str]] = {
