@@ -1,13 +1,16 @@
 """Reads of warehouses and stock, scoped to the acting staff member (out of scope -> 404)."""
-from django.db.models import QuerySet
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from yundian.core.errors import NotFound
-from yundian.org.models import Staff
+from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import Perm
-from yundian.org.selectors import scope_q
+from yundian.org.selectors import has_perm, scope_q
 
-from .models import Warehouse
+from .models import StockBalance, StockMove, Warehouse, WarehouseKind
 
 
 def warehouse_list(*, actor: Staff, kind: str | None = None, node_id: int | None = None,
@@ -25,3 +28,78 @@ def warehouse_get(*, actor: Staff, warehouse_id: int, perm: str = Perm.STOCK_VIE
     if warehouse is None:
         raise NotFound(_("Warehouse not found."), code="warehouse_not_found")
     return warehouse
+
+
+# --- available to promise ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Atp:
+    """Units that can be promised for one SKU at one store, by pool."""
+
+    store: int = 0
+    virtual: int = 0
+    central: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.store + self.virtual + self.central
+
+
+def store_warehouse(node: OrgNode) -> Warehouse | None:
+    """The store warehouse of a store node (every store has exactly one once opened)."""
+    return Warehouse.objects.filter(node=node, kind=WarehouseKind.STORE, is_active=True).first()
+
+
+def atp(*, sku_ids: Iterable[int], store_node: OrgNode, actor: Staff | None = None) -> dict[int, Atp]:
+    """Available to promise (on hand - reserved) per SKU for a store, across its pools.
+
+    Pool rule: `store` is the store's own warehouse (what the POS sells and pickup orders take); `virtual` and
+    `central` are the active virtual and central warehouses on the store's ancestor nodes (its dealer, region
+    and HQ), which delivery orders may be shipped from. `total` is what the storefront may promise for
+    delivery; the POS sells only `store`. Reserved units are never counted as available anywhere.
+    With an actor, the store must be in their stock.view scope (404 otherwise); without, it is a public read.
+    """
+    if actor is not None and (store_node.enterprise_id != actor.enterprise_id
+                              or not has_perm(actor, Perm.STOCK_VIEW, store_node)):
+        raise NotFound(_("Store not found."), code="store_not_found")
+    ancestor_ids = [int(p) for p in store_node.path.strip("/").split("/") if p and int(p) != store_node.id]
+    pools = Warehouse.objects.filter(
+        Q(node=store_node, kind=WarehouseKind.STORE)
+        | Q(node_id__in=ancestor_ids, kind__in=[WarehouseKind.VIRTUAL, WarehouseKind.CENTRAL]),
+        enterprise_id=store_node.enterprise_id, is_active=True)
+    kinds = dict(pools.values_list("pk", "kind"))
+    ids = sorted(set(sku_ids))
+    totals: dict[int, dict[str, int]] = {s: {"store": 0, "virtual": 0, "central": 0} for s in ids}
+    for i in range(0, len(ids), 2000):
+        rows = StockBalance.objects.filter(warehouse_id__in=list(kinds), sku_id__in=ids[i:i + 2000]).values_list(
+            "sku_id", "warehouse_id", "on_hand", "reserved")
+        for sku_id, warehouse_id, on_hand, reserved in rows:
+            totals[sku_id][kinds[warehouse_id]] += max(on_hand - reserved, 0)
+    return {s: Atp(**v) for s, v in totals.items()}
+
+
+def balance_list(*, actor: Staff, warehouse_id: int | None = None, sku_id: int | None = None,
+                 updated_since=None) -> QuerySet[StockBalance]:
+    """Balances in the actor's stock.view scope (for ERP/WMS sync: `updated_since` for incremental pulls)."""
+    qs = StockBalance.objects.filter(scope_q(actor, Perm.STOCK_VIEW, "warehouse__node__path"),
+                                     warehouse__enterprise_id=actor.enterprise_id)
+    if warehouse_id is not None:
+        qs = qs.filter(warehouse_id=warehouse_id)
+    if sku_id is not None:
+        qs = qs.filter(sku_id=sku_id)
+    if updated_since is not None:
+        qs = qs.filter(updated_at__gt=updated_since)
+    return qs.select_related("sku", "warehouse").order_by("updated_at", "id")
+
+
+def move_list(*, actor: Staff, sku_id: int | None = None, warehouse_id: int | None = None,
+              kind: str | None = None) -> QuerySet[StockMove]:
+    qs = StockMove.objects.filter(scope_q(actor, Perm.STOCK_VIEW, "warehouse__node__path"),
+                                  enterprise_id=actor.enterprise_id)
+    if sku_id is not None:
+        qs = qs.filter(sku_id=sku_id)
+    if warehouse_id is not None:
+        qs = qs.filter(warehouse_id=warehouse_id)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.select_related("sku", "warehouse").order_by("-occurred_at", "-id")

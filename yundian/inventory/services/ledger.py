@@ -1,0 +1,345 @@
+"""The stock ledger: every stock change is a `Posting` — lock the balance rows in order, check, update the
+balances with F() and append the StockMove rows, all in the caller's transaction.
+
+Public services the POS, storefront and ERP call: stock_issue, stock_reserve, stock_release, stock_return,
+stock_receive; and the task-side reservations_expire.
+"""
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from yundian.catalog.models import Sku
+from yundian.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from yundian.org.models import Staff
+from yundian.org.roles import Perm
+from yundian.org.selectors import scope_q
+
+from ..locks import Key, lock_balances
+from ..models import MoveKind, Reservation, ReservationStatus, StockBalance, StockMove, Warehouse
+from ._common import MAX_LINES, clean_id, clean_quantity, clean_text
+
+DEFAULT_RESERVATION_MINUTES = 15
+MAX_RESERVATION = timedelta(days=7)
+CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class StockLine:
+    sku_id: int
+    warehouse_id: int
+    quantity: int
+
+
+def _chunked(values: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+    for i in range(0, len(values), size):
+        yield values[i:i + size]
+
+
+def _line_tuple(raw: Any, index: int) -> tuple[Any, Any, Any]:
+    if isinstance(raw, StockLine):
+        return raw.sku_id, raw.warehouse_id, raw.quantity
+    if isinstance(raw, dict):
+        return raw.get("sku_id"), raw.get("warehouse_id"), raw.get("quantity")
+    if isinstance(raw, list | tuple) and len(raw) == 3:
+        return raw[0], raw[1], raw[2]
+    raise ValidationFailed(_("Each line is (sku_id, warehouse_id, quantity)."), code="invalid_line",
+                           details={"line": index})
+
+
+def clean_lines(lines: Any) -> list[StockLine]:
+    """Validate lines of (sku_id, warehouse_id, quantity > 0); duplicates of one key are added up."""
+    if not isinstance(lines, list | tuple) or not lines:
+        raise ValidationFailed(_("At least one line is needed."), code="no_lines")
+    if len(lines) > MAX_LINES:
+        raise ValidationFailed(_("Too many lines."), code="too_many_lines", details={"max": MAX_LINES})
+    merged: dict[Key, int] = defaultdict(int)
+    for index, raw in enumerate(lines):
+        sku_id, warehouse_id, quantity = _line_tuple(raw, index)
+        try:
+            key = (clean_id(sku_id, "sku_id"), clean_id(warehouse_id, "warehouse_id"))
+            merged[key] += clean_quantity(quantity)
+        except ValidationFailed as exc:
+            exc.details["line"] = index
+            raise
+    return [StockLine(s, w, q) for (s, w), q in sorted(merged.items())]
+
+
+def resolve_warehouses(*, actor: Staff | None, warehouse_ids: Iterable[int], perm: str,
+                       enterprise_id: int | None = None) -> dict[int, Warehouse]:
+    """The warehouses by id: 404 if unknown or outside the actor's view, 403 without `perm`, 409 if closed.
+
+    `actor=None` is a trusted system caller (a task, the storefront checkout after its own checks); then all
+    warehouses must belong to one enterprise (`enterprise_id` when given).
+    """
+    ids = sorted(set(warehouse_ids))
+    qs = Warehouse.objects.filter(pk__in=ids).select_related("node")
+    if actor is not None:
+        qs = qs.filter(scope_q(actor, Perm.STOCK_VIEW, "node__path"), enterprise_id=actor.enterprise_id)
+    elif enterprise_id is not None:
+        qs = qs.filter(enterprise_id=enterprise_id)
+    found = {w.id: w for w in qs}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound(_("Warehouse not found."), code="warehouse_not_found", details={"warehouse_ids": missing})
+    if actor is None and len({w.enterprise_id for w in found.values()}) > 1:
+        raise ValidationFailed(_("Warehouses of different enterprises cannot be mixed."), code="mixed_enterprises")
+    if actor is not None:
+        allowed = set(Warehouse.objects.filter(scope_q(actor, perm, "node__path"), pk__in=ids).values_list("pk", flat=True))
+        denied = [i for i in ids if i not in allowed]
+        if denied:
+            raise Forbidden(details={"warehouse_ids": denied})
+    closed = [w.id for w in found.values() if not w.is_active]
+    if closed:
+        raise Conflict(_("The warehouse is closed."), code="warehouse_inactive", details={"warehouse_ids": closed})
+    return found
+
+
+def resolve_skus(*, enterprise_id: int, sku_ids: Iterable[int]) -> None:
+    """404 `sku_not_found` unless every id is a SKU of the enterprise."""
+    ids = sorted(set(sku_ids))
+    found: set[int] = set()
+    for chunk in _chunked(ids):
+        found.update(Sku.objects.filter(enterprise_id=enterprise_id, pk__in=chunk).values_list("pk", flat=True))
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound(_("SKU not found."), code="sku_not_found", details={"sku_ids": missing[:50]})
+
+
+def resolve(*, actor: Staff | None, lines: Any, perm: str) -> tuple[int, list[StockLine], dict[int, Warehouse]]:
+    cleaned = clean_lines(lines)
+    warehouses = resolve_warehouses(actor=actor, warehouse_ids=[l.warehouse_id for l in cleaned], perm=perm)
+    enterprise_id = actor.enterprise_id if actor is not None else next(iter(warehouses.values())).enterprise_id
+    resolve_skus(enterprise_id=enterprise_id, sku_ids=[l.sku_id for l in cleaned])
+    return enterprise_id, cleaned, warehouses
+
+
+def clean_source(source_type: Any, source_id: Any) -> tuple[str, str]:
+    source_type = clean_text(source_type, "source_type", 32)
+    source_id = clean_text(source_id if source_id is not None else "", "source_id", 64)
+    return source_type, source_id
+
+
+class Posting:
+    """One ledger posting: lock rows, add moves, then `commit()` checks every row and writes balances + moves.
+
+    Must run inside transaction.atomic(). A failed check raises 409 `insufficient_stock` before any write.
+    """
+
+    def __init__(self, *, enterprise_id: int, actor: Staff | None, source_type: str, source_id: str,
+                 occurred_at: datetime | None = None):
+        self.enterprise_id = enterprise_id
+        self.actor_id = actor.pk if actor is not None else None
+        self.source_type, self.source_id = source_type, str(source_id)
+        self.occurred_at = occurred_at or timezone.now()
+        self.rows: dict[Key, StockBalance] = {}
+        self.moves: list[StockMove] = []
+
+    def lock(self, keys: Iterable[Key]) -> dict[Key, StockBalance]:
+        if self.rows:
+            raise RuntimeError("a posting locks all its rows at once")
+        self.rows = lock_balances(keys)
+        return self.rows
+
+    def add(self, sku_id: int, warehouse_id: int, kind: str, *, quantity: int = 0, reserved_delta: int = 0,
+            reason: str = "") -> None:
+        if (sku_id, warehouse_id) not in self.rows:
+            raise RuntimeError("add a move only for a locked row")
+        if quantity == 0 and reserved_delta == 0:
+            return
+        self.moves.append(StockMove(
+            enterprise_id=self.enterprise_id, sku_id=sku_id, warehouse_id=warehouse_id, kind=kind,
+            quantity=quantity, reserved_delta=reserved_delta, source_type=self.source_type,
+            source_id=self.source_id, reason=reason, actor_id=self.actor_id, occurred_at=self.occurred_at))
+
+    def deltas(self) -> dict[Key, tuple[int, int]]:
+        out: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
+        for move in self.moves:
+            pair = out[(move.sku_id, move.warehouse_id)]
+            pair[0] += move.quantity
+            pair[1] += move.reserved_delta
+        return {k: (v[0], v[1]) for k, v in out.items()}
+
+    def commit(self) -> list[StockMove]:
+        deltas = self.deltas()
+        short = []
+        for key, (dq, dr) in deltas.items():
+            row = self.rows[key]
+            on_hand, reserved = row.on_hand + dq, row.reserved + dr
+            if on_hand < 0 or reserved < 0 or reserved > on_hand:
+                short.append({"sku_id": key[0], "warehouse_id": key[1], "on_hand": row.on_hand,
+                              "reserved": row.reserved, "available": row.on_hand - row.reserved,
+                              "change": dq, "reserved_change": dr})
+        if short:
+            raise Conflict(_("Not enough stock."), code="insufficient_stock", details={"lines": short[:50]})
+        # rows with the same change are updated by one statement; F() keeps the update relative to the locked row
+        by_delta: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for key, delta in deltas.items():
+            if delta != (0, 0):
+                by_delta[delta].append(self.rows[key].pk)
+        now = timezone.now()
+        for (dq, dr), pks in by_delta.items():
+            for chunk in _chunked(pks):
+                StockBalance.objects.filter(pk__in=chunk).update(on_hand=F("on_hand") + dq,
+                                                                 reserved=F("reserved") + dr, updated_at=now)
+        for key, (dq, dr) in deltas.items():
+            self.rows[key].on_hand += dq
+            self.rows[key].reserved += dr
+        StockMove.objects.bulk_create(self.moves, batch_size=1000)
+        return self.moves
+
+
+def _expire_on_rows(posting: Posting, now: datetime) -> None:
+    """Release expired reservations that sit on the posting's locked rows (so an expired hold never blocks)."""
+    keys = list(posting.rows)
+    if not keys:
+        return
+    expired = []
+    for chunk in _chunked(keys, 500):
+        q = reduce(or_, (Q(sku_id=s, warehouse_id=w) for s, w in chunk))
+        expired += list(Reservation.objects.filter(q, status=ReservationStatus.ACTIVE, expires_at__lte=now))
+    for res in expired:
+        posting.add(res.sku_id, res.warehouse_id, MoveKind.RELEASE, reserved_delta=-res.quantity, reason="expired")
+    if expired:
+        Reservation.objects.filter(pk__in=[r.pk for r in expired]).update(status=ReservationStatus.EXPIRED, closed_at=now)
+
+
+@transaction.atomic
+def stock_issue(*, actor: Staff | None, lines: Any, source_type: str, source_id: str | int) -> list[StockMove]:
+    """Take sold units out of stock (sale_issue moves); never below what others hold reserved.
+
+    Active reservations of the same source on these rows are consumed first (released in full). Locks the
+    balance rows in (sku, warehouse) order; 409 `insufficient_stock` and nothing written if any line is short.
+    """
+    enterprise_id, cleaned, _w = resolve(actor=actor, lines=lines, perm=Perm.STOCK_SELL)
+    source_type, source_id = clean_source(source_type, source_id)
+    posting = Posting(enterprise_id=enterprise_id, actor=actor, source_type=source_type, source_id=source_id)
+    posting.lock((l.sku_id, l.warehouse_id) for l in cleaned)
+    now = posting.occurred_at
+    _expire_on_rows(posting, now)
+    keys = {(l.sku_id, l.warehouse_id) for l in cleaned}
+    held = [r for r in Reservation.objects.filter(source_type=source_type, source_id=source_id,
+                                                  status=ReservationStatus.ACTIVE)
+            if (r.sku_id, r.warehouse_id) in keys]
+    for res in held:
+        posting.add(res.sku_id, res.warehouse_id, MoveKind.RELEASE, reserved_delta=-res.quantity, reason="consumed")
+    for line in cleaned:
+        posting.add(line.sku_id, line.warehouse_id, MoveKind.SALE_ISSUE, quantity=-line.quantity)
+    moves = posting.commit()
+    if held:
+        Reservation.objects.filter(pk__in=[r.pk for r in held]).update(status=ReservationStatus.CONSUMED, closed_at=now)
+    return moves
+
+
+@transaction.atomic
+def stock_reserve(*, actor: Staff | None, lines: Any, source_type: str, source_id: str | int,
+                  expires_at: datetime | None = None) -> list[Reservation]:
+    """Hold units for an order until `expires_at` (default 15 minutes, at most 7 days).
+
+    Reserved never exceeds on hand (ordered locks + re-check + check constraint); 409 `insufficient_stock` else.
+    """
+    enterprise_id, cleaned, _w = resolve(actor=actor, lines=lines, perm=Perm.STOCK_SELL)
+    source_type, source_id = clean_source(source_type, source_id)
+    now = timezone.now()
+    expires_at = expires_at or now + timedelta(minutes=DEFAULT_RESERVATION_MINUTES)
+    if not isinstance(expires_at, datetime) or timezone.is_naive(expires_at) or not now < expires_at <= now + MAX_RESERVATION:
+        raise ValidationFailed(_("A reservation expires in the future, within 7 days."), code="invalid_expiry",
+                               details={"field": "expires_at"})
+    posting = Posting(enterprise_id=enterprise_id, actor=actor, source_type=source_type, source_id=source_id,
+                      occurred_at=now)
+    posting.lock((l.sku_id, l.warehouse_id) for l in cleaned)
+    _expire_on_rows(posting, now)
+    for line in cleaned:
+        posting.add(line.sku_id, line.warehouse_id, MoveKind.RESERVATION, reserved_delta=line.quantity)
+    posting.commit()
+    return Reservation.objects.bulk_create([
+        Reservation(enterprise_id=enterprise_id, sku_id=l.sku_id, warehouse_id=l.warehouse_id, quantity=l.quantity,
+                    source_type=source_type, source_id=source_id, expires_at=expires_at) for l in cleaned])
+
+
+def _release(reservations: list[Reservation], *, actor: Staff | None, status: str, reason: str,
+             source_type: str, source_id: str) -> int:
+    if not reservations:
+        return 0
+    now = timezone.now()
+    posting = Posting(enterprise_id=reservations[0].enterprise_id, actor=actor, source_type=source_type,
+                      source_id=source_id, occurred_at=now)
+    posting.lock((r.sku_id, r.warehouse_id) for r in reservations)
+    # re-read under the lock: a concurrent issue or expiry may have closed some of them
+    still = list(Reservation.objects.filter(pk__in=[r.pk for r in reservations], status=ReservationStatus.ACTIVE))
+    for res in still:
+        posting.add(res.sku_id, res.warehouse_id, MoveKind.RELEASE, reserved_delta=-res.quantity, reason=reason)
+    posting.commit()
+    Reservation.objects.filter(pk__in=[r.pk for r in still]).update(status=status, closed_at=now)
+    return sum(r.quantity for r in still)
+
+
+@transaction.atomic
+def stock_release(*, actor: Staff | None, source_type: str, source_id: str | int) -> int:
+    """Release every active reservation of a source (an order cancelled or timed out); returns units released."""
+    source_type, source_id = clean_source(source_type, source_id)
+    qs = Reservation.objects.filter(source_type=source_type, source_id=source_id, status=ReservationStatus.ACTIVE)
+    if actor is not None:
+        qs = qs.filter(enterprise_id=actor.enterprise_id)
+    reservations = list(qs)
+    if actor is not None and reservations:
+        resolve_warehouses(actor=actor, warehouse_ids={r.warehouse_id for r in reservations}, perm=Perm.STOCK_SELL)
+    return _release(reservations, actor=actor, status=ReservationStatus.RELEASED, reason="released",
+                    source_type=source_type, source_id=source_id)
+
+
+@transaction.atomic
+def stock_return(*, actor: Staff | None, lines: Any, source_type: str, source_id: str | int,
+                 sale_source_type: str | None = None, sale_source_id: str | int | None = None) -> list[StockMove]:
+    """Put returned units back (return moves). Given the sale's source, at most what that sale issued of each
+    SKU (less what came back before) may return: 409 `return_exceeds_sale` otherwise. Locks balances in order."""
+    enterprise_id, cleaned, _w = resolve(actor=actor, lines=lines, perm=Perm.STOCK_SELL)
+    source_type, source_id = clean_source(source_type, source_id)
+    posting = Posting(enterprise_id=enterprise_id, actor=actor, source_type=source_type, source_id=source_id)
+    posting.lock((l.sku_id, l.warehouse_id) for l in cleaned)
+    reason = ""
+    if sale_source_type is not None or sale_source_id is not None:
+        sale_type, sale_id = clean_source(sale_source_type, sale_source_id)
+        reason = f"{sale_type}:{sale_id}"[:32]
+        sku_ids = sorted({l.sku_id for l in cleaned})
+        base = StockMove.objects.filter(enterprise_id=enterprise_id, sku_id__in=sku_ids)
+        sold = dict(base.filter(kind=MoveKind.SALE_ISSUE, source_type=sale_type, source_id=sale_id)
+                    .values("sku_id").annotate(n=Sum("quantity")).values_list("sku_id", "n"))
+        back = dict(base.filter(kind=MoveKind.RETURN, reason=reason)
+                    .values("sku_id").annotate(n=Sum("quantity")).values_list("sku_id", "n"))
+        wanted: dict[int, int] = defaultdict(int)
+        for line in cleaned:
+            wanted[line.sku_id] += line.quantity
+        over = [{"sku_id": s, "sold": -(sold.get(s) or 0), "returned": back.get(s) or 0, "requested": q}
+                for s, q in sorted(wanted.items()) if q > -(sold.get(s) or 0) - (back.get(s) or 0)]
+        if over:
+            raise Conflict(_("More would come back than was sold."), code="return_exceeds_sale", details={"lines": over})
+    for line in cleaned:
+        posting.add(line.sku_id, line.warehouse_id, MoveKind.RETURN, quantity=line.quantity, reason=reason)
+    return posting.commit()
+
+
+def reservations_expire(*, now: datetime | None = None, limit: int = 5000) -> int:
+    """Release reservations past their expiry (a scheduled task); returns how many were expired."""
+    now = now or timezone.now()
+    done = 0
+    while done < limit:
+        batch = list(Reservation.objects.filter(status=ReservationStatus.ACTIVE, expires_at__lte=now)
+                     .order_by("enterprise_id", "id")[:500])
+        if not batch:
+            break
+        enterprise_id = batch[0].enterprise_id
+        batch = [r for r in batch if r.enterprise_id == enterprise_id]
+        with transaction.atomic():
+            _release(batch, actor=None, status=ReservationStatus.EXPIRED, reason="expired",
+                     source_type="reservation_expiry", source_id=now.strftime("%Y%m%dT%H%M"))
+        done += len(batch)
+    return done
