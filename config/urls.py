@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("catalog/", include("yundian.catalog.urls")),
     path("", include("yundian.web.urls")),
 ]
 handler404 = "yundian.web.views.not_found"

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "yundian.catalog",
     "yundian.stores",
     "yundian.inventory",
+    "yundian.members",
     "yundian.web",
     "yundian.demo",
 ]

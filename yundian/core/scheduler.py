@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 SCHEDULE: list[tuple[str, str, str]] = [
     ("yundian.org.tasks.nightly_audit_digest", "daily", "02:00"),
+    ("yundian.members.tasks.expire_points", "daily", "01:00"),
+    ("yundian.members.tasks.review_tiers", "daily", "03:00"),
+    ("yundian.members.tasks.birthday_gifts", "daily", "06:00"),
 ]
 
 RETRY_AFTER = timedelta(minutes=5)

@@ -56,6 +56,18 @@ class Perm:
     STOCK_APPROVE = "stock.approve"
     PURCHASE_APPROVE = "purchase.approve"
     WAREHOUSE_MANAGE = "warehouse.manage"
+    # members (yundian.members): everyone but auditors registers and serves members of their subtree; store
+    # managers and above adjust points, rebind guides and merge; approvals of large adjustments need a manager
+    # above the store; the programme (tiers, rules, gift cards) and erasure are HQ's
+    MEMBER_VIEW = "member.view"
+    MEMBER_MANAGE = "member.manage"
+    MEMBER_MERGE = "member.merge"
+    MEMBER_REBIND = "member.rebind"
+    MEMBER_ERASE = "member.erase"
+    MEMBER_PROGRAM_MANAGE = "member_program.manage"
+    POINTS_ADJUST = "points.adjust"
+    POINTS_APPROVE = "points.approve"
+    STORED_VALUE_MANAGE = "stored_value.manage"
     # stores (yundian.stores): HQ opens stores and manages templates and the storefront policy; store managers
     # (and HQ) edit a storefront's look within that policy; store.manage edits a store's profile (hours, status)
     STORE_OPEN = "store.open"
@@ -91,6 +103,16 @@ for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER):
     PERMISSIONS[_role] |= {Perm.STOCK_APPROVE, Perm.WAREHOUSE_MANAGE}
 PERMISSIONS[Role.HQ_ADMIN].add(Perm.PURCHASE_APPROVE)
 PERMISSIONS[Role.REGION_MANAGER].add(Perm.PURCHASE_APPROVE)
+# member permissions (yundian.members)
+for _role in Role.values:
+    PERMISSIONS[_role].add(Perm.MEMBER_VIEW)
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER, Role.GUIDE):
+    PERMISSIONS[_role] |= {Perm.MEMBER_MANAGE, Perm.STORED_VALUE_MANAGE}
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER):
+    PERMISSIONS[_role] |= {Perm.POINTS_ADJUST, Perm.MEMBER_REBIND, Perm.MEMBER_MERGE}
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER):
+    PERMISSIONS[_role].add(Perm.POINTS_APPROVE)
+PERMISSIONS[Role.HQ_ADMIN] |= {Perm.MEMBER_PROGRAM_MANAGE, Perm.MEMBER_ERASE}
 # store permissions (yundian.stores)
 PERMISSIONS[Role.HQ_ADMIN] |= {Perm.STORE_OPEN, Perm.TEMPLATE_MANAGE, Perm.STORE_MANAGE, Perm.STOREFRONT_EDIT}
 PERMISSIONS[Role.REGION_MANAGER].add(Perm.STORE_MANAGE)

@@ -20,5 +20,7 @@ NAV: list[NavItem] = [
     NavItem("web:home", _("Overview"), None),
     NavItem("web:org_tree", _("Organisation"), Perm.ORG_VIEW),
     NavItem("web:staff_list", _("Staff"), Perm.STAFF_VIEW),
+    NavItem("catalog:product_list", _("Catalogue"), Perm.CATALOG_VIEW),
+    NavItem("catalog:price_list_list", _("Prices"), Perm.CATALOG_VIEW),
     NavItem("web:audit_list", _("Audit log"), Perm.AUDIT_VIEW),
 ]
