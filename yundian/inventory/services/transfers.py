@@ -9,11 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yundian.core.audit import audit_record
-from yundian.core.errors import Conflict, NotFound, ValidationFailed
+from yundian.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from yundian.core.locking import lock_one
 from yundian.org.models import Staff
 from yundian.org.roles import Perm
-from yundian.org.selectors import require, scope_q
+from yundian.org.selectors import has_perm, require, scope_q
 
 from ..models import (Allocation, AllocationLine, MoveKind, PurchaseOrderLine, Transfer, TransferLine, TransferStatus,
                       Warehouse, WarehouseKind)
@@ -38,6 +38,12 @@ def _transfer_for(actor: Staff, transfer_id: int) -> Transfer:
         raise NotFound(_("Transfer not found."), code="transfer_not_found")
     lock_one(Transfer.objects.filter(pk=transfer_id))
     return Transfer.objects.select_related("from_warehouse__node", "to_warehouse__node").get(pk=transfer_id)
+
+
+def _require_side(actor: Staff, node) -> None:
+    """The transfer is visible (either end); acting on one end needs stock.manage there, else 403."""
+    if not has_perm(actor, Perm.STOCK_MANAGE, node):
+        raise Forbidden()
 
 
 def _expect(transfer: Transfer, *allowed: str) -> None:
@@ -87,7 +93,7 @@ def transfer_request(*, actor: Staff, from_warehouse_id: int, to_warehouse_id: i
 def transfer_approve(*, actor: Staff, transfer_id: int) -> Transfer:
     """The giving side agrees (stock.manage on the source warehouse)."""
     transfer = _transfer_for(actor, transfer_id)
-    require(actor, Perm.STOCK_MANAGE, transfer.from_warehouse.node)
+    _require_side(actor, transfer.from_warehouse.node)
     _expect(transfer, T.REQUESTED)
     transfer.status, transfer.approved_by = T.APPROVED, actor
     transfer.save(update_fields=["status", "approved_by", "updated_at"])
@@ -98,7 +104,7 @@ def transfer_approve(*, actor: Staff, transfer_id: int) -> Transfer:
 @transaction.atomic
 def transfer_reject(*, actor: Staff, transfer_id: int, reason: str = "") -> Transfer:
     transfer = _transfer_for(actor, transfer_id)
-    require(actor, Perm.STOCK_MANAGE, transfer.from_warehouse.node)
+    _require_side(actor, transfer.from_warehouse.node)
     _expect(transfer, T.REQUESTED, T.APPROVED)
     transfer.status = T.REJECTED
     transfer.save(update_fields=["status", "updated_at"])
@@ -110,7 +116,7 @@ def transfer_reject(*, actor: Staff, transfer_id: int, reason: str = "") -> Tran
 def transfer_cancel(*, actor: Staff, transfer_id: int) -> Transfer:
     """The requester withdraws a transfer that has not shipped."""
     transfer = _transfer_for(actor, transfer_id)
-    require(actor, Perm.STOCK_MANAGE, transfer.to_warehouse.node)
+    _require_side(actor, transfer.to_warehouse.node)
     _expect(transfer, T.REQUESTED, T.APPROVED)
     transfer.status = T.CANCELLED
     transfer.save(update_fields=["status", "updated_at"])
@@ -141,7 +147,7 @@ def transfer_ship(*, actor: Staff, transfer_id: int, lines: Any = None) -> Trans
     `insufficient_stock` and nothing written if the source is short.
     """
     transfer = _transfer_for(actor, transfer_id)
-    require(actor, Perm.STOCK_MANAGE, transfer.from_warehouse.node)
+    _require_side(actor, transfer.from_warehouse.node)
     _expect(transfer, T.APPROVED)
     transfer_lines = list(transfer.lines.all())
     shipping = _partial_lines(lines, {l.sku_id: l.quantity for l in transfer_lines}, "requested")
@@ -169,7 +175,7 @@ def transfer_receive(*, actor: Staff, transfer_id: int, lines: Any = None) -> Tr
     a shortfall (received < shipped) is written off in transit as an adjustment with reason `transit_shortage`.
     Receiving more than shipped is a 422. A linked order to HQ is marked received."""
     transfer = _transfer_for(actor, transfer_id)
-    require(actor, Perm.STOCK_MANAGE, transfer.to_warehouse.node)
+    _require_side(actor, transfer.to_warehouse.node)
     _expect(transfer, T.SHIPPED)
     transfer_lines = [l for l in transfer.lines.all()]
     receiving = _partial_lines(lines, {l.sku_id: l.shipped for l in transfer_lines}, "shipped")
