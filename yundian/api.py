@@ -103,3 +103,7 @@ api.add_router("/", org_router)
 from yundian.catalog.api import router as catalog_router  # noqa: E402
 
 api.add_router("/catalog", catalog_router)
+
+from yundian.members.api import router as members_router  # noqa: E402
+
+api.add_router("/members", members_router)

@@ -20,6 +20,7 @@ from ..models import (
 )
 from ..normalize import normalize_identity
 from ._common import clean_text, require_active
+from .growth import tier_upgrade_if_qualified
 
 # identity kinds whose meeting merges two members automatically (the person is the same by definition)
 AUTO_MERGE_KINDS = {IdentityKind.PHONE, IdentityKind.WECHAT_UNIONID}
@@ -144,6 +145,7 @@ def member_register(*, actor: Staff | None, store_id: int, channel: str, phone: 
         guide = actor
     if guide is not None:
         _bind(member, guide, kind=BindingKind.FIRST, actor=actor, reason="")
+    tier_upgrade_if_qualified(member)  # the entry tier, if one needs no growth
     return member
 
 
