@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("catalog/", include("yundian.catalog.urls")),
+    path("members/", include("yundian.members.urls")),
     path("", include("yundian.web.urls")),
 ]
 handler404 = "yundian.web.views.not_found"

@@ -3,9 +3,12 @@
 Every error answers `{"error": {"code": "...", "message": "<translated>", "details": {...}}}`.
 Context routers are mounted here; each handler parses, calls one service or selector, returns a schema.
 """
+import inspect
 import logging
+from functools import wraps
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponseNotAllowed, JsonResponse
+from django.urls import URLPattern, re_path
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -21,6 +24,13 @@ log = logging.getLogger(__name__)
 class StaffSessionAuth(SessionAuth):
     """Browser session (CSRF-checked); the request acts as the user's staff member."""
 
+    def _get_key(self, request: HttpRequest):
+        # without a session cookie there is no session to forge: skip the CSRF check so that a client with a
+        # missing or bad bearer token hears 401 (sign in), not 403 (CSRF)
+        if self.param_name not in request.COOKIES:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request: HttpRequest, key):
         return staff_for_user(request.user)
 
@@ -32,7 +42,42 @@ class StaffTokenAuth(HttpBearer):
         return org_services.api_token_authenticate(token)
 
 
-api = NinjaAPI(
+class YundianAPI(NinjaAPI):
+    """NinjaAPI whose unknown paths (404) and wrong methods (405) also answer in the one error shape."""
+
+    def _get_urls(self):
+        urls = [_shape_405(u) for u in super()._get_urls()]
+        # last, after every router: any other path under the API prefix
+        urls.append(re_path(r"^.*$", _api_not_found, name="not-found"))
+        return urls
+
+
+def _api_not_found(request: HttpRequest, *args, **kwargs):
+    return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+
+
+_api_not_found.csrf_exempt = True  # nothing happens here; answer 404 whatever the method
+
+
+def _shape_405(url):
+    view = getattr(url, "callback", None)
+    if not isinstance(url, URLPattern) or view is None or inspect.iscoroutinefunction(view):
+        return url
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed):
+            shaped = JsonResponse(error_body("method_not_allowed", _("This method is not allowed here.")), status=405)
+            shaped["Allow"] = response["Allow"]
+            return shaped
+        return response
+
+    url.callback = wrapped
+    return url
+
+
+api = YundianAPI(
     title="Yundian API",
     version="1",
     description="REST API of Yundian (云店). Authenticate with a session cookie or a bearer token.",
@@ -81,6 +126,13 @@ def on_http_error(request, exc: HttpError):
     messages = {400: _("The request could not be processed."), 401: _("Sign in or send a valid API token."),
                 403: _("You do not have permission to do this."), 429: _("Too many requests; try again later.")}
     status = exc.status_code
+    if status == 400 and isinstance(exc.__cause__, ValueError):
+        # django-ninja could not parse the body (not JSON, bad encoding): raised `from` the decoding error
+        return api.create_response(request, error_body("malformed_body", _("The request body is not valid JSON.")),
+                                   status=400)
+    if status == 403 and str(exc).startswith("CSRF"):
+        return api.create_response(request, error_body("csrf_failed", _("The CSRF check failed; reload the page and try again.")),
+                                   status=403)
     return api.create_response(request, error_body(codes.get(status, "http_error"),
                                                    messages.get(status, str(exc))), status=status)
 

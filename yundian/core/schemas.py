@@ -2,7 +2,7 @@
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Schema
+from ninja import Schema, Status
 from pydantic import AfterValidator
 
 from .idempotency import run_idempotent
@@ -35,9 +35,9 @@ def errors(*statuses: int) -> dict[int, type[Schema]]:
     return {s: ErrorOut for s in sorted({400, 401, 422, *statuses})}
 
 
-def idempotent_response(request: HttpRequest, *, scope: str, payload: Any, work) -> tuple[int, Any]:
+def idempotent_response(request: HttpRequest, *, scope: str, payload: Any, work) -> Status:
     """Run a create under the request's `Idempotency-Key` header (optional), keyed per acting staff member."""
     key = request.headers.get("Idempotency-Key")
     status, body, _replayed = run_idempotent(scope=scope, owner=f"staff:{request.auth.pk}", key=key,
                                              payload=payload, work=work)
-    return status, body
+    return Status(status, body)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yundian.core.errors import Forbidden, NotFound, ValidationFailed
+from yundian.core.money import Money
 from yundian.org.models import OrgNode, RoleAssignment, Staff
 from yundian.org.roles import Perm, Role
 from yundian.org.selectors import has_perm, require, scope_q
@@ -43,7 +44,7 @@ def member_scope_q(actor: Staff, perm: str = Perm.MEMBER_VIEW) -> Q:
 def member_get(*, actor: Staff, member_id: int, perm: str = Perm.MEMBER_VIEW) -> Member:
     """The member if visible to the actor (else 404); 403 if visible but `perm` is missing at their home."""
     member = (Member.objects.filter(member_scope_q(actor), pk=member_id)
-              .select_related("home", "tier", "guide", "merged_into").first())
+              .select_related("home", "tier", "guide", "merged_into", "enterprise").first())
     if member is None:
         raise NotFound(_("Member not found."), code="member_not_found")
     if perm != Perm.MEMBER_VIEW and not has_perm(actor, perm, member.home):
@@ -269,6 +270,7 @@ def member_profile(*, actor: Staff, member_id: int) -> dict:
     member = member_get(actor=actor, member_id=member_id)
     points, principal, bonus = balances(member)
     program = program_get(member.enterprise_id)
+    currency = member.enterprise.currency
     growth = growth_in_window(member, window_days=program.growth_window_days)
     next_tier = (Tier.objects.filter(enterprise_id=member.enterprise_id, rank__gt=member.tier.rank if member.tier else -1)
                  .order_by("rank").first())
@@ -284,8 +286,13 @@ def member_profile(*, actor: Staff, member_id: int) -> dict:
         "points": points,
         "points_lots": list(PointsLot.objects.filter(member=member, remaining__gt=0).order_by("expires_at", "id")[:20]),
         "points_entries": list(PointsEntry.objects.filter(member=member).select_related("store").order_by("-id")[:20]),
-        "stored_value": {"principal": principal, "bonus": bonus, "total": principal + bonus},
-        "stored_value_entries": list(StoredValueEntry.objects.filter(member=member).order_by("-id")[:20]),
+        "stored_value": {"principal": principal, "bonus": bonus, "total": principal + bonus,
+                         "display": Money(principal + bonus, currency).format(),
+                         "principal_display": Money(principal, currency).format(),
+                         "bonus_display": Money(bonus, currency).format()},
+        "stored_value_entries": [
+            {"entry": e, "principal": Money(e.principal, currency).format(), "bonus": Money(e.bonus, currency).format()}
+            for e in StoredValueEntry.objects.filter(member=member).order_by("-id")[:20]],
         "guide": member.guide,
         "guide_events": list(GuideBindingEvent.objects.filter(member=member)
                              .select_related("from_guide", "to_guide")[:10]),

@@ -2,10 +2,11 @@
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import paginate
 
-from yundian.core.schemas import errors, idempotent_response
+from yundian.core.pagination import LimitOffsetPagination
+from yundian.core.schemas import SafeStr, errors, idempotent_response
 
 from . import selectors, services
 from .roles import PERMISSIONS
@@ -37,9 +38,9 @@ class NodePatch(Schema):
 
 
 class NodeFilter(Schema):
-    kind: str | None = None
+    kind: SafeStr | None = Field(None, max_length=16)
     parent_id: int | None = None
-    q: str | None = Field(None, max_length=64)
+    q: SafeStr | None = Field(None, max_length=64)
 
 
 class TreeOut(Schema):
@@ -67,7 +68,8 @@ class StaffOut(Schema):
 
     @staticmethod
     def resolve_username(obj) -> str:
-        return obj.user.username
+        # a Staff row, or the stored body of an idempotent create being replayed
+        return obj["username"] if isinstance(obj, dict) else obj.user.username
 
 
 class StaffIn(Schema):
@@ -88,7 +90,7 @@ class StaffPatch(Schema):
 
 class StaffFilter(Schema):
     node_id: int | None = None
-    q: str | None = Field(None, max_length=64)
+    q: SafeStr | None = Field(None, max_length=64)
 
 
 class RoleIn(Schema):
@@ -116,8 +118,8 @@ class AuditOut(Schema):
 
 
 class AuditFilter(Schema):
-    action: str | None = Field(None, max_length=64)
-    target_type: str | None = Field(None, max_length=64)
+    action: SafeStr | None = Field(None, max_length=64)
+    target_type: SafeStr | None = Field(None, max_length=64)
 
 
 class TokenIn(Schema):
@@ -212,13 +214,14 @@ def role_list(request: HttpRequest, staff_id: int):
 
 @router.post("/staff/{staff_id}/roles", response={201: RoleOut, **errors(403, 404, 409)})
 def role_assign(request: HttpRequest, staff_id: int, payload: RoleIn):
-    return 201, services.role_assign(actor=request.auth, staff_id=staff_id, role=payload.role, node_id=payload.node_id)
+    return Status(201, services.role_assign(actor=request.auth, staff_id=staff_id, role=payload.role,
+                                            node_id=payload.node_id))
 
 
 @router.delete("/staff/{staff_id}/roles/{assignment_id}", response={204: None, **errors(403, 404, 409)})
 def role_revoke(request: HttpRequest, staff_id: int, assignment_id: int):
     services.role_revoke(actor=request.auth, staff_id=staff_id, assignment_id=assignment_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/audit", response={200: list[AuditOut], **errors()})
@@ -235,10 +238,10 @@ def token_list(request: HttpRequest):
 @router.post("/tokens", response={201: TokenCreatedOut, **errors(403)})
 def token_create(request: HttpRequest, payload: TokenIn):
     token, plaintext = services.api_token_create(actor=request.auth, name=payload.name, days_valid=payload.days_valid)
-    return 201, {**TokenOut.from_orm(token).dict(), "token": plaintext}
+    return Status(201, {**TokenOut.from_orm(token).dict(), "token": plaintext})
 
 
 @router.delete("/tokens/{token_id}", response={204: None, **errors(404)})
 def token_revoke(request: HttpRequest, token_id: int):
     services.api_token_revoke(actor=request.auth, token_id=token_id)
-    return 204, None
+    return Status(204, None)

@@ -140,7 +140,7 @@ def org_node_update(*, actor: Staff, node_id: int, name: str | None = None, is_a
     # outside what the actor sees (a region manager and their own region), which is a 403 on a visible node
     if not selectors.has_perm(actor, Perm.ORG_MANAGE, node.parent if node.parent_id else node):
         raise Forbidden()
-    node = lock_one(OrgNode.objects.filter(pk=node.pk).select_related("parent"))
+    node = lock_one(OrgNode.objects.filter(pk=node.pk))
     before = _node_snapshot(node)
     if name is not None:
         node.name = _clean_name(name, "name")
