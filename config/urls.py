@@ -10,6 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("catalog/", include("yundian.catalog.urls")),
     path("members/", include("yundian.members.urls")),
+    path("", include("yundian.stores.urls")),  # console pages under stores/, public storefronts at s/<slug>/
     path("", include("yundian.web.urls")),
 ]
 handler404 = "yundian.web.views.not_found"

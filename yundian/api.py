@@ -156,6 +156,10 @@ from yundian.catalog.api import router as catalog_router  # noqa: E402
 
 api.add_router("/catalog", catalog_router)
 
+from yundian.stores.api import router as stores_router  # noqa: E402
+
+api.add_router("/stores", stores_router)
+
 from yundian.members.api import router as members_router  # noqa: E402
 
 api.add_router("/members", members_router)

@@ -22,6 +22,8 @@ NAV: list[NavItem] = [
     NavItem("web:staff_list", _("Staff"), Perm.STAFF_VIEW),
     NavItem("catalog:product_list", _("Catalogue"), Perm.CATALOG_VIEW),
     NavItem("catalog:price_list_list", _("Prices"), Perm.CATALOG_VIEW),
+    NavItem("stores:store_list", _("Stores"), Perm.STORE_MANAGE),
+    NavItem("stores:template_list", _("Store templates"), Perm.TEMPLATE_MANAGE),
     NavItem("members:member_list", _("Members"), Perm.MEMBER_VIEW),
     NavItem("web:audit_list", _("Audit log"), Perm.AUDIT_VIEW),
 ]
