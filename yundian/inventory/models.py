@@ -6,6 +6,8 @@ Warehouse kinds:
 - virtual:    "sell from central" stock a store may promise online and ship from elsewhere;
 - in_transit: goods shipped by one warehouse and not yet received by another (one per enterprise, at HQ).
 """
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -473,8 +475,8 @@ class ReplenishmentRule(BaseModel):
     max_quantity = models.BigIntegerField(_("max"), default=0)
     lead_time_days = models.PositiveSmallIntegerField(_("lead time (days)"), default=3)
     review_period_days = models.PositiveSmallIntegerField(_("review period (days)"), default=7)
-    safety_factor = models.DecimalField(_("safety factor (z)"), max_digits=4, decimal_places=2, default=1.65)
-    window_days = models.PositiveSmallIntegerField(_("moving average window (days)"), default=28)
+    safety_factor = models.DecimalField(_("safety factor (z)"), max_digits=4, decimal_places=2, default=Decimal("2.33"))
+    window_days = models.PositiveSmallIntegerField(_("moving average window (days)"), default=14)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -64,6 +64,9 @@ def test_seed_at_scale_1_creates_the_documented_counts(db):
     assert ctx.counts == shape(1) == {
         "regions": 2, "dealers": 2, "stores": 6, "stores_franchised": 2, "stores_direct": 4,
         "org_nodes": 11, "staff": 24, "users": 24, "role_assignments": 24,
+        # stock step (yundian.demo.generators.stock)
+        "warehouses": 8, "stock_balances": 168, "replenishment_rules": 144, "sales_history_series": 72,
+        "stock_demo_skus": 24,
     }
     assert AuditEntry.objects.filter(enterprise=enterprise, action="demo.seed").count() == 1
 
