@@ -52,9 +52,9 @@ class Step:
 
 
 def _steps() -> list[Step]:
-    from . import catalog, org, stock
+    from . import org, stock
 
-    return [org.step, catalog.step, stock.step]
+    return [org.step, stock.step]
 
 
 STEPS: Callable[[], list[Step]] = _steps  # a function, so step modules import Django models lazily
