@@ -163,3 +163,7 @@ api.add_router("/stores", stores_router)
 from yundian.members.api import router as members_router  # noqa: E402
 
 api.add_router("/members", members_router)
+
+from yundian.sales.api import router as sales_router  # noqa: E402
+
+api.add_router("/sales", sales_router)

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "yundian.stores",
     "yundian.inventory",
     "yundian.members",
+    "yundian.sales",
     "yundian.web",
     "yundian.demo",
 ]

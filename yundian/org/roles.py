@@ -74,6 +74,17 @@ class Perm:
     STORE_MANAGE = "store.manage"
     STOREFRONT_EDIT = "storefront.edit"
     TEMPLATE_MANAGE = "template.manage"
+    # orders (yundian.sales): everyone sees the orders of their subtree; clerks and managers sell (create, pay,
+    # return with receipt); store managers and above manage orders (ship, cancel) and approve sensitive edits
+    ORDER_VIEW = "order.view"
+    ORDER_SELL = "order.sell"
+    ORDER_MANAGE = "order.manage"
+    ORDER_APPROVE = "order.approve"
+    # commission (yundian.guides): guides see their own; managers and auditors all of their subtree; HQ and
+    # regions set the plans
+    COMMISSION_VIEW_OWN = "commission.view_own"
+    COMMISSION_VIEW_ALL = "commission.view_all"
+    COMMISSION_MANAGE = "commission.manage"
 
 
 _VIEW = {Perm.ORG_VIEW, Perm.STAFF_VIEW}
@@ -117,6 +128,20 @@ PERMISSIONS[Role.HQ_ADMIN] |= {Perm.MEMBER_PROGRAM_MANAGE, Perm.MEMBER_ERASE}
 PERMISSIONS[Role.HQ_ADMIN] |= {Perm.STORE_OPEN, Perm.TEMPLATE_MANAGE, Perm.STORE_MANAGE, Perm.STOREFRONT_EDIT}
 PERMISSIONS[Role.REGION_MANAGER].add(Perm.STORE_MANAGE)
 PERMISSIONS[Role.STORE_MANAGER] |= {Perm.STORE_MANAGE, Perm.STOREFRONT_EDIT}
+# order permissions (yundian.sales)
+for _role in Role.values:
+    PERMISSIONS[_role].add(Perm.ORDER_VIEW)
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER, Role.GUIDE):
+    PERMISSIONS[_role].add(Perm.ORDER_SELL)
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER):
+    PERMISSIONS[_role] |= {Perm.ORDER_MANAGE, Perm.ORDER_APPROVE}
+# commission permissions (yundian.guides)
+for _role in (Role.GUIDE, Role.STORE_MANAGER):
+    PERMISSIONS[_role].add(Perm.COMMISSION_VIEW_OWN)
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER, Role.AUDITOR):
+    PERMISSIONS[_role].add(Perm.COMMISSION_VIEW_ALL)
+PERMISSIONS[Role.HQ_ADMIN].add(Perm.COMMISSION_MANAGE)
+PERMISSIONS[Role.REGION_MANAGER].add(Perm.COMMISSION_MANAGE)
 
 # the node kinds a role may be held on
 ROLE_NODE_KINDS: dict[str, set[str]] = {

@@ -1,0 +1,85 @@
+"""The one cart pricing function. POS, storefront and API orders all price through `cart_price`.
+
+Until the promotions engine lands this is list price (catalog price resolution for the store and channel),
+plus the clerk's manual price overrides and order discount, which the approval rules in services check.
+The promotions issue replaces the body of `cart_price` (same signature, same result type) with its engine.
+
+Weighed SKUs are priced per kilogram and sold by the gram: the line amount is the scale's rounding of
+price x grams (catalog.barcodes.weighed_price).
+"""
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from yundian.catalog.barcodes import weighed_price
+from yundian.catalog.models import Channel, Sku
+from yundian.catalog.pricing import price_resolve_many
+from yundian.core.money import Money
+
+# which catalogue price channel each order channel uses
+PRICE_CHANNEL = {"pos": Channel.STORE, "api": Channel.STORE, "storefront": Channel.ONLINE}
+
+
+@dataclass(frozen=True)
+class CartLine:
+    sku: Sku
+    quantity: int  # units, or grams for weighed SKUs
+    unit_price: int | None = None  # a manual price override (fen per unit / per kg)
+
+
+@dataclass
+class PricedLine:
+    sku: Sku
+    quantity: int
+    list_price: int  # resolved price per unit (per kg)
+    unit_price: int  # charged price per unit (override or list)
+    gross: int  # unit_price x quantity (weighed: scale rounding)
+    list_gross: int  # list_price x quantity
+    discount: int = 0  # this line's share of the order discount
+    line_total: int = 0
+
+    @property
+    def is_override(self) -> bool:
+        return self.unit_price != self.list_price
+
+
+@dataclass
+class CartPrice:
+    currency: str
+    lines: list[PricedLine]
+    subtotal: int  # sum of list_gross
+    discount_total: int  # list price - what is charged: overrides plus the order discount
+    order_discount: int
+    total: int
+    applied: list[dict] = field(default_factory=list)  # promotions applied (none until the engine lands)
+
+
+def _amount(sku: Sku, price: int, quantity: int) -> int:
+    return weighed_price(price, quantity) if sku.is_weighed else price * quantity
+
+
+def cart_price(*, store, channel: str, lines: list[CartLine], order_discount: int = 0, member=None,
+               at: datetime | None = None) -> CartPrice:
+    """Price a cart at `store` for `channel`: per line list price (catalogue resolution), the override if any,
+    then the order discount spread over the lines in proportion to their amounts (largest remainder), so the
+    lines always add up to the total. `order_discount` is capped at the gross amount."""
+    resolved = price_resolve_many([line.sku for line in lines], store, PRICE_CHANNEL.get(channel, Channel.STORE), at)
+    currency = next(iter(resolved.values())).price.currency if resolved else "CNY"
+    priced: list[PricedLine] = []
+    for line in lines:
+        list_price = resolved[line.sku.pk].price.amount
+        unit_price = list_price if line.unit_price is None else line.unit_price
+        priced.append(PricedLine(sku=line.sku, quantity=line.quantity, list_price=list_price, unit_price=unit_price,
+                                 gross=_amount(line.sku, unit_price, line.quantity),
+                                 list_gross=_amount(line.sku, list_price, line.quantity)))
+    gross = sum(p.gross for p in priced)
+    order_discount = max(0, min(order_discount, gross))
+    if order_discount and gross:
+        shares = Money(order_discount, currency).allocate([p.gross for p in priced])
+        for p, share in zip(priced, shares):
+            p.discount = share.amount
+    for p in priced:
+        p.line_total = p.gross - p.discount
+    subtotal = sum(p.list_gross for p in priced)
+    total = sum(p.line_total for p in priced)
+    return CartPrice(currency=currency, lines=priced, subtotal=subtotal, discount_total=max(0, subtotal - total),
+                     order_discount=order_discount, total=total)

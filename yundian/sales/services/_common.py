@@ -1,0 +1,157 @@
+"""Input cleaning and lookups shared by the sales services; every failure is a 4xx domain error."""
+import hashlib
+import json
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.translation import gettext_lazy as _
+
+from yundian.catalog.models import Sku
+from yundian.core.errors import Conflict, NotFound, ValidationFailed
+from yundian.core.text import has_control_characters
+from yundian.inventory.models import Warehouse, WarehouseKind
+from yundian.org.models import OrgNode, Staff
+from yundian.org.roles import NodeKind, Perm
+from yundian.org.selectors import has_perm, require, scope_q
+
+from ..models import Order, SalesPolicy
+
+MAX_LINES = 500
+MAX_QUANTITY = 1_000_000  # units (grams for weighed SKUs) in one line
+MAX_AMOUNT = 10**11  # fen: a billion yuan, far above any till
+MAX_REF = 128
+ORDER_SOURCE = "order"
+RETURN_SOURCE = "return"
+RESERVATION_DAYS = 7  # pickup / delivery / ship holds: the longest a reservation may last
+
+
+def fingerprint(payload: Any) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def clean_int(value: Any, field: str, *, low: int = 0, high: int = MAX_AMOUNT, code: str = "invalid_amount") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValidationFailed(_("Not a valid whole number here."), code=code,
+                               details={"field": field, "min": low, "max": high})
+    return value
+
+
+def clean_id(value: Any, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValidationFailed(_("Not a valid id."), code="invalid_id", details={"field": field})
+    return value
+
+
+def clean_optional_id(value: Any, field: str) -> int | None:
+    return None if value is None else clean_id(value, field)
+
+
+def clean_text(value: Any, field: str, max_length: int, *, required: bool = False) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationFailed(_("Not text."), code="invalid_text", details={"field": field})
+    value = value.strip()
+    if required and not value:
+        raise ValidationFailed(_("This field is required."), code="required", details={"field": field})
+    if len(value) > max_length:
+        raise ValidationFailed(_("Too long."), code="too_long", details={"field": field, "max_length": max_length})
+    if has_control_characters(value):
+        raise ValidationFailed(_("Contains control characters."), code="invalid_text", details={"field": field})
+    return value
+
+
+def clean_ref(value: Any, field: str = "client_ref", *, required: bool = False) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or not value or len(value) > MAX_REF or not value.isprintable() or value != value.strip():
+        raise ValidationFailed(_("A client key is 1 to 128 printable characters."), code="invalid_client_ref",
+                               details={"field": field})
+    return value
+
+
+def store_for(actor: Staff | None, store_id: Any, perm: str, *, enterprise_id: int | None = None) -> OrgNode:
+    """The store node: 404 outside the actor's view, 403 without `perm`, 422 if not a store, 409 if closed."""
+    store_id = clean_id(store_id, "store_id")
+    node = OrgNode.objects.filter(pk=store_id).select_related("enterprise").first()
+    if node is None or (actor is None and node.enterprise_id != enterprise_id):
+        raise NotFound(_("Store not found."), code="store_not_found")
+    if actor is not None:
+        require(actor, perm, node)
+    if node.kind != NodeKind.STORE:
+        raise ValidationFailed(_("Orders are placed at a store."), code="not_a_store", details={"field": "store_id"})
+    if not node.is_active:
+        raise Conflict(_("This store is closed."), code="store_inactive")
+    return node
+
+
+def order_for(actor: Staff, order_id: Any, perm: str = Perm.ORDER_VIEW) -> Order:
+    """An order in the actor's view (404 otherwise), without lock; 403 if visible but `perm` is missing there."""
+    order_id = clean_id(order_id, "order_id")
+    order = (Order.objects.filter(scope_q(actor, Perm.ORDER_VIEW, "store__path"), enterprise_id=actor.enterprise_id,
+                                  pk=order_id).select_related("store").first())
+    if order is None:
+        raise NotFound(_("Order not found."), code="order_not_found")
+    require(actor, perm, order.store)
+    return order
+
+
+def skus_for(enterprise_id: int, sku_ids: list[int]) -> dict[int, Sku]:
+    ids = sorted(set(sku_ids))
+    found = {s.pk: s for s in Sku.objects.filter(enterprise_id=enterprise_id, pk__in=ids).select_related("product")}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound(_("SKU not found."), code="sku_not_found", details={"sku_ids": missing[:50]})
+    inactive = [s.pk for s in found.values() if not s.is_active or not s.product.is_active]
+    if inactive:
+        raise Conflict(_("This SKU is no longer sold."), code="sku_inactive", details={"sku_ids": inactive[:50]})
+    return found
+
+
+def guide_check(guide_id: int, store: OrgNode, cache: dict[int, Staff]) -> Staff:
+    """A guide who may sell at the store (holds order.sell there); 422 `invalid_guide` otherwise."""
+    if guide_id in cache:
+        return cache[guide_id]
+    guide = Staff.objects.filter(pk=guide_id, enterprise_id=store.enterprise_id, is_active=True).first()
+    if guide is None or not has_perm(guide, Perm.ORDER_SELL, store):
+        raise ValidationFailed(_("This guide does not sell at this store."), code="invalid_guide",
+                               details={"guide_id": guide_id})
+    cache[guide_id] = guide
+    return guide
+
+
+def store_warehouse(store: OrgNode) -> Warehouse:
+    wh = Warehouse.objects.filter(node=store, kind=WarehouseKind.STORE, is_active=True).first()
+    if wh is None:
+        raise Conflict(_("This store has no open stock room."), code="no_store_warehouse")
+    return wh
+
+
+def ship_pool(store: OrgNode, warehouse_id: int | None) -> Warehouse:
+    """The pool a ship-from-warehouse order sells from: the given virtual/central warehouse on the store's
+    ancestors, else the nearest ancestor's virtual warehouse, else its central one (inventory's ATP pools)."""
+    ancestors = [int(p) for p in store.path.strip("/").split("/") if p and int(p) != store.id]
+    pools = Warehouse.objects.filter(node_id__in=ancestors, enterprise_id=store.enterprise_id, is_active=True,
+                                     kind__in=[WarehouseKind.VIRTUAL, WarehouseKind.CENTRAL])
+    if warehouse_id is not None:
+        wh = pools.filter(pk=warehouse_id).first()
+        if wh is None:
+            raise ValidationFailed(_("This warehouse cannot ship for this store."), code="invalid_warehouse",
+                                   details={"field": "warehouse_id"})
+        return wh
+    depth = {node_id: i for i, node_id in enumerate(reversed(ancestors))}
+    ranked = sorted(pools, key=lambda w: (depth[w.node_id], w.kind != WarehouseKind.VIRTUAL, w.pk))
+    if not ranked:
+        raise Conflict(_("No warehouse ships for this store."), code="no_ship_warehouse")
+    return ranked[0]
+
+
+def policy_for(store: OrgNode) -> SalesPolicy:
+    """The nearest node's sales policy, else the defaults (an unsaved SalesPolicy)."""
+    ids = [int(p) for p in store.path.strip("/").split("/") if p]
+    policies = {p.node_id: p for p in SalesPolicy.objects.filter(node_id__in=ids)}
+    for node_id in reversed(ids):
+        if node_id in policies:
+            return policies[node_id]
+    return SalesPolicy(enterprise_id=store.enterprise_id, node=store)

@@ -1,0 +1,275 @@
+"""Creating orders (every channel, every mode), once per client key.
+
+`order_create` is idempotent on (store, client_ref): the order row is inserted first in the transaction, so a
+concurrent retry with the same key waits on the unique index (PostgreSQL) or the write lock (SQLite IMMEDIATE),
+then fails the constraint and replays the first order — or hears 409 if its payload differs. Stock, members and
+commission are written after the order row, in the global lock order.
+"""
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from yundian.catalog.selectors import scan_resolve
+from yundian.core.errors import Conflict, IdempotencyConflict, NotFound, ValidationFailed
+from yundian.inventory import services as stock
+from yundian.members.models import IdentityKind, Member, MemberStatus
+from yundian.members.selectors import member_lookup, resolve_active
+from yundian.org.models import OrgNode, Staff
+from yundian.org.roles import Perm
+from yundian.org.selectors import has_perm
+
+from ..models import Order, OrderChannel, OrderLine, OrderMode, OrderStatus
+from ..pricing import CartLine, cart_price
+from .approvals import ApprovalGate, ApprovalIn, run_with_approval
+from .payments import apply_payment, clean_payment
+from ._common import (MAX_LINES, MAX_QUANTITY, ORDER_SOURCE, RESERVATION_DAYS, clean_int, clean_optional_id,
+                      clean_ref, clean_text, fingerprint, guide_check, policy_for, ship_pool, skus_for, store_for,
+                      store_warehouse)
+
+RESERVING_MODES = {OrderMode.PICKUP, OrderMode.DELIVERY, OrderMode.SHIP_FROM_WAREHOUSE}
+
+
+@dataclass(frozen=True)
+class LineIn:
+    sku_id: int | None
+    barcode: str
+    quantity: int | None
+    unit_price: int | None
+    guide_id: int | None
+
+
+@dataclass(frozen=True)
+class OrderResult:
+    order: Order
+    replayed: bool
+
+
+def _clean_lines(raw: Any) -> list[LineIn]:
+    if not isinstance(raw, list | tuple) or not raw:
+        raise ValidationFailed(_("An order needs at least one line."), code="no_lines", details={"field": "lines"})
+    if len(raw) > MAX_LINES:
+        raise ValidationFailed(_("Too many lines."), code="too_many_lines", details={"max": MAX_LINES})
+    out = []
+    for index, line in enumerate(raw):
+        if not isinstance(line, dict):
+            raise ValidationFailed(_("Not an order line."), code="invalid_line", details={"line": index})
+        try:
+            sku_id = clean_optional_id(line.get("sku_id"), "sku_id")
+            barcode = clean_text(line.get("barcode"), "barcode", 32)
+            if (sku_id is None) == (not barcode):
+                raise ValidationFailed(_("Give a SKU or a barcode for each line."), code="invalid_line",
+                                       details={"field": "sku_id"})
+            quantity = line.get("quantity")
+            if quantity is not None or not barcode:
+                quantity = clean_int(quantity, "quantity", low=1, high=MAX_QUANTITY, code="invalid_quantity")
+            unit_price = line.get("unit_price")
+            if unit_price is not None:
+                unit_price = clean_int(unit_price, "unit_price", low=0, high=10**10)
+            guide_id = clean_optional_id(line.get("guide_id"), "guide_id")
+        except ValidationFailed as exc:
+            exc.details["line"] = index
+            raise
+        out.append(LineIn(sku_id, barcode, quantity, unit_price, guide_id))
+    return out
+
+
+def _resolve_member(actor: Staff, store: OrgNode, member_id, phone, card) -> Member | None:
+    given = [v for v in (member_id, phone, card) if v not in (None, "")]
+    if len(given) > 1:
+        raise ValidationFailed(_("Attach a member by one of id, phone or card."), code="invalid_member",
+                               details={"field": "member"})
+    if member_id is not None:
+        member = Member.objects.filter(pk=member_id, enterprise_id=store.enterprise_id).first()
+        if member is None:
+            raise NotFound(_("Member not found."), code="member_not_found")
+        member = resolve_active(member)
+        if member.status != MemberStatus.ACTIVE:
+            raise NotFound(_("Member not found."), code="member_not_found")
+        return member
+    if phone:
+        return member_lookup(actor=actor, store_id=store.pk, kind=IdentityKind.PHONE, value=phone)
+    if card:
+        return member_lookup(actor=actor, store_id=store.pk, kind=IdentityKind.CARD, value=card)
+    return None
+
+
+def order_create(*, actor: Staff, store_id: int, lines: Any, channel: str = OrderChannel.POS,
+                 mode: str = OrderMode.TAKE_NOW, client_ref: str | None = None, member_id: int | None = None,
+                 member_phone: str | None = None, member_card: str | None = None, guide_id: int | None = None,
+                 order_discount: int = 0, payments: Any = (), note: str = "", delivery: dict | None = None,
+                 warehouse_id: int | None = None, approval: Any = None) -> OrderResult:
+    """Create an order and move its stock in the mode's pool (issue / reserve / nothing for pre-orders), apply
+    inline payments, and when fully paid earn points and commission — all in one transaction, once per
+    (store, client_ref). Prices come from `sales.pricing.cart_price`; a price below the floor or a discount
+    beyond the clerk's limit needs a manager's approval (403 `approval_required`).
+    Locks: the order row (insert), stock balances (sku, warehouse order), the member, commission balances."""
+    store = store_for(actor, store_id, Perm.ORDER_SELL)
+    if channel not in OrderChannel.values:
+        raise ValidationFailed(_("Unknown channel."), code="invalid_channel", details={"allowed": list(OrderChannel.values)})
+    if mode not in OrderMode.values:
+        raise ValidationFailed(_("Unknown order mode."), code="invalid_mode", details={"allowed": list(OrderMode.values)})
+    client_ref = clean_ref(client_ref)
+    cleaned = _clean_lines(lines)
+    member_id = clean_optional_id(member_id, "member_id")
+    member_phone = clean_text(member_phone, "member_phone", 32)
+    member_card = clean_text(member_card, "member_card", 64)
+    guide_id = clean_optional_id(guide_id, "guide_id")
+    order_discount = clean_int(order_discount or 0, "order_discount")
+    if not isinstance(payments, list | tuple):
+        raise ValidationFailed(_("Payments are a list."), code="invalid_payment", details={"field": "payments"})
+    if len(payments) > 20:
+        raise ValidationFailed(_("Too many payments."), code="invalid_payment", details={"max": 20})
+    cleaned_payments = [clean_payment(p, i) for i, p in enumerate(payments)]
+    if len({p.client_ref for p in cleaned_payments}) != len(cleaned_payments):
+        raise ValidationFailed(_("Each payment needs its own client key."), code="duplicate_payment_ref")
+    note = clean_text(note, "note", 500)
+    if delivery is not None and (not isinstance(delivery, dict) or len(str(delivery)) > 2000):
+        raise ValidationFailed(_("Not a valid delivery address."), code="invalid_delivery", details={"field": "delivery"})
+    if mode == OrderMode.DELIVERY and not delivery:
+        raise ValidationFailed(_("A delivery order needs an address."), code="required", details={"field": "delivery"})
+    warehouse_id = clean_optional_id(warehouse_id, "warehouse_id")
+    approval = ApprovalIn.parse(approval)
+    payload = {
+        "store_id": store.pk, "channel": channel, "mode": mode, "member_id": member_id, "member_phone": member_phone,
+        "member_card": member_card, "guide_id": guide_id, "order_discount": order_discount, "note": note,
+        "delivery": delivery or {}, "warehouse_id": warehouse_id,
+        "lines": [line.__dict__ for line in cleaned], "payments": [p.as_dict() for p in cleaned_payments],
+    }
+    request_hash = fingerprint(payload)
+    if client_ref:
+        existing = Order.objects.filter(store=store, client_ref=client_ref).first()
+        if existing is not None:
+            return _replay(existing, request_hash)
+
+    def work(gate: ApprovalGate) -> Order:
+        return _create(actor=actor, store=store, channel=channel, mode=mode, client_ref=client_ref,
+                       request_hash=request_hash, lines=cleaned, member_id=member_id, member_phone=member_phone,
+                       member_card=member_card, guide_id=guide_id, order_discount=order_discount,
+                       payments=cleaned_payments, note=note, delivery=delivery or {}, warehouse_id=warehouse_id,
+                       gate=gate, payload=payload)
+
+    try:
+        order = run_with_approval(actor=actor, store=store, approval=approval, work=work)
+    except IntegrityError:
+        existing = Order.objects.filter(store=store, client_ref=client_ref).first() if client_ref else None
+        if existing is None:
+            raise
+        return _replay(existing, request_hash)
+    return OrderResult(order, False)
+
+
+def _replay(existing: Order, request_hash: str) -> OrderResult:
+    if existing.request_hash != request_hash:
+        raise IdempotencyConflict(details={"order_id": existing.pk})
+    return OrderResult(existing, True)
+
+
+def _create(*, actor: Staff, store: OrgNode, channel: str, mode: str, client_ref: str, request_hash: str,
+            lines: list[LineIn], member_id, member_phone, member_card, guide_id, order_discount: int, payments,
+            note: str, delivery: dict, warehouse_id, gate: ApprovalGate, payload: dict) -> Order:
+    now = timezone.now()
+    # the order row first: it claims the client key before any other write
+    order = Order.objects.create(enterprise_id=store.enterprise_id, store=store, channel=channel, mode=mode,
+                                 client_ref=client_ref, request_hash=request_hash, clerk=actor, note=note,
+                                 delivery=delivery, placed_at=now, currency=store.enterprise.currency)
+    member = _resolve_member(actor, store, member_id, member_phone, member_card)
+    # SKUs: by id, or by scanning (weighed barcodes give the grams)
+    skus = skus_for(store.enterprise_id, [l.sku_id for l in lines if l.sku_id is not None])
+    cart: list[CartLine] = []
+    for index, line in enumerate(lines):
+        quantity = line.quantity
+        if line.barcode:
+            scan = scan_resolve(enterprise_id=store.enterprise_id, code=line.barcode, node=store)
+            sku = skus_for(store.enterprise_id, [scan.sku.pk])[scan.sku.pk]
+            if quantity is None:
+                quantity = scan.grams if scan.sku.is_weighed and scan.grams else 1
+        else:
+            sku = skus[line.sku_id]
+        if quantity is None or quantity < 1:
+            raise ValidationFailed(_("Quantities are whole numbers greater than zero."), code="invalid_quantity",
+                                   details={"line": index})
+        cart.append(CartLine(sku=sku, quantity=quantity, unit_price=line.unit_price))
+    priced = cart_price(store=store, channel=channel, lines=cart, order_discount=order_discount, member=member, at=now)
+    if order_discount > sum(p.gross for p in priced.lines):
+        raise ValidationFailed(_("The discount is more than the order."), code="discount_too_large",
+                               details={"field": "order_discount"})
+    # approvals: price below the floor, discount beyond the clerk's limit
+    policy = policy_for(store)
+    below = [{"line": i, "sku_id": p.sku.pk, "list_price": p.list_price, "unit_price": p.unit_price}
+             for i, p in enumerate(priced.lines) if p.unit_price * 100 < p.list_price * policy.price_floor_percent]
+    gross = sum(p.gross for p in priced.lines)
+    reasons = []
+    if below:
+        reasons.append(("price_override", {"lines": below, "floor_percent": policy.price_floor_percent}))
+    if order_discount and order_discount * 100 > gross * policy.clerk_discount_percent:
+        reasons.append(("discount", {"order_discount": order_discount, "gross": gross,
+                                     "limit_percent": policy.clerk_discount_percent}))
+    if reasons:
+        kind = reasons[0][0]
+        summary = "; ".join(k for k, _d in reasons)
+        gate.require(kind, {"action": "order_create", "request": request_hash, "reasons": dict(reasons)},
+                     summary=summary, target=order)
+    # guides: line -> order -> the member's bound guide (if they sell here) -> the clerk
+    cache: dict[int, Staff] = {}
+    default_guide = None
+    if guide_id is not None:
+        default_guide = guide_check(guide_id, store, cache)
+    elif member is not None and member.guide_id is not None:
+        bound = Staff.objects.filter(pk=member.guide_id, is_active=True).first()
+        if bound is not None and has_perm(bound, Perm.ORDER_SELL, store):
+            default_guide = bound
+    if default_guide is None and has_perm(actor, Perm.ORDER_SELL, store):
+        default_guide = actor
+    # the pool
+    if mode == OrderMode.SHIP_FROM_WAREHOUSE:
+        warehouse = ship_pool(store, warehouse_id)
+    else:
+        if warehouse_id is not None:
+            raise ValidationFailed(_("Only ship-from-warehouse orders choose a warehouse."), code="invalid_warehouse",
+                                   details={"field": "warehouse_id"})
+        warehouse = store_warehouse(store)
+    rows = []
+    for index, (line, p) in enumerate(zip(lines, priced.lines), start=1):
+        guide = guide_check(line.guide_id, store, cache) if line.guide_id is not None else default_guide
+        rows.append(OrderLine(
+            order=order, line_no=index, sku=p.sku, sku_code=p.sku.code,
+            name=f"{p.sku.product.name} {p.sku.name}".strip()[:250], category_id=p.sku.product.category_id,
+            is_weighed=p.sku.is_weighed, quantity=p.quantity, list_price=p.list_price, unit_price=p.unit_price,
+            discount=max(0, p.list_gross - p.line_total), line_total=p.line_total, guide=guide,
+            warehouse=None if mode == OrderMode.PREORDER else warehouse,
+            shipped_quantity=p.quantity if mode == OrderMode.TAKE_NOW else 0))
+    OrderLine.objects.bulk_create(rows)
+    order.member = member
+    order.warehouse = None if mode == OrderMode.PREORDER else warehouse
+    order.subtotal, order.total = priced.subtotal, priced.total
+    order.discount_total = max(0, priced.subtotal - priced.total)
+    order._lines = rows
+    # stock, in the mode's pool
+    stock_lines = [(r.sku_id, warehouse.pk, r.quantity) for r in rows]
+    stock_actor = actor if warehouse.node_id == store.pk else None  # the clerk's scope ends at their store
+    if mode == OrderMode.TAKE_NOW:
+        stock.stock_issue(actor=stock_actor, lines=stock_lines, source_type=ORDER_SOURCE, source_id=order.pk)
+    elif mode in RESERVING_MODES:
+        stock.stock_reserve(actor=stock_actor, lines=stock_lines, source_type=ORDER_SOURCE, source_id=order.pk,
+                            expires_at=now + timedelta(days=RESERVATION_DAYS) - timedelta(minutes=1))
+    fields = ["member", "warehouse", "subtotal", "total", "discount_total", "updated_at"]
+    if order.total == 0:
+        from .payments import mark_paid
+
+        mark_paid(order, actor=actor)
+        fields += ["status", "paid_at", "fulfilled_at", "points_earned"]
+    order.save(update_fields=fields)
+    for payment in payments:
+        apply_payment(order, payment, actor=actor)
+    return order
+
+
+def order_lines(order: Order) -> list[OrderLine]:
+    return list(order.lines.select_related("sku").order_by("line_no"))
+
+
+__all__ = ["LineIn", "OrderResult", "order_create", "order_lines", "Conflict", "OrderStatus"]
