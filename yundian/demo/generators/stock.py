@@ -7,6 +7,7 @@ Shape at scale s (S = 5 s + 1 stores from the org step; K = 24 stocked SKUs):
     replenishment_rules     S K          one per store and SKU, ordering from the central warehouse
     sales_history_series    12 H         H = min(S, 8) stores get 182 days of daily sales of 12 SKUs each
     stock_demo_skus         24 or 0      SKUs this step creates itself when no catalogue step ran before it
+                                         (else it stocks 24 non-weighed catalogue SKUs spread over the range)
 
 Sales history (what `yundian replenishment-backtest` replays) is drawn per (store, SKU) from a demand model
 with the patterns a chain sees: a base rate (log-normal: a few fast movers, many slow), one of four shapes
@@ -111,12 +112,13 @@ def run(ctx: SeedContext) -> None:
     from yundian.inventory.replenishment import Policy, minmax_from_history
 
     rng, enterprise, hq, stores = ctx.rng, ctx.enterprise, ctx.created["hq"], ctx.created["stores"]
-    skus = ctx.created.get("skus") or []
+    # K SKUs spread over the catalogue (not sold by weight); a catalogue of our own when there is none
+    skus = [s for s in ctx.created.get("skus") or [] if not s.is_weighed]
     created_skus = 0
     if len(skus) < K_SKUS:
         skus = _demo_skus(ctx)
         created_skus = len(skus)
-    skus = list(skus)[:K_SKUS]
+    skus = skus[::len(skus) // K_SKUS][:K_SKUS]
 
     central = Warehouse(enterprise=enterprise, node=hq, kind=WarehouseKind.CENTRAL, code="CW-HQ", name="总仓")
     virtual = Warehouse(enterprise=enterprise, node=hq, kind=WarehouseKind.VIRTUAL, code="VW-HQ", name="线上云仓")
