@@ -300,14 +300,15 @@ def theme_edit(request: HttpRequest, store_id: int) -> HttpResponse:
 # --- public storefront -------------------------------------------------------------------------------------------------
 
 def _text_on(colour: str) -> str:
-    """Black or white text, whichever reads better on a "#RRGGBB" background (WCAG relative luminance)."""
+    """White or near-black text for a "#RRGGBB" background (WCAG relative luminance and contrast)."""
     def channel(hex2: str) -> float:
         c = int(hex2, 16) / 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
 
     r, g, b = (channel(colour[i:i + 2]) for i in (1, 3, 5))
     luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    return "#FFFFFF" if (1.05 / (luminance + 0.05)) >= ((luminance + 0.05) / 0.05) else "#1F1F1F"
+    # white wherever it reaches 3:1 (WCAG's minimum for large and bold text, as in the header), else near-black
+    return "#FFFFFF" if 1.05 / (luminance + 0.05) >= 3 else "#1F1F1F"
 
 
 def _storefront_context(profile) -> dict:
