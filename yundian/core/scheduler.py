@@ -20,7 +20,7 @@ after enqueueing but before recording it, the task could run twice: tasks are id
 """
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from functools import partial
 
 from django.db import IntegrityError, transaction

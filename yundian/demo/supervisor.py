@@ -59,10 +59,9 @@ def port_answers(host: str, port: int) -> bool:
 class Supervisor:
     """Start children, watch them, forward SIGINT/SIGTERM, stop them all when one stops or a signal arrives."""
 
-    def __init__(self, children: list[Child], env: dict[str, str], write: Callable[[str], None]):
+    def __init__(self, children: list[Child], env: dict[str, str]):
         self.children = children
         self.env = env
-        self.write = write
         self.stop_signal: int | None = None
         self.signals_seen = 0
 

@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
 
 from yundian.core import scheduler
@@ -23,8 +24,20 @@ def local(*args) -> datetime:
     return datetime(*args, tzinfo=TZ)
 
 
+@pytest.fixture
+def digest_only(monkeypatch):
+    """Other contexts add their own periodic tasks; these tests watch one."""
+    monkeypatch.setattr(scheduler, "SCHEDULE", [(DIGEST, "daily", "02:00")])
+
+
 def test_the_nightly_audit_digest_is_scheduled_daily_at_two():
     assert (DIGEST, "daily", "02:00") in scheduler.SCHEDULE
+
+
+def test_every_scheduled_entry_names_a_task_and_a_valid_time():
+    for task_name, period, at in scheduler.SCHEDULE:
+        assert callable(getattr(import_string(task_name), "enqueue", None)), task_name
+        scheduler.due_period(period, at, local(2026, 3, 10, 12, 0))  # raises ValueError when malformed
 
 
 def test_due_period_keys_and_times():
@@ -40,7 +53,7 @@ def test_due_period_keys_and_times():
         scheduler.due_period("monthly", "02:00", local(2026, 3, 10))
 
 
-def test_daily_task_is_enqueued_once_per_day_even_when_the_scheduler_runs_twice(db, django_capture_on_commit_callbacks):
+def test_daily_task_is_enqueued_once_per_day_even_when_the_scheduler_runs_twice(digest_only, db, django_capture_on_commit_callbacks):
     def tick(now: datetime) -> list[ScheduledRun]:
         with django_capture_on_commit_callbacks(execute=True):  # each tick commits on its own
             return scheduler.run_due(now=now)
@@ -76,7 +89,7 @@ def test_a_second_claim_of_the_same_period_loses_on_the_unique_constraint(db, dj
     assert DBTaskResult.objects.filter(task_path=DIGEST).count() == 1
 
 
-def test_two_schedulers_racing_enqueue_the_period_once(transactional_db):
+def test_two_schedulers_racing_enqueue_the_period_once(digest_only, transactional_db):
     now = local(2026, 3, 10, 3, 0)
     barrier = threading.Barrier(2)
     claimed: list[int] = []
@@ -103,7 +116,7 @@ def test_two_schedulers_racing_enqueue_the_period_once(transactional_db):
     assert DBTaskResult.objects.filter(task_path=DIGEST).count() == 1
 
 
-def test_a_claim_whose_enqueue_never_happened_is_retried_once(db, django_capture_on_commit_callbacks):
+def test_a_claim_whose_enqueue_never_happened_is_retried_once(digest_only, db, django_capture_on_commit_callbacks):
     now = local(2026, 3, 10, 3, 0)
     ScheduledRun.objects.create(task_name=DIGEST, period_key="2026-03-10", due_at=local(2026, 3, 10, 2, 0),
                                 attempted_at=now - scheduler.RETRY_AFTER - timedelta(seconds=1))
@@ -119,7 +132,7 @@ def test_a_claim_whose_enqueue_never_happened_is_retried_once(db, django_capture
     assert DBTaskResult.objects.filter(task_path=DIGEST).count() == 1
 
 
-def test_a_recent_unenqueued_claim_is_left_alone(db, django_capture_on_commit_callbacks):
+def test_a_recent_unenqueued_claim_is_left_alone(digest_only, db, django_capture_on_commit_callbacks):
     now = local(2026, 3, 10, 3, 0)
     ScheduledRun.objects.create(task_name=DIGEST, period_key="2026-03-10", due_at=local(2026, 3, 10, 2, 0),
                                 attempted_at=now - timedelta(minutes=1))

@@ -10,7 +10,9 @@ from django.utils import translation
 
 from yundian.core.errors import Conflict, NotFound
 from yundian.core.models import AuditEntry
+from yundian.demo import generators
 from yundian.demo.generators import DEFAULT_PASSWORD, run_seed, shape
+from yundian.demo.generators import org as org_generator
 from yundian.org import selectors
 from yundian.org.models import Enterprise, OrgNode, RoleAssignment, Staff
 from yundian.org.roles import NodeKind, Role
@@ -43,7 +45,20 @@ def _descendants(root: OrgNode) -> set[str]:
     return found
 
 
-def test_seed_at_scale_1_creates_the_documented_counts(db):
+@pytest.fixture
+def org_only(monkeypatch):
+    """Run just the org step: these tests are about the tree and the staff (other steps test themselves)."""
+    monkeypatch.setattr(generators, "STEPS", lambda: [org_generator.step])
+
+
+def test_every_step_writes_exactly_the_shape_it_announces(db):
+    ctx = run_seed(scale=1, seed=1, code="acme")
+
+    assert ctx.counts == shape(1)
+    assert [step.name for step in generators.STEPS()][0] == "org"
+
+
+def test_seed_at_scale_1_creates_the_documented_counts(org_only, db):
     ctx = run_seed(scale=1, seed=1, code="acme")
 
     enterprise = Enterprise.objects.get(code="acme")
@@ -61,17 +76,13 @@ def test_seed_at_scale_1_creates_the_documented_counts(db):
     assert set(per_store.values()) == {1, 2}
     assert {(role, n) for (_node, role), n in per_store.items()} == {(Role.STORE_MANAGER, 1), (Role.GUIDE, 2)}
     assert len(per_store) == 12  # 6 stores x (manager, guide)
-    assert ctx.counts == shape(1) == {
-        "regions": 2, "dealers": 2, "stores": 6, "stores_franchised": 2, "stores_direct": 4,
-        "org_nodes": 11, "staff": 24, "users": 24, "role_assignments": 24,
-        # stock step (yundian.demo.generators.stock)
-        "warehouses": 8, "stock_balances": 168, "replenishment_rules": 144, "sales_history_series": 72,
-        "stock_demo_skus": 24,
-    }
+    org_counts = {"regions": 2, "dealers": 2, "stores": 6, "stores_franchised": 2, "stores_direct": 4,
+                  "org_nodes": 11, "staff": 24, "users": 24, "role_assignments": 24}
+    assert {key: shape(1)[key] for key in org_counts} == {key: ctx.counts[key] for key in org_counts} == org_counts
     assert AuditEntry.objects.filter(enterprise=enterprise, action="demo.seed").count() == 1
 
 
-def test_seed_at_scale_20_writes_exactly_its_shape_with_unique_codes_and_names(db):
+def test_seed_at_scale_20_writes_exactly_its_shape_with_unique_codes_and_names(org_only, db):
     run_seed(scale=20, seed=3, code="big")
 
     expected = shape(20)
@@ -95,7 +106,7 @@ def test_seed_at_scale_20_writes_exactly_its_shape_with_unique_codes_and_names(d
     assert all(u.startswith("big-") for u in usernames) and len(set(usernames)) == len(usernames)
 
 
-def test_seed_is_deterministic_for_the_same_seed_and_differs_for_another(db):
+def test_seed_is_deterministic_for_the_same_seed_and_differs_for_another(org_only, db):
     run_seed(scale=3, seed=42, code="first")
     run_seed(scale=3, seed=42, code="second")
     run_seed(scale=3, seed=43, code="third")
@@ -106,7 +117,7 @@ def test_seed_is_deterministic_for_the_same_seed_and_differs_for_another(db):
 
 
 @pytest.mark.parametrize("scale", [1, 5])
-def test_every_seeded_path_is_the_parent_path_plus_own_id(db, scale):
+def test_every_seeded_path_is_the_parent_path_plus_own_id(org_only, db, scale):
     run_seed(scale=scale, seed=1, code="tree")
 
     nodes = {n.id: n for n in OrgNode.objects.filter(enterprise__code="tree")}
@@ -120,7 +131,7 @@ def test_every_seeded_path_is_the_parent_path_plus_own_id(db, scale):
             assert node.depth == parent.depth + 1
 
 
-def test_one_staff_member_of_every_role_signs_in_with_the_seed_password(db):
+def test_one_staff_member_of_every_role_signs_in_with_the_seed_password(org_only, db):
     run_seed(scale=1, seed=1, code="acme", password="another-Strong-pw-9")
 
     for role in Role.values:
@@ -131,7 +142,7 @@ def test_one_staff_member_of_every_role_signs_in_with_the_seed_password(db):
         assert client.get("/").status_code == 200
 
 
-def test_seeded_region_managers_see_exactly_their_subtree(db):
+def test_seeded_region_managers_see_exactly_their_subtree(org_only, db):
     run_seed(scale=5, seed=9, code="scope")
     other = run_seed(scale=1, seed=9, code="other")
 
@@ -165,7 +176,7 @@ def test_shape_for_scale_400_shows_about_2000_stores_and_writes_nothing(db):
     assert Enterprise.objects.count() == 0 and OrgNode.objects.count() == 0
 
 
-def test_seed_command_writes_once_and_refuses_a_taken_enterprise_code(db):
+def test_seed_command_writes_once_and_refuses_a_taken_enterprise_code(org_only, db):
     out = StringIO()
     call_command("seed", "--scale", "2", "--enterprise", "cmd", "--seed", "5", stdout=out)
     assert "cmd" in out.getvalue()
@@ -187,7 +198,7 @@ def test_seed_command_rejects_bad_input_and_writes_nothing(db, args):
     assert (Enterprise.objects.count(), OrgNode.objects.count(), User.objects.count()) == (0, 0, 0)
 
 
-def test_a_taken_generated_username_rolls_the_whole_seed_back(db):
+def test_a_taken_generated_username_rolls_the_whole_seed_back(org_only, db):
     User.objects.create_user(username="clash-guide-3", password="x")
 
     with pytest.raises(Conflict):

@@ -47,7 +47,6 @@ class Command(BaseCommand):
                 Child("scheduler", yundian_argv("scheduler")),
             ],
             env=child_env({"YUNDIAN_DATA": str(settings.DATA_DIR)}),
-            write=self.stdout.write,
         )
         exited = None
         try:
