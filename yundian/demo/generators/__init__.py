@@ -52,9 +52,9 @@ class Step:
 
 
 def _steps() -> list[Step]:
-    from . import org, stock
+    from . import members, org, stock
 
-    return [org.step, stock.step]
+    return [org.step, stock.step, members.step]
 
 
 STEPS: Callable[[], list[Step]] = _steps  # a function, so step modules import Django models lazily
