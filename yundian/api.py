@@ -167,3 +167,7 @@ api.add_router("/members", members_router)
 from yundian.sales.api import router as sales_router  # noqa: E402
 
 api.add_router("/sales", sales_router)
+
+from yundian.inventory.api import router as inventory_router  # noqa: E402
+
+api.add_router("/inventory", inventory_router)

@@ -10,7 +10,8 @@ from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm, scope_q
 
-from .models import StockBalance, StockMove, Warehouse, WarehouseKind
+from .models import (Adjustment, PurchaseOrder, StockBalance, StockMove, Stocktake, StocktakeLine, Transfer, Warehouse,
+                     WarehouseKind)
 
 
 def warehouse_list(*, actor: Staff, kind: str | None = None, node_id: int | None = None,
@@ -103,3 +104,63 @@ def move_list(*, actor: Staff, sku_id: int | None = None, warehouse_id: int | No
     if kind:
         qs = qs.filter(kind=kind)
     return qs.select_related("sku", "warehouse").order_by("-occurred_at", "-id")
+
+
+# --- documents ------------------------------------------------------------------------------------------------
+
+def transfer_list(*, actor: Staff, status: str | None = None) -> QuerySet[Transfer]:
+    """Transfers the actor may see: either end in their stock.view scope."""
+    qs = Transfer.objects.filter(
+        scope_q(actor, Perm.STOCK_VIEW, "from_warehouse__node__path") | scope_q(actor, Perm.STOCK_VIEW, "to_warehouse__node__path"),
+        enterprise_id=actor.enterprise_id)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.select_related("from_warehouse", "to_warehouse").prefetch_related("lines").order_by("-id")
+
+
+def _by_warehouse(model, actor: Staff, status: str | None, warehouse_id: int | None):
+    qs = model.objects.filter(scope_q(actor, Perm.STOCK_VIEW, "warehouse__node__path"), enterprise_id=actor.enterprise_id)
+    if status:
+        qs = qs.filter(status=status)
+    if warehouse_id is not None:
+        qs = qs.filter(warehouse_id=warehouse_id)
+    return qs.select_related("warehouse").order_by("-id")
+
+
+def purchase_order_list(*, actor: Staff, status: str | None = None, warehouse_id: int | None = None):
+    return _by_warehouse(PurchaseOrder, actor, status, warehouse_id).prefetch_related("lines")
+
+
+def stocktake_list(*, actor: Staff, status: str | None = None, warehouse_id: int | None = None):
+    return _by_warehouse(Stocktake, actor, status, warehouse_id)
+
+
+def adjustment_list(*, actor: Staff, status: str | None = None, warehouse_id: int | None = None):
+    return _by_warehouse(Adjustment, actor, status, warehouse_id).prefetch_related("lines")
+
+
+def _get(qs, pk: int, code: str, message):
+    obj = qs.filter(pk=pk).first()
+    if obj is None:
+        raise NotFound(message, code=code)
+    return obj
+
+
+def purchase_order_get(*, actor: Staff, order_id: int) -> PurchaseOrder:
+    return _get(purchase_order_list(actor=actor), order_id, "purchase_order_not_found", _("Purchase order not found."))
+
+
+def transfer_get(*, actor: Staff, transfer_id: int) -> Transfer:
+    return _get(transfer_list(actor=actor), transfer_id, "transfer_not_found", _("Transfer not found."))
+
+
+def stocktake_get(*, actor: Staff, stocktake_id: int) -> Stocktake:
+    return _get(stocktake_list(actor=actor), stocktake_id, "stocktake_not_found", _("Stocktake not found."))
+
+
+def adjustment_get(*, actor: Staff, adjustment_id: int) -> Adjustment:
+    return _get(adjustment_list(actor=actor), adjustment_id, "adjustment_not_found", _("Adjustment not found."))
+
+
+def stocktake_lines(*, stocktake: Stocktake) -> QuerySet[StocktakeLine]:
+    return stocktake.lines.select_related("sku").order_by("sku_id")

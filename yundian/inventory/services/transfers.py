@@ -17,6 +17,7 @@ from yundian.org.selectors import has_perm, require, scope_q
 
 from ..models import (Allocation, AllocationLine, MoveKind, PurchaseOrderLine, Transfer, TransferLine, TransferStatus,
                       Warehouse, WarehouseKind)
+from ..selectors import transfer_list
 from ._common import clean_id, clean_text
 from ._docs import assign_number, clean_sku_lines, temp_number
 from .ledger import Posting, clean_lines, resolve_skus, resolve_warehouses
@@ -26,15 +27,8 @@ from .warehouses import in_transit_warehouse
 T = TransferStatus
 
 
-def transfer_queryset(actor: Staff):
-    """Transfers the actor may see: either end in their stock.view scope."""
-    return Transfer.objects.filter(
-        scope_q(actor, Perm.STOCK_VIEW, "from_warehouse__node__path") | scope_q(actor, Perm.STOCK_VIEW, "to_warehouse__node__path"),
-        enterprise_id=actor.enterprise_id)
-
-
 def _transfer_for(actor: Staff, transfer_id: int) -> Transfer:
-    if not transfer_queryset(actor).filter(pk=transfer_id).exists():
+    if not transfer_list(actor=actor).filter(pk=transfer_id).exists():
         raise NotFound(_("Transfer not found."), code="transfer_not_found")
     lock_one(Transfer.objects.filter(pk=transfer_id))
     return Transfer.objects.select_related("from_warehouse__node", "to_warehouse__node").get(pk=transfer_id)
