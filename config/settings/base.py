@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "yundian.inventory",
     "yundian.members",
     "yundian.sales",
+    "yundian.guides",
     "yundian.web",
     "yundian.demo",
 ]

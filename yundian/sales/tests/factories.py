@@ -36,3 +36,26 @@ def sales_state() -> tuple:
             sorted(StockBalance.objects.values_list("sku_id", "warehouse_id", "on_hand", "reserved")),
             StockMove.objects.count(), Reservation.objects.filter(status="active").count(),
             ApprovalRequest.objects.filter(status__in=["approved", "used"]).count())
+
+
+def plan(chain, default_rate="0.05", **kwargs):
+    """A commission plan at HQ (every store)."""
+    from yundian.guides.services import commission_plan_create
+
+    return commission_plan_create(actor=chain.admin, node_id=chain.hq.id, name="Standard", default_rate=default_rate,
+                                  **kwargs)
+
+
+def commission_of(staff) -> int:
+    from yundian.guides.models import CommissionBalance
+
+    row = CommissionBalance.objects.filter(guide=staff).first()
+    return row.amount if row else 0
+
+
+def assert_ledgers_clean() -> None:
+    from yundian.core.ledgers import ledger_checks
+
+    for name, check in ledger_checks().items():
+        mismatches = list(check())
+        assert mismatches == [], (name, mismatches[:5])

@@ -1,0 +1,120 @@
+"""Guide commission: plans, the CommissionEntry ledger and each guide's balance.
+
+A plan applies to the stores under its node (the nearest node's active plan wins for a store). Its rules give a
+rate (a share of the line's paid amount) or a fixed amount per unit, for a SKU, a product or a category (the most
+specific rule wins; a category rule covers its subcategories), or exclude them; without a matching rule the plan's
+default rate applies. Tiers raise the rate by the guide's sales so far this month (the month of the sale,
+including the order being paid).
+
+Ledger: one `earn` entry per paid order line with a guide, `reverse` entries on returns (pro rata, cumulative,
+so a fully returned line reverses exactly what it earned), `adjust` entries by hand. CommissionBalance.amount is
+updated by F() in the same transaction; `sum(entries) == balance` is the "commission" ledger check.
+"""
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from yundian.core.models import BaseModel
+
+
+class CommissionPlan(BaseModel):
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    node = models.ForeignKey("org.OrgNode", on_delete=models.PROTECT, related_name="commission_plans")
+    name = models.CharField(_("name"), max_length=120)
+    default_rate = models.DecimalField(_("default rate"), max_digits=6, decimal_places=4, default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("commission plan")
+        verbose_name_plural = _("commission plans")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["node"], condition=Q(is_active=True), name="guides_one_active_plan_per_node"),
+            models.CheckConstraint(condition=Q(default_rate__gte=0) & Q(default_rate__lte=1), name="guides_plan_rate_0_1"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CommissionRule(models.Model):
+    plan = models.ForeignKey(CommissionPlan, on_delete=models.CASCADE, related_name="rules")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    category = models.ForeignKey("catalog.Category", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    rate = models.DecimalField(_("rate"), max_digits=6, decimal_places=4, null=True, blank=True)
+    fixed_amount = models.BigIntegerField(_("fixed amount per unit (fen)"), null=True, blank=True)
+    is_excluded = models.BooleanField(_("excluded"), default=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(sku__isnull=False, product__isnull=True, category__isnull=True)
+                           | Q(sku__isnull=True, product__isnull=False, category__isnull=True)
+                           | Q(sku__isnull=True, product__isnull=True, category__isnull=False)),
+                name="guides_rule_one_target"),
+            models.CheckConstraint(
+                condition=(Q(is_excluded=True, rate__isnull=True, fixed_amount__isnull=True)
+                           | Q(is_excluded=False, rate__isnull=False, fixed_amount__isnull=True)
+                           | Q(is_excluded=False, rate__isnull=True, fixed_amount__isnull=False)),
+                name="guides_rule_one_kind"),
+        ]
+
+
+class CommissionTier(models.Model):
+    """From `min_month_sales` (fen) of the guide's sales in the month, the rate-based rules earn `bonus_rate` more."""
+
+    plan = models.ForeignKey(CommissionPlan, on_delete=models.CASCADE, related_name="tiers")
+    min_month_sales = models.BigIntegerField(_("monthly sales from (fen)"))
+    bonus_rate = models.DecimalField(_("extra rate"), max_digits=6, decimal_places=4)
+
+    class Meta:
+        ordering = ["plan_id", "min_month_sales"]
+        constraints = [models.UniqueConstraint(fields=["plan", "min_month_sales"], name="guides_tier_unique")]
+
+
+class CommissionKind(models.TextChoices):
+    EARN = "earn", _("Earned on a sale")
+    REVERSE = "reverse", _("Reversed on a return")
+    ADJUST = "adjust", _("Adjustment")
+
+
+class CommissionBalance(models.Model):
+    guide = models.OneToOneField("org.Staff", on_delete=models.PROTECT, primary_key=True, related_name="commission_balance")
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    amount = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class CommissionEntry(models.Model):
+    """One line of the commission ledger. Insert-only."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    guide = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="commission_entries")
+    store = models.ForeignKey("org.OrgNode", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=8, choices=CommissionKind.choices)
+    amount = models.BigIntegerField(_("commission (fen)"))
+    sales_amount = models.BigIntegerField(_("sales (fen)"), default=0, help_text="signed: returns subtract")
+    order = models.ForeignKey("sales.Order", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    order_line = models.ForeignKey("sales.OrderLine", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    source_ref = models.CharField(max_length=64, help_text="line:<id> for earnings, return:<id> for reversals")
+    rate = models.DecimalField(max_digits=6, decimal_places=4, null=True, blank=True)
+    plan = models.ForeignKey(CommissionPlan, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    month = models.DateField(help_text="first day of the month the sale counts in")
+    reason = models.CharField(max_length=255, blank=True)
+    actor = models.ForeignKey("org.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    occurred_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("commission entry")
+        verbose_name_plural = _("commission entries")
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order_line", "kind", "source_ref"], name="guides_entry_once"),
+        ]
+        indexes = [
+            models.Index(fields=["guide", "month"], name="guides_entry_guide_month"),
+            models.Index(fields=["store", "month"], name="guides_entry_store_month"),
+            models.Index(fields=["guide", "occurred_at"], name="guides_entry_guide_at"),
+        ]
