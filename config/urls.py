@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("catalog/", include("yundian.catalog.urls")),
+    path("inventory/", include("yundian.inventory.urls")),
     path("members/", include("yundian.members.urls")),
     path("", include("yundian.stores.urls")),  # console pages under stores/, public storefronts at s/<slug>/
     path("", include("yundian.web.urls")),

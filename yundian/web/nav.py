@@ -24,6 +24,7 @@ NAV: list[NavItem] = [
     NavItem("catalog:price_list_list", _("Prices"), Perm.CATALOG_VIEW),
     NavItem("stores:store_list", _("Stores"), Perm.STORE_MANAGE),
     NavItem("stores:template_list", _("Store templates"), Perm.TEMPLATE_MANAGE),
+    NavItem("inventory:overview", _("Stock"), Perm.STOCK_VIEW),
     NavItem("members:member_list", _("Members"), Perm.MEMBER_VIEW),
     NavItem("web:audit_list", _("Audit log"), Perm.AUDIT_VIEW),
 ]

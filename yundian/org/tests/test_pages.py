@@ -35,7 +35,7 @@ def test_node_page_is_404_outside_scope(chain, actor, target):
     else:
         assert response.status_code == 404
         assert f"acme-{target}" not in response.content.decode()
-        assert node.name not in response.content.decode()
+        assert f">{node.name}<" not in response.content.decode()
 
 
 @pytest.mark.parametrize("actor", ACTORS)
