@@ -3,12 +3,12 @@ programme's window reaches it. Upgrades happen at once (when growth arrives); do
 (`tier_review_due`, a scheduled task), one window after the tier was reached or last reviewed."""
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yundian.core.audit import audit_record
-from yundian.core.errors import Conflict, ValidationFailed
+from yundian.core.errors import Conflict, Forbidden, ValidationFailed
 from yundian.org.models import Staff
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
@@ -89,8 +89,6 @@ def tier_review_due(*, now: datetime | None = None, batch: int = 500) -> dict[st
 
 def _require_program_manager(actor: Staff) -> None:
     if not has_perm(actor, Perm.MEMBER_PROGRAM_MANAGE):
-        from yundian.core.errors import Forbidden
-
         raise Forbidden()
 
 
@@ -122,9 +120,13 @@ def tier_create(*, actor: Staff, code: str, name: str, rank: int, min_growth: in
     if (tiers.filter(rank__lt=rank, min_growth__gte=min_growth).exists()
             or tiers.filter(rank__gt=rank, min_growth__lte=min_growth).exists()):
         raise ValidationFailed(_("A higher tier must need more growth."), code="tier_order", details={"field": "min_growth"})
-    tier = insert_once(Tier, enterprise_id=actor.enterprise_id, code=code, name=name, rank=rank, min_growth=min_growth,
-                       discount_rate=rate, birthday_gift_points=birthday_gift_points, free_shipping=bool(free_shipping),
-                       points_multiplier=multiplier)
+    try:
+        with transaction.atomic():
+            tier = Tier.objects.create(enterprise_id=actor.enterprise_id, code=code, name=name, rank=rank,
+                                       min_growth=min_growth, discount_rate=rate, free_shipping=bool(free_shipping),
+                                       birthday_gift_points=birthday_gift_points, points_multiplier=multiplier)
+    except IntegrityError:  # a concurrent create won
+        raise Conflict(_("A tier with this code or rank exists."), code="tier_exists")
     audit_record(actor=actor, action="member_tier.create", target=tier, scope_path=actor.home.path,
                  after={"code": code, "rank": rank, "min_growth": min_growth, "discount_rate": str(rate)})
     return tier
