@@ -411,6 +411,11 @@ class StocktakeLine(models.Model):
                                    name="inventory_stocktake_counted_gte_0"),
         ]
 
+    @property
+    def pending_variance(self) -> int | None:
+        """counted - system when counted, before posting (None while uncounted)."""
+        return None if self.counted is None else self.counted - (self.system_at_count or 0)
+
 
 class AdjustmentReason(models.TextChoices):
     DAMAGED = "damaged", _("Damaged")
