@@ -100,3 +100,25 @@ def test_backtest_on_the_demo_seeded_sales_velocity_has_fewer_stockouts_at_no_mo
     assert int(matched[-6]) < int(minmax[-6])
     assert float(matched[-3]) <= float(minmax[-3])
     assert "72" in matched
+
+
+def test_inventory_tasks_are_on_the_schedule():
+    from yundian.core.scheduler import SCHEDULE
+
+    names = {(name, period) for name, period, _at in SCHEDULE if name.startswith("yundian.inventory.")}
+    assert names == {("yundian.inventory.tasks.replenishment_nightly", "daily"),
+                     ("yundian.inventory.tasks.reservations_expire_task", "hourly")}
+
+
+@pytest.mark.django_db
+def test_the_nightly_task_drafts_orders_and_a_rerun_drafts_nothing(chain):
+    from yundian.inventory.tasks import replenishment_nightly
+
+    stock = make_stock(chain)
+    ReplenishmentRule.objects.create(enterprise_id=chain.admin.enterprise_id, warehouse=stock.wh_b,
+                                     sku=stock.cat.mug_sku, min_quantity=2, max_quantity=12)
+    assert replenishment_nightly.call() == 1
+    assert replenishment_nightly.call() == 0
+    order = PurchaseOrder.objects.get()
+    assert (order.warehouse_id, order.source_warehouse_id, list(order.lines.values_list("quantity", flat=True))) == (
+        stock.wh_b.id, stock.central.id, [12])
