@@ -12,6 +12,8 @@ urlpatterns = [
     path("inventory/", include("yundian.inventory.urls")),
     path("members/", include("yundian.members.urls")),
     path("", include("yundian.stores.urls")),  # console pages under stores/, public storefronts at s/<slug>/
+    path("sales/", include("yundian.sales.urls")),
+    path("guides/", include("yundian.guides.urls")),
     path("", include("yundian.web.urls")),
 ]
 handler404 = "yundian.web.views.not_found"

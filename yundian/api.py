@@ -171,3 +171,7 @@ api.add_router("/sales", sales_router)
 from yundian.inventory.api import router as inventory_router  # noqa: E402
 
 api.add_router("/inventory", inventory_router)
+
+from yundian.guides.api import router as guides_router  # noqa: E402
+
+api.add_router("/guides", guides_router)

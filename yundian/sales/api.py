@@ -194,6 +194,136 @@ def payment_add(request: HttpRequest, order_id: int, payload: PaymentIn):
     return Status(200 if result.replayed else 201, order_out(result.order))
 
 
+# --- after the sale -------------------------------------------------------------------------------------
+
+class ReturnLineIn(Schema):
+    order_line_id: int | None = None
+    sku_id: int | None = Field(None, description="returns without receipt")
+    quantity: int
+    amount: int | None = Field(None, description="refund in fen, returns without receipt")
+
+
+class ReturnIn(Schema):
+    order_id: int | None = Field(None, description="the original order (receipt); omit for a return without receipt")
+    store_id: int | None = Field(None, description="returns without receipt")
+    client_ref: str | None = Field(None, max_length=128)
+    lines: list[ReturnLineIn]
+    reason: str = Field("", max_length=255)
+    refund_method: str = "cash"
+    approval: ApprovalSchema | None = None
+
+
+class ReturnLineOut(Schema):
+    id: int
+    order_line_id: int | None
+    sku_id: int
+    quantity: int
+    amount: int
+    warehouse_id: int | None
+    restocked: int
+
+
+class ReturnOut(Schema):
+    id: int
+    number: str
+    store_id: int
+    order_id: int | None
+    client_ref: str
+    refund_total: int
+    refund_method: str
+    reason: str
+    approval_id: int | None
+    created_at: datetime
+    lines: list[ReturnLineOut]
+
+
+def return_out(doc) -> dict:
+    data = {f: getattr(doc, f) for f in ("id", "number", "store_id", "order_id", "client_ref", "refund_total",
+                                         "refund_method", "reason", "approval_id", "created_at")}
+    data["lines"] = [ReturnLineOut.from_orm(l).dict() for l in doc.lines.order_by("id")]
+    return data
+
+
+@router.post("/returns", response={201: ReturnOut, 200: ReturnOut, **errors(403, 404, 409)})
+def return_create(request: HttpRequest, payload: ReturnIn):
+    """Return goods against an order (partial allowed; refunds, restock, points and commission reversed) or without
+    a receipt (needs a manager's approval: 403 `approval_required`). Idempotent per client key."""
+    data = payload.dict()
+    if data["client_ref"] is None:
+        data["client_ref"] = request.headers.get("Idempotency-Key")
+    if data["order_id"] is not None:
+        data["lines"] = [{"order_line_id": l["order_line_id"], "quantity": l["quantity"]} for l in data["lines"]]
+        data.pop("store_id")
+    else:
+        data["lines"] = [{"sku_id": l["sku_id"], "quantity": l["quantity"], "amount": l["amount"]} for l in data["lines"]]
+    result = services.return_create(actor=request.auth, **data)
+    return Status(200 if result.replayed else 201, return_out(result.order_return))
+
+
+@router.get("/returns/{return_id}", response={200: ReturnOut, **errors(404)})
+def return_get(request: HttpRequest, return_id: int):
+    return return_out(selectors.return_get(actor=request.auth, return_id=return_id))
+
+
+class ShipmentLineIn(Schema):
+    order_line_id: int
+    quantity: int
+
+
+class ShipmentIn(Schema):
+    client_ref: str = Field(..., max_length=128)
+    lines: list[ShipmentLineIn] | None = Field(None, description="omit to ship everything outstanding")
+    carrier: str = Field("", max_length=40)
+    tracking_no: str = Field("", max_length=64)
+
+
+class ShipmentOut(Schema):
+    id: int
+    order_id: int
+    client_ref: str
+    carrier: str
+    tracking_no: str
+    created_at: datetime
+
+
+@router.post("/orders/{order_id}/shipments", response={201: ShipmentOut, 200: ShipmentOut, **errors(403, 404, 409)})
+def shipment_create(request: HttpRequest, order_id: int, payload: ShipmentIn):
+    """Ship or hand over (pickup) some or all outstanding units; issues them from the order's pool."""
+    data = payload.dict()
+    result = services.shipment_create(actor=request.auth, order_id=order_id, **data)
+    return Status(200 if result.replayed else 201, result.shipment)
+
+
+class CancelIn(Schema):
+    reason: str = Field("", max_length=255)
+    approval: ApprovalSchema | None = None
+
+
+@router.post("/orders/{order_id}/cancel", response={200: OrderOut, **errors(403, 404, 409)})
+def order_cancel(request: HttpRequest, order_id: int, payload: CancelIn):
+    """Cancel an unpaid order, or void a paid one (manager approval): stock back, refunds, reversals."""
+    order = services.order_cancel(actor=request.auth, order_id=order_id, reason=payload.reason,
+                                  approval=payload.dict()["approval"])
+    return order_out(order)
+
+
+@router.post("/orders/{order_id}/allocate", response={200: OrderOut, **errors(403, 404, 409)})
+def order_preorder_allocate(request: HttpRequest, order_id: int):
+    """A pre-order's goods arrived: reserve them in the store."""
+    return order_out(services.order_preorder_allocate(actor=request.auth, order_id=order_id))
+
+
+@router.get("/orders/{order_id}/receipt.escpos", response={200: None, **errors(403, 404)})
+def receipt_escpos(request: HttpRequest, order_id: int):
+    """The receipt as ESC/POS bytes for an 80 mm printer. The second and later prints are marked as reprints."""
+    from .receipts import escpos
+
+    receipt = services.receipt_print(actor=request.auth, order_id=order_id)
+    response = HttpResponse(escpos(receipt), content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="{receipt.number}.bin"'
+    return response
+
+
 # --- approvals -------------------------------------------------------------------------------------------
 
 class ApprovalOut(Schema):

@@ -12,3 +12,4 @@ from .fulfilment import ShipmentResult, order_cancel, order_preorder_allocate, s
 from .orders import OrderResult, order_create  # noqa: F401
 from .payments import PaymentIn, PaymentResult, payment_add  # noqa: F401
 from .returns import ReturnResult, return_create  # noqa: F401
+from .receipts import receipt_print  # noqa: F401

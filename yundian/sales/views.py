@@ -1,0 +1,75 @@
+"""Sales console pages: order lookup (search, filter), order detail, the 80 mm receipt print view, approvals.
+Parse -> one service/selector -> render. The POS page itself lives in its own module (built on the API)."""
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.dateparse import parse_date
+from django.views.decorators.http import require_http_methods
+
+from yundian.core.errors import DomainError
+from yundian.core.money import Money
+from yundian.org.roles import Perm
+from yundian.org.selectors import has_perm
+from yundian.web.views import console_view
+
+from . import selectors, services
+from .models import ApprovalStatus, OrderChannel, OrderMode, OrderStatus
+
+
+def _int_or_none(value: str | None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+@console_view(Perm.ORDER_VIEW)
+def order_list(request: HttpRequest) -> HttpResponse:
+    g = request.GET
+    filters = {"store_id": _int_or_none(g.get("store")), "number": (g.get("q") or "")[:20].strip() or None,
+               "status": g.get("status") if g.get("status") in OrderStatus.values else None,
+               "mode": g.get("mode") if g.get("mode") in OrderMode.values else None,
+               "channel": g.get("channel") if g.get("channel") in OrderChannel.values else None}
+    day = parse_date((g.get("day") or "")[:10]) if g.get("day") else None
+    qs = selectors.order_list(actor=request.actor, **filters).select_related("store", "member")
+    if day:
+        qs = qs.filter(placed_at__date=day)
+    page = Paginator(qs, 50).get_page(g.get("page"))
+    return render(request, "sales/order_list.html", {
+        "page": page, "filters": filters, "day": g.get("day", "")[:10], "statuses": OrderStatus.choices,
+        "modes": OrderMode.choices, "channels": OrderChannel.choices})
+
+
+@console_view(Perm.ORDER_VIEW)
+def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = selectors.order_get(actor=request.actor, order_id=order_id)
+    return render(request, "sales/order_detail.html", {
+        "order": order, "lines": selectors.order_lines(order), "payments": order.payments.order_by("id"),
+        "returns": selectors.return_list(actor=request.actor, order_id=order.pk),
+        "money": lambda fen: Money(fen, order.currency).format(),
+        "may_sell": has_perm(request.actor, Perm.ORDER_SELL, order.store)})
+
+
+@console_view(Perm.ORDER_SELL)
+def receipt(request: HttpRequest, order_id: int) -> HttpResponse:
+    """The 80 mm print view; printing it counts, and the second and later prints say REPRINT."""
+    slip = services.receipt_print(actor=request.actor, order_id=order_id)
+    return render(request, "sales/receipt.html", {"receipt": slip})
+
+
+@console_view(Perm.ORDER_VIEW)
+@require_http_methods(["GET", "POST"])
+def approval_list(request: HttpRequest) -> HttpResponse:
+    error = None
+    if request.method == "POST":
+        try:
+            services.approval_decide(actor=request.actor, approval_id=_int_or_none(request.POST.get("approval_id")) or 0,
+                                     approve=request.POST.get("decision") == "approve",
+                                     reason=request.POST.get("reason", "")[:255])
+            if not request.htmx:
+                return redirect("sales:approval_list")
+        except DomainError as exc:
+            error = {"message": exc.message, "code": exc.code}
+    status = request.GET.get("status", ApprovalStatus.PENDING)
+    approvals = selectors.approval_list(actor=request.actor, status=status if status in ApprovalStatus.values else None)[:200]
+    template = "sales/partials/approvals.html" if request.htmx else "sales/approval_list.html"
+    return render(request, template, {"approvals": approvals, "error": error, "status": status,
+                                      "statuses": ApprovalStatus.choices})
