@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("yundian.stores.urls")),  # console pages under stores/, public storefronts at s/<slug>/
     path("sales/", include("yundian.sales.urls")),
     path("guides/", include("yundian.guides.urls")),
+    path("pos/", include("yundian.pos.urls")),
     path("", include("yundian.web.urls")),
 ]
 handler404 = "yundian.web.views.not_found"

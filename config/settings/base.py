@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "yundian.members",
     "yundian.sales",
     "yundian.guides",
+    "yundian.pos",
     "yundian.web",
     "yundian.demo",
 ]

@@ -1,0 +1,180 @@
+"""Reads for the POS page: which stores the actor may sell in, the store's catalogue/price snapshot for offline
+selling, the guides who may be attributed, and server-side cart quotes through the one pricing function.
+
+Prices come from `yundian.sales.pricing` (quotes) and `yundian.catalog.pricing.price_resolve_many` with the
+price channel sales uses for POS orders (snapshot): no price is computed here.
+"""
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Prefetch
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from yundian.catalog.models import Barcode, Sku, WeighedBarcodeScheme
+from yundian.catalog.pricing import price_resolve_many
+from yundian.catalog.selectors import scan_resolve
+from yundian.core.errors import Conflict, NotFound, ValidationFailed
+from yundian.core.money import Money
+from yundian.members.models import Member
+from yundian.org.models import OrgNode, RoleAssignment, Staff
+from yundian.org.roles import NodeKind, Perm, Role
+from yundian.org.selectors import has_perm, require, scope_q
+from yundian.sales.models import OrderChannel
+from yundian.sales.pricing import PRICE_CHANNEL, CartLine, cart_price
+
+MAX_QUOTE_LINES = 200
+MAX_QUANTITY = 1_000_000
+SELLER_ROLES = (Role.GUIDE, Role.STORE_MANAGER)
+
+
+def pos_store_list(*, actor: Staff) -> list[OrgNode]:
+    """Open stores where the actor may sell, by path."""
+    nodes = OrgNode.objects.filter(scope_q(actor, Perm.ORDER_SELL), enterprise_id=actor.enterprise_id,
+                                   kind=NodeKind.STORE, is_active=True)
+    return list(nodes.order_by("path"))
+
+
+def pos_store_get(*, actor: Staff, store_id: int) -> OrgNode:
+    """A store the actor may sell in: 404 outside their view, 403 without order.sell, 404 if not an open store."""
+    node = OrgNode.objects.filter(pk=store_id).select_related("enterprise").first()
+    if node is None:
+        raise NotFound(_("Store not found."), code="store_not_found")
+    require(actor, Perm.ORDER_SELL, node)
+    if node.kind != NodeKind.STORE or not node.is_active:
+        raise NotFound(_("Store not found."), code="store_not_found")
+    return node
+
+
+def pos_guide_list(*, store: OrgNode, actor: Staff | None = None) -> list[Staff]:
+    """Active staff who sell at the store (its guides and manager), plus the actor when they may sell there.
+    Each carries `is_guide`: holds the guide role at the store (who may become a member's exclusive guide)."""
+    roles = list(RoleAssignment.objects.filter(node=store, role__in=SELLER_ROLES, node__is_active=True)
+                 .values_list("staff_id", "role"))
+    ids = {staff_id for staff_id, _role in roles}
+    guides = {staff_id for staff_id, role in roles if role == Role.GUIDE}
+    if actor is not None and has_perm(actor, Perm.ORDER_SELL, store):
+        ids.add(actor.pk)
+    staff = list(Staff.objects.filter(pk__in=ids, is_active=True, enterprise_id=store.enterprise_id)
+                 .order_by("display_name", "id"))
+    for s in staff:
+        s.is_guide = s.pk in guides
+    return staff
+
+
+def _fingerprint(content: Any) -> str:
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), cls=DjangoJSONEncoder)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:20]
+
+
+def pos_snapshot(*, store: OrgNode, actor: Staff | None = None) -> dict:
+    """The store's sellable catalogue with today's unit prices (per kg for weighed SKUs), barcodes, weighed
+    barcode schemes and the store's sellers, for selling offline. `version` fingerprints the content (not the
+    time it was made), so it changes exactly when a SKU, a barcode, a price or a seller changes."""
+    now = timezone.now()
+    skus = list(Sku.objects.filter(enterprise_id=store.enterprise_id, is_active=True, product__is_active=True)
+                .select_related("product")
+                .prefetch_related(Prefetch("barcodes", queryset=Barcode.objects.order_by("-is_primary", "id")))
+                .order_by("product__name", "product_id", "sort_order", "id"))
+    prices = price_resolve_many(skus, store, PRICE_CHANNEL[OrderChannel.POS], now)
+    currency = store.enterprise.currency
+    rows = [{
+        "id": s.pk, "code": s.code, "name": f"{s.product.name} {s.name}".strip(), "unit": s.unit,
+        "is_weighed": s.is_weighed, "plu": s.plu or "", "price": prices[s.pk].price.amount,
+        "barcodes": [b.code for b in s.barcodes.all()],
+    } for s in skus]
+    schemes = [{"prefix": p, "item_digits": i, "value_digits": v, "value_kind": k} for p, i, v, k in
+               WeighedBarcodeScheme.objects.filter(enterprise_id=store.enterprise_id, is_active=True)
+               .order_by("prefix").values_list("prefix", "item_digits", "value_digits", "value_kind")]
+    guides = [{"id": g.pk, "name": g.display_name, "is_guide": g.is_guide} for g in pos_guide_list(store=store, actor=actor)]
+    content = {"store": {"id": store.pk, "name": store.name, "code": store.code}, "currency": currency,
+               "skus": rows, "weighed_schemes": schemes, "guides": guides}
+    return {"version": _fingerprint(content), "generated_at": now, **content}
+
+
+@dataclass(frozen=True)
+class QuoteLine:
+    sku: Sku
+    quantity: int
+    barcode: str
+
+
+def _clean_quote_lines(enterprise_id: int, store: OrgNode, raw: Any) -> list[QuoteLine]:
+    if not isinstance(raw, list) or not raw:
+        raise ValidationFailed(_("A cart needs at least one line."), code="no_lines", details={"field": "lines"})
+    if len(raw) > MAX_QUOTE_LINES:
+        raise ValidationFailed(_("Too many lines."), code="too_many_lines", details={"max": MAX_QUOTE_LINES})
+    wanted: list[tuple[int | None, str, int | None]] = []
+    for index, line in enumerate(raw):
+        if not isinstance(line, dict):
+            raise ValidationFailed(_("Not a cart line."), code="invalid_line", details={"line": index})
+        sku_id, barcode, quantity = line.get("sku_id"), line.get("barcode") or "", line.get("quantity")
+        if sku_id is not None and (isinstance(sku_id, bool) or not isinstance(sku_id, int) or sku_id <= 0):
+            raise ValidationFailed(_("Not a valid id."), code="invalid_id", details={"line": index, "field": "sku_id"})
+        if not isinstance(barcode, str) or len(barcode) > 32 or (sku_id is None) == (not barcode):
+            raise ValidationFailed(_("Give a SKU or a barcode for each line."), code="invalid_line",
+                                   details={"line": index})
+        if quantity is not None and (isinstance(quantity, bool) or not isinstance(quantity, int)
+                                     or not 1 <= quantity <= MAX_QUANTITY):
+            raise ValidationFailed(_("Quantities are whole numbers greater than zero."), code="invalid_quantity",
+                                   details={"line": index, "field": "quantity"})
+        if sku_id is not None and quantity is None:
+            raise ValidationFailed(_("Quantities are whole numbers greater than zero."), code="invalid_quantity",
+                                   details={"line": index, "field": "quantity"})
+        wanted.append((sku_id, barcode, quantity))
+    ids = {s for s, _b, _q in wanted if s is not None}
+    found = {s.pk: s for s in Sku.objects.filter(enterprise_id=enterprise_id, pk__in=ids, is_active=True,
+                                                 product__is_active=True).select_related("product")}
+    out = []
+    for index, (sku_id, barcode, quantity) in enumerate(wanted):
+        if barcode:
+            try:
+                scan = scan_resolve(enterprise_id=enterprise_id, code=barcode, node=store)
+            except (NotFound, ValidationFailed) as exc:
+                exc.details["line"] = index
+                raise
+            sku = scan.sku
+            if not sku.is_active or not sku.product.is_active:
+                raise Conflict(_("This SKU is no longer sold."), code="sku_inactive", details={"line": index})
+            if quantity is None:
+                quantity = scan.grams if sku.is_weighed and scan.grams else 1
+        else:
+            sku = found.get(sku_id)
+            if sku is None:
+                raise NotFound(_("SKU not found."), code="sku_not_found", details={"line": index, "sku_id": sku_id})
+        out.append(QuoteLine(sku, quantity, barcode))
+    return out
+
+
+def pos_quote(*, actor: Staff, store: OrgNode, lines: Any, member_id: Any = None) -> dict:
+    """What the cart costs now, from `sales.pricing.cart_price` (the function orders are priced with)."""
+    cleaned = _clean_quote_lines(store.enterprise_id, store, lines)
+    member = None
+    if member_id is not None:
+        if isinstance(member_id, bool) or not isinstance(member_id, int) or member_id <= 0:
+            raise ValidationFailed(_("Not a valid id."), code="invalid_id", details={"field": "member_id"})
+        member = Member.objects.filter(pk=member_id, enterprise_id=store.enterprise_id).first()
+        if member is None:
+            raise NotFound(_("Member not found."), code="member_not_found")
+    priced = cart_price(store=store, channel=OrderChannel.POS,
+                        lines=[CartLine(sku=line.sku, quantity=line.quantity) for line in cleaned], member=member)
+    currency = priced.currency
+
+    def money(amount: int) -> str:
+        return Money(amount, currency).format()
+
+    return {
+        "currency": currency,
+        "lines": [{"sku_id": p.sku.pk, "barcode": q.barcode, "code": p.sku.code,
+                   "name": f"{p.sku.product.name} {p.sku.name}".strip(), "is_weighed": p.sku.is_weighed,
+                   "quantity": p.quantity, "list_price": p.list_price, "unit_price": p.unit_price,
+                   "line_total": p.line_total, "unit_price_display": money(p.unit_price),
+                   "line_total_display": money(p.line_total)} for p, q in zip(priced.lines, cleaned)],
+        "subtotal": priced.subtotal, "discount_total": priced.discount_total, "total": priced.total,
+        "subtotal_display": money(priced.subtotal), "discount_display": money(priced.discount_total),
+        "total_display": money(priced.total), "applied": priced.applied,
+    }
+

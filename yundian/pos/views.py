@@ -1,0 +1,201 @@
+"""The POS pages (Django templates + plain JS + htmx): store picker, the till, its service worker, the offline
+catalogue/price snapshot, server-side cart quotes, order lookup and reprint. Parse -> one selector -> render.
+
+Orders, members and payments are written through the sales and members APIs (/api/v1/...), which the till's
+JS calls with the order's client key, so an order queued offline and synced later is created exactly once.
+"""
+import hashlib
+import json
+from functools import wraps
+from pathlib import Path
+
+from django.contrib.auth import views as auth_views
+from django.contrib.staticfiles import finders
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import require_GET, require_POST
+
+from yundian.core.errors import DomainError, NotFound, ValidationFailed
+from yundian.org.roles import Perm
+from yundian.org.selectors import has_perm, staff_for_user
+from yundian.sales import selectors as sales_selectors
+from yundian.sales.models import OrderMode, PaymentMethod
+
+from . import selectors
+
+SHELL_FILES = ["pos/pos.css", "pos/queue.js", "pos/pos.js"]
+SW_FILE = "pos/sw.js"
+MAX_BODY = 256 * 1024
+
+
+def _error(exc: DomainError) -> dict:
+    return {"error": exc.as_dict()}
+
+
+def pos_view(*, api: bool = False):
+    """A signed-in, active staff member (sets request.actor). Out-of-scope objects are 404; for JSON endpoints
+    every domain error answers in the API's error shape with its status."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            actor = staff_for_user(request.user) if request.user.is_authenticated else None
+            if actor is None:
+                if api:
+                    return JsonResponse({"error": {"code": "unauthenticated", "message": _("Sign in again."),
+                                                   "details": {}}}, status=401)
+                if request.user.is_authenticated:
+                    raise Http404
+                return redirect(auth_views.redirect_to_login(request.get_full_path()).url)
+            request.actor = actor
+            request._yundian_staff = actor
+            try:
+                return view(request, *args, **kwargs)
+            except DomainError as exc:
+                if api:
+                    return JsonResponse(_error(exc), status=exc.status)
+                if isinstance(exc, NotFound):
+                    raise Http404 from exc
+                return render(request, "pos/error.html", {"error": exc}, status=exc.status)
+
+        return wrapped
+
+    return decorator
+
+
+def _static_text(name: str) -> str:
+    path = finders.find(name)
+    if path is None:  # collected static files only (production without app finders)
+        from django.contrib.staticfiles.storage import staticfiles_storage
+
+        with staticfiles_storage.open(name) as handle:
+            return handle.read().decode()
+    return Path(path).read_text(encoding="utf-8")
+
+
+def shell_version() -> str:
+    """A fingerprint of the till's code: a new deploy installs a new service worker and a fresh shell cache."""
+    digest = hashlib.sha256()
+    for name in [*SHELL_FILES, SW_FILE]:
+        digest.update(_static_text(name).encode())
+    return digest.hexdigest()[:16]
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """The till's service worker, served at /pos/sw.js so its scope is the POS (/pos/). Public: no data in it."""
+    config = {"version": shell_version(), "shell": [static(name) for name in SHELL_FILES],
+              "scope": reverse("pos:home")}
+    body = f"const YUNDIAN_POS = {json.dumps(config)};\n" + _static_text(SW_FILE)
+    response = HttpResponse(body, content_type="application/javascript; charset=utf-8")
+    response["Service-Worker-Allowed"] = reverse("pos:home")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@pos_view()
+@require_GET
+def pos_home(request: HttpRequest) -> HttpResponse:
+    stores = selectors.pos_store_list(actor=request.actor)
+    if len(stores) == 1:
+        return redirect("pos:till", store_id=stores[0].pk)
+    return render(request, "pos/home.html", {"stores": stores})
+
+
+@pos_view()
+@require_GET
+def till(request: HttpRequest, store_id: int) -> HttpResponse:
+    store = selectors.pos_store_get(actor=request.actor, store_id=store_id)
+    actor = request.actor
+    config = {
+        "store_id": store.pk, "store_name": store.name, "clerk_id": actor.pk, "currency": store.enterprise.currency,
+        "urls": {
+            "snapshot": reverse("pos:snapshot", args=[store.pk]), "quote": reverse("pos:quote", args=[store.pk]),
+            "orders": "/api/v1/sales/orders", "scan": "/api/v1/catalog/scan/",
+            "member_lookup": "/api/v1/members/lookup", "member_register": "/api/v1/members",
+            "receipt": reverse("sales:receipt", args=[0]), "sw": reverse("pos:sw"),
+            "scope": reverse("pos:home"), "page": request.path,
+        },
+        "shell_version": shell_version(),
+        "may_manage": has_perm(actor, Perm.ORDER_MANAGE, store),
+    }
+    messages_js = {
+        "online": _("Online"), "offline": _("Offline"), "syncing": _("Syncing…"), "synced": _("All synced"),
+        "sync_paused": _("Server unreachable; will retry"), "signin": _("Sign in again to sync"),
+        "unknown_barcode": _("No product has this barcode."), "bad_barcode": _("Not a barcode."),
+        "need_network": _("This needs the network."), "provisional": _("provisional"),
+        "amounts_mismatch": _("The payments must add up to the total."),
+        "cash_short": _("Less cash was received than the amount."), "bad_amount": _("Not an amount of money."),
+        "need_address": _("A delivery order needs an address."), "queued": _("Saved offline; will sync"),
+        "queued_title": _("Sale saved offline"), "order_title": _("Order"), "change": _("Change"),
+        "still_due": _("Still due"), "total": _("Total"), "paid": _("Paid"), "retry": _("Retry"),
+        "dismiss": _("Settled, remove"), "confirm_dismiss": _("Remove this sale from the list? Do this only after "
+                                                            "the manager has settled it."),
+        "price_changed": _("Booked, but the price changed: provisional %(provisional)s, booked %(total)s."),
+        "member_by_phone": _("Attach by phone (checked when synced)"), "member_offline": _("Offline: checked when synced"),
+        "remove": _("Remove"), "client_key": _("Client key"), "server_error": _("Something went wrong on our side."),
+        "order_link": _("Open receipt"), "no_results": _("No product matches."), "points": _("points earned"),
+    }
+    response = render(request, "pos/till.html", {
+        "store": store, "config": config, "modes": OrderMode.choices,
+        "messages_js": messages_js,
+        "methods": [(v, label) for v, label in PaymentMethod.choices if v != PaymentMethod.STORED_VALUE],
+        "guides": selectors.pos_guide_list(store=store, actor=actor),
+    })
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@gzip_page
+@pos_view(api=True)
+@require_GET
+def snapshot(request: HttpRequest, store_id: int) -> HttpResponse:
+    """The catalogue/price snapshot; `ETag` is its version, so an unchanged snapshot answers 304."""
+    store = selectors.pos_store_get(actor=request.actor, store_id=store_id)
+    data = selectors.pos_snapshot(store=store, actor=request.actor)
+    etag = f'"{data["version"]}"'
+    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+        response = HttpResponseNotModified()
+    else:
+        response = JsonResponse(data, encoder=DjangoJSONEncoder, json_dumps_params={"ensure_ascii": False})
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@pos_view(api=True)
+@require_POST
+def quote(request: HttpRequest, store_id: int) -> HttpResponse:
+    """Server-computed cart totals (the sales pricing function); the till shows these, never its own sums."""
+    store = selectors.pos_store_get(actor=request.actor, store_id=store_id)
+    if len(request.body) > MAX_BODY:
+        return JsonResponse({"error": {"code": "payload_too_large", "message": _("The request is too large."),
+                                       "details": {}}}, status=413)
+    try:
+        body = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return JsonResponse({"error": {"code": "malformed_body", "message": _("The request body is not valid JSON."),
+                                       "details": {}}}, status=400)
+    if not isinstance(body, dict):
+        raise ValidationFailed(_("Send a cart."), code="invalid_cart")
+    return JsonResponse(selectors.pos_quote(actor=request.actor, store=store, lines=body.get("lines"),
+                                            member_id=body.get("member_id")))
+
+
+@pos_view()
+@require_GET
+def order_lookup(request: HttpRequest, store_id: int) -> HttpResponse:
+    """The store's recent orders, or those matching a number (SO…) or client key, for reprints."""
+    store = selectors.pos_store_get(actor=request.actor, store_id=store_id)
+    query = request.GET.get("q", "").strip()[:128]
+    orders = sales_selectors.order_list(actor=request.actor, store_id=store.pk)
+    if query:
+        by_number = sales_selectors.order_list(actor=request.actor, store_id=store.pk, number=query[:20])
+        orders = by_number if by_number.exists() else orders.filter(client_ref=query)
+    return render(request, "pos/partials/order_lookup.html",
+                  {"store": store, "orders": list(orders.select_related("member")[:20]), "q": query})
