@@ -5,8 +5,8 @@ missing rows are inserted first in that same order (insert-ignore). A caller tak
 one `lock_balances` call, so two transactions always acquire their rows in the same order and cannot deadlock:
 - existing rows: one SELECT ... FOR UPDATE per chunk, ORDER BY sku_id, warehouse_id; chunks cover increasing
   SKU ranges, so the sequence of acquisitions is globally ordered;
-- missing rows: INSERT ... ON CONFLICT DO NOTHING in the same order; on PostgreSQL a concurrent insert of the
-  same key waits for the first inserter, again in key order.
+- missing rows: INSERT ... ON CONFLICT DO NOTHING in the same order, then locked; on PostgreSQL a concurrent
+  insert of the same key waits for the first inserter, again in key order (see `lock_balances`).
 Documents (transfers, orders, stocktakes) are locked before balances (STYLE.md: orders -> inventory), each by
 pk through yundian.core.locking. On SQLite the transaction is IMMEDIATE, so the database write lock is held
 from BEGIN and these row locks are no-ops.
@@ -48,24 +48,34 @@ def _chunks(keys: list[Key]) -> Iterable[Q]:
         yield reduce(or_, (Q(warehouse_id__in=ws, sku_id__in=skus) for ws, skus in chunk.items()))
 
 
+def _lock_existing(keys: list[Key]) -> dict[Key, StockBalance]:
+    locked: dict[Key, StockBalance] = {}
+    for q in _chunks(keys):
+        for row in StockBalance.objects.filter(q).select_for_update().order_by("sku_id", "warehouse_id"):
+            locked[(row.sku_id, row.warehouse_id)] = row
+    return locked
+
+
 def lock_balances(keys: Iterable[Key]) -> dict[Key, StockBalance]:
-    """Create missing balance rows and lock all of them in (sku_id, warehouse_id) order; {key: locked row}."""
+    """Lock the balance rows of `keys` in (sku_id, warehouse_id) order, creating missing ones; {key: locked row}.
+
+    1. lock the existing rows (one ordered SELECT ... FOR UPDATE per chunk; usually the only query);
+    2. insert the missing rows in key order (INSERT ... ON CONFLICT DO NOTHING);
+    3. lock those too (a concurrent inserter of the same key is waited for here).
+    No cycle can form: a transaction waits in step 1 only for rows others locked in their step 1, and in
+    steps 2-3 only for rows that others inserted, which every transaction inserts in the same key order.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("lock_balances must be called inside transaction.atomic()")
     wanted = sorted(set(keys))
     if not wanted:
         return {}
-    present: set[Key] = set()
-    for q in _chunks(wanted):
-        present.update(StockBalance.objects.filter(q).values_list("sku_id", "warehouse_id"))
-    missing = [StockBalance(sku_id=s, warehouse_id=w) for s, w in wanted if (s, w) not in present]
+    locked = _lock_existing(wanted)
+    missing = [k for k in wanted if k not in locked]
     if missing:
-        StockBalance.objects.bulk_create(missing, ignore_conflicts=True, batch_size=1000)
-    locked: dict[Key, StockBalance] = {}
-    for q in _chunks(wanted):
-        rows = StockBalance.objects.filter(q).select_for_update().order_by("sku_id", "warehouse_id")
-        for row in rows:
-            locked[(row.sku_id, row.warehouse_id)] = row
+        StockBalance.objects.bulk_create([StockBalance(sku_id=s, warehouse_id=w) for s, w in missing],
+                                         ignore_conflicts=True, batch_size=1000)
+        locked.update(_lock_existing(missing))
     return locked
 
 

@@ -21,7 +21,7 @@ from yundian.catalog.models import Sku
 from yundian.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from yundian.org.models import Staff
 from yundian.org.roles import Perm
-from yundian.org.selectors import scope_q
+from yundian.org.selectors import has_perm, scope_q
 
 from ..locks import Key, lock_balances
 from ..models import MoveKind, Reservation, ReservationStatus, StockBalance, StockMove, Warehouse
@@ -93,8 +93,7 @@ def resolve_warehouses(*, actor: Staff | None, warehouse_ids: Iterable[int], per
     if actor is None and len({w.enterprise_id for w in found.values()}) > 1:
         raise ValidationFailed(_("Warehouses of different enterprises cannot be mixed."), code="mixed_enterprises")
     if actor is not None:
-        allowed = set(Warehouse.objects.filter(scope_q(actor, perm, "node__path"), pk__in=ids).values_list("pk", flat=True))
-        denied = [i for i in ids if i not in allowed]
+        denied = [i for i in ids if not has_perm(actor, perm, found[i].node)]
         if denied:
             raise Forbidden(details={"warehouse_ids": denied})
     closed = [w.id for w in found.values() if not w.is_active]
@@ -197,19 +196,24 @@ class Posting:
         return self.moves
 
 
-def _expire_on_rows(posting: Posting, now: datetime) -> None:
-    """Release expired reservations that sit on the posting's locked rows (so an expired hold never blocks)."""
+def _active_on_rows(posting: Posting) -> list[Reservation]:
+    """Active reservations sitting on the posting's locked rows (read under the lock)."""
     keys = list(posting.rows)
-    if not keys:
-        return
-    expired = []
+    found: list[Reservation] = []
     for chunk in _chunked(keys, 500):
         q = reduce(or_, (Q(sku_id=s, warehouse_id=w) for s, w in chunk))
-        expired += list(Reservation.objects.filter(q, status=ReservationStatus.ACTIVE, expires_at__lte=now))
+        found += list(Reservation.objects.filter(q, status=ReservationStatus.ACTIVE))
+    return found
+
+
+def _expire(posting: Posting, active: list[Reservation], now: datetime) -> list[Reservation]:
+    """Release the expired ones among `active` (an expired hold never blocks); returns those still live."""
+    expired = [r for r in active if r.expires_at <= now]
     for res in expired:
         posting.add(res.sku_id, res.warehouse_id, MoveKind.RELEASE, reserved_delta=-res.quantity, reason="expired")
     if expired:
         Reservation.objects.filter(pk__in=[r.pk for r in expired]).update(status=ReservationStatus.EXPIRED, closed_at=now)
+    return [r for r in active if r.expires_at > now]
 
 
 @transaction.atomic
@@ -224,11 +228,8 @@ def stock_issue(*, actor: Staff | None, lines: Any, source_type: str, source_id:
     posting = Posting(enterprise_id=enterprise_id, actor=actor, source_type=source_type, source_id=source_id)
     posting.lock((l.sku_id, l.warehouse_id) for l in cleaned)
     now = posting.occurred_at
-    _expire_on_rows(posting, now)
-    keys = {(l.sku_id, l.warehouse_id) for l in cleaned}
-    held = [r for r in Reservation.objects.filter(source_type=source_type, source_id=source_id,
-                                                  status=ReservationStatus.ACTIVE)
-            if (r.sku_id, r.warehouse_id) in keys]
+    live = _expire(posting, _active_on_rows(posting), now)
+    held = [r for r in live if (r.source_type, r.source_id) == (source_type, source_id)]
     for res in held:
         posting.add(res.sku_id, res.warehouse_id, MoveKind.RELEASE, reserved_delta=-res.quantity, reason="consumed")
     for line in cleaned:
@@ -256,7 +257,7 @@ def stock_reserve(*, actor: Staff | None, lines: Any, source_type: str, source_i
     posting = Posting(enterprise_id=enterprise_id, actor=actor, source_type=source_type, source_id=source_id,
                       occurred_at=now)
     posting.lock((l.sku_id, l.warehouse_id) for l in cleaned)
-    _expire_on_rows(posting, now)
+    _expire(posting, _active_on_rows(posting), now)
     for line in cleaned:
         posting.add(line.sku_id, line.warehouse_id, MoveKind.RESERVATION, reserved_delta=line.quantity)
     posting.commit()

@@ -99,3 +99,22 @@ def test_concurrent_reservations_never_exceed_stock(chain):
     assert level(stock.wh_a, tee) == (5, 5) and level(stock.wh_a, mug) == (5, 5)
     assert Reservation.objects.filter(status="active").count() == 10
     assert_ledgers_clean()
+
+
+def test_concurrent_first_receipts_creating_the_same_rows_in_opposite_order_do_not_deadlock(chain):
+    from yundian.inventory.services import receipt_create, warehouse_create
+
+    stock = make_stock(chain)
+    skus = [stock.cat.tee_s, stock.cat.tee_m, stock.cat.mug_sku]
+    admin = fresh(chain.admin)
+    for i in range(4):
+        # a new warehouse each round, so every balance row is created by the racing transactions themselves
+        warehouse = warehouse_create(actor=admin, node_id=chain.hq.id, kind="central", code=f"CW-R{i}", name=f"R{i}")
+        results = race(
+            lambda: receipt_create(actor=fresh(chain.admin), warehouse_id=warehouse.id, lines=[(s.id, 2) for s in skus]),
+            lambda: receipt_create(actor=fresh(chain.admin), warehouse_id=warehouse.id,
+                                   lines=[(s.id, 3) for s in reversed(skus)]),
+        )
+        assert [kind for kind, _ in results] == ["ok", "ok"], results
+        assert [level(warehouse, s) for s in skus] == [(5, 0)] * 3
+    assert_ledgers_clean()
