@@ -132,9 +132,10 @@ def _plan_for(store: OrgNode) -> CommissionPlan | None:
 
 def _lock_balances(enterprise_id: int, guide_ids) -> None:
     ids = sorted(set(guide_ids))
-    CommissionBalance.objects.bulk_create([CommissionBalance(guide_id=g, enterprise_id=enterprise_id) for g in ids],
-                                          ignore_conflicts=True)
-    lock_rows(CommissionBalance.objects.filter(pk__in=ids))
+    if len(lock_rows(CommissionBalance.objects.filter(pk__in=ids))) < len(ids):
+        CommissionBalance.objects.bulk_create([CommissionBalance(guide_id=g, enterprise_id=enterprise_id) for g in ids],
+                                              ignore_conflicts=True)
+        lock_rows(CommissionBalance.objects.filter(pk__in=ids))
 
 
 def _post(entries: list[CommissionEntry]) -> None:
@@ -150,14 +151,33 @@ def _post(entries: list[CommissionEntry]) -> None:
             CommissionBalance.objects.filter(pk=guide_id).update(amount=F("amount") + amount)
 
 
+_PLAN_PARTS: dict[tuple, tuple[list[CommissionRule], list[CommissionTier]]] = {}
+
+
+def _plan_parts(plan: CommissionPlan) -> tuple[list[CommissionRule], list[CommissionTier]]:
+    """A plan's rules and tiers, cached per process: a plan is never edited (a change is a new plan)."""
+    key = (plan.pk, plan.created_at)  # with the creation time: a rolled-back id reused later is another plan
+    parts = _PLAN_PARTS.get(key)
+    if parts is None:
+        parts = (list(plan.rules.all()), sorted(plan.tiers.all(), key=lambda t: t.min_month_sales))
+        if len(_PLAN_PARTS) > 1000:
+            _PLAN_PARTS.clear()
+        _PLAN_PARTS[key] = parts
+    return parts
+
+
 class _Matcher:
     def __init__(self, plan: CommissionPlan, lines: list[OrderLine]):
         self.plan = plan
-        self.rules = list(plan.rules.all())
-        self.tiers = sorted(plan.tiers.all(), key=lambda t: t.min_month_sales)
-        category_ids = {l.category_id for l in lines if l.category_id} | {r.category_id for r in self.rules if r.category_id}
-        self.paths = dict(Category.objects.filter(pk__in=category_ids).values_list("pk", "path"))
-        self.products = dict(Sku.objects.filter(pk__in={l.sku_id for l in lines}).values_list("pk", "product_id"))
+        self.rules, self.tiers = _plan_parts(plan)
+        self.paths: dict[int, str] = {}
+        if any(r.category_id for r in self.rules):
+            category_ids = {l.category_id for l in lines if l.category_id} | {r.category_id for r in self.rules
+                                                                              if r.category_id}
+            self.paths = dict(Category.objects.filter(pk__in=category_ids).values_list("pk", "path"))
+        self.products: dict[int, int] = {}
+        if any(r.product_id for r in self.rules):
+            self.products = dict(Sku.objects.filter(pk__in={l.sku_id for l in lines}).values_list("pk", "product_id"))
 
     def rule_for(self, line: OrderLine) -> CommissionRule | None:
         best, best_rank = None, None
@@ -202,8 +222,10 @@ def commission_post_for_order(order: Order, lines: list[OrderLine], actor: Staff
     this_order: dict[int, int] = defaultdict(int)
     for line in guided:
         this_order[line.guide_id] += line.line_total
-    before = dict(CommissionEntry.objects.filter(guide_id__in=list(this_order), month=month)
-                  .values("guide_id").annotate(s=Sum("sales_amount")).values_list("guide_id", "s"))
+    before = {}
+    if matcher.tiers:
+        before = dict(CommissionEntry.objects.filter(guide_id__in=list(this_order), month=month)
+                      .values("guide_id").annotate(s=Sum("sales_amount")).values_list("guide_id", "s"))
     entries = []
     for line in guided:
         rule = matcher.rule_for(line)

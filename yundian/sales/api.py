@@ -124,8 +124,10 @@ def order_out(order) -> dict:
         "id", "number", "store_id", "channel", "mode", "status", "client_ref", "clerk_id", "member_id",
         "warehouse_id", "currency", "subtotal", "discount_total", "total", "paid_total", "refunded_total", "due",
         "points_earned", "note", "delivery", "placed_at", "paid_at", "fulfilled_at", "cancelled_at")}
-    data["lines"] = [OrderLineOut.from_orm(l).dict() for l in selectors.order_lines(order)]
-    data["payments"] = [PaymentOut.from_orm(p).dict() for p in order.payments.order_by("id")]
+    lines = getattr(order, "_lines", None) or selectors.order_lines(order)  # just written: no need to re-read
+    payments = order._payments if hasattr(order, "_payments") else order.payments.order_by("id")
+    data["lines"] = [OrderLineOut.from_orm(l).dict() for l in lines]
+    data["payments"] = [PaymentOut.from_orm(p).dict() for p in payments]
     return data
 
 

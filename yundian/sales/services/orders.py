@@ -6,7 +6,7 @@ then fails the constraint and replays the first order — or hears 409 if its pa
 commission are written after the order row, in the global lock order.
 """
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError
@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from yundian.catalog.selectors import scan_resolve
 from yundian.core.errors import Conflict, IdempotencyConflict, NotFound, ValidationFailed
 from yundian.inventory import services as stock
+from yundian.inventory.models import Warehouse
 from yundian.members.models import IdentityKind, Member, MemberStatus
 from yundian.members.selectors import member_lookup, resolve_active
 from yundian.org.models import OrgNode, Staff
@@ -23,7 +24,7 @@ from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
 
 from ..models import Order, OrderChannel, OrderLine, OrderMode, OrderStatus
-from ..pricing import CartLine, cart_price
+from ..pricing import CartLine, CartPrice, cart_price
 from .approvals import ApprovalGate, ApprovalIn, run_with_approval
 from .payments import apply_payment, clean_payment
 from ._common import (MAX_LINES, MAX_QUANTITY, ORDER_SOURCE, RESERVATION_DAYS, clean_int, clean_optional_id,
@@ -145,12 +146,15 @@ def order_create(*, actor: Staff, store_id: int, lines: Any, channel: str = Orde
         if existing is not None:
             return _replay(existing, request_hash)
 
+    # compute first (reads only, outside the write transaction), then write
+    prepared = _prepare(actor=actor, store=store, channel=channel, mode=mode, lines=cleaned, member_id=member_id,
+                        member_phone=member_phone, member_card=member_card, guide_id=guide_id,
+                        order_discount=order_discount, warehouse_id=warehouse_id)
+
     def work(gate: ApprovalGate) -> Order:
-        return _create(actor=actor, store=store, channel=channel, mode=mode, client_ref=client_ref,
-                       request_hash=request_hash, lines=cleaned, member_id=member_id, member_phone=member_phone,
-                       member_card=member_card, guide_id=guide_id, order_discount=order_discount,
-                       payments=cleaned_payments, note=note, delivery=delivery or {}, warehouse_id=warehouse_id,
-                       gate=gate, payload=payload)
+        return _write(actor=actor, store=store, channel=channel, mode=mode, client_ref=client_ref,
+                      request_hash=request_hash, prepared=prepared, payments=cleaned_payments, note=note,
+                      delivery=delivery or {}, gate=gate)
 
     try:
         order = run_with_approval(actor=actor, store=store, approval=approval, work=work)
@@ -168,14 +172,19 @@ def _replay(existing: Order, request_hash: str) -> OrderResult:
     return OrderResult(existing, True)
 
 
-def _create(*, actor: Staff, store: OrgNode, channel: str, mode: str, client_ref: str, request_hash: str,
-            lines: list[LineIn], member_id, member_phone, member_card, guide_id, order_discount: int, payments,
-            note: str, delivery: dict, warehouse_id, gate: ApprovalGate, payload: dict) -> Order:
+@dataclass
+class _Prepared:
+    member: Member | None
+    priced: CartPrice
+    approvals: list[tuple[str, dict]]
+    guides: list[Staff | None]
+    warehouse: Warehouse | None
+    now: datetime
+
+
+def _prepare(*, actor: Staff, store: OrgNode, channel: str, mode: str, lines: list[LineIn], member_id, member_phone,
+             member_card, guide_id, order_discount: int, warehouse_id) -> _Prepared:
     now = timezone.now()
-    # the order row first: it claims the client key before any other write
-    order = Order.objects.create(enterprise_id=store.enterprise_id, store=store, channel=channel, mode=mode,
-                                 client_ref=client_ref, request_hash=request_hash, clerk=actor, note=note,
-                                 delivery=delivery, placed_at=now, currency=store.enterprise.currency)
     member = _resolve_member(actor, store, member_id, member_phone, member_card)
     # SKUs: by id, or by scanning (weighed barcodes give the grams)
     skus = skus_for(store.enterprise_id, [l.sku_id for l in lines if l.sku_id is not None])
@@ -194,25 +203,21 @@ def _create(*, actor: Staff, store: OrgNode, channel: str, mode: str, client_ref
                                    details={"line": index})
         cart.append(CartLine(sku=sku, quantity=quantity, unit_price=line.unit_price))
     priced = cart_price(store=store, channel=channel, lines=cart, order_discount=order_discount, member=member, at=now)
-    if order_discount > sum(p.gross for p in priced.lines):
+    gross = sum(p.gross for p in priced.lines)
+    if order_discount > gross:
         raise ValidationFailed(_("The discount is more than the order."), code="discount_too_large",
                                details={"field": "order_discount"})
-    # approvals: price below the floor, discount beyond the clerk's limit
-    policy = policy_for(store)
-    below = [{"line": i, "sku_id": p.sku.pk, "list_price": p.list_price, "unit_price": p.unit_price}
-             for i, p in enumerate(priced.lines) if p.unit_price * 100 < p.list_price * policy.price_floor_percent]
-    gross = sum(p.gross for p in priced.lines)
-    reasons = []
-    if below:
-        reasons.append(("price_override", {"lines": below, "floor_percent": policy.price_floor_percent}))
-    if order_discount and order_discount * 100 > gross * policy.clerk_discount_percent:
-        reasons.append(("discount", {"order_discount": order_discount, "gross": gross,
-                                     "limit_percent": policy.clerk_discount_percent}))
-    if reasons:
-        kind = reasons[0][0]
-        summary = "; ".join(k for k, _d in reasons)
-        gate.require(kind, {"action": "order_create", "request": request_hash, "reasons": dict(reasons)},
-                     summary=summary, target=order)
+    # what needs a manager: a price below the floor, a discount beyond the clerk's limit
+    approvals = []
+    if order_discount or any(p.unit_price < p.list_price for p in priced.lines):
+        policy = policy_for(store)
+        below = [{"line": i, "sku_id": p.sku.pk, "list_price": p.list_price, "unit_price": p.unit_price}
+                 for i, p in enumerate(priced.lines) if p.unit_price * 100 < p.list_price * policy.price_floor_percent]
+        if below:
+            approvals.append(("price_override", {"lines": below, "floor_percent": policy.price_floor_percent}))
+        if order_discount and order_discount * 100 > gross * policy.clerk_discount_percent:
+            approvals.append(("discount", {"order_discount": order_discount, "gross": gross,
+                                           "limit_percent": policy.clerk_discount_percent}))
     # guides: line -> order -> the member's bound guide (if they sell here) -> the clerk
     cache: dict[int, Staff] = {}
     default_guide = None
@@ -224,6 +229,8 @@ def _create(*, actor: Staff, store: OrgNode, channel: str, mode: str, client_ref
             default_guide = bound
     if default_guide is None and has_perm(actor, Perm.ORDER_SELL, store):
         default_guide = actor
+    guides = [guide_check(line.guide_id, store, cache) if line.guide_id is not None else default_guide
+              for line in lines]
     # the pool
     if mode == OrderMode.SHIP_FROM_WAREHOUSE:
         warehouse = ship_pool(store, warehouse_id)
@@ -232,39 +239,55 @@ def _create(*, actor: Staff, store: OrgNode, channel: str, mode: str, client_ref
             raise ValidationFailed(_("Only ship-from-warehouse orders choose a warehouse."), code="invalid_warehouse",
                                    details={"field": "warehouse_id"})
         warehouse = store_warehouse(store)
+    return _Prepared(member=member, priced=priced, approvals=approvals, guides=guides,
+                     warehouse=None if mode == OrderMode.PREORDER else warehouse, now=now)
+
+
+def _write(*, actor: Staff, store: OrgNode, channel: str, mode: str, client_ref: str, request_hash: str,
+           prepared: _Prepared, payments, note: str, delivery: dict, gate: ApprovalGate) -> Order:
+    priced, warehouse, now = prepared.priced, prepared.warehouse, prepared.now
+    if prepared.approvals:
+        kind = prepared.approvals[0][0]
+        gate.require(kind, {"action": "order_create", "request": request_hash, "reasons": dict(prepared.approvals)},
+                     summary="; ".join(k for k, _d in prepared.approvals), target=store)
+    # the order row first: it claims the client key before any other write
+    order = Order.objects.create(
+        enterprise_id=store.enterprise_id, store=store, channel=channel, mode=mode, client_ref=client_ref,
+        request_hash=request_hash, clerk=actor, note=note, delivery=delivery, placed_at=now,
+        currency=store.enterprise.currency, member=prepared.member, warehouse=warehouse, subtotal=priced.subtotal,
+        total=priced.total, discount_total=max(0, priced.subtotal - priced.total))
     rows = []
-    for index, (line, p) in enumerate(zip(lines, priced.lines), start=1):
-        guide = guide_check(line.guide_id, store, cache) if line.guide_id is not None else default_guide
+    for index, (p, guide) in enumerate(zip(priced.lines, prepared.guides), start=1):
         rows.append(OrderLine(
             order=order, line_no=index, sku=p.sku, sku_code=p.sku.code,
             name=f"{p.sku.product.name} {p.sku.name}".strip()[:250], category_id=p.sku.product.category_id,
             is_weighed=p.sku.is_weighed, quantity=p.quantity, list_price=p.list_price, unit_price=p.unit_price,
-            discount=max(0, p.list_gross - p.line_total), line_total=p.line_total, guide=guide,
-            warehouse=None if mode == OrderMode.PREORDER else warehouse,
+            discount=max(0, p.list_gross - p.line_total), line_total=p.line_total, guide=guide, warehouse=warehouse,
             shipped_quantity=p.quantity if mode == OrderMode.TAKE_NOW else 0))
     OrderLine.objects.bulk_create(rows)
-    order.member = member
-    order.warehouse = None if mode == OrderMode.PREORDER else warehouse
-    order.subtotal, order.total = priced.subtotal, priced.total
-    order.discount_total = max(0, priced.subtotal - priced.total)
     order._lines = rows
     # stock, in the mode's pool
-    stock_lines = [(r.sku_id, warehouse.pk, r.quantity) for r in rows]
-    stock_actor = actor if warehouse.node_id == store.pk else None  # the clerk's scope ends at their store
-    if mode == OrderMode.TAKE_NOW:
-        stock.stock_issue(actor=stock_actor, lines=stock_lines, source_type=ORDER_SOURCE, source_id=order.pk)
-    elif mode in RESERVING_MODES:
-        stock.stock_reserve(actor=stock_actor, lines=stock_lines, source_type=ORDER_SOURCE, source_id=order.pk,
-                            expires_at=now + timedelta(days=RESERVATION_DAYS) - timedelta(minutes=1))
-    fields = ["member", "warehouse", "subtotal", "total", "discount_total", "updated_at"]
+    if warehouse is not None:
+        stock_lines = [(r.sku_id, warehouse.pk, r.quantity) for r in rows]
+        stock_actor = actor if warehouse.node_id == store.pk else None  # the clerk's scope ends at their store
+        if mode == OrderMode.TAKE_NOW:
+            stock.stock_issue(actor=stock_actor, lines=stock_lines, source_type=ORDER_SOURCE, source_id=order.pk)
+        elif mode in RESERVING_MODES:
+            stock.stock_reserve(actor=stock_actor, lines=stock_lines, source_type=ORDER_SOURCE, source_id=order.pk,
+                                expires_at=now + timedelta(days=RESERVATION_DAYS) - timedelta(minutes=1))
+    fields: set[str] = set()
     if order.total == 0:
         from .payments import mark_paid
 
         mark_paid(order, actor=actor)
-        fields += ["status", "paid_at", "fulfilled_at", "points_earned"]
-    order.save(update_fields=fields)
+        fields |= {"status", "paid_at", "fulfilled_at", "points_earned"}
+    order._payments = []
     for payment in payments:
-        apply_payment(order, payment, actor=actor)
+        row, _replayed = apply_payment(order, payment, actor=actor, fresh=True, save=False)
+        order._payments.append(row)
+        fields |= {"paid_total", "status", "paid_at", "fulfilled_at", "points_earned"}
+    if fields:
+        order.save(update_fields=sorted(fields | {"updated_at"}))
     return order
 
 

@@ -64,10 +64,12 @@ def clean_payment(raw: Any, index: int | None = None) -> PaymentIn:
     return PaymentIn(method=method, client_ref=client_ref, amount=amount, tendered=tendered, reference=reference)
 
 
-def apply_payment(order: Order, payment: PaymentIn, *, actor: Staff | None) -> tuple[Payment, bool]:
-    """Apply one payment to a locked (or just created) order. Returns (payment, replayed). A retry with the same
-    client key and tender returns the first payment; with another tender, 409."""
-    existing = Payment.objects.filter(order=order, client_ref=payment.client_ref).first()
+def apply_payment(order: Order, payment: PaymentIn, *, actor: Staff | None, fresh: bool = False,
+                  save: bool = True) -> tuple[Payment, bool]:
+    """Apply one payment to a locked (or just created: `fresh`) order. Returns (payment, replayed). A retry with the
+    same client key and tender returns the first payment; with another tender, 409. With save=False the caller
+    saves the order's paid_total/status fields."""
+    existing = None if fresh else Payment.objects.filter(order=order, client_ref=payment.client_ref).first()
     if existing is not None:
         same = existing.method == payment.method and (payment.amount is None or payment.amount == existing.amount) \
             and (payment.tendered is None or payment.tendered == existing.tendered)
@@ -100,7 +102,8 @@ def apply_payment(order: Order, payment: PaymentIn, *, actor: Staff | None) -> t
     if order.paid_total == order.total:
         mark_paid(order, actor=actor)
         fields += ["status", "paid_at", "fulfilled_at", "points_earned"]
-    order.save(update_fields=fields)
+    if save:
+        order.save(update_fields=fields)
     return row, False
 
 
@@ -112,7 +115,7 @@ def mark_paid(order: Order, *, actor: Staff | None) -> None:
         order.status, order.fulfilled_at = OrderStatus.COMPLETED, now
     else:
         order.status = OrderStatus.PAID
-    lines = list(order.lines.all()) if not hasattr(order, "_lines") else order._lines
+    lines = list(order.lines.select_related("sku")) if not hasattr(order, "_lines") else order._lines
     if order.member_id and order.total > 0:
         result = member_services.points_earn_for_order(
             actor=actor, member_id=order.member_id, order_ref=str(order.pk), store_id=order.store_id,

@@ -1,0 +1,215 @@
+"""Benchmark: POS checkouts through the HTTP API with 1, 4 and 16 concurrent clients, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/checkout_http.py [--db sqlite,postgres] [--clients 1,4,16] [--seconds 10]
+        [--workers 3] [--threads 8] [--pg postgresql://postgres@127.0.0.1:54330]
+
+For each database it builds a fresh one (SQLite in a temp dir; PostgreSQL database `yd_bench_checkout`, dropped
+and re-created), migrates, seeds the test chain with 100 SKUs stocked in store A and an API token, then starts a
+real server process (gunicorn, gthread workers) on a loopback port and drives it from client threads, each with
+its own keep-alive connection. Every request is one complete POS sale: POST /api/v1/sales/orders with a fresh
+client key, 2 random lines and an inline cash payment (stock issued, order paid, commission earned, all in one
+transaction). Non-201 answers are counted as errors. Prints orders/s, p50 and p99 latency and the throughput
+ratio to the 1-client baseline of the same database, then checks the ledgers of each database.
+
+Client and server share the machine: on a 2-core box the client threads take CPU from the server, so the
+figures are a floor for a dedicated server.
+"""
+import argparse
+import http.client
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SKUS = 100
+PG_DB = "yd_bench_checkout"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_env(db: str, data_dir: str, pg_base: str) -> dict:
+    env = {**os.environ, "YUNDIAN_DATA": data_dir, "SECRET_KEY": "bench-only", "DEBUG": "0",
+           "DJANGO_SETTINGS_MODULE": "config.settings.base", "ALLOWED_HOSTS": "127.0.0.1,localhost",
+           "SECURE_COOKIES": "0", "LOG_LEVEL": "ERROR"}
+    env.pop("DATABASE_URL", None)
+    if db == "postgres":
+        env["DATABASE_URL"] = f"{pg_base}/{PG_DB}"
+    return env
+
+
+def prepare(db: str, env: dict, pg_base: str) -> dict:
+    """Fresh database, migrated and seeded, in a child process (so each database gets its own Django setup)."""
+    if db == "postgres":
+        import psycopg
+
+        with psycopg.connect(f"{pg_base}/postgres", autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {PG_DB}")
+    out = subprocess.run([sys.executable, __file__, "--seed-only"], env=env, cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def seed() -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import transaction
+
+    from yundian.catalog import services as catalog
+    from yundian.catalog.models import Sku
+    from yundian.guides.services import commission_plan_create
+    from yundian.inventory.services import receipt_create, warehouse_create
+    from yundian.org.services import api_token_create
+    from yundian.org.tests.factories import make_chain
+
+    call_command("migrate", verbosity=0)
+    with transaction.atomic():
+        chain = make_chain("bench")
+        wh = warehouse_create(actor=chain.admin, node_id=chain.store_a.id, kind="store", code="WH-A", name="Store A")
+        for p in range(SKUS // 5):
+            catalog.product_create(actor=chain.admin, code=f"P{p:03d}", name=f"商品 {p}",
+                                   skus=[{"code": f"P{p:03d}-{v}", "base_price": 1000 + 37 * (p * 5 + v)}
+                                         for v in range(5)])
+        sku_ids = list(Sku.objects.filter(enterprise_id=chain.admin.enterprise_id).values_list("pk", flat=True))
+        receipt_create(actor=chain.admin, warehouse_id=wh.id, lines=[(s, 10**7) for s in sku_ids])
+        commission_plan_create(actor=chain.admin, node_id=chain.hq.id, name="Standard", default_rate="0.03")
+        _token, secret = api_token_create(actor=chain.admin, name="bench till")
+    print(json.dumps({"token": secret, "store_id": chain.store_a.id, "sku_ids": sku_ids}))
+
+
+def start_server(env: dict, port: int, workers: int, threads: int) -> subprocess.Popen:
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    proc = subprocess.Popen([gunicorn, "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", str(workers),
+                             "-k", "gthread", "--threads", str(threads), "--log-level", "warning",
+                             "--backlog", "256"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit(proc.stderr.read().decode()[-3000:])
+            time.sleep(0.2)
+    proc.terminate()
+    raise SystemExit("server did not start")
+
+
+def drive(port: int, seeded: dict, clients: int, seconds: float, run_tag: str) -> dict:
+    latencies: list[list[float]] = [[] for _ in range(clients)]
+    errors = [0] * clients
+    barrier = threading.Barrier(clients + 1)
+    stop_at = [0.0]
+    headers = {"Authorization": f"Bearer {seeded['token']}", "Content-Type": "application/json"}
+
+    def client(i: int) -> None:
+        rng = random.Random(f"{run_tag}:{i}")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        n = 0
+        barrier.wait()
+        while time.perf_counter() < stop_at[0]:
+            n += 1
+            skus = rng.sample(seeded["sku_ids"], 2)
+            body = json.dumps({"store_id": seeded["store_id"], "client_ref": f"{run_tag}-{i}-{n}",
+                               "lines": [{"sku_id": skus[0], "quantity": 1}, {"sku_id": skus[1], "quantity": 2}],
+                               "payments": [{"method": "cash", "client_ref": "cash", "tendered": 100000}]})
+            started = time.perf_counter()
+            try:
+                conn.request("POST", "/api/v1/sales/orders", body=body, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 201
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            elapsed = time.perf_counter() - started
+            if ok:
+                latencies[i].append(elapsed)
+            else:
+                errors[i] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    started = time.perf_counter()
+    stop_at[0] = started + seconds
+    barrier.wait()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    flat = sorted(x for per in latencies for x in per)
+    return {"orders": len(flat), "errors": sum(errors), "rate": len(flat) / wall,
+            "p50": statistics.median(flat) * 1000 if flat else float("nan"),
+            "p99": flat[min(len(flat) - 1, int(len(flat) * 0.99))] * 1000 if flat else float("nan")}
+
+
+def check(env: dict) -> str:
+    out = subprocess.run([sys.executable, "manage.py", "check_ledgers"], env=env, cwd=ROOT, capture_output=True,
+                         text=True)
+    return "clean" if out.returncode == 0 else f"MISMATCH: {(out.stdout + out.stderr)[-300:]}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="sqlite,postgres")
+    parser.add_argument("--clients", default="1,4,16")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:54330")
+    parser.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.seed_only:
+        seed()
+        return
+    rows = []
+    for db in args.db.split(","):
+        with tempfile.TemporaryDirectory(prefix="yd-bench-checkout-") as data_dir:
+            env = server_env(db, data_dir, args.pg)
+            seeded = prepare(db, env, args.pg)
+            port = free_port()
+            server = start_server(env, port, args.workers, args.threads)
+            try:
+                drive(port, seeded, 2, 2, f"{db}-warmup")  # warm every worker's connections and caches
+                baseline = None
+                for clients in (int(c) for c in args.clients.split(",")):
+                    result = drive(port, seeded, clients, args.seconds, f"{db}-{clients}")
+                    baseline = baseline or result["rate"]
+                    rows.append((db, clients, result, result["rate"] / baseline if baseline else float("nan")))
+                    print(f"  {db:<8} {clients:>3} clients: {result['rate']:7.1f} orders/s", file=sys.stderr)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+            rows.append((db, "ledgers", check(env), None))
+    print(f"\nPOS checkout through HTTP (gunicorn gthread {args.workers} workers x {args.threads} threads, "
+          f"{os.cpu_count()} CPUs, {args.seconds:.0f} s per row)\n")
+    print(f"{'database':<10} {'clients':>7} {'orders':>8} {'errors':>6} {'orders/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'x 1-client':>10}")
+    for db, clients, result, ratio in rows:
+        if clients == "ledgers":
+            print(f"{db:<10} check-ledgers: {result}")
+            continue
+        print(f"{db:<10} {clients:>7} {result['orders']:>8} {result['errors']:>6} {result['rate']:>9.1f} "
+              f"{result['p50']:>8.1f} {result['p99']:>8.1f} {ratio:>10.2f}")
+
+
+if __name__ == "__main__":
+    main()
