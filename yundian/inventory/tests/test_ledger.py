@@ -190,3 +190,23 @@ def test_the_database_refuses_a_negative_balance_even_if_code_forgot_to_check(st
     with pytest.raises(IntegrityError), transaction.atomic():
         StockBalance.objects.update(reserved=2)
     assert StockMove.objects.count() == 1
+
+
+def test_a_system_caller_sells_online_from_the_virtual_pool_but_cannot_mix_enterprises(stock, other_chain):
+    from yundian.inventory.services import warehouse_create
+
+    tee = stock.cat.tee_s
+    put(stock, stock.virtual, tee, 3)
+    stock_reserve(actor=None, lines=[(tee.id, stock.virtual.id, 2)], source_type="web", source_id="W-1")
+    stock_issue(actor=None, lines=[(tee.id, stock.virtual.id, 2)], source_type="web", source_id="W-1")
+    assert level(stock.virtual, tee) == (1, 0)
+    foreign = warehouse_create(actor=other_chain.admin, node_id=other_chain.hq.id, kind="central", code="Z", name="Z")
+    before = state()
+    with pytest.raises(ValidationFailed) as err:
+        stock_issue(actor=None, lines=[(tee.id, stock.virtual.id, 1), (tee.id, foreign.id, 1)], source_type="web",
+                    source_id="W-2")
+    assert err.value.code == "mixed_enterprises"
+    with pytest.raises(NotFound):  # a SKU of one enterprise in another's warehouse
+        stock_issue(actor=None, lines=[(tee.id, foreign.id, 1)], source_type="web", source_id="W-3")
+    assert state() == before
+    assert_ledgers_clean()
