@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "yundian.stores",
     "yundian.inventory",
     "yundian.members",
+    "yundian.promotions",
     "yundian.sales",
     "yundian.guides",
     "yundian.pos",

@@ -36,6 +36,8 @@ SCHEDULE: list[tuple[str, str, str]] = [
     ("yundian.members.tasks.expire_points", "daily", "01:00"),
     ("yundian.members.tasks.review_tiers", "daily", "03:00"),
     ("yundian.members.tasks.birthday_gifts", "daily", "06:00"),
+    ("yundian.promotions.tasks.expire_group_buys", "hourly", ":05"),
+    ("yundian.promotions.tasks.release_flash_claims", "hourly", ":10"),
     ("yundian.inventory.tasks.replenishment_nightly", "daily", "03:30"),
     ("yundian.inventory.tasks.reservations_expire_task", "hourly", ":05"),
 ]

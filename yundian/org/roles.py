@@ -85,6 +85,11 @@ class Perm:
     COMMISSION_VIEW_OWN = "commission.view_own"
     COMMISSION_VIEW_ALL = "commission.view_all"
     COMMISSION_MANAGE = "commission.manage"
+    # promotions (yundian.promotions): everyone sees the promotions of their subtree and their results; HQ, regions,
+    # dealers and store managers create them on nodes of their subtree; guides (and above) issue coupons to members
+    PROMOTION_VIEW = "promotion.view"
+    PROMOTION_MANAGE = "promotion.manage"
+    COUPON_ISSUE = "coupon.issue"
 
 
 _VIEW = {Perm.ORG_VIEW, Perm.STAFF_VIEW}
@@ -142,6 +147,12 @@ for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGE
     PERMISSIONS[_role].add(Perm.COMMISSION_VIEW_ALL)
 PERMISSIONS[Role.HQ_ADMIN].add(Perm.COMMISSION_MANAGE)
 PERMISSIONS[Role.REGION_MANAGER].add(Perm.COMMISSION_MANAGE)
+# promotion permissions (yundian.promotions)
+for _role in Role.values:
+    PERMISSIONS[_role].add(Perm.PROMOTION_VIEW)
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER):
+    PERMISSIONS[_role] |= {Perm.PROMOTION_MANAGE, Perm.COUPON_ISSUE}
+PERMISSIONS[Role.GUIDE].add(Perm.COUPON_ISSUE)
 
 # the node kinds a role may be held on
 ROLE_NODE_KINDS: dict[str, set[str]] = {
