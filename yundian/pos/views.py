@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET, require_POST
 
@@ -118,7 +119,8 @@ def till(request: HttpRequest, store_id: int) -> HttpResponse:
             "snapshot": reverse("pos:snapshot", args=[store.pk]), "quote": reverse("pos:quote", args=[store.pk]),
             "orders": "/api/v1/sales/orders", "scan": "/api/v1/catalog/scan/",
             "member_lookup": "/api/v1/members/lookup", "member_register": "/api/v1/members",
-            "receipt": reverse("sales:receipt", args=[0]), "sw": reverse("pos:sw"),
+            "receipt": reverse("sales:receipt", args=[0]),
+            "order_detail": reverse("sales:order_detail", args=[0]), "sw": reverse("pos:sw"),
             "scope": reverse("pos:home"), "page": request.path,
         },
         "shell_version": shell_version(),
@@ -132,7 +134,7 @@ def till(request: HttpRequest, store_id: int) -> HttpResponse:
         "amounts_mismatch": _("The payments must add up to the total."),
         "cash_short": _("Less cash was received than the amount."), "bad_amount": _("Not an amount of money."),
         "need_address": _("A delivery order needs an address."), "queued": _("Saved offline; will sync"),
-        "queued_title": _("Sale saved offline"), "order_title": _("Order"), "change": _("Change"),
+        "queued_title": _("Sale saved offline"), "order_title": pgettext("sales order", "Order"), "change": pgettext("cash handed back", "Change"),
         "still_due": _("Still due"), "total": _("Total"), "paid": _("Paid"), "retry": _("Retry"),
         "dismiss": _("Settled, remove"), "confirm_dismiss": _("Remove this sale from the list? Do this only after "
                                                             "the manager has settled it."),

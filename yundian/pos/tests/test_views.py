@@ -53,6 +53,7 @@ def test_a_clerk_opens_their_stores_till_and_the_pos_entry_goes_straight_to_it(c
     assert (config["store_id"], config["clerk_id"], config["currency"]) == (chain.store_a.id, chain.guide_a.id, "CNY")
     assert config["urls"]["snapshot"] == f"/pos/{chain.store_a.id}/snapshot.json"
     assert config["urls"]["receipt"] == "/sales/orders/0/receipt/"
+    assert config["urls"]["order_detail"] == "/sales/orders/0/"
     assert config["shell_version"] == shell_version()
     assert config["may_manage"] is False
     # the guide picker lists the store's sellers, the clerk chosen

@@ -503,7 +503,16 @@
 
   function checkout() {
     checkoutError("");
-    if (!state.cart.length) return;
+    if (!state.cart.length) return Promise.resolve();
+    // a cart changed a moment ago: wait for the server's price before taking the money
+    if (online() && !quoteFresh()) {
+      $("checkout").disabled = true;
+      return requestQuote().then(function () { $("checkout").disabled = false; return submitSale(); });
+    }
+    return submitSale();
+  }
+
+  function submitSale() {
     var mode = $("mode").value, address = $("delivery").value.trim();
     if (mode === "delivery" && !address) { checkoutError(msg.need_address); return; }
     var clientRef = newKey(), built = buildPayments(clientRef);
@@ -558,6 +567,7 @@
   // --- receipts ----------------------------------------------------------------------------------------
 
   function receiptUrl(orderId) { return cfg.urls.receipt.replace(/\/0\/receipt\/$/, "/" + orderId + "/receipt/"); }
+  function orderUrl(orderId) { return cfg.urls.order_detail.replace(/\/0\/$/, "/" + orderId + "/"); }
 
   function showReceipt(order) {
     var panel = $("receipt-panel"), body = $("receipt-body");
@@ -660,7 +670,7 @@
       actions.className = "pos-row";
       if (r.order && r.order.id) {
         var a = document.createElement("a");
-        a.href = receiptUrl(r.order.id); a.target = "_blank"; a.rel = "noopener";
+        a.href = orderUrl(r.order.id); a.target = "_blank"; a.rel = "noopener";
         a.textContent = msg.order_link + " " + r.order.number;
         actions.appendChild(a);
       } else {
@@ -724,6 +734,7 @@
                                   .replace("%(total)s", fmt(order.total)) };
                 return PosQueue.put(entry).then(function () { return "ok"; });
               }
+              if ($("receipt-panel").dataset.clientRef === entry.client_ref) showReceipt(order);
               return PosQueue.remove(entry.seq).then(function () { return "ok"; });
             }
             var err = res.body && res.body.error ? res.body.error : {};
