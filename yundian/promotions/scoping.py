@@ -29,3 +29,12 @@ def may_view(actor: Staff, node: OrgNode, perm: str = Perm.PROMOTION_VIEW) -> bo
     if node.enterprise_id != actor.enterprise_id:
         return False
     return any(node.path.startswith(p) or p.startswith(node.path) for p in scope_paths(actor, perm))
+
+
+def require_manage(actor: Staff, node: OrgNode, perm: str = Perm.PROMOTION_MANAGE) -> None:
+    """For a promotion the actor can see (visible_q): 403 unless they hold `perm` on its node's subtree."""
+    from yundian.core.errors import Forbidden
+    from yundian.org.selectors import has_perm
+
+    if not has_perm(actor, perm, node):
+        raise Forbidden()

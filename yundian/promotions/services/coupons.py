@@ -20,14 +20,14 @@ from yundian.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from yundian.members.models import Member
 from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import Perm
-from yundian.org.selectors import has_perm, require
+from yundian.org.selectors import has_perm
 
 from .. import locks
 from ..models import (
     CodeMode, Coupon, CouponCampaign, CouponRedemption, CouponStatus, PromotionStatus, RedemptionStatus, RestoreRule,
 )
 from ..pricing import normalize_code
-from ..scoping import may_view, visible_q
+from ..scoping import may_view, require_manage, visible_q
 from ._common import clean_code, clean_int, clean_ref, member_for, node_for, random_code
 from .promotions import create_promotion_row, promotion_fields
 
@@ -85,7 +85,7 @@ def campaign_for(actor: Staff, campaign_id: int, perm: str) -> CouponCampaign:
     if campaign is None:
         raise NotFound(_("Coupon campaign not found."), code="campaign_not_found")
     if perm != Perm.COUPON_ISSUE:  # issuing to members is checked at each member's home
-        require(actor, perm, campaign.node)
+        require_manage(actor, campaign.node, perm)
     return campaign
 
 
@@ -116,7 +116,7 @@ def coupon_issue(*, actor: Staff, campaign_id: int, count: int | None = None,
         raise ValidationFailed(_("Give a number of codes or members."), code="invalid_issue", details={"field": "count"})
     now = timezone.now()
     if count is not None:
-        require(actor, Perm.PROMOTION_MANAGE, campaign.node)
+        require_manage(actor, campaign.node)
         count = clean_int(count, "count", low=1, high=MAX_BULK)
         targets: list[Member | None] = [None] * count
     else:
@@ -262,7 +262,7 @@ def coupon_void(*, actor: Staff, coupon_id: int) -> Coupon:
         "campaign__node").first()
     if coupon is None or not may_view(actor, coupon.campaign.node):
         raise NotFound(_("Coupon not found."), code="coupon_not_found")
-    require(actor, Perm.PROMOTION_MANAGE, coupon.campaign.node)
+    require_manage(actor, coupon.campaign.node)
     coupon = locks.lock_coupon(coupon.pk)
     if coupon.status != CouponStatus.AVAILABLE:
         raise Conflict(_("Only an unused coupon can be voided."), code="coupon_not_available")

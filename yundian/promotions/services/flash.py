@@ -23,9 +23,8 @@ from yundian.core.audit import audit_record
 from yundian.core.errors import Conflict, NotFound, ValidationFailed
 from yundian.org.models import Staff
 from yundian.org.roles import Perm
-from yundian.org.selectors import require
 
-from ..scoping import visible_q
+from ..scoping import require_manage, visible_q
 from ..models import ClaimStatus, FlashSale, FlashSaleBuyer, FlashSaleClaim
 from ._common import clean_code, clean_int, clean_ref, clean_text, clean_window, member_for, node_for, sku_for
 
@@ -182,7 +181,7 @@ def flash_sale_stop(*, actor: Staff, flash_sale_id: int) -> FlashSale:
     sale = FlashSale.objects.filter(visible_q(actor), pk=flash_sale_id).select_related("node").first()
     if sale is None:
         raise NotFound(_("Flash sale not found."), code="flash_sale_not_found")
-    require(actor, Perm.PROMOTION_MANAGE, sale.node)
+    require_manage(actor, sale.node)
     FlashSale.objects.filter(pk=sale.pk).update(is_active=False, updated_at=timezone.now())
     sale.is_active = False
     audit_record(actor=actor, action="flash_sale.stop", target=sale, before={"is_active": True},

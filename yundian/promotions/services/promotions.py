@@ -17,7 +17,7 @@ from yundian.org.selectors import require
 
 from ..engine import Kind
 from .. import locks
-from ..scoping import visible_q
+from ..scoping import require_manage, visible_q
 from ..models import PriceFloor, Promotion, PromotionKind, PromotionStatus
 from ._common import (
     check_ids_exist, clean_code, clean_ids, clean_int, clean_rate, clean_text, clean_window, node_for,
@@ -187,7 +187,7 @@ def promotion_set_status(*, actor: Staff, promotion_id: int, status: str) -> Pro
     if promotion is None:
         raise NotFound(_("Promotion not found."), code="promotion_not_found")
     promotion = locks.lock_promotion(promotion.pk)
-    require(actor, Perm.PROMOTION_MANAGE, promotion.node)
+    require_manage(actor, promotion.node)
     if status not in PromotionStatus.values:
         raise ValidationFailed(_("Unknown status."), code="invalid_status", details={"field": "status"})
     if status == promotion.status:
