@@ -52,9 +52,9 @@ class Step:
 
 
 def _steps() -> list[Step]:
-    from . import members, org, sales, stock
+    from . import catalog, members, org, sales, stock, stores
 
-    return [org.step, stock.step, members.step, sales.step]
+    return [org.step, catalog.step, stores.step, stock.step, members.step, sales.step]
 
 
 STEPS: Callable[[], list[Step]] = _steps  # a function, so step modules import Django models lazily
