@@ -309,6 +309,25 @@ def order_cancel(request: HttpRequest, order_id: int, payload: CancelIn):
     return order_out(order)
 
 
+class EditLineIn(Schema):
+    order_line_id: int
+    unit_price: int | None = None
+    guide_id: int | None = None
+
+
+class EditIn(Schema):
+    lines: list[EditLineIn] = []
+    note: str | None = Field(None, max_length=500)
+    approval: ApprovalSchema | None = None
+
+
+@router.patch("/orders/{order_id}", response={200: OrderOut, **errors(403, 404, 409)})
+def order_edit(request: HttpRequest, order_id: int, payload: EditIn):
+    """Edit an unpaid order: guides and note (audited); prices through a manager's approval."""
+    data = payload.dict()
+    return order_out(services.order_edit(actor=request.auth, order_id=order_id, **data))
+
+
 @router.post("/orders/{order_id}/allocate", response={200: OrderOut, **errors(403, 404, 409)})
 def order_preorder_allocate(request: HttpRequest, order_id: int):
     """A pre-order's goods arrived: reserve them in the store."""

@@ -14,6 +14,7 @@ from yundian.catalog.barcodes import weighed_price
 from yundian.catalog.models import Channel, Sku
 from yundian.catalog.pricing import price_resolve_many
 from yundian.core.money import Money
+from yundian.promotions.pricing import LineIn, price_lines
 
 # which catalogue price channel each order channel uses
 PRICE_CHANNEL = {"pos": Channel.STORE, "api": Channel.STORE, "storefront": Channel.ONLINE}
@@ -51,6 +52,7 @@ class CartPrice:
     order_discount: int
     total: int
     applied: list[dict] = field(default_factory=list)  # promotions applied (none until the engine lands)
+    pricing: dict = field(default_factory=dict)  # the promotions engine's whole result (JSON), to store on the order
 
 
 def _amount(sku: Sku, price: int, quantity: int) -> int:
@@ -58,7 +60,7 @@ def _amount(sku: Sku, price: int, quantity: int) -> int:
 
 
 def cart_price(*, store, channel: str, lines: list[CartLine], order_discount: int = 0, member=None,
-               at: datetime | None = None) -> CartPrice:
+               at: datetime | None = None, coupon_codes: tuple[str, ...] = ()) -> CartPrice:
     """Price a cart at `store` for `channel`: per line list price (catalogue resolution), the override if any,
     then the order discount spread over the lines in proportion to their amounts (largest remainder), so the
     lines always add up to the total. `order_discount` is capped at the gross amount."""
@@ -71,15 +73,20 @@ def cart_price(*, store, channel: str, lines: list[CartLine], order_discount: in
         priced.append(PricedLine(sku=line.sku, quantity=line.quantity, list_price=list_price, unit_price=unit_price,
                                  gross=_amount(line.sku, unit_price, line.quantity),
                                  list_gross=_amount(line.sku, list_price, line.quantity)))
-    gross = sum(p.gross for p in priced)
+    # promotions (the one engine, yundian.promotions): each line's discount; the order discount spreads over the rest
+    promo = price_lines(store=store, channel=channel, member=member, at=at, currency=currency, coupon_codes=coupon_codes,
+                        lines=[LineIn(p.sku, p.quantity, p.unit_price, p.gross, p.list_price) for p in priced])
+    for p, promo_line in zip(priced, promo.lines):
+        p.discount = promo_line.discount
+    gross = sum(p.gross - p.discount for p in priced)
     order_discount = max(0, min(order_discount, gross))
     if order_discount and gross:
-        shares = Money(order_discount, currency).allocate([p.gross for p in priced])
+        shares = Money(order_discount, currency).allocate([p.gross - p.discount for p in priced])
         for p, share in zip(priced, shares):
-            p.discount = share.amount
+            p.discount += share.amount
     for p in priced:
         p.line_total = p.gross - p.discount
     subtotal = sum(p.list_gross for p in priced)
     total = sum(p.line_total for p in priced)
     return CartPrice(currency=currency, lines=priced, subtotal=subtotal, discount_total=max(0, subtotal - total),
-                     order_discount=order_discount, total=total)
+                     order_discount=order_discount, total=total, applied=promo.applied, pricing=promo.as_dict())

@@ -9,7 +9,7 @@ approvals.py   manager approval gate (PIN on the device or remote), approval_dec
 """
 from .approvals import ApprovalIn, approval_decide, manager_pin_set, run_with_approval  # noqa: F401
 from .fulfilment import ShipmentResult, order_cancel, order_preorder_allocate, shipment_create  # noqa: F401
-from .orders import OrderResult, order_create  # noqa: F401
+from .orders import OrderResult, order_create, order_edit  # noqa: F401
 from .payments import PaymentIn, PaymentResult, payment_add  # noqa: F401
 from .returns import ReturnResult, return_create  # noqa: F401
 from .receipts import receipt_print  # noqa: F401

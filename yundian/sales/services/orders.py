@@ -296,3 +296,82 @@ def order_lines(order: Order) -> list[OrderLine]:
 
 
 __all__ = ["LineIn", "OrderResult", "order_create", "order_lines", "Conflict", "OrderStatus"]
+
+
+def order_edit(*, actor: Staff, order_id: int, lines: Any = (), note: str | None = None, approval: Any = None) -> Order:
+    """Edit an unpaid order: re-attribute a line's guide or change the note (audited), or change a line's unit price
+    (a manager's approval, kind order_edit, unless the editor holds order.approve). The line keeps its share of the
+    order discount. Quantities are not edited: cancel and ring up again, so stock follows the usual path.
+    Locks: the order row."""
+    from yundian.catalog.barcodes import weighed_price
+    from yundian.core.audit import audit_record
+
+    from .. import locks
+    from ..models import ApprovalKind
+    from ._common import clean_id, order_for
+
+    order = order_for(actor, order_id, Perm.ORDER_SELL)
+    if not isinstance(lines, list | tuple) or len(lines) > MAX_LINES:
+        raise ValidationFailed(_("Lines are a list."), code="invalid_line", details={"field": "lines"})
+    changes: dict[int, dict] = {}
+    for index, raw in enumerate(lines):
+        if not isinstance(raw, dict):
+            raise ValidationFailed(_("Not an order line."), code="invalid_line", details={"line": index})
+        line_id = clean_id(raw.get("order_line_id"), "order_line_id")
+        change = {}
+        if raw.get("unit_price") is not None:
+            change["unit_price"] = clean_int(raw["unit_price"], "unit_price", low=0, high=10**10)
+        if raw.get("guide_id") is not None:
+            change["guide_id"] = clean_id(raw["guide_id"], "guide_id")
+        if not change:
+            raise ValidationFailed(_("Nothing to change on this line."), code="invalid_line", details={"line": index})
+        changes[line_id] = change
+    if note is not None:
+        note = clean_text(note, "note", 500)
+    if not changes and note is None:
+        raise ValidationFailed(_("Nothing to change."), code="nothing_to_change")
+    approval = ApprovalIn.parse(approval)
+    cache: dict[int, Staff] = {}
+    guides = {line_id: guide_check(c["guide_id"], order.store, cache) for line_id, c in changes.items() if "guide_id" in c}
+
+    def work(gate: ApprovalGate) -> Order:
+        locked = locks.lock_order(order.pk)
+        if locked.status != OrderStatus.OPEN or locked.paid_total:
+            raise Conflict(_("Only an unpaid open order is edited; return or void a paid one."),
+                           code="order_not_editable", details={"status": locked.status})
+        rows = {l.pk: l for l in OrderLine.objects.filter(order=locked)}
+        missing = [pk for pk in changes if pk not in rows]
+        if missing:
+            raise NotFound(_("Order line not found."), code="order_line_not_found", details={"order_line_ids": missing})
+        before = {"note": locked.note, "total": locked.total,
+                  "lines": {pk: {"unit_price": rows[pk].unit_price, "guide_id": rows[pk].guide_id} for pk in changes}}
+        repriced = {pk: c["unit_price"] for pk, c in changes.items()
+                    if "unit_price" in c and c["unit_price"] != rows[pk].unit_price}
+        if repriced:
+            gate.require(ApprovalKind.ORDER_EDIT, {"action": "order_edit", "order_id": locked.pk,
+                                                   "prices": {str(k): v for k, v in sorted(repriced.items())}},
+                         summary=f"{locked.number}: " + ", ".join(f"#{rows[k].line_no} {v}" for k, v in sorted(repriced.items())),
+                         target=locked)
+        for pk, price in repriced.items():
+            line = rows[pk]
+            old_gross = weighed_price(line.unit_price, line.quantity) if line.is_weighed else line.unit_price * line.quantity
+            share = old_gross - line.line_total
+            gross = weighed_price(price, line.quantity) if line.is_weighed else price * line.quantity
+            list_gross = weighed_price(line.list_price, line.quantity) if line.is_weighed else line.list_price * line.quantity
+            line.unit_price, line.line_total = price, max(0, gross - share)
+            line.discount = max(0, list_gross - line.line_total)
+        for pk, guide in guides.items():
+            rows[pk].guide = guide
+        OrderLine.objects.bulk_update([rows[pk] for pk in changes], ["unit_price", "line_total", "discount", "guide"])
+        locked.total = sum(l.line_total for l in rows.values())
+        locked.discount_total = max(0, locked.subtotal - locked.total)
+        if note is not None:
+            locked.note = note
+        locked.save(update_fields=["total", "discount_total", "note", "updated_at"])
+        audit_record(actor=actor, action="sales.order.edited", target=locked, before=before,
+                     after={"note": locked.note, "total": locked.total,
+                            "lines": {pk: {"unit_price": rows[pk].unit_price, "guide_id": rows[pk].guide_id}
+                                      for pk in changes}}, scope_path=order.store.path)
+        return locked
+
+    return run_with_approval(actor=actor, store=order.store, approval=approval, work=work)

@@ -139,3 +139,27 @@ def test_a_manager_of_another_store_cannot_see_or_approve(chain, stock):
     with pytest.raises(NotFound):
         services.approval_decide(actor=chain.manager_b, approval_id=exc.value.details["approval_request_id"],
                                  approve=True)
+
+
+def test_an_order_edit_of_a_price_needs_approval_and_is_audited_before_and_after(chain, stock):
+    order = services.order_create(actor=chain.guide_a, store_id=chain.store_a.id, client_ref=next_ref(),
+                                  lines=[{"sku_id": stock.cat.tee_s.id, "quantity": 2}]).order
+    line = order.lines.get()
+    edit = dict(actor=chain.guide_a, order_id=order.id, lines=[{"order_line_id": line.id, "unit_price": 9000}])
+    before = sales_state()
+    with pytest.raises(Forbidden) as exc:
+        services.order_edit(**edit)
+    assert exc.value.details["kind"] == "order_edit" and sales_state() == before
+    order.refresh_from_db()
+    assert order.total == 19800
+    services.approval_decide(actor=chain.manager_a, approval_id=exc.value.details["approval_request_id"], approve=True)
+    edited = services.order_edit(**edit, approval={"approval_id": exc.value.details["approval_request_id"]})
+    assert edited.total == 18000 and edited.discount_total == 1800
+    entry = AuditEntry.objects.get(action="sales.order.edited")
+    assert (entry.before["total"], entry.after["total"]) == (19800, 18000)
+    assert entry.after["lines"][str(line.id)]["unit_price"] == 9000
+    services.order_edit(actor=chain.guide_a, order_id=order.id, note="gift wrap")  # no approval for a note
+    services.payment_add(actor=chain.guide_a, order_id=order.id, payment={"method": "card", "client_ref": "c"})
+    with pytest.raises(Conflict) as paid:
+        services.order_edit(actor=chain.manager_a, order_id=order.id, note="late")
+    assert paid.value.code == "order_not_editable"
