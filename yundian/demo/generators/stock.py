@@ -102,8 +102,10 @@ def _demo_skus(ctx: SeedContext) -> list:
              "雨伞", "水杯", "饼干", "方便面", "牛奶", "酸奶", "咖啡", "茶叶", "巧克力", "坚果", "果汁", "口香糖"]
     products = Product.objects.bulk_create([Product(enterprise=enterprise, category=category, code=f"STK-P{i:03d}",
                                                     name=name) for i, name in enumerate(names, start=1)])
+    # prices from a stream of their own, so the sales history drawn next is the same with or without a catalogue
+    prices = random.Random(f"{ctx.seed}:stock:prices")
     return Sku.objects.bulk_create([
-        Sku(enterprise=enterprise, product=p, code=f"STK-{i:03d}", name=p.name, base_price=ctx.rng.randrange(300, 9900, 100))
+        Sku(enterprise=enterprise, product=p, code=f"STK-{i:03d}", name=p.name, base_price=prices.randrange(300, 9900, 100))
         for i, p in enumerate(products, start=1)])
 
 

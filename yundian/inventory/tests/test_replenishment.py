@@ -86,10 +86,14 @@ def test_suggestions_and_the_scheduled_run_draft_one_order_per_source_once(chain
 
 
 @pytest.mark.django_db
-def test_backtest_on_the_demo_seeded_sales_velocity_has_fewer_stockouts_at_no_more_stock():
-    from yundian.demo.generators import run_seed
+def test_backtest_on_the_demo_seeded_sales_velocity_has_fewer_stockouts_at_no_more_stock(monkeypatch):
+    from yundian.demo import generators
+    from yundian.demo.generators import org, stock
 
-    run_seed(scale=1, seed=1, code="demo")
+    # only the steps the sales history depends on: the stock step draws the same series with or without the
+    # other steps (its own random stream; the stores come from the org step)
+    monkeypatch.setattr(generators, "STEPS", lambda: [org.step, stock.step])
+    generators.run_seed(scale=1, seed=1, code="demo")
     assert_ledgers_clean()
     out = StringIO()
     call_command("replenishment_backtest", "--check", stdout=out)
