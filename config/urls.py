@@ -15,6 +15,8 @@ urlpatterns = [
     path("sales/", include("yundian.sales.urls")),
     path("guides/", include("yundian.guides.urls")),
     path("pos/", include("yundian.pos.urls")),
+    path("promotions/", include("yundian.promotions.urls")),
+    path("p/", include("yundian.promotions.public_urls")),  # public promotion pages: flash sales, group buys, shares
     path("", include("yundian.web.urls")),
 ]
 handler404 = "yundian.web.views.not_found"

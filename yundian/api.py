@@ -175,3 +175,7 @@ api.add_router("/inventory", inventory_router)
 from yundian.guides.api import router as guides_router  # noqa: E402
 
 api.add_router("/guides", guides_router)
+
+from yundian.promotions.api import router as promotions_router  # noqa: E402
+
+api.add_router("/promotions", promotions_router)

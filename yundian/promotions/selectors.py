@@ -172,3 +172,38 @@ def overview(*, actor: Staff) -> list[dict]:
         rows.append({"source": UsageSource.GROUP_BUY, "obj": g, "name": g.name, "code": g.code, "node": g.node,
                      "status": f"{g.sold}/{g.cap}", "results": res[UsageSource.GROUP_BUY].get(g.pk, Results())})
     return rows
+
+
+def cart_quote(*, actor: Staff, store_id: int, channel: str, lines: list[tuple[int, int]], member_id: int | None = None,
+               coupon_codes: list[str] | None = None, at=None):
+    """Price a cart at a store the actor can see (list prices from the catalogue, then the engine): what POS,
+    storefront and API show before an order. Reads only."""
+    from yundian.catalog.barcodes import weighed_price
+    from yundian.catalog.models import Channel, Sku
+    from yundian.catalog.pricing import price_resolve_many
+    from yundian.core.errors import ValidationFailed
+    from yundian.org.models import OrgNode
+    from yundian.org.selectors import require
+
+    from .pricing import LineIn, price_lines
+    from .services._common import member_for
+
+    store = OrgNode.objects.filter(pk=store_id, enterprise_id=actor.enterprise_id).first()
+    if store is None:
+        raise NotFound(_("Store not found."), code="store_not_found")
+    require(actor, Perm.PROMOTION_VIEW, store)
+    if channel not in ("pos", "storefront", "api"):
+        raise ValidationFailed(_("Unknown channel."), code="invalid_channel", details={"field": "channel"})
+    skus = {s.pk: s for s in Sku.objects.filter(enterprise_id=actor.enterprise_id, pk__in=[i for i, _q in lines])
+            .select_related("product__category")}
+    if len(skus) != len({i for i, _q in lines}):
+        raise ValidationFailed(_("Unknown SKU."), code="unknown_sku", details={"field": "lines"})
+    resolved = price_resolve_many(list(skus.values()), store, Channel.ONLINE if channel == "storefront"
+                                  else Channel.STORE, at)
+    cart = []
+    for sku_id, quantity in lines:
+        sku, unit = skus[sku_id], resolved[sku_id].price.amount
+        gross = weighed_price(unit, quantity) if sku.is_weighed else unit * quantity
+        cart.append(LineIn(sku=sku, quantity=quantity, unit_price=unit, gross=gross, list_price=unit))
+    member = member_for(actor.enterprise_id, member_id) if member_id is not None else None
+    return price_lines(store=store, channel=channel, lines=cart, member=member, coupon_codes=coupon_codes or (), at=at)

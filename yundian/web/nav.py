@@ -26,6 +26,7 @@ NAV: list[NavItem] = [
     NavItem("stores:template_list", _("Store templates"), Perm.TEMPLATE_MANAGE),
     NavItem("inventory:overview", _("Stock"), Perm.STOCK_VIEW),
     NavItem("members:member_list", _("Members"), Perm.MEMBER_VIEW),
+    NavItem("promotions:overview", _("Promotions"), Perm.PROMOTION_VIEW),
     NavItem("pos:home", _("POS"), Perm.ORDER_SELL),
     NavItem("sales:order_list", _("Orders"), Perm.ORDER_VIEW),
     NavItem("sales:approval_list", _("Approvals"), Perm.ORDER_APPROVE),
