@@ -65,6 +65,18 @@ def test_a_clerk_sells_online_then_offline_and_the_queue_syncs_each_order_once(l
     expect(page.locator("#totals")).to_have_attribute("data-provisional", "0")
     expect(page.locator("#total")).to_have_text("¥223.00")
     assert cart(page) == [("TEE-001-S", "2"), ("MUG-01", "1")]
+    # +/- and remove, each re-priced by the server; a product found by search
+    mug_row = page.locator(f"#cart-lines tr[data-sku-id='{mug.id}']")
+    mug_row.locator(".qty-plus").click()
+    expect(page.locator("#total")).to_have_text("¥248.00")
+    mug_row.locator(".qty-minus").click()
+    expect(page.locator("#total")).to_have_text("¥223.00")
+    page.fill("#search", "tee-001-m")
+    page.locator("#search-results button").first.click()
+    expect(page.locator("#total")).to_have_text("¥322.00")
+    page.locator("#cart-lines tr.cart-line").last.locator(".line-remove").click()
+    expect(page.locator("#total")).to_have_text("¥223.00")
+    assert cart(page) == [("TEE-001-S", "2"), ("MUG-01", "1")]
     page.locator("#tenders .tender-given").fill("300")
     expect(page.locator("#change")).to_contain_text("¥77.00")
     page.screenshot(path=str(artifacts_dir() / "pos-sale.png"), full_page=True)

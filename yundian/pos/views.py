@@ -161,7 +161,9 @@ def snapshot(request: HttpRequest, store_id: int) -> HttpResponse:
     store = selectors.pos_store_get(actor=request.actor, store_id=store_id)
     data = selectors.pos_snapshot(store=store, actor=request.actor)
     etag = f'"{data["version"]}"'
-    if etag in [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]:
+    # gzip makes the ETag weak (W/"..."); a weak match is all a 304 needs
+    offered = [t.strip().removeprefix("W/") for t in request.headers.get("If-None-Match", "").split(",")]
+    if etag in offered:
         response = HttpResponseNotModified()
     else:
         response = JsonResponse(data, encoder=DjangoJSONEncoder, json_dumps_params={"ensure_ascii": False})

@@ -1,6 +1,7 @@
 """The POS pages: scoping (another store's till is 404), the service worker at the POS scope, the offline
 catalogue/price snapshot (content and versioning), server-side quotes through the sales pricing function,
 order lookup, and bad input -> 4xx with nothing changed."""
+import gzip
 import json
 
 import pytest
@@ -180,9 +181,15 @@ def test_the_snapshot_version_changes_exactly_when_a_price_changes(chain, stock)
     assert {r["code"]: r["price"] for r in changed.json()["skus"]}["MUG-01"] == 2200
 
 
-def test_the_snapshot_is_gzipped_for_clients_that_accept_it(chain, stock):
-    response = client_for(chain.guide_a).get(f"/pos/{chain.store_a.id}/snapshot.json", HTTP_ACCEPT_ENCODING="gzip")
+def test_the_snapshot_is_gzipped_for_clients_that_accept_it_and_its_weak_etag_still_matches(chain, stock):
+    client = client_for(chain.guide_a)
+    url = f"/pos/{chain.store_a.id}/snapshot.json"
+    response = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
     assert response.status_code == 200 and response["Content-Encoding"] == "gzip"
+    version = json.loads(gzip.decompress(response.content))["version"]
+    assert response["ETag"] == f'W/"{version}"'
+    again = client.get(url, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=response["ETag"])
+    assert again.status_code == 304
 
 
 # --- quotes -------------------------------------------------------------------------------------------------
