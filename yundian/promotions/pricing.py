@@ -1,5 +1,11 @@
 """Build the engine's Cart from the database and price it: the entry point sales' `cart_price` calls.
 
+Hot path: the enterprise's active promotions, floors and the SKUs of live flash sales / group buys are read once
+into a process-local snapshot, keyed by a fingerprint of those tables (count, newest id, latest update) that one
+small hand-written query reads per pricing; any create or change moves the fingerprint, so every process sees it
+at its next pricing (no time-to-live, no staleness). The member's claims are only looked up when the cart holds a
+SKU that has a live flash sale or group buy.
+
 `price_lines(...)` loads, for one store at one moment: the active promotions of the store's node and its
 ancestors, the coupon campaigns behind the presented codes (with why a code cannot be used), the member's held
 flash-sale claims and unpaid group-buy places for SKUs in the cart (their special prices), the price floors of the
@@ -10,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Q
+from django.db import connection
+from django.db.models import Count
 from django.utils import timezone
 
 from yundian.catalog.barcodes import weighed_price
@@ -21,8 +28,9 @@ from yundian.members.selectors import member_benefits
 from . import engine
 from .engine import Cart, Kind, Line, MemberInfo, PricingResult, Rule
 from .models import (
-    ClaimStatus, CodeMode, Coupon, CouponCampaign, CouponRedemption, CouponStatus, FlashSaleClaim, GroupBuyMember,
-    GroupMemberStatus, GroupStatus, PriceFloor, Promotion, PromotionStatus, RedemptionStatus,
+    ClaimStatus, CodeMode, Coupon, CouponCampaign, CouponRedemption, CouponStatus, FlashSale, FlashSaleClaim,
+    GroupBuyCampaign, GroupBuyMember, GroupMemberStatus, GroupStatus, PriceFloor, Promotion, PromotionStatus,
+    RedemptionStatus,
 )
 
 MAX_COUPON_CODES = 5
@@ -73,13 +81,61 @@ def rule_from(promotion: Promotion, *, coupon_code: str = "", source: str = "pro
     )
 
 
-def automatic_rules(store, at: datetime) -> list[Rule]:
+@dataclass(frozen=True)
+class Snapshot:
+    rules: tuple[tuple[int, Rule], ...]  # (node id, rule) of every active automatic promotion
+    floors_by_sku: dict[int, tuple[int | None, int | None]]
+    floors_by_category: dict[int, tuple[int | None, int | None]]
+    claim_skus: frozenset[int]  # SKUs with an active flash sale or group buy
+
+
+_SNAPSHOTS: dict[int, tuple[tuple, Snapshot]] = {}
+MAX_SNAPSHOTS = 256
+
+
+def _fingerprint(enterprise_id: int) -> tuple:
+    """Count, newest id and latest update of each table the snapshot reads: one indexed query."""
+    tables = [Promotion, PriceFloor, FlashSale, GroupBuyCampaign]
+    sql = " UNION ALL ".join(
+        f"SELECT COUNT(*), MAX(id), MAX(updated_at) FROM {model._meta.db_table} WHERE enterprise_id = %s"
+        for model in tables)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [enterprise_id] * len(tables))
+        return tuple(tuple(str(v) for v in row) for row in cursor.fetchall())
+
+
+def snapshot(enterprise_id: int) -> Snapshot:
+    """The enterprise's promotions, floors and claimable SKUs (rebuilt when the fingerprint moves)."""
+    fingerprint = _fingerprint(enterprise_id)
+    cached = _SNAPSHOTS.get(enterprise_id)
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]
+    promotions = (Promotion.objects.filter(enterprise_id=enterprise_id, status=PromotionStatus.ACTIVE,
+                                           requires_coupon=False).select_related("node"))
+    by_sku, by_category = {}, {}
+    for row in PriceFloor.objects.filter(enterprise_id=enterprise_id):
+        if row.sku_id:
+            by_sku[row.sku_id] = (row.min_unit_price, row.min_percent)
+        else:
+            by_category[row.category_id] = (row.min_unit_price, row.min_percent)
+    claim_skus = set(FlashSale.objects.filter(enterprise_id=enterprise_id, is_active=True).values_list("sku_id",
+                                                                                                         flat=True))
+    claim_skus |= set(GroupBuyCampaign.objects.filter(enterprise_id=enterprise_id, is_active=True)
+                      .values_list("sku_id", flat=True))
+    snap = Snapshot(rules=tuple((p.node_id, rule_from(p)) for p in promotions), floors_by_sku=by_sku,
+                    floors_by_category=by_category, claim_skus=frozenset(claim_skus))
+    if len(_SNAPSHOTS) >= MAX_SNAPSHOTS:
+        _SNAPSHOTS.clear()
+    _SNAPSHOTS[enterprise_id] = (fingerprint, snap)
+    return snap
+
+
+def automatic_rules(store, at: datetime, snap: Snapshot | None = None) -> list[Rule]:
     """Active, non-coupon promotions of the store's node and its ancestors whose window contains `at`."""
-    qs = (Promotion.objects.filter(enterprise_id=store.enterprise_id, node_id__in=ancestor_ids(store),
-                                   status=PromotionStatus.ACTIVE, requires_coupon=False)
-          .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=at), Q(valid_to__isnull=True) | Q(valid_to__gt=at))
-          .select_related("node"))
-    return [rule_from(p) for p in qs]
+    snap = snap or snapshot(store.enterprise_id)
+    chain = set(ancestor_ids(store))
+    return [rule for node_id, rule in snap.rules if node_id in chain
+            and (rule.valid_from is None or rule.valid_from <= at) and (rule.valid_to is None or at < rule.valid_to)]
 
 
 def _member_uses(campaign_ids: list[int], member_id: int | None) -> dict[int, int]:
@@ -136,9 +192,14 @@ def coupon_rules(store, codes: Sequence[str], member_id: int | None) -> list[Rul
     return rules
 
 
-def claim_rules(store, sku_ids: set[int], member_id: int | None, at: datetime) -> list[Rule]:
+def claim_rules(store, sku_ids: set[int], member_id: int | None, at: datetime,
+                snap: Snapshot | None = None) -> list[Rule]:
     """Special prices the member secured for SKUs in the cart: held flash-sale claims, unpaid group-buy places."""
     if member_id is None or not sku_ids:
+        return []
+    snap = snap or snapshot(store.enterprise_id)
+    sku_ids = sku_ids & snap.claim_skus
+    if not sku_ids:
         return []
     rules = []
     claims = (FlashSaleClaim.objects.filter(member_id=member_id, status=ClaimStatus.HELD, expires_at__gt=at,
@@ -163,21 +224,12 @@ def claim_rules(store, sku_ids: set[int], member_id: int | None, at: datetime) -
     return rules
 
 
-def floors_for(skus: Sequence[Sku], enterprise_id: int) -> dict[int, tuple[int | None, int | None]]:
+def floors_for(skus: Sequence[Sku], enterprise_id: int,
+               snap: Snapshot | None = None) -> dict[int, tuple[int | None, int | None]]:
     """{sku id: (min unit price, min percent)}: the SKU's own floor, else the nearest category's."""
-    sku_ids = {s.pk for s in skus}
-    categories: dict[int, list[int]] = {}
-    for sku in skus:
-        category = sku.product.category if sku.product.category_id else None
-        categories[sku.pk] = _category_chain(category)
-    wanted = {c for chain in categories.values() for c in chain}
-    rows = PriceFloor.objects.filter(Q(sku_id__in=sku_ids) | Q(category_id__in=wanted), enterprise_id=enterprise_id)
-    by_sku, by_category = {}, {}
-    for row in rows:
-        if row.sku_id:
-            by_sku[row.sku_id] = (row.min_unit_price, row.min_percent)
-        else:
-            by_category[row.category_id] = (row.min_unit_price, row.min_percent)
+    snap = snap or snapshot(enterprise_id)
+    by_sku, by_category = snap.floors_by_sku, snap.floors_by_category
+    categories = {sku.pk: _category_chain(sku.product.category if sku.product.category_id else None) for sku in skus}
     out = {}
     for sku in skus:
         if sku.pk in by_sku:
@@ -215,7 +267,8 @@ def cart_build(*, store, channel: str, lines: Sequence[LineIn], member=None, cou
                at: datetime | None = None, currency: str = "CNY") -> Cart:
     at = at or timezone.now()
     skus = [l.sku for l in lines]
-    floors = floors_for(skus, store.enterprise_id)
+    snap = snapshot(store.enterprise_id)
+    floors = floors_for(skus, store.enterprise_id, snap)
     engine_lines = tuple(
         Line(key=i, sku_id=l.sku.pk, quantity=l.quantity, unit_price=l.unit_price, gross=l.gross,
              product_id=l.sku.product_id,
@@ -227,9 +280,9 @@ def cart_build(*, store, channel: str, lines: Sequence[LineIn], member=None, cou
         benefits = member_benefits(member)
         member_info = MemberInfo(id=member.pk, tier_code=benefits.tier_code, discount_rate=benefits.discount_rate)
     member_id = member.pk if member is not None else None
-    rules = automatic_rules(store, at)
+    rules = automatic_rules(store, at, snap)
     rules += coupon_rules(store, coupon_codes, member_id)
-    rules += claim_rules(store, {l.sku.pk for l in lines}, member_id, at)
+    rules += claim_rules(store, {l.sku.pk for l in lines}, member_id, at, snap)
     return Cart(lines=engine_lines, rules=tuple(rules), store_path=store.path, channel=channel, at=at,
                 member=member_info, coupon_codes=tuple(normalize_code(c) for c in coupon_codes), currency=currency,
                 store_id=store.pk)
