@@ -6,11 +6,11 @@ price channel sales uses for POS orders (snapshot): no price is computed here.
 """
 import hashlib
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -76,15 +76,18 @@ def pos_snapshot(*, store: OrgNode, actor: Staff | None = None) -> dict:
     time it was made), so it changes exactly when a SKU, a barcode, a price or a seller changes."""
     now = timezone.now()
     skus = list(Sku.objects.filter(enterprise_id=store.enterprise_id, is_active=True, product__is_active=True)
-                .select_related("product")
-                .prefetch_related(Prefetch("barcodes", queryset=Barcode.objects.order_by("-is_primary", "id")))
-                .order_by("product__name", "product_id", "sort_order", "id"))
+                .select_related("product").order_by("product__name", "product_id", "sort_order", "id"))
     prices = price_resolve_many(skus, store, PRICE_CHANNEL[OrderChannel.POS], now)
+    # one query for every barcode of the enterprise (no IN list of tens of thousands of SKU ids)
+    codes: dict[int, list[str]] = defaultdict(list)
+    for sku_id, code in (Barcode.objects.filter(enterprise_id=store.enterprise_id)
+                         .order_by("sku_id", "-is_primary", "id").values_list("sku_id", "code")):
+        codes[sku_id].append(code)
     currency = store.enterprise.currency
     rows = [{
         "id": s.pk, "code": s.code, "name": f"{s.product.name} {s.name}".strip(), "unit": s.unit,
         "is_weighed": s.is_weighed, "plu": s.plu or "", "price": prices[s.pk].price.amount,
-        "barcodes": [b.code for b in s.barcodes.all()],
+        "barcodes": codes.get(s.pk, []),
     } for s in skus]
     schemes = [{"prefix": p, "item_digits": i, "value_digits": v, "value_kind": k} for p, i, v, k in
                WeighedBarcodeScheme.objects.filter(enterprise_id=store.enterprise_id, is_active=True)
