@@ -21,6 +21,7 @@ from yundian.org.models import OrgNode, RoleAssignment, Staff
 from yundian.org.roles import Perm, Role
 from yundian.org.selectors import has_perm, require, scope_q
 
+from .hooks import profile_section
 from .models import (
     ConsentChannel, ConsentEvent, ConsentState, GrowthEntry, GuideBindingEvent, IdentityKind, Member, MemberIdentity,
     MemberMerge, MemberProgram, MemberStatus, PointsAdjustment, PointsBalance, PointsEntry, PointsLot,
@@ -300,7 +301,7 @@ def member_profile(*, actor: Staff, member_id: int) -> dict:
         "consent_events": list(ConsentEvent.objects.filter(member=member)[:20]),
         "merges": list(MemberMerge.objects.filter(Q(survivor=member) | Q(absorbed=member)).order_by("-id")[:10]),
         "pending_adjustments": list(PointsAdjustment.objects.filter(member=member, status="pending")),
-        "orders": [],  # filled by the sales context when it lands
+        "orders": profile_section("orders", actor, member),  # provided by sales (members never imports it)
         "tags": [],  # filled by the CDP when it lands
         "may_manage": has_perm(actor, Perm.MEMBER_MANAGE, member.home),
         "may_adjust": has_perm(actor, Perm.POINTS_ADJUST, member.home),

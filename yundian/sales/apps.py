@@ -6,3 +6,7 @@ class SalesConfig(AppConfig):
     name = "yundian.sales"
     label = "sales"
     verbose_name = _("Sales")
+
+    def ready(self) -> None:
+        # sales sits above members: it provides the orders section of the 360° profile (members never imports sales)
+        from . import profile  # noqa: F401
