@@ -1,4 +1,4 @@
-from django.conf.urls.i18n import i18n_patterns  # noqa: F401  (language is chosen by cookie, not URL prefix)
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -10,8 +10,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("catalog/", include("yundian.catalog.urls")),
     path("inventory/", include("yundian.inventory.urls")),
-    path("members/", include("yundian.members.urls")),
     path("", include("yundian.stores.urls")),  # console pages under stores/, public storefronts at s/<slug>/
+    path("members/", include("yundian.members.urls")),
     path("sales/", include("yundian.sales.urls")),
     path("guides/", include("yundian.guides.urls")),
     path("pos/", include("yundian.pos.urls")),
@@ -19,4 +19,10 @@ urlpatterns = [
     path("p/", include("yundian.promotions.public_urls")),  # public promotion pages: flash sales, group buys, shares
     path("", include("yundian.web.urls")),
 ]
+# uploaded media (product images): served by Django in the demo and development; put a web server in front in production
+if settings.DEBUG or settings.SERVE_MEDIA:
+    from django.urls import re_path
+    from django.views.static import serve
+
+    urlpatterns.insert(0, re_path(rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}))
 handler404 = "yundian.web.views.not_found"
