@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "yundian.pos",
     "yundian.web",
     "yundian.demo",
+    "yundian.ops",
 ]
 
 MIDDLEWARE = [
@@ -144,6 +145,10 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# sign-in lockout (yundian.ops.security): this many failures per username and address within the window lock them
+LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", str(15 * 60)))
 
 UNFOLD = {
     "SITE_TITLE": "Yundian",

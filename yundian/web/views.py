@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from yundian.core.errors import DomainError, NotFound
 from yundian.org import selectors, services
+from yundian.ops.security import LoginForm
 from yundian.org.roles import GRANTABLE, NodeKind, Perm, Role
 from yundian.org.selectors import has_perm, staff_for_user
 
@@ -42,6 +43,13 @@ def console_view(perm: str | None = None):
 class LoginView(auth_views.LoginView):
     template_name = "web/login.html"
     redirect_authenticated_user = True
+    form_class = LoginForm  # yundian.ops.security: lockout per username + address, audit of every attempt
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.locked:
+            response.status_code = 429
+        return response
 
 
 @console_view()
