@@ -327,10 +327,8 @@ def flash_buy(request: HttpRequest, flash_sale_id: int) -> JsonResponse:
     """Buy in a flash sale: 201 with the claim, 409 sold_out / member_limit_reached, 401 without a valid token."""
     try:
         data = _body(request)
-        enterprise_id = FlashSale.objects.filter(pk=flash_sale_id).values_list("enterprise_id", flat=True).first()
-        if enterprise_id is None:
-            raise NotFound(_("Flash sale not found."), code="flash_sale_not_found")
-        result = services.flash_sale_buy(flash_sale_id=flash_sale_id, member_id=_member(data, enterprise_id),
+        member_id, enterprise_id = member_from_token(data.get("member_token"))
+        result = services.flash_sale_buy(flash_sale_id=flash_sale_id, member_id=member_id, enterprise_id=enterprise_id,
                                          client_ref=data.get("client_ref"), quantity=_quantity(data.get("quantity", 1)))
     except DomainError as exc:
         return _json_error(exc)

@@ -52,9 +52,9 @@ class Step:
 
 
 def _steps() -> list[Step]:
-    from . import catalog, members, org, sales, stock, stores
+    from . import catalog, members, org, promotions, sales, stock, stores
 
-    return [org.step, catalog.step, stores.step, stock.step, members.step, sales.step]
+    return [org.step, catalog.step, stores.step, stock.step, members.step, sales.step, promotions.step]
 
 
 STEPS: Callable[[], list[Step]] = _steps  # a function, so step modules import Django models lazily

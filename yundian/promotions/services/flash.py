@@ -76,13 +76,16 @@ def _live_sale(flash_sale_id, now: datetime) -> FlashSale:
 
 
 def flash_sale_buy(*, flash_sale_id: int, member_id: int, client_ref: str, quantity: int = 1,
-                   now: datetime | None = None) -> BuyResult:
+                   now: datetime | None = None, enterprise_id: int | None = None) -> BuyResult:
     """Secure `quantity` units of a flash sale for a member, once per client key (a retry returns the first claim).
     409 `sold_out` (fast, by a read, once the cap is reached), `member_limit_reached`, `not_started`, `ended`.
-    Never sells past the cap or past a member's limit. Takes no lock: conditional UPDATEs, member row first."""
+    Never sells past the cap or past a member's limit. Takes no lock: conditional UPDATEs, member row first.
+    `enterprise_id` (the buyer's, from their token): a sale of another enterprise is not found."""
     now = now or timezone.now()
     client_ref = clean_ref(client_ref, "client_ref")
     sale = _live_sale(flash_sale_id, now)
+    if enterprise_id is not None and sale.enterprise_id != enterprise_id:
+        raise NotFound(_("Flash sale not found."), code="flash_sale_not_found")
     quantity = clean_int(quantity, "quantity", low=1, high=sale.per_member_limit, code="invalid_quantity")
     existing = FlashSaleClaim.objects.filter(flash_sale=sale, member_id=member_id, client_ref=client_ref).first()
     if existing is not None:
