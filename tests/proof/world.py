@@ -1,0 +1,117 @@
+"""A small world with one object of each main kind per store, built through the services, for the proof tests:
+the test chain (HQ -> East -> D1 -> Store A; HQ -> West -> Store B) with products, barcodes, stocked store
+warehouses, a member with stored value, a paid order and its return, a transfer, a stocktake, a commission plan,
+a promotion, a coupon campaign and a flash sale."""
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.utils import timezone
+
+from yundian.org.tests.factories import Chain, make_chain
+
+
+@dataclass
+class World:
+    chain: Chain
+    skus: list = field(default_factory=list)
+    barcodes: list = field(default_factory=list)
+    warehouse_a: object = None
+    warehouse_b: object = None
+    warehouse_central: object = None
+    member_a: object = None
+    member_b: object = None
+    order_a: object = None
+    order_b: object = None
+    return_a: object = None
+    transfer_a: object = None
+    stocktake_a: object = None
+    plan: object = None
+    promotion: object = None
+    campaign: object = None
+    flash_sale: object = None
+    product: object = None
+    price_list: object = None
+    ids: dict = field(default_factory=dict)  # kind -> {"a": id in store A's subtree, "b": id in store B's}
+
+
+def make_world(code: str = "acme") -> World:
+    from yundian.catalog import services as catalog
+    from yundian.catalog.models import Barcode, Sku
+    from yundian.guides.services import commission_plan_create
+    from yundian.inventory import services as inventory
+    from yundian.members import services as members
+    from yundian.promotions import services as promotions
+    from yundian.sales import services as sales
+
+    chain = make_chain(code)
+    admin = chain.admin
+    w = World(chain=chain)
+    w.product = catalog.product_create(actor=admin, code=f"{code}-P1", name="Tea 茶",
+                                       skus=[{"code": f"{code}-P1-{i}", "base_price": 1000 + 100 * i,
+                                              "generate_barcode": True} for i in range(4)])
+    w.skus = list(Sku.objects.filter(product=w.product).order_by("id"))
+    w.barcodes = [Barcode.objects.filter(sku=s).values_list("code", flat=True).first() for s in w.skus]
+    w.warehouse_a = inventory.warehouse_create(actor=admin, node_id=chain.store_a.id, kind="store", code=f"{code}-WA",
+                                               name="A")
+    w.warehouse_b = inventory.warehouse_create(actor=admin, node_id=chain.store_b.id, kind="store", code=f"{code}-WB",
+                                               name="B")
+    w.warehouse_central = inventory.warehouse_create(actor=admin, node_id=chain.hq.id, kind="central",
+                                                     code=f"{code}-WC", name="Central")
+    for wh in (w.warehouse_a, w.warehouse_b, w.warehouse_central):
+        inventory.receipt_create(actor=admin, warehouse_id=wh.id, lines=[(s.id, 1000) for s in w.skus])
+    w.plan = commission_plan_create(actor=admin, node_id=chain.hq.id, name="Std", default_rate="0.02")
+    w.member_a = members.member_register(actor=chain.guide_a, store_id=chain.store_a.id, channel="pos",
+                                         phone=_phone(code, 1), name="会员 A")
+    w.member_b = members.member_register(actor=chain.guide_b, store_id=chain.store_b.id, channel="pos",
+                                         phone=_phone(code, 2), name="会员 B")
+    members.stored_value_topup(actor=chain.guide_a, member_id=w.member_a.id, amount_fen=50_000,
+                               store_id=chain.store_a.id, payment_ref=f"{code}-topup-a")
+    w.order_a = sales.order_create(actor=chain.guide_a, store_id=chain.store_a.id, client_ref=f"{code}-o-a",
+                                   member_id=w.member_a.id, lines=[{"sku_id": w.skus[0].id, "quantity": 3}],
+                                   payments=[{"method": "cash", "client_ref": "c", "tendered": 100_000}]).order
+    w.order_b = sales.order_create(actor=chain.guide_b, store_id=chain.store_b.id, client_ref=f"{code}-o-b",
+                                   member_id=w.member_b.id, lines=[{"sku_id": w.skus[1].id, "quantity": 2}],
+                                   payments=[{"method": "cash", "client_ref": "c", "tendered": 100_000}]).order
+    line = w.order_a.lines.get()
+    w.return_a = sales.return_create(actor=chain.guide_a, order_id=w.order_a.id, client_ref=f"{code}-r-a",
+                                     lines=[{"order_line_id": line.id, "quantity": 1}]).order_return
+    line_b = w.order_b.lines.get()
+    return_b = sales.return_create(actor=chain.guide_b, order_id=w.order_b.id, client_ref=f"{code}-r-b",
+                                   lines=[{"order_line_id": line_b.id, "quantity": 1}]).order_return
+    w.transfer_a = inventory.transfer_request(actor=chain.manager_a, from_warehouse_id=w.warehouse_b.id,
+                                              to_warehouse_id=w.warehouse_a.id, lines=[(w.skus[2].id, 5)])
+    w.stocktake_a = inventory.stocktake_start(actor=chain.manager_a, warehouse_id=w.warehouse_a.id, kind="cycle",
+                                              sku_ids=[w.skus[3].id])
+    stocktake_b = inventory.stocktake_start(actor=chain.manager_b, warehouse_id=w.warehouse_b.id, kind="cycle",
+                                            sku_ids=[w.skus[3].id])
+    now = timezone.now()
+    w.flash_sale = promotions.flash_sale_create(actor=admin, node_id=chain.hq.id, code=f"{code}-FS", name="秒杀",
+                                                sku_id=w.skus[0].id, price=500, cap=10, per_member_limit=2,
+                                                starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(hours=3))
+    flash_b = promotions.flash_sale_create(actor=chain.west_manager, node_id=chain.store_b.id, code=f"{code}-FSB",
+                                           name="秒杀 B", sku_id=w.skus[1].id, price=500, cap=10,
+                                           starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(hours=3))
+    flash_a = promotions.flash_sale_create(actor=chain.manager_a, node_id=chain.store_a.id, code=f"{code}-FSA",
+                                           name="秒杀 A", sku_id=w.skus[1].id, price=500, cap=10,
+                                           starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(hours=3))
+    promo_a = promotions.promotion_create(actor=chain.manager_a, node_id=chain.store_a.id, code=f"{code}-PA",
+                                          name="满减 A", kind="percent_off", rate="0.9")
+    promo_b = promotions.promotion_create(actor=chain.manager_b, node_id=chain.store_b.id, code=f"{code}-PB",
+                                          name="满减 B", kind="percent_off", rate="0.9")
+    w.promotion = promo_a
+    w.ids = {
+        "order": {"a": w.order_a.id, "b": w.order_b.id},
+        "return": {"a": w.return_a.id, "b": return_b.id},
+        "member": {"a": w.member_a.id, "b": w.member_b.id},
+        "stocktake": {"a": w.stocktake_a.id, "b": stocktake_b.id},
+        "store": {"a": chain.store_a.id, "b": chain.store_b.id},
+        "node": {"a": chain.store_a.id, "b": chain.store_b.id},
+        "staff": {"a": chain.guide_a.id, "b": chain.guide_b.id},
+        "flash_sale": {"a": flash_a.id, "b": flash_b.id},
+        "promotion": {"a": promo_a.id, "b": promo_b.id},
+    }
+    return w
+
+
+def _phone(code: str, n: int) -> str:
+    return f"139{sum(map(ord, code)) % 10_000:04d}{n:04d}"
