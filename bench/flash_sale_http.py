@@ -121,10 +121,12 @@ def verify_only() -> None:
 
 def start_server(env: dict, port: int, workers: int, threads: int) -> subprocess.Popen:
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    # the server's log goes to a file: every rejected buyer is a 4xx that Django logs as a warning, and an unread
+    # pipe would fill up and stall the server
+    log = open(Path(env["YUNDIAN_DATA"]) / "server.log", "wb")
     proc = subprocess.Popen([gunicorn, "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", str(workers),
                              "-k", "gthread", "--threads", str(threads), "--log-level", "warning",
-                             "--backlog", "2048"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+                             "--backlog", "2048"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
@@ -132,7 +134,7 @@ def start_server(env: dict, port: int, workers: int, threads: int) -> subprocess
                 return proc
         except OSError:
             if proc.poll() is not None:
-                raise SystemExit(proc.stderr.read().decode()[-3000:])
+                raise SystemExit((Path(env["YUNDIAN_DATA"]) / "server.log").read_text()[-3000:])
             time.sleep(0.2)
     proc.terminate()
     raise SystemExit("server did not start")
