@@ -8,6 +8,7 @@ from yundian.core.errors import Forbidden, ValidationFailed
 from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
+from yundian.core.text import clean_text as core_clean_text
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
 MAX_JSON_KEYS = 50
@@ -28,14 +29,7 @@ def require_catalog_manage(actor: Staff) -> None:
 
 
 def clean_text(value: Any, field: str, max_length: int, *, required: bool = True) -> str:
-    value = "" if value is None else str(value).strip()
-    if required and not value:
-        raise ValidationFailed(_("This field is required."), code="required", details={"field": field})
-    if len(value) > max_length:
-        raise ValidationFailed(_("Too long."), code="too_long", details={"field": field, "max_length": max_length})
-    if any(not ch.isprintable() for ch in value if ch not in "\n\r\t"):
-        raise ValidationFailed(_("Contains control characters."), code="invalid_text", details={"field": field})
-    return value
+    return core_clean_text(value, field, max_length, required=required, multiline=True)
 
 
 def clean_code(value: Any, field: str = "code") -> str:

@@ -5,6 +5,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from yundian.core.errors import ValidationFailed
+from yundian.core.text import clean_text as core_clean_text
 
 CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,39}")
 MAX_QUANTITY = 10**9  # units in one line: far above any real quantity, guards against typos and overflow
@@ -20,14 +21,7 @@ def clean_code(value: Any, field: str = "code") -> str:
 
 
 def clean_text(value: Any, field: str, max_length: int, *, required: bool = True) -> str:
-    value = value.strip() if isinstance(value, str) else ("" if value is None else str(value).strip())
-    if required and not value:
-        raise ValidationFailed(_("This field is required."), code="required", details={"field": field})
-    if len(value) > max_length:
-        raise ValidationFailed(_("Too long."), code="too_long", details={"field": field, "max_length": max_length})
-    if any(not ch.isprintable() for ch in value if ch not in "\n\r\t"):
-        raise ValidationFailed(_("Contains control characters."), code="invalid_text", details={"field": field})
-    return value
+    return core_clean_text(value, field, max_length, required=required, multiline=True)
 
 
 def clean_quantity(value: Any, field: str = "quantity", *, allow_zero: bool = False) -> int:

@@ -8,11 +8,11 @@ from django.utils.translation import gettext_lazy as _
 
 from yundian.catalog.models import Sku
 from yundian.core.errors import Conflict, NotFound, ValidationFailed
-from yundian.core.text import has_control_characters
 from yundian.inventory.models import Warehouse, WarehouseKind
 from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import NodeKind, Perm
 from yundian.org.selectors import has_perm, require, scope_q
+from yundian.core.text import clean_text as core_clean_text
 
 from ..models import Order, SalesPolicy
 
@@ -48,18 +48,7 @@ def clean_optional_id(value: Any, field: str) -> int | None:
 
 
 def clean_text(value: Any, field: str, max_length: int, *, required: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationFailed(_("Not text."), code="invalid_text", details={"field": field})
-    value = value.strip()
-    if required and not value:
-        raise ValidationFailed(_("This field is required."), code="required", details={"field": field})
-    if len(value) > max_length:
-        raise ValidationFailed(_("Too long."), code="too_long", details={"field": field, "max_length": max_length})
-    if has_control_characters(value):
-        raise ValidationFailed(_("Contains control characters."), code="invalid_text", details={"field": field})
-    return value
+    return core_clean_text(value, field, max_length, required=required, multiline=False)
 
 
 def clean_ref(value: Any, field: str = "client_ref", *, required: bool = False) -> str:

@@ -9,10 +9,10 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from yundian.core.errors import Forbidden, NotFound, ValidationFailed
-from yundian.core.text import is_clean_text
 from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import NodeKind, Role
 from yundian.org.selectors import has_perm
+from yundian.core.text import clean_text as core_clean_text
 
 from ..models import THEME_FIELDS, WEEKDAYS
 
@@ -43,19 +43,7 @@ def require_at_root(actor: Staff, perm: str) -> OrgNode:
 
 
 def clean_text(value: Any, field: str, max_length: int, *, required: bool = True, multiline: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise ValidationFailed(_("Text expected."), code="invalid_text", details={"field": field})
-    value = value.strip()
-    if required and not value:
-        raise ValidationFailed(_("This field is required."), code="required", details={"field": field})
-    if len(value) > max_length:
-        raise ValidationFailed(_("Too long."), code="too_long", details={"field": field, "max_length": max_length})
-    checked = value.replace("\r\n", "\n").replace("\n", " ") if multiline else value
-    if not is_clean_text(checked):
-        raise ValidationFailed(_("Contains control characters."), code="invalid_text", details={"field": field})
-    return value.replace("\r\n", "\n") if multiline else value
+    return core_clean_text(value, field, max_length, required=required, multiline=multiline)
 
 
 def clean_code(value: Any, field: str = "code") -> str:
