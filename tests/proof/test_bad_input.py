@@ -340,8 +340,6 @@ def test_known_bug_answers_4xx(world, request, endpoint_name, label, databases):
     assert snapshot() == before
 
 
-@pytest.mark.xfail(strict=True, reason="catalog.clean_text uses str.isprintable: refuses U+3000 and emoji ZWJ "
-                                       "sequences that yundian.core.text.is_clean_text allows (reported to catalog)")
 def test_product_names_with_ideographic_space_and_emoji_sequences_are_accepted(world):
     client = client_for(world.chain.admin)
     for i, name in enumerate(["牛肉面\u3000套餐", "👨\u200d👩\u200d👧 family pack"]):

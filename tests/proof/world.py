@@ -99,6 +99,16 @@ def make_world(code: str = "acme") -> World:
     promo_b = promotions.promotion_create(actor=chain.manager_b, node_id=chain.store_b.id, code=f"{code}-PB",
                                           name="满减 B", kind="percent_off", rate="0.9")
     w.promotion = promo_a
+    price_a = catalog.price_list_create(actor=admin, node_id=chain.store_a.id, channel="store", code=f"{code}-PLA",
+                                        name="A 价")
+    price_b = catalog.price_list_create(actor=admin, node_id=chain.store_b.id, channel="store", code=f"{code}-PLB",
+                                        name="B 价")
+    w.price_list = price_a
+    from yundian.stores.services import store_profile_create
+
+    for store in (chain.store_a, chain.store_b):
+        store_profile_create(actor=admin, store_id=store.id, address="人民大道 1 号", city="上海", latitude=31.23,
+                             longitude=121.47)
     w.ids = {
         "order": {"a": w.order_a.id, "b": w.order_b.id},
         "return": {"a": w.return_a.id, "b": return_b.id},
@@ -109,6 +119,10 @@ def make_world(code: str = "acme") -> World:
         "staff": {"a": chain.guide_a.id, "b": chain.guide_b.id},
         "flash_sale": {"a": flash_a.id, "b": flash_b.id},
         "promotion": {"a": promo_a.id, "b": promo_b.id},
+        "price_list": {"a": price_a.id, "b": price_b.id},
+        "transfer": {"a": w.transfer_a.id, "b": w.transfer_a.id},
+        "product": {"a": w.product.id, "b": w.product.id},
+        "sku": {"a": w.skus[0].id, "b": w.skus[0].id},
     }
     return w
 

@@ -1,0 +1,108 @@
+"""schemathesis against the OpenAPI schema for each role (HQ admin, region manager, store manager, guide, auditor):
+no 5xx, every returned status documented; and the IDOR matrix: every object of another store, region or enterprise
+is 404 to read and to write. The bigger pass runs in bench (bench/store_day.py fuzz)."""
+import pytest
+from django.db import connection
+from django.test import Client
+
+from yundian.ops.backup import table_digests
+from yundian.org.tests.utils import client_for
+
+from .fuzz import (ENTERPRISE_WIDE, ID_PATHS, ID_WRITES, NOT_IN_MATRIX, OUT_OF_SCOPE, ROLES, bearer_for, fuzz,
+                   openapi_schema)
+from .world import make_world
+
+EXAMPLES_PER_MODE = 40  # x 2 modes (valid and invalid data) x 5 roles = 400 requests per database
+
+
+@pytest.fixture
+def worlds(db):
+    return make_world(), make_world("zeta")
+
+
+def schema() -> tuple[dict, list[str]]:
+    return openapi_schema(Client(raise_request_exception=False))
+
+
+@pytest.mark.xfail(strict=True, reason="guides.api declares `month: str | None = Field(None, max_length=7)` query "
+                                       "parameters (commission_by_guide, leaderboard, entry_list): ninja cannot "
+                                       "encode that default, so /api/v1/openapi.json is a 500 (reported to guides)")
+def test_the_openapi_schema_is_served(db):
+    response = Client(raise_request_exception=False).get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    assert response.json()["paths"]
+
+
+def test_the_schema_covers_the_api(db):
+    raw, left_out = schema()
+    assert len(raw["paths"]) > 100
+    # only the operations named in the xfail above are left out of the fallback schema
+    assert all(entry.startswith("GET yundian.guides.api.") for entry in left_out), left_out
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_fuzzing_as_each_role_finds_no_server_error_and_no_undocumented_status(worlds, role):
+    world, _other = worlds
+    raw, _left_out = schema()
+    token = bearer_for(getattr(world.chain, ROLES[role]))
+    result = fuzz(raw, token, max_examples=EXAMPLES_PER_MODE)
+    assert result.requests >= EXAMPLES_PER_MODE  # hypothesis may skip a few duplicates
+    assert not result.server_errors, "\n".join(result.server_errors)
+    assert not result.undocumented, "\n".join(result.undocumented)
+
+
+def test_every_get_by_id_endpoint_is_in_the_idor_matrix(db):
+    raw, _left_out = schema()
+    by_id = {path for path, ops in raw["paths"].items() if "get" in ops and "{" in path}
+    assert by_id == set(ID_PATHS) | set(NOT_IN_MATRIX), sorted(by_id ^ (set(ID_PATHS) | set(NOT_IN_MATRIX)))
+
+
+def _ids(world, other, kind: str) -> dict[str, int]:
+    return {"a": world.ids[kind]["a"], "b": world.ids[kind]["b"], "x": other.ids[kind]["a"]}
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_idor_matrix_reads_outside_the_scope_are_404(worlds, role):
+    world, other = worlds
+    client = client_for(getattr(world.chain, ROLES[role]))
+    leaks = []
+    for path, kind in ID_PATHS.items():
+        ids = _ids(world, other, kind)
+        hidden = ("x",) if kind in ENTERPRISE_WIDE else OUT_OF_SCOPE[role]
+        for where in hidden:
+            url = path.split("{")[0] + str(ids[where]) + path.split("}", 1)[1]
+            response = client.get(url)
+            if response.status_code != 404:
+                leaks.append(f"{role} GET {url} ({kind} of {where}): {response.status_code} {response.content[:120]!r}")
+    assert not leaks, "\n".join(leaks)
+
+
+def test_idor_matrix_the_ids_are_real_for_hq(worlds):
+    """The control: HQ reads store A's and store B's objects, so the 404s above are about scope, not bad ids."""
+    world, other = worlds
+    client = client_for(world.chain.admin)
+    for path, kind in ID_PATHS.items():
+        for where in ("a", "b"):
+            url = path.split("{")[0] + str(_ids(world, other, kind)[where]) + path.split("}", 1)[1]
+            assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_idor_matrix_writes_outside_the_scope_are_404_and_change_nothing(worlds, role):
+    world, other = worlds
+    client = client_for(getattr(world.chain, ROLES[role]))
+    before = table_digests(connection)
+    leaks = []
+    for method, path, body, kind in ID_WRITES:
+        ids = _ids(world, other, kind)
+        for where in OUT_OF_SCOPE[role]:
+            url = path.format(ids[where])
+            response = getattr(client, method.lower())(url, data=body, content_type="application/json")
+            if response.status_code != 404:
+                leaks.append(f"{role} {method} {url} ({kind} of {where}): {response.status_code} "
+                             f"{response.content[:120]!r}")
+    after = table_digests(connection)
+    after.pop("django_session", None), before.pop("django_session", None)
+    changed = sorted(t for t in before if before[t] != after.get(t))
+    assert not leaks, "\n".join(leaks)
+    assert not changed, changed
