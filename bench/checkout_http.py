@@ -12,7 +12,11 @@ transaction). Non-201 answers are counted as errors. Prints orders/s, p50 and p9
 ratio to the 1-client baseline of the same database, then checks the ledgers of each database.
 
 Client and server share the machine: on a 2-core box the client threads take CPU from the server, so the
-figures are a floor for a dedicated server.
+figures are a floor for a dedicated server. On a box shared with other work the wall-clock figures also move
+with everything else that runs; so each row also reports the CPU time spent per order, read from /proc: by the
+gunicorn workers (`app ms`), by the PostgreSQL backends serving the bench database (`db ms`) and by this client
+(`client ms`), the load average during the row, and `cap/s`, the orders per second those CPU costs would allow on
+this machine's cores if nothing else ran (cores x 1000 / (app + db + client ms)).
 """
 import argparse
 import http.client
@@ -31,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 SKUS = 100
-PG_DB = "yd_bench_checkout"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -40,24 +44,77 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def server_env(db: str, data_dir: str, pg_base: str) -> dict:
+def cpu_seconds(pids) -> dict[int, float]:
+    """User + system CPU seconds of each live process in pids (from /proc/<pid>/stat)."""
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return out
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def db_backends(pg_url: str | None) -> list[int]:
+    """The PostgreSQL server processes serving the bench database (its pg_stat_activity), none for SQLite."""
+    if pg_url is None:
+        return []
+    import psycopg
+
+    base, name = pg_url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        return [row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [name])]
+
+
+class CpuMeter:
+    """CPU seconds spent by the server's workers, the database's backends and this process over one run."""
+
+    def __init__(self, server: subprocess.Popen, pg_url: str | None):
+        self.server, self.pg_url = server, pg_url
+
+    def snapshot(self) -> tuple[dict, dict, float]:
+        return (cpu_seconds([self.server.pid, *children(self.server.pid)]), cpu_seconds(db_backends(self.pg_url)),
+                time.process_time())
+
+    @staticmethod
+    def spent(before: tuple[dict, dict, float], after: tuple[dict, dict, float]) -> tuple[float, float, float]:
+        def delta(b: dict, a: dict) -> float:
+            return sum(v - b.get(pid, 0.0) for pid, v in a.items())
+        return delta(before[0], after[0]), delta(before[1], after[1]), after[2] - before[2]
+
+
+def server_env(db: str, data_dir: str, pg_url: str) -> dict:
     env = {**os.environ, "YUNDIAN_DATA": data_dir, "SECRET_KEY": "bench-only", "DEBUG": "0",
            "DJANGO_SETTINGS_MODULE": "config.settings.base", "ALLOWED_HOSTS": "127.0.0.1,localhost",
            "SECURE_COOKIES": "0", "LOG_LEVEL": "ERROR"}
     env.pop("DATABASE_URL", None)
     if db == "postgres":
-        env["DATABASE_URL"] = f"{pg_base}/{PG_DB}"
+        env["DATABASE_URL"] = pg_url
     return env
 
 
-def prepare(db: str, env: dict, pg_base: str) -> dict:
+def prepare(db: str, env: dict, pg_url: str) -> dict:
     """Fresh database, migrated and seeded, in a child process (so each database gets its own Django setup)."""
     if db == "postgres":
         import psycopg
 
-        with psycopg.connect(f"{pg_base}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {PG_DB}")
+        base, name = pg_url.rsplit("/", 1)
+        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {name}")
     out = subprocess.run([sys.executable, __file__, "--seed-only"], env=env, cwd=ROOT, capture_output=True, text=True)
     if out.returncode != 0:
         raise SystemExit(out.stderr[-3000:])
@@ -68,6 +125,11 @@ def seed() -> None:
     import django
 
     django.setup()
+    print(json.dumps(seed_world()))
+
+
+def seed_world() -> dict:
+    """Migrate and seed the bench's world (Django already set up); returns token, store, SKU ids and the admin."""
     from django.core.management import call_command
     from django.db import transaction
 
@@ -90,7 +152,7 @@ def seed() -> None:
         receipt_create(actor=chain.admin, warehouse_id=wh.id, lines=[(s, 10**7) for s in sku_ids])
         commission_plan_create(actor=chain.admin, node_id=chain.hq.id, name="Standard", default_rate="0.03")
         _token, secret = api_token_create(actor=chain.admin, name="bench till")
-    print(json.dumps({"token": secret, "store_id": chain.store_a.id, "sku_ids": sku_ids}))
+    return {"token": secret, "store_id": chain.store_a.id, "sku_ids": sku_ids, "staff_id": chain.admin.id}
 
 
 def start_server(env: dict, port: int, workers: int, threads: int) -> subprocess.Popen:
@@ -111,7 +173,7 @@ def start_server(env: dict, port: int, workers: int, threads: int) -> subprocess
     raise SystemExit("server did not start")
 
 
-def drive(port: int, seeded: dict, clients: int, seconds: float, run_tag: str) -> dict:
+def drive(port: int, seeded: dict, clients: int, seconds: float, run_tag: str, meter: CpuMeter | None = None) -> dict:
     latencies: list[list[float]] = [[] for _ in range(clients)]
     errors = [0] * clients
     barrier = threading.Barrier(clients + 1)
@@ -149,14 +211,20 @@ def drive(port: int, seeded: dict, clients: int, seconds: float, run_tag: str) -
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for t in threads:
         t.start()
+    before = meter.snapshot() if meter else None
     started = time.perf_counter()
     stop_at[0] = started + seconds
     barrier.wait()
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
+    app = db = own = float("nan")
+    if meter:
+        app, db, own = meter.spent(before, meter.snapshot())
     flat = sorted(x for per in latencies for x in per)
+    n = max(1, len(flat))
     return {"orders": len(flat), "errors": sum(errors), "rate": len(flat) / wall,
+            "app_ms": app * 1000 / n, "db_ms": db * 1000 / n, "client_ms": own * 1000 / n, "load": os.getloadavg()[0],
             "p50": statistics.median(flat) * 1000 if flat else float("nan"),
             "p99": flat[min(len(flat) - 1, int(len(flat) * 0.99))] * 1000 if flat else float("nan")}
 
@@ -174,7 +242,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:54330")
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:54330/yd_bench_checkout",
+                        help="PostgreSQL database URL (dropped and re-created)")
     parser.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed_only:
@@ -187,11 +256,12 @@ def main() -> None:
             seeded = prepare(db, env, args.pg)
             port = free_port()
             server = start_server(env, port, args.workers, args.threads)
+            meter = CpuMeter(server, args.pg if db == "postgres" else None)
             try:
                 drive(port, seeded, 2, 2, f"{db}-warmup")  # warm every worker's connections and caches
                 baseline = None
                 for clients in (int(c) for c in args.clients.split(",")):
-                    result = drive(port, seeded, clients, args.seconds, f"{db}-{clients}")
+                    result = drive(port, seeded, clients, args.seconds, f"{db}-{clients}", meter)
                     baseline = baseline or result["rate"]
                     rows.append((db, clients, result, result["rate"] / baseline if baseline else float("nan")))
                     print(f"  {db:<8} {clients:>3} clients: {result['rate']:7.1f} orders/s", file=sys.stderr)
@@ -200,15 +270,19 @@ def main() -> None:
                 server.wait(timeout=30)
             rows.append((db, "ledgers", check(env), None))
     print(f"\nPOS checkout through HTTP (gunicorn gthread {args.workers} workers x {args.threads} threads, "
-          f"{os.cpu_count()} CPUs, {args.seconds:.0f} s per row)\n")
+          f"{os.cpu_count()} CPUs, {args.seconds:.0f} s per row; CPU ms per order: app = gunicorn workers, db = "
+          f"PostgreSQL backends, client = this load generator; cap/s = {os.cpu_count()} cores x 1000 / their sum)\n")
     print(f"{'database':<10} {'clients':>7} {'orders':>8} {'errors':>6} {'orders/s':>9} {'p50 ms':>8} {'p99 ms':>8} "
-          f"{'x 1-client':>10}")
+          f"{'x 1-client':>10} {'app ms':>7} {'db ms':>6} {'client ms':>9} {'cap/s':>6} {'load':>5}")
     for db, clients, result, ratio in rows:
         if clients == "ledgers":
             print(f"{db:<10} check-ledgers: {result}")
             continue
+        cpu = result["app_ms"] + (result["db_ms"] if db == "postgres" else 0) + result["client_ms"]
         print(f"{db:<10} {clients:>7} {result['orders']:>8} {result['errors']:>6} {result['rate']:>9.1f} "
-              f"{result['p50']:>8.1f} {result['p99']:>8.1f} {ratio:>10.2f}")
+              f"{result['p50']:>8.1f} {result['p99']:>8.1f} {ratio:>10.2f} {result['app_ms']:>7.1f} "
+              f"{result['db_ms'] if db == 'postgres' else 0:>6.1f} {result['client_ms']:>9.1f} "
+              f"{(os.cpu_count() or 1) * 1000 / cpu if cpu else float('nan'):>6.0f} {result['load']:>5.1f}")
 
 
 if __name__ == "__main__":

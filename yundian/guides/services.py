@@ -17,7 +17,6 @@ from django.utils.translation import gettext_lazy as _
 from yundian.catalog.models import Category, Product, Sku
 from yundian.core.audit import audit_record
 from yundian.core.errors import NotFound, ValidationFailed
-from yundian.core.locking import lock_rows
 from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import Perm
 from yundian.org.selectors import require
@@ -130,25 +129,29 @@ def _plan_for(store: OrgNode) -> CommissionPlan | None:
     return None
 
 
-def _lock_balances(enterprise_id: int, guide_ids) -> None:
-    ids = sorted(set(guide_ids))
-    if len(lock_rows(CommissionBalance.objects.filter(pk__in=ids))) < len(ids):
-        CommissionBalance.objects.bulk_create([CommissionBalance(guide_id=g, enterprise_id=enterprise_id) for g in ids],
-                                              ignore_conflicts=True)
-        lock_rows(CommissionBalance.objects.filter(pk__in=ids))
+def _add_to_balances(totals: dict[int, int]) -> list[int]:
+    """Add each guide's total to their balance, in guide (pk) order; the guides who have no balance row yet."""
+    return [guide_id for guide_id, amount in sorted(totals.items())
+            if not CommissionBalance.objects.filter(pk=guide_id).update(amount=F("amount") + amount)]
 
 
 def _post(entries: list[CommissionEntry]) -> None:
+    """Append the entries and move the balances. Each balance UPDATE locks its row, and they run in guide pk
+    order, so the balance rows are locked in the one global order with one statement per guide (no separate
+    SELECT ... FOR UPDATE: nothing is checked before the change, commission may go below zero by returns).
+    Missing balance rows are inserted (insert-ignore, in pk order) and then updated, as lock_balances does."""
     if not entries:
         return
-    _lock_balances(entries[0].enterprise_id, [e.guide_id for e in entries])
-    CommissionEntry.objects.bulk_create(entries)
     totals: dict[int, int] = defaultdict(int)
     for e in entries:
         totals[e.guide_id] += e.amount
-    for guide_id, amount in sorted(totals.items()):
-        if amount:
-            CommissionBalance.objects.filter(pk=guide_id).update(amount=F("amount") + amount)
+    missing = _add_to_balances(totals)
+    if missing:
+        CommissionBalance.objects.bulk_create(
+            [CommissionBalance(guide_id=g, enterprise_id=entries[0].enterprise_id) for g in missing],
+            ignore_conflicts=True)
+        _add_to_balances({g: totals[g] for g in missing})
+    CommissionEntry.objects.bulk_create(entries)
 
 
 _PLAN_PARTS: dict[tuple, tuple[list[CommissionRule], list[CommissionTier]]] = {}

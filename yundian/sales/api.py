@@ -126,9 +126,14 @@ def order_out(order) -> dict:
         "points_earned", "note", "delivery", "placed_at", "paid_at", "fulfilled_at", "cancelled_at")}
     lines = getattr(order, "_lines", None) or selectors.order_lines(order)  # just written: no need to re-read
     payments = order._payments if hasattr(order, "_payments") else order.payments.order_by("id")
-    data["lines"] = [OrderLineOut.from_orm(l).dict() for l in lines]
-    data["payments"] = [PaymentOut.from_orm(p).dict() for p in payments]
+    # plain attribute reads: the response schema (OrderOut) validates the whole answer once
+    data["lines"] = [{f: getattr(l, f) for f in LINE_FIELDS} for l in lines]
+    data["payments"] = [{f: getattr(p, f) for f in PAYMENT_FIELDS} for p in payments]
     return data
+
+
+LINE_FIELDS = tuple(OrderLineOut.model_fields)
+PAYMENT_FIELDS = tuple(PaymentOut.model_fields)
 
 
 # --- orders -----------------------------------------------------------------------------------------------

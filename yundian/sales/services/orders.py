@@ -23,10 +23,10 @@ from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
 
-from ..models import Order, OrderChannel, OrderLine, OrderMode, OrderStatus
+from ..models import Order, OrderChannel, OrderLine, OrderMode, OrderStatus, Payment
 from ..pricing import CartLine, CartPrice, cart_price
 from .approvals import ApprovalGate, ApprovalIn, run_with_approval
-from .payments import apply_payment, clean_payment
+from .payments import clean_payment, earn_for_paid, set_paid, spend_stored_value, take_payment
 from ._common import (MAX_LINES, MAX_QUANTITY, ORDER_SOURCE, RESERVATION_DAYS, clean_int, clean_optional_id,
                       clean_ref, clean_text, fingerprint, guide_check, policy_for, ship_pool, skus_for, store_for,
                       store_warehouse)
@@ -250,12 +250,21 @@ def _write(*, actor: Staff, store: OrgNode, channel: str, mode: str, client_ref:
         kind = prepared.approvals[0][0]
         gate.require(kind, {"action": "order_create", "request": request_hash, "reasons": dict(prepared.approvals)},
                      summary="; ".join(k for k, _d in prepared.approvals), target=store)
-    # the order row first: it claims the client key before any other write
-    order = Order.objects.create(
+    # the order row first: it claims the client key before any other write. It is inserted as it ends up: the
+    # inline payments are checked and added up in memory first (409 before anything is written if one does not
+    # fit), so a sale paid at the till is one INSERT, not an INSERT and an UPDATE.
+    order = Order(
         enterprise_id=store.enterprise_id, store=store, channel=channel, mode=mode, client_ref=client_ref,
         request_hash=request_hash, clerk=actor, note=note, delivery=delivery, placed_at=now,
         currency=store.enterprise.currency, member=prepared.member, warehouse=warehouse, subtotal=priced.subtotal,
         total=priced.total, discount_total=max(0, priced.subtotal - priced.total))
+    if order.total == 0:
+        set_paid(order, now)
+    taken = [take_payment(order, payment, actor=actor) for payment in payments]
+    if taken and order.paid_total == order.total:
+        set_paid(order, timezone.now())
+    paid_now = order.paid_at is not None
+    order.save(force_insert=True)
     rows = []
     for index, (p, guide) in enumerate(zip(priced.lines, prepared.guides), start=1):
         rows.append(OrderLine(
@@ -275,19 +284,17 @@ def _write(*, actor: Staff, store: OrgNode, channel: str, mode: str, client_ref:
         elif mode in RESERVING_MODES:
             stock.stock_reserve(actor=stock_actor, lines=stock_lines, source_type=ORDER_SOURCE, source_id=order.pk,
                                 expires_at=now + timedelta(days=RESERVATION_DAYS) - timedelta(minutes=1))
-    fields: set[str] = set()
-    if order.total == 0:
-        from .payments import mark_paid
-
-        mark_paid(order, actor=actor)
-        fields |= {"status", "paid_at", "fulfilled_at", "points_earned"}
-    order._payments = []
-    for payment in payments:
-        row, _replayed = apply_payment(order, payment, actor=actor, fresh=True, save=False)
-        order._payments.append(row)
-        fields |= {"paid_total", "status", "paid_at", "fulfilled_at", "points_earned"}
-    if fields:
-        order.save(update_fields=sorted(fields | {"updated_at"}))
+    # payments (members: stored value), then what the paid order earns (members: points; commissions)
+    if taken:
+        for row in taken:
+            row.order = order
+        Payment.objects.bulk_create(taken)
+        spend_stored_value(order, taken, actor=actor)
+    order._payments = taken
+    if paid_now:
+        earn_for_paid(order, actor=actor)
+        if order.points_earned:
+            order.save(update_fields=["points_earned", "updated_at"])
     return order
 
 

@@ -64,18 +64,30 @@ def clean_payment(raw: Any, index: int | None = None) -> PaymentIn:
     return PaymentIn(method=method, client_ref=client_ref, amount=amount, tendered=tendered, reference=reference)
 
 
-def apply_payment(order: Order, payment: PaymentIn, *, actor: Staff | None, fresh: bool = False,
-                  save: bool = True) -> tuple[Payment, bool]:
-    """Apply one payment to a locked (or just created: `fresh`) order. Returns (payment, replayed). A retry with the
-    same client key and tender returns the first payment; with another tender, 409. With save=False the caller
-    saves the order's paid_total/status fields."""
-    existing = None if fresh else Payment.objects.filter(order=order, client_ref=payment.client_ref).first()
+def apply_payment(order: Order, payment: PaymentIn, *, actor: Staff | None) -> tuple[Payment, bool]:
+    """Apply one payment to a locked order and save it. Returns (payment, replayed). A retry with the same client
+    key and tender returns the first payment; with another tender, 409."""
+    existing = Payment.objects.filter(order=order, client_ref=payment.client_ref).first()
     if existing is not None:
         same = existing.method == payment.method and (payment.amount is None or payment.amount == existing.amount) \
             and (payment.tendered is None or payment.tendered == existing.tendered)
         if not same:
             raise IdempotencyConflict(details={"client_ref": payment.client_ref})
         return existing, True
+    row = take_payment(order, payment, actor=actor)
+    row.save(force_insert=True)
+    spend_stored_value(order, [row], actor=actor)
+    fields = ["paid_total", "updated_at"]
+    if order.paid_total == order.total:
+        mark_paid(order, actor=actor)
+        fields += ["status", "paid_at", "fulfilled_at", "points_earned"]
+    order.save(update_fields=fields)
+    return row, False
+
+
+def take_payment(order: Order, payment: PaymentIn, *, actor: Staff | None) -> Payment:
+    """Check one new payment against the order (in memory: it may not be saved yet) and add it to paid_total;
+    returns the unsaved Payment row. 409 if the order takes no payments or it would pay more than is due."""
     if order.status not in (OrderStatus.OPEN,):
         raise Conflict(_("This order takes no more payments."), code="order_not_payable",
                        details={"status": order.status})
@@ -91,38 +103,46 @@ def apply_payment(order: Order, payment: PaymentIn, *, actor: Staff | None, fres
     change = tendered - amount if payment.method == PaymentMethod.CASH else 0
     if payment.method == PaymentMethod.STORED_VALUE and order.member_id is None:
         raise ValidationFailed(_("Stored value needs a member on the order."), code="member_required")
-    row = Payment.objects.create(order=order, method=payment.method, amount=amount, tendered=tendered, change=change,
-                                 client_ref=payment.client_ref, reference=payment.reference, taken_by=actor)
-    if payment.method == PaymentMethod.STORED_VALUE:
-        member_services.stored_value_spend(actor=actor, member_id=order.member_id, amount_fen=amount,
-                                           store_id=order.store_id, source_type=PAYMENT_SOURCE, source_id=str(row.pk),
-                                           enterprise_id=order.enterprise_id)
     order.paid_total += amount
-    fields = ["paid_total", "updated_at"]
-    if order.paid_total == order.total:
-        mark_paid(order, actor=actor)
-        fields += ["status", "paid_at", "fulfilled_at", "points_earned"]
-    if save:
-        order.save(update_fields=fields)
-    return row, False
+    return Payment(order=order, method=payment.method, amount=amount, tendered=tendered, change=change,
+                   client_ref=payment.client_ref, reference=payment.reference, taken_by=actor)
 
 
-def mark_paid(order: Order, *, actor: Staff | None) -> None:
-    """The order is fully paid: status, points (members' hook), commission (paid hooks). Caller saves the order."""
-    now = timezone.now()
+def spend_stored_value(order: Order, rows: list[Payment], *, actor: Staff | None) -> None:
+    """Debit the member's stored value for the saved stored-value payments among `rows` (members' ledger)."""
+    for row in rows:
+        if row.method == PaymentMethod.STORED_VALUE:
+            member_services.stored_value_spend(actor=actor, member_id=order.member_id, amount_fen=row.amount,
+                                               store_id=order.store_id, source_type=PAYMENT_SOURCE,
+                                               source_id=str(row.pk), enterprise_id=order.enterprise_id)
+
+
+def set_paid(order: Order, now) -> None:
+    """The status fields of a fully paid order (in memory)."""
     order.paid_at = now
     if order.mode == OrderMode.TAKE_NOW:
         order.status, order.fulfilled_at = OrderStatus.COMPLETED, now
     else:
         order.status = OrderStatus.PAID
+
+
+def earn_for_paid(order: Order, *, actor: Staff | None) -> None:
+    """What a saved, fully paid order earns: points (members' hook, if a member is attached; sets
+    order.points_earned, which the caller saves) and commission (paid hooks)."""
     lines = list(order.lines.select_related("sku")) if not hasattr(order, "_lines") else order._lines
     if order.member_id and order.total > 0:
         result = member_services.points_earn_for_order(
             actor=actor, member_id=order.member_id, order_ref=str(order.pk), store_id=order.store_id,
             lines=[EarnLine(amount_fen=line.line_total, category_id=line.category_id) for line in lines],
-            paid_at=now, enterprise_id=order.enterprise_id)
+            paid_at=order.paid_at, enterprise_id=order.enterprise_id)
         order.points_earned = result.points
     hooks.run_order_paid(order, lines, actor)
+
+
+def mark_paid(order: Order, *, actor: Staff | None) -> None:
+    """The order is fully paid: status, points (members' hook), commission (paid hooks). Caller saves the order."""
+    set_paid(order, timezone.now())
+    earn_for_paid(order, actor=actor)
 
 
 @dataclass(frozen=True)
@@ -158,5 +178,6 @@ def apply_payment_replay(row: Payment, payment: PaymentIn) -> tuple[Payment, boo
     return row, True
 
 
-__all__ = ["MAX_AMOUNT", "OrderLine", "PaymentIn", "PaymentResult", "apply_payment", "clean_payment", "mark_paid",
+__all__ = ["MAX_AMOUNT", "OrderLine", "PaymentIn", "PaymentResult", "apply_payment", "clean_payment", "earn_for_paid",
+           "mark_paid", "set_paid", "spend_stored_value", "take_payment",
            "payment_add"]
