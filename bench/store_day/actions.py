@@ -1,0 +1,201 @@
+"""What each persona of the store day does, over the HTTP API and pages, through bench.store_day.client.
+
+Every action reports each request it makes to a `report(name, seconds, outcome)` callback (outcome "ok",
+"rejected" for an expected business refusal such as the hot SKU sold out, or "error: ..."), and logs what the
+server acknowledged (2xx) to an AckLog so that the crash check can prove every acknowledged write exists once.
+Writes carry client keys and are retried under the same key for `retry_for` seconds across server crashes.
+"""
+import json
+import random
+import threading
+import uuid
+from collections import deque
+from pathlib import Path
+
+from .client import Client, Reply, Unavailable
+
+TENDERED = 5_000_000  # fen: cash handed over, more than any basket costs
+
+
+class AckLog:
+    """Append-only JSON lines: {"kind", "key", "id"} for every write a client got a 2xx for."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.lock = threading.Lock()
+        self.count = 0
+        self.by_kind: dict[str, int] = {}
+
+    def add(self, kind: str, key: list, object_id: int) -> None:
+        with self.lock:
+            self.count += 1
+            self.by_kind[kind] = self.by_kind.get(kind, 0) + 1
+            if self.path is not None:
+                with open(self.path, "a") as fh:
+                    fh.write(json.dumps({"kind": kind, "key": key, "id": object_id}) + "\n")
+
+
+class Day:
+    """The seeded store day (seed.py's JSON) plus the shared state of the clients."""
+
+    def __init__(self, data: dict, host: str, port: int, acks: AckLog, retry_for: float = 60):
+        self.data, self.host, self.port, self.acks, self.retry_for = data, host, port, acks, retry_for
+        self.stores = data["stores"]
+        self.password = data["password"]
+        self.returnable: dict[int, deque] = {s["id"]: deque(maxlen=200) for s in self.stores}
+        self.flash_tokens = deque(data["flash"]["tokens"])
+        self.lock = threading.Lock()
+
+    @property
+    def acks_by_kind(self) -> dict[str, int]:
+        return self.acks.by_kind
+
+    def client(self) -> Client:
+        return Client(self.host, self.port)
+
+    def signed_in(self, username: str) -> Client:
+        client = self.client()
+        client.login(username, self.password, retry_for=self.retry_for)
+        return client
+
+
+def _outcome(reply: Reply, expected_refusals: tuple[str, ...] = ()) -> str:
+    if reply.ok:
+        return "ok"
+    code = reply.body.get("error", {}).get("code", "") if isinstance(reply.body, dict) else ""
+    if code in expected_refusals:
+        return "rejected"
+    return f"error: {reply.status} {code or str(reply.body)[:80]}"
+
+
+def _call(day: Day, client: Client, report, name: str, method: str, path: str, payload=None, *, key=None,
+          expected=()) -> Reply | None:
+    try:
+        reply = client.call(method, path, payload, key=key, retry_for=day.retry_for)
+    except Unavailable as exc:
+        report(name, day.retry_for, f"error: unavailable {exc}"[:120])
+        return None
+    report(name, reply.seconds, _outcome(reply, expected))
+    return reply
+
+
+def clerk_checkout(day: Day, client: Client, store: dict, rng: random.Random, report, *, member_id=None,
+                   stored_value: bool = False, name: str = "order") -> Reply | None:
+    """Scan 1-3 barcodes (sometimes the hot SKU, which runs out), then create the paid order under a new key."""
+    codes = rng.sample(store["barcodes"], rng.randint(1, min(3, len(store["barcodes"]))))
+    if rng.random() < 0.3:
+        codes.append(day.data["hot"]["barcode"])
+    lines = []
+    for code in codes:
+        scanned = _call(day, client, report, "scan", "GET", f"/api/v1/catalog/scan/{code}?store_id={store['id']}")
+        if scanned is None or not scanned.ok:
+            return None
+        lines.append({"sku_id": scanned.body["sku"]["id"], "quantity": rng.randint(1, 2)})
+    key = f"pos-{uuid.uuid4().hex}"
+    payment = {"method": "stored_value", "client_ref": "sv"} if stored_value else \
+        {"method": "cash", "client_ref": "cash", "tendered": TENDERED}
+    body = {"store_id": store["id"], "client_ref": key, "lines": lines, "payments": [payment]}
+    if member_id:
+        body["member_id"] = member_id
+    reply = _call(day, client, report, name, "POST", "/api/v1/sales/orders", body,
+                  expected=("insufficient_stock", "insufficient_balance", "insufficient_stored_value"))
+    if reply is not None and reply.ok:
+        order = reply.body
+        day.acks.add("order", [store["id"], key], order["id"])
+        line = order["lines"][0]
+        day.returnable[store["id"]].append((order["id"], line["id"], key))
+    return reply
+
+
+def clerk_return(day: Day, client: Client, store: dict, rng: random.Random, report) -> None:
+    """Return one unit of a recent order of this store (each order once), under its own key."""
+    try:
+        order_id, line_id, order_key = day.returnable[store["id"]].popleft()
+    except IndexError:
+        return
+    key = f"ret-{order_key}"
+    body = {"order_id": order_id, "client_ref": key, "lines": [{"order_line_id": line_id, "quantity": 1}],
+            "reason": "尺码不合适"}
+    reply = _call(day, client, report, "return", "POST", "/api/v1/sales/returns", body)
+    if reply is not None and reply.ok:
+        day.acks.add("return", [store["id"], key], reply.body["id"])
+
+
+def member_desk(day: Day, client: Client, store: dict, rng: random.Random, report) -> None:
+    """Register a new member (keyed), then sell to a member with stored value who pays with it (redeem)."""
+    phone = f"15{rng.randint(0, 999_999_999):09d}"
+    key = f"reg-{uuid.uuid4().hex}"
+    _call(day, client, report, "member register", "POST", "/api/v1/members",
+          {"store_id": store["id"], "phone": phone, "name": "新会员", "channel": "pos"}, key=key,
+          expected=("identity_taken",))
+    if store["members_with_value"]:
+        clerk_checkout(day, client, store, rng, report, member_id=rng.choice(store["members_with_value"]),
+                       stored_value=True, name="stored-value sale")
+
+
+def _transition(day, client, report, name, path, payload=None) -> Reply | None:
+    # a state change retried after a crash may find it already done: 409 then means "done before"
+    return _call(day, client, report, name, "POST", path, payload if payload is not None else {},
+                 expected=("invalid_status", "nothing_to_ship", "stocktake_not_counting", "stocktake_not_in_review",
+                           "stocktake_posted", "approval_required"))
+
+
+def manager_transfer(day: Day, manager: Client, hq: Client, store: dict, rng: random.Random, report) -> None:
+    """Ask the central warehouse for stock (keyed), HQ approves and ships, the store receives."""
+    skus = rng.sample(day.data["central_sku_ids"], 2)
+    body = {"from_warehouse_id": day.data["central_warehouse_id"], "to_warehouse_id": store["warehouse_id"],
+            "lines": [{"sku_id": s, "quantity": rng.randint(1, 5)} for s in skus], "note": "补货"}
+    reply = _call(day, manager, report, "transfer request", "POST", "/api/v1/inventory/transfers", body,
+                  key=f"tr-{uuid.uuid4().hex}")
+    if reply is None or not reply.ok:
+        return
+    transfer_id = reply.body["id"]
+    if reply.body.get("status") in ("requested", "pending", "draft"):
+        _transition(day, hq, report, "transfer approve", f"/api/v1/inventory/transfers/{transfer_id}/approve")
+    _transition(day, hq, report, "transfer ship", f"/api/v1/inventory/transfers/{transfer_id}/ship")
+    _transition(day, manager, report, "transfer receive", f"/api/v1/inventory/transfers/{transfer_id}/receive")
+
+
+def manager_stocktake(day: Day, manager: Client, store: dict, rng: random.Random, report) -> None:
+    """A cycle count of two SKUs: open (keyed), count what is on the shelf, submit, post."""
+    skus = rng.sample(store["sku_ids"], 2)
+    reply = _call(day, manager, report, "stocktake open", "POST", "/api/v1/inventory/stocktakes",
+                  {"warehouse_id": store["warehouse_id"], "kind": "cycle", "sku_ids": skus},
+                  key=f"st-{uuid.uuid4().hex}", expected=("stocktake_open",))
+    if reply is None or not reply.ok:
+        return
+    stocktake_id = reply.body["id"]
+    lines = []
+    for sku in skus:
+        balance = _call(day, manager, report, "stock lookup", "GET",
+                        f"/api/v1/inventory/balances?warehouse_id={store['warehouse_id']}&sku_id={sku}")
+        if balance is None or not balance.ok:
+            return
+        items = balance.body["items"]
+        lines.append({"sku_id": sku, "quantity": items[0]["on_hand"] if items else 0})
+    _call(day, manager, report, "stocktake count", "POST", f"/api/v1/inventory/stocktakes/{stocktake_id}/counts",
+          {"mode": "set", "lines": lines})
+    _transition(day, manager, report, "stocktake submit", f"/api/v1/inventory/stocktakes/{stocktake_id}/submit")
+    _transition(day, manager, report, "stocktake post", f"/api/v1/inventory/stocktakes/{stocktake_id}/post")
+
+
+def shopper_browse(day: Day, client: Client, store: dict, rng: random.Random, report) -> None:
+    """The store's cloud storefront on a phone: the front page, then a product."""
+    _call(day, client, report, "storefront", "GET", f"/s/{store['slug']}/")
+    if store["products"]:
+        _call(day, client, report, "storefront product", "GET",
+              f"/s/{store['slug']}/p/{rng.choice(store['products'])}/", expected=())
+
+
+def flash_buy(day: Day, client: Client, rng: random.Random, report) -> None:
+    """One buyer's attempt in the flash sale (keyed): 201 won, 409 sold out / limit reached are expected."""
+    with day.lock:
+        if not day.flash_tokens:
+            return
+        token = day.flash_tokens.popleft()
+    key = f"fs-{uuid.uuid4().hex}"
+    reply = _call(day, client, report, "flash buy", "POST", f"/p/f/{day.data['flash']['id']}/buy",
+                  {"member_token": token, "client_ref": key, "quantity": 1},
+                  expected=("sold_out", "member_limit_reached"))
+    if reply is not None and reply.ok:
+        day.acks.add("flash", [key], reply.body["claim_id"])
