@@ -13,7 +13,7 @@ from operator import or_
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +30,6 @@ from ._common import MAX_LINES, clean_id, clean_quantity, clean_text
 DEFAULT_RESERVATION_MINUTES = 15
 MAX_RESERVATION = timedelta(days=7)
 CHUNK = 2000
-CASE_MAX = 50  # distinct balance changes one CASE update handles (a till basket); beyond, one update each
 
 
 @dataclass(frozen=True)
@@ -180,20 +179,12 @@ class Posting:
                               "change": dq, "reserved_change": dr})
         if short:
             raise Conflict(_("Not enough stock."), code="insufficient_stock", details={"lines": short[:50]})
-        # rows with the same change are updated by one statement, a few different changes by one statement with
-        # CASE; F() keeps the update relative to the locked row
+        # rows with the same change are updated by one statement; F() keeps the update relative to the locked row
         by_delta: dict[tuple[int, int], list[int]] = defaultdict(list)
         for key, delta in deltas.items():
             if delta != (0, 0):
                 by_delta[delta].append(self.rows[key].pk)
         now = timezone.now()
-        if 1 < len(by_delta) <= CASE_MAX:
-            def case(index: int) -> Case:
-                return Case(*(When(pk__in=pks, then=Value(delta[index])) for delta, pks in by_delta.items()),
-                            output_field=IntegerField())
-            StockBalance.objects.filter(pk__in=[pk for pks in by_delta.values() for pk in pks]).update(
-                on_hand=F("on_hand") + case(0), reserved=F("reserved") + case(1), updated_at=now)
-            by_delta = {}
         for (dq, dr), pks in by_delta.items():
             for chunk in _chunked(pks):
                 StockBalance.objects.filter(pk__in=chunk).update(on_hand=F("on_hand") + dq,
