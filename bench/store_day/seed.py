@@ -76,7 +76,7 @@ def seed(out: str, hot_units: int, flash_cap: int, buyers: int) -> None:
                 "clerks": sorted(r.staff.user.username for r in roles if r.role == "guide"),
                 "manager": next(r.staff.user.username for r in roles if r.role == "store_manager"),
                 "barcodes": barcodes, "sku_ids": stocked, "members_with_value": store_members,
-                "products": _storefront_products(admin.enterprise_id, stocked),
+                "products": _storefront_products(profile),
             })
         central_skus = list(StockBalance.objects.filter(warehouse=central).values_list("sku_id", flat=True))
         inventory.receipt_create(actor=admin, warehouse_id=central.id, lines=[(s, DEEP_STOCK) for s in central_skus])
@@ -97,12 +97,11 @@ def seed(out: str, hot_units: int, flash_cap: int, buyers: int) -> None:
     print(json.dumps({"stores": len(stores), "buyers": len(tokens)}))
 
 
-def _storefront_products(enterprise_id: int, sku_ids: list[int]) -> list[int]:
-    """Products the store sells (its stocked SKUs') that its storefront shows."""
-    from yundian.catalog.models import Sku
+def _storefront_products(profile) -> list[int]:
+    """Products the store's storefront shows (its assortment)."""
+    from yundian.stores.selectors import storefront_products
 
-    return sorted(set(Sku.objects.filter(enterprise_id=enterprise_id, pk__in=sku_ids, product__is_active=True)
-                      .values_list("product_id", flat=True)))[:20]
+    return [p.pk for p in storefront_products(profile)[:20]]
 
 
 def verify(paths: list[str]) -> None:

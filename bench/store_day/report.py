@@ -1,0 +1,62 @@
+"""The printed tables of bench/store_day.py."""
+import os
+
+
+def _num(value: float, fmt: str = "8.1f") -> str:
+    return format(value, fmt) if value == value else format("-", fmt[:-2] + "s" if fmt.endswith("f") else fmt)
+
+
+def print_load(results: list[dict], args) -> None:
+    title = "crashes" if args.mode == "crash" else "no crashes"
+    print(f"\nStore day over HTTP ({title}): locust {args.users} users for {args.seconds} s; gunicorn gthread "
+          f"{args.workers} workers x {args.threads} threads + task worker; {os.cpu_count()} CPUs shared with the "
+          f"clients")
+    for result in results:
+        print(f"\n{result['db']}: {result['orders']} orders acknowledged, {result['orders_per_s']:.1f} orders/s; "
+              f"check-ledgers: {'clean' if result['ledgers_clean'] else 'MISMATCH'}")
+        print(f"  {'action':<20} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8}")
+        for row in result["rows"]:
+            print(f"  {row['action']:<20} {row['count']:>8} {row['errors']:>6} {row['per_s']:>7.1f} "
+                  f"{_num(row['p50_ms'])} {_num(row['p99_ms'])}")
+        for failure in result["failures"][:10]:
+            print(f"  ! {failure}")
+        if not result["ledgers_clean"]:
+            print("  " + result["ledgers"][-1500:].replace("\n", "\n  "))
+
+
+def invariants_hold(result: dict) -> bool:
+    v = result["verified"]
+    return (sum(v["lost"].values()) == 0 and v["duplicates"] == 0 and v["ledger_mismatches"] == 0
+            and v["oversold"] == 0 and v["caps_exceeded"] == 0 and result["ledgers_clean"])
+
+
+def print_crash(results: list[dict], args) -> None:
+    print(f"\nCrash test: {args.kills} SIGKILLs during the load (server, worker or both), clients retrying under "
+          f"their keys")
+    header = (f"{'db':<9} {'kills':<28} {'acked orders':>12} {'returns':>7} {'flash':>5} {'lost':>4} {'dupes':>5} "
+              f"{'ledger mismatches':>17} {'oversold':>8} {'caps exceeded':>13} {'hot sold/in':>11}")
+    print(header)
+    for result in results:
+        v = result["verified"]
+        kills = ",".join(f"{k['killed'].replace('web+worker', 'both')}@{k['at']:.0f}s" for k in result["kills"])
+        print(f"{result['db']:<9} {kills:<28} {v['acknowledged']['order']:>12} {v['acknowledged']['return']:>7} "
+              f"{v['acknowledged']['flash']:>5} {sum(v['lost'].values()):>4} {v['duplicates']:>5} "
+              f"{v['ledger_mismatches']:>17} {v['oversold']:>8} {v['caps_exceeded']:>13} "
+              f"{v['hot']['sold']:>5}/{v['hot']['received']:<5}")
+        print(f"{'':<9} invariants: {'hold' if invariants_hold(result) else 'BROKEN'}; downtime per kill "
+              f"{', '.join(str(k['down_s']) for k in result['kills'])} s; flash sold {v['flash']['sold']} "
+              f"(cap {args.flash_cap})")
+
+
+def print_fuzz(results: list[dict], args) -> None:
+    print(f"\nschemathesis over /api/v1 ({args.examples} examples per generation mode and role)")
+    print(f"{'db':<9} {'role':<15} {'requests':>8} {'5xx':>4} {'undocumented':>12}  statuses")
+    for result in results:
+        for role in result["roles"]:
+            statuses = " ".join(f"{k}:{v}" for k, v in sorted(role["statuses"].items()))
+            print(f"{result['db']:<9} {role['role']:<15} {role['requests']:>8} {role['server_errors']:>4} "
+                  f"{role['undocumented']:>12}  {statuses}")
+        print(f"{result['db']:<9} {'all roles':<15} {'passed' if result['passed'] else 'FAILED'} in "
+              f"{result['seconds']:.0f} s")
+        if not result["passed"]:
+            print(result["tail"])
