@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 import pytest
+from django.utils import translation
 from django.utils import timezone
 
 from yundian.catalog import services
@@ -82,9 +83,12 @@ def test_the_channel_must_match(chain, priced):
 
 def test_without_any_list_the_base_price_applies(chain, priced):
     cat, lists, now = priced
-    result = price_resolve(cat.mug_sku, chain.store_a, "store", now)
-    assert (result.source, result.price.amount, result.price.currency) == ("base_price", 2500, "CNY")
-    assert "base price" in result.explanation
+    with translation.override("en"):
+        result = price_resolve(cat.mug_sku, chain.store_a, "store", now)
+        assert (result.source, result.price.amount, result.price.currency) == ("base_price", 2500, "CNY")
+        assert "base price" in result.explanation
+    with translation.override("zh-hans"):
+        assert "基础售价" in price_resolve(cat.mug_sku, chain.store_a, "store", now).explanation
 
 
 def test_within_one_node_priority_then_narrowest_window_wins(chain, priced):
