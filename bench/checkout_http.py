@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -74,9 +75,15 @@ def db_backends(pg_url: str | None) -> list[int]:
         return []
     import psycopg
 
-    base, name = pg_url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+    admin, name = pg_admin(pg_url)
+    with psycopg.connect(admin, autocommit=True) as conn:
         return [row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [name])]
+
+
+def pg_admin(pg_url: str) -> tuple[str, str]:
+    """(URL of the server's `postgres` database, the bench database's name) for a database URL (query ignored)."""
+    parts = urlsplit(pg_url)
+    return urlunsplit(parts._replace(path="/postgres", query="")), parts.path.lstrip("/")
 
 
 class CpuMeter:
@@ -111,8 +118,8 @@ def prepare(db: str, env: dict, pg_url: str) -> dict:
     if db == "postgres":
         import psycopg
 
-        base, name = pg_url.rsplit("/", 1)
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        admin, name = pg_admin(pg_url)
+        with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             conn.execute(f"CREATE DATABASE {name}")
     out = subprocess.run([sys.executable, __file__, "--seed-only"], env=env, cwd=ROOT, capture_output=True, text=True)
@@ -243,7 +250,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:54330/yd_bench_checkout",
-                        help="PostgreSQL database URL (dropped and re-created)")
+                        help="PostgreSQL database URL (dropped and re-created); query options go to the server's settings "
+                             "(e.g. ?server_side_binding=true)")
     parser.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed_only:

@@ -9,8 +9,8 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F, Sum
+from django.db import connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +21,7 @@ from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import Perm
 from yundian.org.selectors import require
 from yundian.sales.models import Order, OrderLine, OrderReturn, ReturnLine
+from yundian.sales.services._common import placeholders, raw_rows
 
 from .models import CommissionBalance, CommissionEntry, CommissionKind, CommissionPlan, CommissionRule, CommissionTier
 
@@ -122,7 +123,8 @@ def _rule(actor: Staff, raw: Any, index: int) -> CommissionRule:
 
 def _plan_for(store: OrgNode) -> CommissionPlan | None:
     ids = [int(p) for p in store.path.strip("/").split("/") if p]
-    plans = {p.node_id: p for p in CommissionPlan.objects.filter(node_id__in=ids, is_active=True)}
+    plans = {p.node_id: p for p in raw_rows(CommissionPlan, f"node_id IN ({placeholders(ids)}) AND is_active = %s",
+                                            [*ids, True])}
     for node_id in reversed(ids):
         if node_id in plans:
             return plans[node_id]
@@ -130,9 +132,16 @@ def _plan_for(store: OrgNode) -> CommissionPlan | None:
 
 
 def _add_to_balances(totals: dict[int, int]) -> list[int]:
-    """Add each guide's total to their balance, in guide (pk) order; the guides who have no balance row yet."""
-    return [guide_id for guide_id, amount in sorted(totals.items())
-            if not CommissionBalance.objects.filter(pk=guide_id).update(amount=F("amount") + amount)]
+    """Add each guide's total to their balance, in guide (pk) order; the guides who have no balance row yet.
+    (Plain SQL: the ORM would spend more CPU building this one-line UPDATE than the database spends on it.)"""
+    missing = []
+    with connection.cursor() as cursor:
+        for guide_id, amount in sorted(totals.items()):
+            cursor.execute(f"UPDATE {CommissionBalance._meta.db_table} SET amount = amount + %s WHERE guide_id = %s",
+                           [amount, guide_id])
+            if cursor.rowcount == 0:
+                missing.append(guide_id)
+    return missing
 
 
 def _post(entries: list[CommissionEntry]) -> None:

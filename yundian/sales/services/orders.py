@@ -28,7 +28,7 @@ from ..pricing import CartLine, CartPrice, cart_price
 from .approvals import ApprovalGate, ApprovalIn, run_with_approval
 from .payments import clean_payment, earn_for_paid, set_paid, spend_stored_value, take_payment
 from ._common import (MAX_LINES, MAX_QUANTITY, ORDER_SOURCE, RESERVATION_DAYS, clean_int, clean_optional_id,
-                      clean_ref, clean_text, fingerprint, guide_check, policy_for, ship_pool, skus_for, store_for,
+                      clean_ref, clean_text, fingerprint, guide_check, policy_for, raw_rows, ship_pool, skus_for, store_for,
                       store_warehouse)
 
 RESERVING_MODES = {OrderMode.PICKUP, OrderMode.DELIVERY, OrderMode.SHIP_FROM_WAREHOUSE}
@@ -142,9 +142,9 @@ def order_create(*, actor: Staff, store_id: int, lines: Any, channel: str = Orde
     }
     request_hash = fingerprint(payload)
     if client_ref:
-        existing = Order.objects.filter(store=store, client_ref=client_ref).first()
-        if existing is not None:
-            return _replay(existing, request_hash)
+        existing = raw_rows(Order, "store_id = %s AND client_ref = %s", [store.pk, client_ref])  # unique
+        if existing:
+            return _replay(existing[0], request_hash)
 
     # compute first (reads only, outside the write transaction), then write
     prepared = _prepare(actor=actor, store=store, channel=channel, mode=mode, lines=cleaned, member_id=member_id,
