@@ -3,7 +3,9 @@ from datetime import date, datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from typing import Annotated
+
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from yundian.core.pagination import LimitOffsetPagination
@@ -102,7 +104,7 @@ class GuideRowOut(Schema):
 
 
 @router.get("/commission/guides", response={200: list[GuideRowOut], **errors()})
-def commission_by_guide(request: HttpRequest, store_id: int | None = None, month: str | None = Field(None, max_length=7)):
+def commission_by_guide(request: HttpRequest, store_id: int | None = None, month: Annotated[str | None, Query(max_length=7)] = None):
     """Every guide in your scope for a month (store managers: their store)."""
     return selectors.commission_by_guide(actor=request.auth, store_id=store_id, month=selectors.parse_month(month))
 
@@ -116,7 +118,7 @@ class LeaderOut(Schema):
 
 
 @router.get("/leaderboard", response={200: list[LeaderOut], **errors()})
-def leaderboard(request: HttpRequest, store_id: int | None = None, month: str | None = Field(None, max_length=7),
+def leaderboard(request: HttpRequest, store_id: int | None = None, month: Annotated[str | None, Query(max_length=7)] = None,
                 metric: str = "sales", limit: int = 20):
     return selectors.leaderboard(actor=request.auth, store_id=store_id, month=selectors.parse_month(month),
                                  metric=metric, limit=limit)
@@ -144,6 +146,6 @@ class EntryOut(Schema):
 
 @router.get("/commission/entries", response={200: list[EntryOut], **errors()})
 @paginate(LimitOffsetPagination)
-def entry_list(request: HttpRequest, guide_id: int | None = None, month: str | None = Field(None, max_length=7)):
+def entry_list(request: HttpRequest, guide_id: int | None = None, month: Annotated[str | None, Query(max_length=7)] = None):
     return selectors.commission_entry_list(actor=request.auth, guide_id=guide_id,
                                            month=selectors.parse_month(month) if month else None)
