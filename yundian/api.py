@@ -7,6 +7,7 @@ import inspect
 import logging
 from functools import wraps
 
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed, JsonResponse
 from django.urls import URLPattern, re_path
 from django.utils.translation import gettext as _
@@ -135,6 +136,20 @@ def on_http_error(request, exc: HttpError):
                                    status=403)
     return api.create_response(request, error_body(codes.get(status, "http_error"),
                                                    messages.get(status, str(exc))), status=status)
+
+
+@api.exception_handler(OverflowError)
+def on_overflow(request, exc):
+    # an integer beyond 64 bits that reached the database driver (SQLite raises before sending it): the whole
+    # request's transaction has already rolled back, so nothing changed
+    return api.create_response(request, error_body("value_out_of_range", _("A number is out of range.")), status=422)
+
+
+@api.exception_handler(DataError)
+def on_data_error(request, exc):
+    # a value the database refuses to store or compare (e.g. a time-zone offset PostgreSQL does not accept)
+    return api.create_response(request, error_body("value_out_of_range",
+                                                    _("A value is out of the range the database accepts.")), status=422)
 
 
 @api.exception_handler(Exception)
