@@ -264,6 +264,7 @@ def test_production_passes_the_deploy_checks():
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", "YUNDIAN_DATA": str(data_dir),
            "SECRET_KEY": secrets.token_urlsafe(64), "ALLOWED_HOSTS": "shop.example.com"}
     env.pop("DATABASE_URL", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by scripts/test for the browser tests; never in a deployment
     out = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], env=env,
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
