@@ -125,9 +125,9 @@ def fuzz(db: str, args) -> dict:
     out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:logging", "-p", "no:cacheprovider",
                           "tests/proof/test_api_fuzz.py", "-k", "fuzzing", "-s"], env=env, cwd=ROOT,
                          capture_output=True, text=True)
-    lines = [line for line in out.stdout.splitlines() if line.startswith("FUZZ ")]
+    lines = [line.split("FUZZ ", 1)[1] for line in out.stdout.splitlines() if "FUZZ {" in line]
     return {"db": db, "passed": out.returncode == 0, "seconds": time.perf_counter() - started,
-            "roles": [json.loads(line[5:]) for line in lines], "tail": out.stdout[-2000:]}
+            "roles": [json.loads(line) for line in lines], "tail": out.stdout[-2000:]}
 
 
 def main() -> None:

@@ -50,12 +50,14 @@ def print_crash(results: list[dict], args) -> None:
 
 def print_fuzz(results: list[dict], args) -> None:
     print(f"\nschemathesis over /api/v1 ({args.examples} examples per generation mode and role)")
-    print(f"{'db':<9} {'role':<15} {'requests':>8} {'5xx':>4} {'undocumented':>12}  statuses")
+    print(f"{'db':<9} {'role':<15} {'requests':>8} {'5xx':>4} {'known 5xx':>9} {'undocumented':>12}  statuses")
     for result in results:
         for role in result["roles"]:
             statuses = " ".join(f"{k}:{v}" for k, v in sorted(role["statuses"].items()))
             print(f"{result['db']:<9} {role['role']:<15} {role['requests']:>8} {role['server_errors']:>4} "
-                  f"{role['undocumented']:>12}  {statuses}")
+                  f"{role['known_server_errors']:>9} {role['undocumented']:>12}  {statuses}")
+            for request in role["first_5xx"]:
+                print(f"{'':<9}   5xx: {request[:300]}")
         print(f"{result['db']:<9} {'all roles':<15} {'passed' if result['passed'] else 'FAILED'} in "
               f"{result['seconds']:.0f} s")
         if not result["passed"]:

@@ -37,8 +37,7 @@ def test_the_openapi_schema_is_served(db):
 def test_the_schema_covers_the_api(db):
     raw, left_out = schema()
     assert len(raw["paths"]) > 100
-    # only the operations named in the xfail above are left out of the fallback schema
-    assert all(entry.startswith("GET yundian.guides.api.") for entry in left_out), left_out
+    assert left_out == []
 
 
 @pytest.mark.parametrize("role", list(ROLES))
@@ -48,7 +47,9 @@ def test_fuzzing_as_each_role_finds_no_server_error_and_no_undocumented_status(w
     token = bearer_for(getattr(world.chain, ROLES[role]))
     result = fuzz(raw, token, max_examples=EXAMPLES_PER_MODE, seed=0 if EXAMPLES_PER_MODE <= 40 else None)
     print("FUZZ " + json.dumps({"role": role, "requests": result.requests, "statuses": result.statuses,
-                                "server_errors": len(result.server_errors), "undocumented": len(result.undocumented)}))
+                                "server_errors": len(result.server_errors), "undocumented": len(result.undocumented),
+                                "known_server_errors": len(result.known_server_errors),
+                                "first_5xx": (result.server_errors + result.known_server_errors)[:3]}))
     assert result.requests >= EXAMPLES_PER_MODE  # hypothesis may skip a few duplicates
     assert not result.server_errors, "\n".join(result.server_errors)
     assert not result.undocumented, "\n".join(result.undocumented)
