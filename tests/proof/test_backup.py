@@ -99,7 +99,7 @@ def test_backup_restores_into_a_fresh_database_equal_table_for_table(store_data,
             (store_data / "warehouse.duckdb").read_bytes()
         # a second restore into the now non-empty database is refused and changes nothing
         again = _run(env, "manage.py", "restore", "--from", str(target))
-        assert again.returncode != 0 and "not empty" in again.stderr
+        assert again.returncode != 0 and ("not empty" in again.stderr or "不为空" in again.stderr)  # the console speaks zh-Hans by default
         probe = _run(env, "-c", PROBE)
         assert json.loads(probe.stdout.strip().splitlines()[-1])["digests"] == source_digests
     finally:
@@ -116,7 +116,7 @@ def test_a_damaged_backup_is_refused_before_anything_is_written(store_data, tmp_
     env, drop = _fresh_database(tmp_path)
     try:
         out = _run(env, "manage.py", "restore", "--from", str(target))
-        assert out.returncode != 0 and "damaged" in out.stderr
+        assert out.returncode != 0 and ("damaged" in out.stderr or "已损坏" in out.stderr)
         probe = _run(env, "-c", PROBE)
         assert json.loads(probe.stdout.strip().splitlines()[-1])["counts"] == {}
         assert not (Path(env["YUNDIAN_DATA"]) / "warehouse.duckdb").exists()
@@ -128,6 +128,6 @@ def test_backup_refuses_a_folder_that_is_not_empty(store_data, tmp_path):
     target = tmp_path / "backup"
     target.mkdir()
     (target / "something").write_text("x")
-    with pytest.raises(CommandError, match="not empty"):
+    with pytest.raises(CommandError, match="not empty|不为空"):
         call_command("backup", to=target)
     assert sorted(p.name for p in target.iterdir()) == ["something"]
