@@ -59,11 +59,16 @@ class Chaos:
     schedule: list[tuple[float, str]]
     restart_after: float = 0.5
     log: list[dict] = field(default_factory=list)
+    ready: object = None  # optional callable: a kill also waits until it is true (e.g. some orders acknowledged)
+    acks: object = None  # optional callable: the acknowledged count, logged at each kill
 
     def run(self, processes: dict, stop: threading.Event, started: float) -> None:
         for at, which in self.schedule:
             if stop.wait(max(0.0, started + at - time.monotonic())):
                 return
+            while self.ready is not None and not self.ready():
+                if stop.wait(0.1):
+                    return
             names = ("web", "worker") if which == "both" else (which,)
             down = time.monotonic()
             for name in names:
@@ -72,12 +77,15 @@ class Chaos:
             for name in names:
                 processes[name].start()
             self.log.append({"at": round(time.monotonic() - started, 1), "killed": "+".join(names),
-                             "down_s": round(time.monotonic() - down, 2)})
+                             "down_s": round(time.monotonic() - down, 2),
+                             "acks_before": self.acks() if self.acks is not None else None})
 
 
 def run_day(day: Day, *, seconds: float, clerks_per_store: int = 2, stores: int | None = None, flash_buyers: int = 2,
-            shoppers: int = 1, processes: dict | None = None, chaos: Chaos | None = None, seed: int = 1) -> Stats:
-    """Drive the store day for `seconds` with client threads; the chaos schedule runs alongside."""
+            shoppers: int = 1, processes: dict | None = None, chaos: Chaos | None = None, seed: int = 1,
+            until=None, max_seconds: float | None = None) -> Stats:
+    """Drive the store day for `seconds` with client threads (then on until `until()` is true, at most
+    `max_seconds`, so a slow machine still sees enough traffic); the chaos schedule runs alongside."""
     stats = Stats()
     stop = threading.Event()
     chosen = day.stores[:stores] if stores else day.stores
@@ -153,6 +161,8 @@ def run_day(day: Day, *, seconds: float, clerks_per_store: int = 2, stores: int 
         chaos_thread = threading.Thread(target=chaos.run, args=(processes, stop, started))
         chaos_thread.start()
     stop.wait(seconds)
+    while until is not None and not until() and time.monotonic() - started < (max_seconds or seconds):
+        time.sleep(0.2)
     stop.set()
     if chaos_thread is not None:
         chaos_thread.join()

@@ -45,6 +45,15 @@ def _fresh_database(tmp_path: Path):
     return env, drop
 
 
+def translated(text: str, **params) -> str:
+    """`text` in the language the commands speak (the settings' default), as a command would print it."""
+    from django.conf import settings
+    from django.utils.translation import gettext, override
+
+    with override(settings.LANGUAGE_CODE):
+        return gettext(text) % params
+
+
 def _run(env: dict, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
 
