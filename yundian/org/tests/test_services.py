@@ -611,6 +611,8 @@ def test_garbage_tokens_authenticate_nobody(chain):
     for raw in ["", "yd_", "yd__", f"yd_{prefix}_", f"yd_{prefix}_wrong", plaintext + "x", plaintext[:-1],
                 plaintext.replace("yd_", "xx_"), f"yd_{prefix.upper()}_{plaintext.split('_', 2)[2]}",
                 "yd_\x00_abc", "yd_00000000_" + "a" * 200, "Bearer " + plaintext, "雲店"]:
+        if raw == plaintext:
+            continue  # an all-digit prefix (hex, ~2% of tokens) reads the same upper-cased: that is the real token
         assert services.api_token_authenticate(raw) is None, raw
 
 
