@@ -54,8 +54,8 @@ KNOWN_PATH_BUGS = [
     # found as 500s (OverflowError on SQLite); now 422, kept as regressions
     ("/api/v1/stores/{}", str(2**63), set()),
     ("/api/v1/stores/{}", str(10**30), set()),
-    # guide id 0 is read as "no guide given" and answers the caller's own commission (200) instead of 404
-    ("/api/v1/guides/commission/guides/{}", "0", {"sqlite", "postgresql"}),
+    # guide id 0 was read as "no guide given" and answered the caller's own commission (200); now 404, kept as a regression
+    ("/api/v1/guides/commission/guides/{}", "0", set()),
 ]
 
 KNOWN_QUERY_BUGS = [

@@ -38,8 +38,11 @@ def parse_month(text: str | None) -> date:
 
 
 def commission_overview(*, actor: Staff, guide_id: int | None = None, now: datetime | None = None) -> dict:
-    """A guide's live commission: today, this month, balance, and this month per order (own by default)."""
-    guide_id = guide_id or actor.pk
+    """A guide's live commission: today, this month, balance, and this month per order (own when `guide_id` is None).
+
+    A guide that does not exist (id 0 or negative included) or lies outside the actor's scope is not found (404)."""
+    if guide_id is None:
+        guide_id = actor.pk
     if guide_id != actor.pk and not has_perm(actor, Perm.COMMISSION_VIEW_ALL):
         raise NotFound(_("Guide not found."), code="guide_not_found")
     guide = Staff.objects.filter(pk=guide_id, enterprise_id=actor.enterprise_id).first()
