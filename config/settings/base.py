@@ -149,6 +149,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # sign-in lockout (yundian.ops.security): this many failures per username and address within the window lock them
 LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", str(15 * 60)))
+# sign-in attempts older than this are deleted nightly (yundian.ops.tasks; never sooner than the lockout window)
+LOGIN_ATTEMPT_RETENTION_DAYS = int(os.environ.get("LOGIN_ATTEMPT_RETENTION_DAYS", "30"))
 
 UNFOLD = {
     "SITE_TITLE": "Yundian",

@@ -40,6 +40,7 @@ SCHEDULE: list[tuple[str, str, str]] = [
     ("yundian.promotions.tasks.release_flash_claims", "hourly", ":10"),
     ("yundian.inventory.tasks.replenishment_nightly", "daily", "03:30"),
     ("yundian.inventory.tasks.reservations_expire_task", "hourly", ":05"),
+    ("yundian.ops.tasks.purge_login_attempts", "daily", "04:00"),
 ]
 
 RETRY_AFTER = timedelta(minutes=5)
