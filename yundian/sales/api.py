@@ -57,6 +57,11 @@ class OrderIn(Schema):
     delivery: dict[str, Any] | None = None
     warehouse_id: int | None = None
     approval: ApprovalSchema | None = None
+    coupon_codes: list[str] | None = Field(None, max_length=5, description="coupon codes the shopper presents; "
+                                           "each must apply (else 422 coupon_not_applicable with the reason)")
+    share_code: str | None = Field(None, max_length=40, description="the 分销 share link the sale came by")
+    placed_at: datetime | None = Field(None, description="an offline till's time of sale (with time zone; at most "
+                                       "30 days ago): the order is priced and dated then")
 
 
 class OrderLineOut(Schema):
@@ -115,6 +120,9 @@ class OrderOut(Schema):
     paid_at: datetime | None
     fulfilled_at: datetime | None
     cancelled_at: datetime | None
+    received_at: datetime | None
+    share_code: str
+    applied: list[dict[str, Any]] = Field(description="the promotions the pricing engine applied, with explanations")
     lines: list[OrderLineOut]
     payments: list[PaymentOut]
 
@@ -123,7 +131,9 @@ def order_out(order) -> dict:
     data = {f: getattr(order, f) for f in (
         "id", "number", "store_id", "channel", "mode", "status", "client_ref", "clerk_id", "member_id",
         "warehouse_id", "currency", "subtotal", "discount_total", "total", "paid_total", "refunded_total", "due",
-        "points_earned", "note", "delivery", "placed_at", "paid_at", "fulfilled_at", "cancelled_at")}
+        "points_earned", "note", "delivery", "placed_at", "paid_at", "fulfilled_at", "cancelled_at", "received_at",
+        "share_code")}
+    data["applied"] = (order.pricing or {}).get("applied", [])
     lines = getattr(order, "_lines", None) or selectors.order_lines(order)  # just written: no need to re-read
     payments = order._payments if hasattr(order, "_payments") else order.payments.order_by("id")
     # plain attribute reads: the response schema (OrderOut) validates the whole answer once

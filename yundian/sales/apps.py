@@ -10,3 +10,8 @@ class SalesConfig(AppConfig):
     def ready(self) -> None:
         # sales sits above members: it provides the orders section of the 360° profile (members never imports sales)
         from . import profile  # noqa: F401
+        # a failed group buy (promotions) refunds each paid member's order through sales
+        from yundian.promotions.hooks import on_group_buy_refund
+
+        from .services.fulfilment import refund_group_buy_order
+        on_group_buy_refund(refund_group_buy_order)

@@ -74,6 +74,11 @@ class Order(BaseModel):
     fulfilled_at = models.DateTimeField(_("fulfilled at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     receipt_prints = models.PositiveIntegerField(default=0)
+    # the pricing engine's whole result (promotions.engine.PricingResult.as_dict): what was applied, what was not and
+    # why — the basis for redeeming coupons, promotion results and explaining the price later
+    pricing = models.JSONField(_("pricing"), default=dict, blank=True)
+    share_code = models.CharField(_("share link"), max_length=40, blank=True, default="")  # 分销: the link it came by
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)  # reached the server (offline: synced)
 
     class Meta:
         verbose_name = _("order")

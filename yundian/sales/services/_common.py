@@ -1,9 +1,12 @@
 """Input cleaning and lookups shared by the sales services; every failure is a 4xx domain error."""
 import hashlib
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from yundian.catalog.models import Product, Sku
@@ -23,6 +26,9 @@ MAX_REF = 128
 ORDER_SOURCE = "order"
 RETURN_SOURCE = "return"
 RESERVATION_DAYS = 7  # pickup / delivery / ship holds: the longest a reservation may last
+MAX_COUPON_CODES = 5
+OFFLINE_MAX_AGE = timedelta(days=30)  # a till's offline sale older than this is refused: sync sooner
+CLOCK_SKEW = timedelta(minutes=5)  # a till's clock may run this much ahead of the server's
 
 
 def raw_rows(model, where: str, params: list) -> list:
@@ -69,6 +75,55 @@ def clean_ref(value: Any, field: str = "client_ref", *, required: bool = False) 
         raise ValidationFailed(_("A client key is 1 to 128 printable characters."), code="invalid_client_ref",
                                details={"field": field})
     return value
+
+
+def clean_codes(value: Any, field: str = "coupon_codes") -> tuple[str, ...]:
+    """Coupon codes as the shopper typed them: at most 5, each 1-32 printable characters; blanks and the same code
+    twice are dropped (spaces and case do not matter: promotions normalises)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list | tuple) or len(value) > MAX_COUPON_CODES:
+        raise ValidationFailed(_("Give at most 5 coupon codes."), code="invalid_coupon_codes",
+                               details={"field": field, "max": MAX_COUPON_CODES})
+    out: list[str] = []
+    for code in value:
+        if not isinstance(code, str) or len(code) > 32 or not code.isprintable():
+            raise ValidationFailed(_("A coupon code is 1 to 32 letters and digits."), code="invalid_coupon_codes",
+                                   details={"field": field})
+        normal = "".join(code.split()).upper()
+        if normal and normal not in out:
+            out.append(normal)
+    return tuple(out)
+
+
+def clean_share_code(value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str) or len(value) > 40 or not value.isalnum():
+        raise ValidationFailed(_("Not a valid share link."), code="invalid_share_code", details={"field": "share_code"})
+    return value
+
+
+def clean_sold_at(value: Any, now: datetime) -> datetime | None:
+    """When a till rang the sale up (offline sales sync later): an aware date-time, not ahead of the server by more
+    than the clock skew and not older than OFFLINE_MAX_AGE."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = parse_datetime(value)
+        except ValueError:
+            value = None
+    if not isinstance(value, datetime) or timezone.is_naive(value):
+        raise ValidationFailed(_("Give the time of sale with its time zone."), code="invalid_placed_at",
+                               details={"field": "placed_at"})
+    if value > now + CLOCK_SKEW:
+        raise ValidationFailed(_("The time of sale is in the future: check the till's clock."),
+                               code="placed_at_in_future", details={"field": "placed_at"})
+    if value < now - OFFLINE_MAX_AGE:
+        raise ValidationFailed(_("This sale is too old to book: ask the office to enter it."),
+                               code="placed_at_too_old", details={"field": "placed_at", "max_days": OFFLINE_MAX_AGE.days})
+    return min(value, now)
 
 
 def store_for(actor: Staff | None, store_id: Any, perm: str, *, enterprise_id: int | None = None) -> OrgNode:

@@ -22,6 +22,7 @@ from yundian.core.errors import Conflict, IdempotencyConflict, NotFound, Validat
 from yundian.inventory import services as stock
 from yundian.org.models import Staff
 from yundian.org.roles import Perm
+from yundian.promotions.services import checkout as promo_checkout
 
 from .. import locks
 from ..models import (ApprovalKind, Order, OrderLine, OrderMode, OrderReturn, OrderStatus, ReturnLine, Shipment,
@@ -149,8 +150,10 @@ def order_preorder_allocate(*, actor: Staff, order_id: int) -> Order:
 
 def order_cancel(*, actor: Staff, order_id: int, reason: str = "", approval: Any = None) -> Order:
     """Cancel an unpaid order, or void one with money on it (a manager's approval). Stock goes back where it came
-    from (reservations released, issued units returned), payments are refunded, points and commission reversed.
-    Audited. Locks: the order row, payments, stock balances, the member, commission balances."""
+    from (reservations released, issued units returned), payments are refunded, points and commission reversed,
+    and promotions told (coupons back per rule, claims and group places released, results and the 分销 reward
+    reversed). Audited. Locks: the order row, payments, coupons / group rows, stock balances, the member,
+    commission balances."""
     reason = clean_text(reason, "reason", 255)
     approval = ApprovalIn.parse(approval)
     order = order_for(actor, order_id, Perm.ORDER_SELL)
@@ -160,47 +163,79 @@ def order_cancel(*, actor: Staff, order_id: int, reason: str = "", approval: Any
         if locked.status not in (OrderStatus.OPEN, OrderStatus.PAID, OrderStatus.COMPLETED):
             raise Conflict(_("This order can no longer be cancelled."), code="order_not_cancellable",
                            details={"status": locked.status})
-        lines = list(OrderLine.objects.filter(order=locked).select_related("warehouse"))
-        if locked.mode != OrderMode.TAKE_NOW and any(l.shipped_quantity for l in lines):
-            raise Conflict(_("Goods already went out: take them back as a return."), code="already_shipped")
-        before = {"status": locked.status, "paid_total": locked.paid_total}
         locked.store = order.store
-        if locked.paid_total > 0:
-            gate.require(ApprovalKind.VOID, {"action": "void", "order_id": locked.pk}, summary=reason or locked.number,
-                         target=locked)
-        doc = OrderReturn.objects.create(enterprise_id=locked.enterprise_id, store_id=locked.store_id, order=locked,
-                                         reason=f"void: {reason}"[:255] if reason else "void", created_by=actor)
-        rows = []
-        for line in lines:
-            quantity = line.quantity - line.returned_quantity
-            if quantity <= 0:
-                continue
-            restock = line.shipped_quantity - line.returned_quantity if line.warehouse_id else 0
-            amount = line_refund(line, quantity)
-            rows.append(ReturnLine(return_doc=doc, order_line=line, sku_id=line.sku_id, quantity=quantity,
-                                   amount=amount, warehouse_id=line.warehouse_id, restocked=max(restock, 0)))
-            OrderLine.objects.filter(pk=line.pk).update(returned_quantity=F("returned_quantity") + quantity,
-                                                        returned_amount=F("returned_amount") + amount)
-            line.returned_quantity += quantity
-        ReturnLine.objects.bulk_create(rows)
-        stock_actor = _stock_actor(actor, lines[0].warehouse, order.store) if lines[0].warehouse_id else actor
-        stock.stock_release(actor=stock_actor, source_type=ORDER_SOURCE, source_id=locked.pk)
-        back = [(r.sku_id, r.warehouse_id, r.restocked) for r in rows if r.restocked]
-        if back:
-            stock.stock_return(actor=stock_actor, source_type=RETURN_SOURCE, source_id=doc.pk, lines=back,
-                               sale_source_type=ORDER_SOURCE, sale_source_id=locked.pk)
-        if locked.paid_total > 0:
-            _settle(doc, locked, rows, sum(r.amount for r in rows), actor, all_lines=lines, void=True)
-        else:
-            locked.status, locked.cancelled_at = OrderStatus.CANCELLED, timezone.now()
-            locked.save(update_fields=["status", "cancelled_at", "updated_at"])
-        audit_record(actor=actor, action="sales.order.voided" if locked.paid_total else "sales.order.cancelled",
-                     target=locked, before=before, after={"status": locked.status, "refunded": locked.refunded_total},
-                     reason=reason, scope_path=order.store.path)
-        return locked
+        return _void(locked, actor=actor, reason=reason, gate=gate)
 
     return run_with_approval(actor=actor, store=order.store, approval=approval, work=work)
 
 
-__all__ = ["ShipmentResult", "order_cancel", "order_preorder_allocate", "refund_to_tenders", "shipment_create",
+def _void(locked: Order, *, actor: Staff | None, reason: str, gate: ApprovalGate | None,
+          shipped_stays_out: bool = False) -> Order:
+    """Cancel or void a locked order (the caller checked its status). `gate` None: the system does it (a failed
+    group buy), no approval asked. `shipped_stays_out`: units that already went out of a pickup / delivery / ship
+    order are refunded but not put back on the shelf (the shopper has them)."""
+    store = locked.store
+    lines = list(OrderLine.objects.filter(order=locked).select_related("warehouse"))
+    if locked.mode != OrderMode.TAKE_NOW and any(l.shipped_quantity for l in lines) and not shipped_stays_out:
+        raise Conflict(_("Goods already went out: take them back as a return."), code="already_shipped")
+    before = {"status": locked.status, "paid_total": locked.paid_total}
+    if locked.paid_total > 0 and gate is not None:
+        gate.require(ApprovalKind.VOID, {"action": "void", "order_id": locked.pk}, summary=reason or locked.number,
+                     target=locked)
+    doc = OrderReturn.objects.create(enterprise_id=locked.enterprise_id, store_id=locked.store_id, order=locked,
+                                     reason=f"void: {reason}"[:255] if reason else "void", created_by=actor)
+    rows = []
+    for line in lines:
+        quantity = line.quantity - line.returned_quantity
+        if quantity <= 0:
+            continue
+        restock = line.shipped_quantity - line.returned_quantity if line.warehouse_id else 0
+        if shipped_stays_out and locked.mode != OrderMode.TAKE_NOW:
+            restock = 0
+        amount = line_refund(line, quantity)
+        rows.append(ReturnLine(return_doc=doc, order_line=line, sku_id=line.sku_id, quantity=quantity,
+                               amount=amount, warehouse_id=line.warehouse_id, restocked=max(restock, 0)))
+        OrderLine.objects.filter(pk=line.pk).update(returned_quantity=F("returned_quantity") + quantity,
+                                                    returned_amount=F("returned_amount") + amount)
+        line.returned_quantity += quantity
+    ReturnLine.objects.bulk_create(rows)
+    stock_actor = _stock_actor(actor, lines[0].warehouse, store) if lines[0].warehouse_id else actor
+    if actor is None:
+        stock_actor = None
+    stock.stock_release(actor=stock_actor, source_type=ORDER_SOURCE, source_id=locked.pk)
+    back = [(r.sku_id, r.warehouse_id, r.restocked) for r in rows if r.restocked]
+    if back:
+        stock.stock_return(actor=stock_actor, source_type=RETURN_SOURCE, source_id=doc.pk, lines=back,
+                           sale_source_type=ORDER_SOURCE, sale_source_id=locked.pk)
+    if locked.paid_total > 0:
+        _settle(doc, locked, rows, sum(r.amount for r in rows), actor, all_lines=lines, void=True)
+    else:
+        locked.status, locked.cancelled_at = OrderStatus.CANCELLED, timezone.now()
+        locked.save(update_fields=["status", "cancelled_at", "updated_at"])
+    if locked.pricing.get("applied") or locked.share_code:
+        promo_checkout.order_cancelled(enterprise_id=locked.enterprise_id, order_ref=str(locked.pk))
+    audit_record(actor=actor, action="sales.order.voided" if locked.paid_total else "sales.order.cancelled",
+                 target=locked, before=before, after={"status": locked.status, "refunded": locked.refunded_total},
+                 reason=reason, scope_path=store.path, enterprise=store.enterprise)
+    return locked
+
+
+def refund_group_buy_order(refund) -> None:
+    """Promotions' group-refund hook: the group failed, so the member's order is voided by the system — money back
+    to its tenders, reservations released, points and commission reversed — in the transaction that records the
+    refund (exactly once: the refund row is unique per member, and an order already cancelled or returned is left
+    as it is). Registered in SalesConfig.ready()."""
+    ref = str(refund.order_ref)
+    order = Order.objects.filter(pk=int(ref)).select_related("store__enterprise").first() if ref.isdigit() else None
+    if order is None:
+        return
+    locked = locks.lock_order(order.pk)
+    if locked.status not in (OrderStatus.OPEN, OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.COMPLETED,
+                             OrderStatus.PARTIALLY_RETURNED):
+        return
+    locked.store = order.store
+    _void(locked, actor=None, reason="group buy failed", gate=None, shipped_stays_out=True)
+
+
+__all__ = ["ShipmentResult", "order_cancel", "refund_group_buy_order", "order_preorder_allocate", "refund_to_tenders", "shipment_create",
            "IdempotencyConflict"]

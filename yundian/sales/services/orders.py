@@ -22,14 +22,16 @@ from yundian.members.selectors import member_lookup, resolve_active
 from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
+from yundian.promotions.services import checkout as promo_checkout
+from yundian.promotions.services.referrals import share_link_get
 
 from ..models import Order, OrderChannel, OrderLine, OrderMode, OrderStatus, Payment
 from ..pricing import CartLine, CartPrice, cart_price
 from .approvals import ApprovalGate, ApprovalIn, run_with_approval
 from .payments import clean_payment, earn_for_paid, set_paid, spend_stored_value, take_payment
-from ._common import (MAX_LINES, MAX_QUANTITY, ORDER_SOURCE, RESERVATION_DAYS, clean_int, clean_optional_id,
-                      clean_ref, clean_text, fingerprint, guide_check, policy_for, raw_rows, ship_pool, skus_for, store_for,
-                      store_warehouse)
+from ._common import (MAX_LINES, MAX_QUANTITY, ORDER_SOURCE, RESERVATION_DAYS, clean_codes, clean_int,
+                      clean_optional_id, clean_ref, clean_share_code, clean_sold_at, clean_text, fingerprint, guide_check,
+                      policy_for, raw_rows, ship_pool, skus_for, store_for, store_warehouse)
 
 RESERVING_MODES = {OrderMode.PICKUP, OrderMode.DELIVERY, OrderMode.SHIP_FROM_WAREHOUSE}
 
@@ -102,12 +104,19 @@ def order_create(*, actor: Staff, store_id: int, lines: Any, channel: str = Orde
                  mode: str = OrderMode.TAKE_NOW, client_ref: str | None = None, member_id: int | None = None,
                  member_phone: str | None = None, member_card: str | None = None, guide_id: int | None = None,
                  order_discount: int = 0, payments: Any = (), note: str = "", delivery: dict | None = None,
-                 warehouse_id: int | None = None, approval: Any = None) -> OrderResult:
+                 warehouse_id: int | None = None, approval: Any = None, coupon_codes: Any = None,
+                 share_code: str | None = None, placed_at: Any = None) -> OrderResult:
     """Create an order and move its stock in the mode's pool (issue / reserve / nothing for pre-orders), apply
     inline payments, and when fully paid earn points and commission — all in one transaction, once per
-    (store, client_ref). Prices come from `sales.pricing.cart_price`; a price below the floor or a discount
-    beyond the clerk's limit needs a manager's approval (403 `approval_required`).
-    Locks: the order row (insert), stock balances (sku, warehouse order), the member, commission balances."""
+    (store, client_ref). Prices come from `sales.pricing.cart_price` (the promotions engine; its result is stored on
+    the order); a presented coupon that does not apply is a 422 `coupon_not_applicable` with the engine's reason,
+    never a silent full price. The coupons it applied are redeemed, and flash-sale claims and group places tied to
+    the order, in the same transaction (promotions.services.checkout). `share_code` is the 分销 link the sale came
+    by (rewarded when paid). `placed_at` is when an offline till rang the sale up: the order is priced and dated
+    then. A price below the floor or a discount beyond the clerk's limit needs a manager's approval
+    (403 `approval_required`).
+    Locks: the order row (insert), coupons / claims / group places, stock balances (sku, warehouse order), the
+    member, commission balances."""
     store = store_for(actor, store_id, Perm.ORDER_SELL)
     if channel not in OrderChannel.values:
         raise ValidationFailed(_("Unknown channel."), code="invalid_channel", details={"allowed": list(OrderChannel.values)})
@@ -134,12 +143,22 @@ def order_create(*, actor: Staff, store_id: int, lines: Any, channel: str = Orde
         raise ValidationFailed(_("A delivery order needs an address."), code="required", details={"field": "delivery"})
     warehouse_id = clean_optional_id(warehouse_id, "warehouse_id")
     approval = ApprovalIn.parse(approval)
+    coupon_codes = clean_codes(coupon_codes)
+    share_code = clean_share_code(share_code)
+    sold_at = clean_sold_at(placed_at, timezone.now())
     payload = {
         "store_id": store.pk, "channel": channel, "mode": mode, "member_id": member_id, "member_phone": member_phone,
         "member_card": member_card, "guide_id": guide_id, "order_discount": order_discount, "note": note,
         "delivery": delivery or {}, "warehouse_id": warehouse_id,
         "lines": [line.__dict__ for line in cleaned], "payments": [p.as_dict() for p in cleaned_payments],
     }
+    # new keys only when given, so the fingerprints of orders taken before they existed stay the same
+    if coupon_codes:
+        payload["coupon_codes"] = list(coupon_codes)
+    if share_code:
+        payload["share_code"] = share_code
+    if placed_at is not None:
+        payload["placed_at"] = sold_at
     request_hash = fingerprint(payload)
     if client_ref:
         existing = raw_rows(Order, "store_id = %s AND client_ref = %s", [store.pk, client_ref])  # unique
@@ -149,7 +168,8 @@ def order_create(*, actor: Staff, store_id: int, lines: Any, channel: str = Orde
     # compute first (reads only, outside the write transaction), then write
     prepared = _prepare(actor=actor, store=store, channel=channel, mode=mode, lines=cleaned, member_id=member_id,
                         member_phone=member_phone, member_card=member_card, guide_id=guide_id,
-                        order_discount=order_discount, warehouse_id=warehouse_id)
+                        order_discount=order_discount, warehouse_id=warehouse_id, coupon_codes=coupon_codes,
+                        share_code=share_code, sold_at=sold_at)
 
     def work(gate: ApprovalGate) -> Order:
         return _write(actor=actor, store=store, channel=channel, mode=mode, client_ref=client_ref,
@@ -179,12 +199,14 @@ class _Prepared:
     approvals: list[tuple[str, dict]]
     guides: list[Staff | None]
     warehouse: Warehouse | None
-    now: datetime
+    now: datetime  # when the sale happened (an offline till's time), which it is priced and dated at
+    share_code: str = ""
 
 
 def _prepare(*, actor: Staff, store: OrgNode, channel: str, mode: str, lines: list[LineIn], member_id, member_phone,
-             member_card, guide_id, order_discount: int, warehouse_id) -> _Prepared:
-    now = timezone.now()
+             member_card, guide_id, order_discount: int, warehouse_id, coupon_codes: tuple[str, ...] = (),
+             share_code: str = "", sold_at: datetime | None = None) -> _Prepared:
+    now = sold_at or timezone.now()
     member = _resolve_member(actor, store, member_id, member_phone, member_card)
     # SKUs: by id, or by scanning (weighed barcodes give the grams)
     skus = skus_for(store.enterprise_id, [l.sku_id for l in lines if l.sku_id is not None])
@@ -202,8 +224,15 @@ def _prepare(*, actor: Staff, store: OrgNode, channel: str, mode: str, lines: li
             raise ValidationFailed(_("Quantities are whole numbers greater than zero."), code="invalid_quantity",
                                    details={"line": index})
         cart.append(CartLine(sku=sku, quantity=quantity, unit_price=line.unit_price))
-    priced = cart_price(store=store, channel=channel, lines=cart, order_discount=order_discount, member=member, at=now)
-    gross = sum(p.gross for p in priced.lines)
+    priced = cart_price(store=store, channel=channel, lines=cart, order_discount=order_discount, member=member, at=now,
+                        coupon_codes=coupon_codes)
+    _check_coupons(priced, coupon_codes)
+    if share_code:
+        link = share_link_get(share_code)
+        if link.enterprise_id != store.enterprise_id:
+            raise NotFound(_("Link not found."), code="share_link_not_found")
+    # the clerk's discount is checked against what is left after the promotions
+    gross = priced.total + priced.order_discount
     if order_discount > gross:
         raise ValidationFailed(_("The discount is more than the order."), code="discount_too_large",
                                details={"field": "order_discount"})
@@ -240,7 +269,26 @@ def _prepare(*, actor: Staff, store: OrgNode, channel: str, mode: str, lines: li
                                    details={"field": "warehouse_id"})
         warehouse = store_warehouse(store)
     return _Prepared(member=member, priced=priced, approvals=approvals, guides=guides,
-                     warehouse=None if mode == OrderMode.PREORDER else warehouse, now=now)
+                     warehouse=None if mode == OrderMode.PREORDER else warehouse, now=now, share_code=share_code)
+
+
+def _check_coupons(priced: CartPrice, codes: tuple[str, ...]) -> None:
+    """Every presented coupon must be applied: 422 `coupon_not_applicable` with the engine's reason otherwise."""
+    if not codes:
+        return
+    applied = {e.get("coupon_code") for e in priced.applied if e.get("source") == "coupon"}
+    for code in codes:
+        if code in applied:
+            continue
+        why = next((e for e in priced.pricing.get("not_applicable", ()) if e.get("coupon_code") == code), {})
+        raise ValidationFailed(_("The coupon %(code)s cannot be used on this order: %(why)s") % {
+            "code": code, "why": why.get("explanation", _("not applicable"))}, code="coupon_not_applicable",
+            details={"coupon_code": code, "reason": why.get("reason", "not_applicable"),
+                     "field": "coupon_codes"})
+
+
+# which applied promotions sales must tell promotions about when the order is placed (they hold a unit or a code)
+_HELD_SOURCES = {"coupon", "flash_sale", "group_buy"}
 
 
 def _write(*, actor: Staff, store: OrgNode, channel: str, mode: str, client_ref: str, request_hash: str,
@@ -257,12 +305,14 @@ def _write(*, actor: Staff, store: OrgNode, channel: str, mode: str, client_ref:
         enterprise_id=store.enterprise_id, store=store, channel=channel, mode=mode, client_ref=client_ref,
         request_hash=request_hash, clerk=actor, note=note, delivery=delivery, placed_at=now,
         currency=store.enterprise.currency, member=prepared.member, warehouse=warehouse, subtotal=priced.subtotal,
-        total=priced.total, discount_total=max(0, priced.subtotal - priced.total))
+        total=priced.total, discount_total=max(0, priced.subtotal - priced.total), pricing=priced.pricing,
+        share_code=prepared.share_code, received_at=timezone.now())
+    order.store = store
     if order.total == 0:
         set_paid(order, now)
     taken = [take_payment(order, payment, actor=actor) for payment in payments]
     if taken and order.paid_total == order.total:
-        set_paid(order, timezone.now())
+        set_paid(order, now)
     paid_now = order.paid_at is not None
     order.save(force_insert=True)
     rows = []
@@ -275,6 +325,10 @@ def _write(*, actor: Staff, store: OrgNode, channel: str, mode: str, client_ref:
             shipped_quantity=p.quantity if mode == OrderMode.TAKE_NOW else 0))
     OrderLine.objects.bulk_create(rows)
     order._lines = rows
+    # promotions: redeem the coupons, tie flash-sale claims and group places to the order (409 if one went meanwhile)
+    if any(entry.get("source") in _HELD_SOURCES for entry in priced.applied):
+        promo_checkout.order_placed(store=store, order_ref=str(order.pk), pricing=priced.pricing,
+                                    member=prepared.member, at=now)
     # stock, in the mode's pool
     if warehouse is not None:
         stock_lines = [(r.sku_id, warehouse.pk, r.quantity) for r in rows]

@@ -17,6 +17,8 @@ from yundian.members import services as member_services
 from yundian.members.services import EarnLine
 from yundian.org.models import Staff
 from yundian.org.roles import Perm
+from yundian.promotions.services import checkout as promo_checkout
+from yundian.promotions.services.referrals import PaidLine
 
 from .. import hooks, locks
 from ..models import Order, OrderLine, OrderMode, OrderStatus, Payment, PaymentMethod
@@ -136,6 +138,13 @@ def earn_for_paid(order: Order, *, actor: Staff | None) -> None:
             lines=[EarnLine(amount_fen=line.line_total, category_id=line.category_id) for line in lines],
             paid_at=order.paid_at, enterprise_id=order.enterprise_id)
         order.points_earned = result.points
+    # promotions: each promotion's usage (results), the group place paid (409 `group_closed` stops the payment),
+    # the 分销 sharer's reward
+    if order.pricing.get("applied") or order.share_code:
+        promo_checkout.order_paid(
+            store=order.store, order_ref=str(order.pk), total=order.total, pricing=order.pricing, member=order.member,
+            share_code=order.share_code or None, at=order.paid_at,
+            lines=[PaidLine(product_id=line.sku.product_id, amount=line.line_total) for line in lines])
     hooks.run_order_paid(order, lines, actor)
 
 

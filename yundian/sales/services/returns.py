@@ -22,6 +22,7 @@ from yundian.inventory import services as stock
 from yundian.members import services as member_services
 from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import Perm
+from yundian.promotions.services import checkout as promo_checkout
 
 from .. import hooks, locks
 from ..models import (ApprovalKind, Order, OrderLine, OrderReturn, OrderStatus, Payment, PaymentMethod, Refund,
@@ -213,12 +214,17 @@ def _settle(doc: OrderReturn, order: Order, rows: list[ReturnLine], amount: int,
     doc.refund_total = refunded
     doc.save(update_fields=["refund_total", "approval", "updated_at"])
     order.refunded_total += refunded
+    full = all(l.returned_quantity >= l.quantity for l in all_lines)
     if void:
         order.status, order.cancelled_at = OrderStatus.CANCELLED, timezone.now()
-    elif all(l.returned_quantity >= l.quantity for l in all_lines):
+    elif full:
         order.status = OrderStatus.RETURNED
     else:
         order.status = OrderStatus.PARTIALLY_RETURNED
+    if not void and (order.pricing.get("applied") or order.share_code):
+        # promotions: coupons back on a full return (per rule), results reversed, the 分销 reward taken back pro rata
+        promo_checkout.order_returned(enterprise_id=order.enterprise_id, order_ref=str(order.pk),
+                                      return_ref=f"return:{doc.pk}", returned_amount=amount, full=full)
     order.save(update_fields=["refunded_total", "status", "cancelled_at", "updated_at"])
 
 
