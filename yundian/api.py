@@ -16,6 +16,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from yundian.core.errors import DomainError
+from yundian.core.schemas import document_csrf_failures
 from yundian.org import services as org_services
 from yundian.org.selectors import staff_for_user
 
@@ -45,6 +46,10 @@ class StaffTokenAuth(HttpBearer):
 
 class YundianAPI(NinjaAPI):
     """NinjaAPI whose unknown paths (404) and wrong methods (405) also answer in the one error shape."""
+
+    def get_openapi_schema(self, *args, **kwargs):
+        document_csrf_failures(self)  # writes a session may call answer 403 csrf_failed too
+        return super().get_openapi_schema(*args, **kwargs)
 
     def _get_urls(self):
         urls = [_shape_405(u) for u in super()._get_urls()]
