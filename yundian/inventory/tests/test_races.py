@@ -1,10 +1,8 @@
 """Races on PostgreSQL with real threads and connections: row locks, not luck, keep stock right."""
-import threading
-
 import pytest
-from django.db import connection
 
 from yundian.core.errors import Conflict
+from yundian.core.testing import race
 from yundian.inventory.models import Reservation, StockMove
 from yundian.inventory.services import stock_issue, stock_reserve, transfer_approve, transfer_request, transfer_ship
 from yundian.org.tests.factories import fresh
@@ -12,29 +10,6 @@ from yundian.org.tests.factories import fresh
 from .factories import assert_ledgers_clean, level, make_stock, put
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-def race(*calls):
-    """Run the calls at once (a barrier releases them together); [("ok", value) | ("error", exc)] in call order."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def runner(i, fn):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = ("ok", fn())
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each racer got
-            results[i] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, fn)) for i, fn in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert all(not t.is_alive() for t in threads), "a racer hung (deadlock?)"
-    return results
 
 
 def test_checkout_of_the_last_unit_by_two_clerks_sells_it_once(chain):

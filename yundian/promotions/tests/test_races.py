@@ -7,11 +7,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from yundian.core.errors import Conflict
+from yundian.core.testing import attempt, race_n
 from yundian.members.models import Channel, Member, MemberStatus
 from yundian.promotions import hooks, services
 from yundian.promotions.models import (
@@ -19,35 +19,6 @@ from yundian.promotions.models import (
 )
 
 from .factories import campaign, flash, group_campaign, line, make_catalogue, mismatches, price, register
-
-
-def _outcome(fn):
-    try:
-        return ("ok", fn())
-    except Conflict as exc:
-        return ("conflict", exc.code)
-    except Exception as exc:  # noqa: BLE001 - reported in the assertion
-        return ("error", repr(exc))
-    finally:
-        connection.close()
-
-
-def _race(n, fn):
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def run(i):
-        def go():
-            barrier.wait(timeout=20)
-            return fn(i)
-        results[i] = _outcome(go)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 @pytest.mark.postgres_only
@@ -61,7 +32,7 @@ def test_a_one_use_coupon_is_redeemed_once_by_twenty_concurrent_checkouts(chain)
             return services.coupon_redeem(enterprise_id=chain.hq.enterprise_id, store=chain.store_a, code=code,
                                           order_ref=f"o-{i}", discount=1000).redemption.order_ref
 
-    results = _race(20, checkout)
+    results = race_n(20, checkout, conflict_codes=True)
     assert Counter(r[0] for r in results) == {"ok": 1, "conflict": 19}, results
     assert {r[1] for r in results if r[0] == "conflict"} == {"coupon_used"}
     assert CouponRedemption.objects.count() == 1
@@ -85,13 +56,13 @@ def test_a_flash_sale_of_100_units_under_1000_buyers_sells_exactly_100_and_nobod
     rng = random.Random(7)
     attempts = [(rng.choice(members), f"k{i}") for i in range(1000)]
 
-    def attempt(args):
+    def buy(args):
         member_id, ref = args
-        return _outcome(lambda: services.flash_sale_buy(flash_sale_id=sale.pk, member_id=member_id,
-                                                        client_ref=ref).claim.pk)
+        return attempt(lambda: services.flash_sale_buy(flash_sale_id=sale.pk, member_id=member_id,
+                                                       client_ref=ref).claim.pk, conflict_codes=True)
 
     with ThreadPoolExecutor(max_workers=24) as pool:
-        results = list(pool.map(attempt, attempts))
+        results = list(pool.map(buy, attempts))
 
     outcomes = Counter(r[0] if r[0] != "conflict" else r[1] for r in results)
     assert outcomes["ok"] == 100, outcomes
@@ -128,7 +99,7 @@ def test_a_failed_group_refunds_every_member_once_under_concurrent_expiry_worker
     hooks.on_group_buy_refund(refund)
     later = timezone.now() + timedelta(minutes=31)
     try:
-        results = _race(8, lambda i: services.group_buy_expire_due(now=later)["refunded"])
+        results = race_n(8, lambda i: services.group_buy_expire_due(now=later)["refunded"], conflict_codes=True)
     finally:
         hooks.forget_group_buy_refund(refund)
     assert all(r[0] == "ok" for r in results), results

@@ -1,10 +1,8 @@
 """Races on PostgreSQL with real threads and connections: the same POS order or payment sent 8 times at once is
 one order / one payment, and stock moves once."""
-import threading
-
 import pytest
-from django.db import connection
 
+from yundian.core.testing import race_n
 from yundian.inventory.models import StockMove
 from yundian.org.tests.factories import fresh
 from yundian.sales import services
@@ -12,28 +10,6 @@ from yundian.sales.models import Order, Payment
 from yundian.sales.tests.factories import assert_ledgers_clean, commission_of, level, plan, stocked
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
-
-
-def race(fn, n: int = 8):
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def runner(i):
-        try:
-            barrier.wait(timeout=10)
-            results[i] = ("ok", fn())
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each racer got
-            results[i] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert all(not t.is_alive() for t in threads), "a racer hung (deadlock?)"
-    return results
 
 
 def test_eight_retries_of_one_pos_order_at_once_make_one_order_and_move_stock_once(chain):
@@ -47,7 +23,7 @@ def test_eight_retries_of_one_pos_order_at_once_make_one_order_and_move_stock_on
                                      lines=[{"sku_id": tee.id, "quantity": 2}],
                                      payments=[{"method": "cash", "client_ref": "cash", "tendered": 20000}])
 
-    results = race(create)
+    results = race_n(8, lambda _i: create())
     assert [kind for kind, _ in results] == ["ok"] * 8, [r for r in results if r[0] == "error"]
     orders = {value.order.pk for _, value in results}
     assert len(orders) == 1 and Order.objects.count() == 1
@@ -68,7 +44,7 @@ def test_eight_retries_of_one_payment_at_once_take_it_once(chain):
         return services.payment_add(actor=fresh(chain.guide_a), order_id=order.pk,
                                      payment={"method": "card", "client_ref": "card-1"})
 
-    results = race(pay)
+    results = race_n(8, lambda _i: pay())
     assert [kind for kind, _ in results] == ["ok"] * 8
     assert len({value.payment.pk for _, value in results}) == 1
     order.refresh_from_db()
@@ -85,7 +61,7 @@ def test_different_payments_racing_for_one_order_never_overpay(chain):
         return services.payment_add(actor=fresh(chain.guide_a), order_id=order.pk,
                                     payment={"method": "card", "client_ref": f"card-{next(counter)}"})
 
-    results = race(pay)
+    results = race_n(8, lambda _i: pay())
     assert sorted(kind for kind, _ in results) == ["error"] * 7 + ["ok"]
     order.refresh_from_db()
     assert (order.paid_total, Payment.objects.filter(order=order).count()) == (2500, 1)
