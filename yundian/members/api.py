@@ -1,20 +1,25 @@
 """Members API (/api/v1/members): members and identities, One-ID, points, stored value, consent, guide binding,
 tiers, export and erasure. Parse -> one service/selector -> schema. Phone numbers and identities are masked
 unless the caller holds personal_data.view at the member's home. Creates take an `Idempotency-Key` header."""
+import hashlib
 from datetime import date, datetime
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
+from yundian.core.errors import ValidationFailed
 from yundian.core.pagination import LimitOffsetPagination
 from yundian.core.schemas import SafeStr, errors, idempotent_response
 
 from . import selectors, services
+from .api_programme import add_programme_routes
 from .models import Channel
 from yundian.org.roles import Perm
 
 router = Router(tags=["members"])
+add_programme_routes(router)  # points rules, tier edits, top-up rules, gift cards: before "/{member_id}"
 
 
 class IdentitySchema(Schema):
@@ -161,6 +166,11 @@ class AdjustmentOut(Schema):
     status: str
     requested_by_id: int
     decided_by_id: int | None
+
+
+class RedeemIn(Schema):
+    points: int
+    store_id: int
 
 
 class RejectIn(Schema):
@@ -405,6 +415,26 @@ def points_adjust(request: HttpRequest, member_id: int, payload: AdjustIn):
         return 201, AdjustmentOut.from_orm(adjustment).dict()
 
     return idempotent_response(request, scope=f"points_adjust:{member_id}", payload=payload.dict(), work=work)
+
+
+@router.post("/{member_id}/points/redemptions", response={201: PointsEntryOut, **errors(403, 404, 409)})
+def points_redeem(request: HttpRequest, member_id: int, payload: RedeemIn):
+    """Spend a member's points at a store with the checkout's own service (earliest-expiring lots first; never
+    below zero: 409 `insufficient_points`). The `Idempotency-Key` header is required: a retry with the same key
+    answers the first result and posts one entry; the same key with another body is a 409."""
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        raise ValidationFailed(_("An Idempotency-Key header is required."), code="idempotency_key_required")
+    selectors.member_get(actor=request.auth, member_id=member_id, perm=Perm.MEMBER_MANAGE)
+    # the ledger's own once-only reference: per staff member and key (keys are up to 128 characters, refs 64)
+    source_id = f"{request.auth.pk}-{hashlib.sha256(key.encode()).hexdigest()[:40]}"
+
+    def work():
+        entry = services.points_redeem(actor=request.auth, member_id=member_id, points=payload.points,
+                                       store_id=payload.store_id, source_type="api_redeem", source_id=source_id)
+        return 201, PointsEntryOut.from_orm(entry).dict()
+
+    return idempotent_response(request, scope=f"points_redeem:{member_id}", payload=payload.dict(), work=work)
 
 
 @router.get("/{member_id}/stored-value", response={200: list[StoredValueEntryOut], **errors(404)})

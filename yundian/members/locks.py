@@ -42,3 +42,24 @@ def lock_adjustment(adjustment_id: int, *, enterprise_id: int) -> PointsAdjustme
 def lock_merge(merge_id: int) -> MemberMerge:
     """The merge record, locked after both of its members (an unmerge runs once)."""
     return lock_rows(MemberMerge.objects.filter(pk=merge_id))[0]
+
+
+def lock_points_rule(rule_id: int, *, enterprise_id: int):
+    from .models import PointsRule
+
+    rows = lock_rows(PointsRule.objects.filter(pk=rule_id, enterprise_id=enterprise_id))
+    return rows[0] if rows else None
+
+
+def lock_tier(tier_id: int, *, enterprise_id: int):
+    from .models import Tier
+
+    rows = lock_rows(Tier.objects.filter(pk=tier_id, enterprise_id=enterprise_id))
+    return rows[0] if rows else None
+
+
+def lock_topup_rule(rule_id: int, *, enterprise_id: int):
+    from .models import TopUpRule
+
+    rows = lock_rows(TopUpRule.objects.filter(pk=rule_id, enterprise_id=enterprise_id))
+    return rows[0] if rows else None

@@ -508,3 +508,25 @@ class ConsentState(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["member", "channel"], name="consent_state_unique")]
+
+
+# --- storefront sign-in -------------------------------------------------------------------------------
+
+class LoginCode(models.Model):
+    """A one-time sign-in code sent to a phone for a member's storefront sign-in. Only an HMAC of the code is kept;
+    it expires after a few minutes, allows a few attempts and is used once. Sends are rate-limited per phone and
+    per client address by counting these rows."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.CASCADE, related_name="+")
+    phone = models.CharField(max_length=16)
+    code_hash = models.CharField(max_length=64)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["enterprise", "phone", "created_at"], name="login_code_phone"),
+                   models.Index(fields=["ip", "created_at"], name="login_code_ip")]

@@ -23,9 +23,9 @@ from yundian.org.selectors import has_perm, require, scope_q
 
 from .hooks import profile_section
 from .models import (
-    ConsentChannel, ConsentEvent, ConsentState, GrowthEntry, GuideBindingEvent, IdentityKind, Member, MemberIdentity,
-    MemberMerge, MemberProgram, MemberStatus, PointsAdjustment, PointsBalance, PointsEntry, PointsLot,
-    StoredValueBalance, StoredValueEntry, Tier,
+    ConsentChannel, ConsentEvent, ConsentState, GiftCard, GrowthEntry, GuideBindingEvent, IdentityKind, Member,
+    MemberIdentity, MemberMerge, MemberProgram, MemberStatus, PointsAdjustment, PointsBalance, PointsEntry, PointsLot,
+    PointsRule, StoredValueBalance, StoredValueEntry, Tier, TopUpRule,
 )
 from .normalize import mask_identity, normalize_identity
 
@@ -310,3 +310,44 @@ def member_profile(*, actor: Staff, member_id: int) -> dict:
         "may_export": has_perm(actor, Perm.PERSONAL_DATA_EXPORT, member.home),
         "may_erase": has_perm(actor, Perm.MEMBER_ERASE, member.home),
     }
+
+
+# --- programme rules (console / API) ------------------------------------------------------------------
+
+def points_rule_list(*, actor: Staff, include_inactive: bool = False) -> QuerySet[PointsRule]:
+    """Enterprise-wide rules and the rules of nodes in the actor's member.view subtree."""
+    if not has_perm(actor, Perm.MEMBER_VIEW):
+        return PointsRule.objects.none()
+    qs = (PointsRule.objects.filter(enterprise_id=actor.enterprise_id)
+          .filter(Q(node__isnull=True) | scope_q(actor, Perm.MEMBER_VIEW, "node__path")))
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    return qs.select_related("node", "category").order_by("id")
+
+
+def points_rule_get(*, actor: Staff, rule_id: int) -> PointsRule:
+    rule = points_rule_list(actor=actor, include_inactive=True).filter(pk=rule_id).first()
+    if rule is None:
+        raise NotFound(_("Points rule not found."), code="points_rule_not_found")
+    return rule
+
+
+def topup_rule_list(*, actor: Staff, include_inactive: bool = False) -> QuerySet[TopUpRule]:
+    if not has_perm(actor, Perm.MEMBER_VIEW):
+        return TopUpRule.objects.none()
+    qs = TopUpRule.objects.filter(enterprise_id=actor.enterprise_id)
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    return qs.order_by("-min_amount", "id")
+
+
+def gift_card_list(*, actor: Staff, batch: str | None = None, status: str | None = None) -> QuerySet[GiftCard]:
+    """The enterprise's gift cards (HQ, member_program.manage): value, batch, status and the code's last four."""
+    if not has_perm(actor, Perm.MEMBER_PROGRAM_MANAGE):
+        raise Forbidden()
+    qs = GiftCard.objects.filter(enterprise_id=actor.enterprise_id)
+    if batch:
+        qs = qs.filter(batch=batch)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-id")

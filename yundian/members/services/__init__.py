@@ -5,6 +5,8 @@ merge.py          merges and unmerges
 points.py         earn / redeem / refunds / reversal hooks for orders, adjustments, expiry, birthday gifts
 growth.py         growth value and tiers (upgrade at once, downgrade at review)
 stored_value.py   top-ups, spending, refunds, top-up rules, gift cards
+rules.py          points rules, tier edits, top-up rule changes (programme settings, HQ)
+sign_in.py        storefront sign-in of members with a one-time code
 """
 from .growth import tier_create, tier_review_due  # noqa: F401
 from .members import (  # noqa: F401
@@ -21,3 +23,7 @@ from .stored_value import (  # noqa: F401
     TopUpRefund, gift_card_issue, gift_card_redeem, stored_value_spend, stored_value_spend_refund,
     stored_value_topup, stored_value_topup_refund, topup_rule_create,
 )
+from .rules import (  # noqa: F401
+    points_rule_create, points_rule_deactivate, points_rule_update, tier_update, topup_rule_deactivate,
+)
+from .sign_in import CodeSent, SignIn, TooManyRequests, login_code_send, login_code_verify  # noqa: F401

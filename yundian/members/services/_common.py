@@ -3,7 +3,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from yundian.core.errors import Conflict, NotFound, ValidationFailed
-from yundian.core.text import is_clean_text
+from yundian.core.text import clean_text as core_clean_text
 
 from ..models import Member, MemberStatus
 
@@ -36,12 +36,16 @@ def clean_ref(value, field: str) -> str:
 
 
 def clean_text(value, field: str, *, max_length: int = 255, required: bool = False) -> str:
-    text = (value or "").strip() if isinstance(value, str) or value is None else None
-    if text is None or len(text) > max_length or not is_clean_text(text):
-        raise ValidationFailed(_("Too long or contains control characters."), code="invalid_text", details={"field": field})
-    if required and not text:
-        raise ValidationFailed(_("This field is required."), code="required", details={"field": field})
-    return text
+    """yundian.core.text.clean_text with the members' error codes: anything but text (numbers too), too long or
+    control characters is `invalid_text`; empty when required is `required`."""
+    if not (value is None or isinstance(value, str)):
+        raise ValidationFailed(_("Not text."), code="invalid_text", details={"field": field})
+    try:
+        return core_clean_text(value, field, max_length, required=required)
+    except ValidationFailed as exc:
+        if exc.code == "too_long":
+            raise ValidationFailed(exc.message, code="invalid_text", details=exc.details) from exc
+        raise
 
 
 def require_active(member: Member) -> None:

@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -206,12 +206,16 @@ def gift_card_issue(*, actor: Staff, value_fen: int, count: int, batch: str = ""
     batch = clean_text(batch, "batch", max_length=40)
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed(_("The expiry must be in the future."), code="invalid_expiry", details={"field": "expires_at"})
-    issued = []
-    for _n in range(count):
-        code = "".join(secrets.choice(GIFT_CODE_ALPHABET) for _i in range(GIFT_CODE_LENGTH))
-        issued.append((GiftCard(enterprise_id=actor.enterprise_id, code_hash=hash_code(code), code_tail=code[-4:],
-                                value=value_fen, batch=batch, expires_at=expires_at), code))
-    GiftCard.objects.bulk_create([card for card, _code in issued])
+    codes: set[str] = set()
+    while len(codes) < count:  # unique within the batch; across batches the 80-bit codes and the unique hash index
+        codes.add("".join(secrets.choice(GIFT_CODE_ALPHABET) for _i in range(GIFT_CODE_LENGTH)))
+    issued = [(GiftCard(enterprise_id=actor.enterprise_id, code_hash=hash_code(code), code_tail=code[-4:],
+                        value=value_fen, batch=batch, expires_at=expires_at), code) for code in sorted(codes)]
+    try:
+        with transaction.atomic():
+            GiftCard.objects.bulk_create([card for card, _code in issued])
+    except IntegrityError:  # a code already issued before (astronomically unlikely): nothing is issued, ask again
+        raise Conflict(_("Could not issue unique codes; try again."), code="gift_code_collision")
     audit_record(actor=actor, action="gift_card.issue", target=actor.enterprise, scope_path=actor.home.path,
                  after={"count": count, "value": value_fen, "batch": batch})
     return issued

@@ -1,0 +1,51 @@
+"""How sign-in codes reach a member's phone: a pluggable sender, chosen like Django's email backends.
+
+`settings.MEMBER_CODE_SENDER` names a class with `send(message: CodeMessage) -> None`. Unset, the console sender
+logs the code (development); under Django's test environment (where `django.core.mail.outbox` exists, set up by
+`setup_test_environment`) the locmem sender appends to `outbox` instead, so tests and browser tests read it there.
+An SMS gateway is one more class with the same method, named in the setting.
+"""
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core import mail
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger("yundian.members.sign_in")
+
+CONSOLE = "yundian.members.senders.ConsoleCodeSender"
+LOCMEM = "yundian.members.senders.LocmemCodeSender"
+
+
+@dataclass(frozen=True)
+class CodeMessage:
+    phone: str
+    code: str
+    text: str
+
+
+outbox: list[CodeMessage] = []  # the locmem sender's deliveries (tests)
+
+
+class ConsoleCodeSender:
+    def send(self, message: CodeMessage) -> None:
+        logger.info("sign-in code for %s: %s", message.phone, message.text)
+
+
+class LocmemCodeSender:
+    def send(self, message: CodeMessage) -> None:
+        outbox.append(message)
+
+
+def get_sender():
+    path = getattr(settings, "MEMBER_CODE_SENDER", None) or (LOCMEM if hasattr(mail, "outbox") else CONSOLE)
+    return import_string(path)()
+
+
+def last_code(phone: str) -> str | None:
+    """The latest code the locmem sender delivered to `phone` (tests)."""
+    for message in reversed(outbox):
+        if message.phone == phone:
+            return message.code
+    return None
