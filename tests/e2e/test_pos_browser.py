@@ -178,6 +178,10 @@ def test_offline_sales_refused_or_repriced_on_sync_wait_for_the_manager_and_a_re
 
     page.context.set_offline(True)
     expect(page.locator("#net-status")).to_have_attribute("data-state", "offline")
+    # HQ raises the mug's price while the till is cut off: it sells from its stale price list. (Orders are priced
+    # at their time of sale, so only a change made before the sale can reprice it.)
+    hq = catalog.price_list_create(actor=chain.admin, node_id=chain.hq.id, channel="store", code="HQ", name="HQ")
+    catalog.price_entry_set(actor=chain.admin, price_list_id=hq.id, sku_id=mug.id, price=2800)
     for code in (EAN_TEE_S, UPC_MUG):
         scan(page, code)
         page.locator("#tenders .tender-method").select_option("card")
@@ -186,10 +190,8 @@ def test_offline_sales_refused_or_repriced_on_sync_wait_for_the_manager_and_a_re
     expect(page.locator("#queue-count")).to_have_text("2")
     tee_ref, mug_ref = queued_refs(page, store.id)
 
-    # meanwhile the last tee is sold at another till, and HQ raises the mug's price
+    # meanwhile the last tee is sold at another till
     sell(chain.guide_a, store, [(tee, 1)])
-    hq = catalog.price_list_create(actor=chain.admin, node_id=chain.hq.id, channel="store", code="HQ", name="HQ")
-    catalog.price_entry_set(actor=chain.admin, price_list_id=hq.id, sku_id=mug.id, price=2800)
 
     page.context.set_offline(False)
     expect(page.locator("#queue-count")).to_have_text("0", timeout=15_000)
@@ -218,3 +220,41 @@ def test_offline_sales_refused_or_repriced_on_sync_wait_for_the_manager_and_a_re
     expect(page.locator("#attention-badge")).to_be_hidden()
     assert Order.objects.filter(store=store).count() == 3  # the other till's sale, the mug, the retried tee
     assert_ledgers_clean()
+
+
+def test_a_clerk_takes_a_coupon_at_the_till_and_checkout_redeems_it_once(live_server, page):
+    from yundian.promotions import services as promo
+    from yundian.promotions.models import Coupon, CouponRedemption
+
+    chain = make_chain()
+    stock = make_stock(chain)
+    put(stock, stock.wh_a, stock.cat.tee_s, 5)
+    campaign = promo.coupon_campaign_create(actor=chain.admin, node_id=chain.hq.id, code="WELCOME", name="满50减15",
+                                            kind="threshold_amount", tiers=[{"min": 5000, "off": 1500}])
+    code = promo.coupon_issue(actor=chain.admin, campaign_id=campaign.pk, count=1)[0].code
+    store = chain.store_a
+    sign_in(page, live_server, chain.guide_a)
+    page.goto(f"{live_server.url}/pos/{store.id}/")
+    page.locator("#pos[data-ready='1']").wait_for()
+
+    scan(page, EAN_TEE_S)
+    expect(page.locator("#total")).to_have_text("¥99.00")
+    page.fill("#coupon-value", "nosuchcode")
+    page.locator("#coupon-form button[type=submit]").click()
+    expect(page.locator("#coupon-list li.refused[data-code='NOSUCHCODE']")).to_have_count(1)
+    expect(page.locator("#total")).to_have_text("¥99.00")
+    page.locator("#coupon-list li[data-code='NOSUCHCODE'] .coupon-remove").click()
+    page.fill("#coupon-value", code.lower())
+    page.locator("#coupon-form button[type=submit]").click()
+    expect(page.locator("#total")).to_have_text("¥84.00")
+    expect(page.locator("#promotions-applied li")).to_have_count(1)
+    expect(page.locator("#coupon-list li.refused")).to_have_count(0)
+    page.locator("#tenders .tender-method").select_option("card")
+    page.click("#checkout")
+    receipt = page.locator("#receipt-panel[data-state='booked']")
+    receipt.wait_for()
+    order = Order.objects.get(pk=int(receipt.get_attribute("data-order-id")))
+    assert (order.total, order.paid_total, order.status) == (8400, 8400, "completed")
+    assert CouponRedemption.objects.get().order_ref == str(order.pk)
+    assert Coupon.objects.get(code=code).status == "redeemed"
+    page.screenshot(path=str(artifacts_dir() / "pos-coupon.png"), full_page=True)

@@ -24,7 +24,7 @@ from yundian.org.models import OrgNode, RoleAssignment, Staff
 from yundian.org.roles import NodeKind, Perm, Role
 from yundian.org.selectors import has_perm, require, scope_q
 from yundian.sales.models import OrderChannel
-from yundian.sales.pricing import PRICE_CHANNEL, CartLine, cart_price
+from yundian.sales.pricing import PRICE_CHANNEL, CartLine, cart_price, clean_codes
 
 MAX_QUOTE_LINES = 200
 MAX_QUANTITY = 1_000_000
@@ -152,9 +152,11 @@ def _clean_quote_lines(enterprise_id: int, store: OrgNode, raw: Any) -> list[Quo
     return out
 
 
-def pos_quote(*, actor: Staff, store: OrgNode, lines: Any, member_id: Any = None) -> dict:
-    """What the cart costs now, from `sales.pricing.cart_price` (the function orders are priced with)."""
+def pos_quote(*, actor: Staff, store: OrgNode, lines: Any, member_id: Any = None, coupon_codes: Any = None) -> dict:
+    """What the cart costs now, from `sales.pricing.cart_price` (the function orders are priced with): the promotions
+    it applied, and for each presented coupon that does not apply, why (the order would be refused with it)."""
     cleaned = _clean_quote_lines(store.enterprise_id, store, lines)
+    codes = clean_codes(coupon_codes)
     member = None
     if member_id is not None:
         if isinstance(member_id, bool) or not isinstance(member_id, int) or member_id <= 0:
@@ -163,7 +165,14 @@ def pos_quote(*, actor: Staff, store: OrgNode, lines: Any, member_id: Any = None
         if member is None:
             raise NotFound(_("Member not found."), code="member_not_found")
     priced = cart_price(store=store, channel=OrderChannel.POS,
-                        lines=[CartLine(sku=line.sku, quantity=line.quantity) for line in cleaned], member=member)
+                        lines=[CartLine(sku=line.sku, quantity=line.quantity) for line in cleaned], member=member,
+                        coupon_codes=codes)
+    used = {a.get("coupon_code") for a in priced.applied if a.get("source") == "coupon"}
+    refused = [{"code": code, **next(({"reason": e["reason"], "explanation": str(e.get("explanation", ""))}
+                                       for e in priced.pricing.get("not_applicable", ())
+                                       if e.get("coupon_code") == code),
+                                      {"reason": "not_applicable", "explanation": str(_("not applicable"))})}
+               for code in codes if code not in used]
     currency = priced.currency
 
     def money(amount: int) -> str:
@@ -178,6 +187,6 @@ def pos_quote(*, actor: Staff, store: OrgNode, lines: Any, member_id: Any = None
                    "line_total_display": money(p.line_total)} for p, q in zip(priced.lines, cleaned)],
         "subtotal": priced.subtotal, "discount_total": priced.discount_total, "total": priced.total,
         "subtotal_display": money(priced.subtotal), "discount_display": money(priced.discount_total),
-        "total_display": money(priced.total), "applied": priced.applied,
+        "total_display": money(priced.total), "applied": priced.applied, "coupons_refused": refused,
     }
 

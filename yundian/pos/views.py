@@ -188,7 +188,7 @@ def quote(request: HttpRequest, store_id: int) -> HttpResponse:
     if not isinstance(body, dict):
         raise ValidationFailed(_("Send a cart."), code="invalid_cart")
     return JsonResponse(selectors.pos_quote(actor=request.actor, store=store, lines=body.get("lines"),
-                                            member_id=body.get("member_id")))
+                                            member_id=body.get("member_id"), coupon_codes=body.get("coupon_codes")))
 
 
 @pos_view()

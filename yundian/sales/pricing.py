@@ -9,12 +9,18 @@ price x grams (catalog.barcodes.weighed_price).
 """
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
 
 from yundian.catalog.barcodes import weighed_price
 from yundian.catalog.models import Channel, Sku
 from yundian.catalog.pricing import price_resolve_many
+from yundian.core.errors import ValidationFailed
 from yundian.core.money import Money
 from yundian.promotions.pricing import LineIn, price_lines
+
+MAX_COUPON_CODES = 5
 
 # which catalogue price channel each order channel uses
 PRICE_CHANNEL = {"pos": Channel.STORE, "api": Channel.STORE, "storefront": Channel.ONLINE}
@@ -90,3 +96,22 @@ def cart_price(*, store, channel: str, lines: list[CartLine], order_discount: in
     total = sum(p.line_total for p in priced)
     return CartPrice(currency=currency, lines=priced, subtotal=subtotal, discount_total=max(0, subtotal - total),
                      order_discount=order_discount, total=total, applied=promo.applied, pricing=promo.as_dict())
+
+
+def clean_codes(value: Any, field: str = "coupon_codes") -> tuple[str, ...]:
+    """Coupon codes as the shopper typed them: at most 5, each 1-32 printable characters; blanks and the same code
+    twice are dropped (spaces and case do not matter: promotions normalises)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list | tuple) or len(value) > MAX_COUPON_CODES:
+        raise ValidationFailed(_("Give at most 5 coupon codes."), code="invalid_coupon_codes",
+                               details={"field": field, "max": MAX_COUPON_CODES})
+    out: list[str] = []
+    for code in value:
+        if not isinstance(code, str) or len(code) > 32 or not code.isprintable():
+            raise ValidationFailed(_("A coupon code is 1 to 32 letters and digits."), code="invalid_coupon_codes",
+                                   details={"field": field})
+        normal = "".join(code.split()).upper()
+        if normal and normal not in out:
+            out.append(normal)
+    return tuple(out)

@@ -18,6 +18,7 @@ from yundian.org.selectors import has_perm, require, scope_q
 from yundian.core.text import clean_text as core_clean_text
 
 from ..models import Order, SalesPolicy
+from ..pricing import clean_codes  # noqa: F401  (re-exported for the services)
 
 MAX_LINES = 500
 MAX_QUANTITY = 1_000_000  # units (grams for weighed SKUs) in one line
@@ -26,7 +27,6 @@ MAX_REF = 128
 ORDER_SOURCE = "order"
 RETURN_SOURCE = "return"
 RESERVATION_DAYS = 7  # pickup / delivery / ship holds: the longest a reservation may last
-MAX_COUPON_CODES = 5
 OFFLINE_MAX_AGE = timedelta(days=30)  # a till's offline sale older than this is refused: sync sooner
 CLOCK_SKEW = timedelta(minutes=5)  # a till's clock may run this much ahead of the server's
 
@@ -75,25 +75,6 @@ def clean_ref(value: Any, field: str = "client_ref", *, required: bool = False) 
         raise ValidationFailed(_("A client key is 1 to 128 printable characters."), code="invalid_client_ref",
                                details={"field": field})
     return value
-
-
-def clean_codes(value: Any, field: str = "coupon_codes") -> tuple[str, ...]:
-    """Coupon codes as the shopper typed them: at most 5, each 1-32 printable characters; blanks and the same code
-    twice are dropped (spaces and case do not matter: promotions normalises)."""
-    if value is None:
-        return ()
-    if not isinstance(value, list | tuple) or len(value) > MAX_COUPON_CODES:
-        raise ValidationFailed(_("Give at most 5 coupon codes."), code="invalid_coupon_codes",
-                               details={"field": field, "max": MAX_COUPON_CODES})
-    out: list[str] = []
-    for code in value:
-        if not isinstance(code, str) or len(code) > 32 or not code.isprintable():
-            raise ValidationFailed(_("A coupon code is 1 to 32 letters and digits."), code="invalid_coupon_codes",
-                                   details={"field": field})
-        normal = "".join(code.split()).upper()
-        if normal and normal not in out:
-            out.append(normal)
-    return tuple(out)
 
 
 def clean_share_code(value: Any) -> str:

@@ -152,13 +152,13 @@ def order_create(*, actor: Staff, store_id: int, lines: Any, channel: str = Orde
         "delivery": delivery or {}, "warehouse_id": warehouse_id,
         "lines": [line.__dict__ for line in cleaned], "payments": [p.as_dict() for p in cleaned_payments],
     }
-    # new keys only when given, so the fingerprints of orders taken before they existed stay the same
+    # new keys only when given, so the fingerprints of orders taken before they existed stay the same. The time of
+    # sale is not part of it: a till that first tried online and then queued the sale offline sends the same sale
+    # once without it and once with it.
     if coupon_codes:
         payload["coupon_codes"] = list(coupon_codes)
     if share_code:
         payload["share_code"] = share_code
-    if placed_at is not None:
-        payload["placed_at"] = sold_at
     request_hash = fingerprint(payload)
     if client_ref:
         existing = raw_rows(Order, "store_id = %s AND client_ref = %s", [store.pk, client_ref])  # unique

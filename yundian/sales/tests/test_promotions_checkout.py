@@ -194,6 +194,10 @@ def test_an_offline_sale_is_dated_and_priced_when_the_till_rang_it_up(chain, sto
                                   lines=[{"sku_id": stock.cat.tee_s.id, "quantity": 1}],
                                   payments=[{"method": "cash", "client_ref": "p1"}], placed_at=rung.isoformat())
     assert again.replayed and again.order.pk == order.pk
+    online_first = services.order_create(actor=chain.guide_a, store_id=chain.store_a.id, client_ref="till-9-1",
+                                         lines=[{"sku_id": stock.cat.tee_s.id, "quantity": 1}],
+                                         payments=[{"method": "cash", "client_ref": "p1"}])
+    assert online_first.replayed and online_first.order.pk == order.pk
     before = sales_state()
     for bad, code in ((timezone.now() + timedelta(hours=1), "placed_at_in_future"),
                       (timezone.now() - timedelta(days=31), "placed_at_too_old"),

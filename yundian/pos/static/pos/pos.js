@@ -17,7 +17,7 @@
 
   var state = {
     snapshot: null, byId: {}, byBarcode: {}, byPlu: {}, schemes: {},
-    cart: [], nextKey: 1, member: null, quote: null, quoteFor: "", quoteSeq: 0,
+    cart: [], nextKey: 1, member: null, quote: null, quoteFor: "", quoteSeq: 0, coupons: [],
     reachable: true, syncing: false
   };
 
@@ -213,7 +213,7 @@
   }
 
   function cartSignature() {
-    return JSON.stringify([state.cart.map(linePayload), state.member && state.member.id || null]);
+    return JSON.stringify([state.cart.map(linePayload), state.member && state.member.id || null, state.coupons]);
   }
 
   function quoteFresh() { return state.quote && state.quoteFor === cartSignature(); }
@@ -231,7 +231,8 @@
   function requestQuote() {
     if (!state.cart.length || !online()) return Promise.resolve();
     var signature = cartSignature(), seq = ++state.quoteSeq;
-    var body = { lines: state.cart.map(linePayload), member_id: state.member && state.member.id || null };
+    var body = { lines: state.cart.map(linePayload), member_id: state.member && state.member.id || null,
+                 coupon_codes: state.coupons };
     return call("POST", cfg.urls.quote, body).then(function (res) {
       if (seq !== state.quoteSeq) return;  // a newer cart is being priced
       if (res.status === 200) {
@@ -308,6 +309,7 @@
       text($("total"), "≈ " + fmt(total) + " (" + msg.provisional + ")");
     }
     show($("provisional-note"), provisional);
+    renderPromotions();
     $("checkout").disabled = !state.cart.length;
     renderTenders();
   }
@@ -480,6 +482,46 @@
   });
   $("split").addEventListener("click", function () { addTender("card"); });
 
+  // --- coupons and the promotions the server's quote applied ---------------------------------------------
+
+  function renderPromotions() {
+    var chips = $("coupon-list"), list = $("promotions-applied"), fresh = quoteFresh();
+    chips.textContent = "";
+    state.coupons.forEach(function (code) {
+      var li = document.createElement("li");
+      li.dataset.code = code;
+      var why = fresh ? (state.quote.coupons_refused || []).filter(function (c) { return c.code === code; })[0] : null;
+      li.className = why ? "refused" : "";
+      li.textContent = code + (why ? " · " + why.explanation : "");
+      var x = document.createElement("button");
+      x.type = "button"; x.className = "link coupon-remove"; x.textContent = "×";
+      x.setAttribute("aria-label", msg.remove);
+      li.appendChild(x);
+      chips.appendChild(li);
+    });
+    list.textContent = "";
+    if (!fresh) return;
+    (state.quote.applied || []).forEach(function (a) {
+      var li = document.createElement("li");
+      li.textContent = a.name + (a.explanation ? " · " + a.explanation : "") + " −" + fmt(a.amount || 0);
+      list.appendChild(li);
+    });
+  }
+
+  $("coupon-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var code = $("coupon-value").value.replace(/\s+/g, "").toUpperCase();
+    if (code && state.coupons.indexOf(code) < 0 && state.coupons.length < 5) state.coupons.push(code);
+    $("coupon-value").value = "";
+    cartChanged();
+  });
+  $("coupon-list").addEventListener("click", function (ev) {
+    var li = ev.target.closest("li[data-code]");
+    if (!li || !ev.target.closest(".coupon-remove")) return;
+    state.coupons = state.coupons.filter(function (c) { return c !== li.dataset.code; });
+    cartChanged();
+  });
+
   function checkoutError(message) { text($("checkout-error"), message || ""); show($("checkout-error"), !!message); }
 
   function buildPayments(clientRef) {
@@ -520,6 +562,7 @@
     var payload = { store_id: storeId, client_ref: clientRef, channel: "pos", mode: mode,
                     lines: state.cart.map(linePayload), payments: built.payments,
                     guide_id: parseInt($("guide").value, 10) || null };
+    if (state.coupons.length) payload.coupon_codes = state.coupons.slice();
     if (mode === "delivery") payload.delivery = { address: address };
     if (state.member) {
       if (state.member.id) payload.member_id = state.member.id;
@@ -553,7 +596,7 @@
   $("clear-sale").addEventListener("click", function () { resetSale(); checkoutError(""); });
 
   function resetSale() {
-    state.cart = []; state.quote = null; state.quoteFor = "";
+    state.cart = []; state.quote = null; state.quoteFor = ""; state.coupons = [];
     state.member = null;
     show($("member-attached"), false); show($("member-form"), true);
     $("member-value").value = ""; memberError("");
@@ -627,6 +670,8 @@
   // --- the offline queue and its sync ------------------------------------------------------------------
 
   function enqueue(entry) {
+    // the time of sale: the order is dated and priced then, however late it syncs
+    entry.payload.placed_at = entry.payload.placed_at || new Date().toISOString();
     return PosQueue.add(entry).then(function () {
       showQueued(entry);
       resetSale();
