@@ -65,3 +65,32 @@ def test_different_payments_racing_for_one_order_never_overpay(chain):
     assert sorted(kind for kind, _ in results) == ["error"] * 7 + ["ok"]
     order.refresh_from_db()
     assert (order.paid_total, Payment.objects.filter(order=order).count()) == (2500, 1)
+
+
+def test_a_single_use_coupon_in_twenty_checkouts_at_once_is_redeemed_by_one_order(chain):
+    from yundian.core.errors import ValidationFailed
+    from yundian.promotions import services as promo
+    from yundian.promotions.models import Coupon, CouponRedemption
+
+    stock = stocked(chain, units=50)
+    campaign = promo.coupon_campaign_create(actor=chain.admin, node_id=chain.hq.id, code="ONCE", name="Once",
+                                            kind="threshold_amount", tiers=[{"min": 0, "off": 1000}])
+    code = promo.coupon_issue(actor=chain.admin, campaign_id=campaign.pk, count=1)[0].code
+    clerk = fresh(chain.guide_a)
+
+    def checkout(i):
+        return services.order_create(actor=fresh(clerk), store_id=chain.store_a.id, client_ref=f"till-{i}",
+                                     lines=[{"sku_id": stock.cat.tee_s.id, "quantity": 1}], coupon_codes=[code],
+                                     payments=[{"method": "card", "client_ref": "card"}])
+
+    results = race_n(20, checkout, conflict_codes=True)
+    booked = [value.order for kind, value in results if kind == "ok"]
+    refused = [value for kind, value in results if kind != "ok"]
+    assert len(booked) == 1 and booked[0].total == 8900
+    # the losers saw the coupon taken either while pricing (422) or when redeeming it (409), and wrote nothing
+    assert all(kind == "conflict" or isinstance(value, ValidationFailed) for kind, value in results if kind != "ok")
+    assert len(refused) == 19
+    assert Order.objects.count() == 1 and CouponRedemption.objects.get().order_ref == str(booked[0].pk)
+    assert Coupon.objects.get(code=code).status == "redeemed"
+    assert level(stock.wh_a, stock.cat.tee_s) == (49, 0)
+    assert_ledgers_clean()
