@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_documents
 
 app_name = "inventory"
 
@@ -9,11 +9,22 @@ urlpatterns = [
     path("balances/", views.balances, name="balances"),
     path("moves/", views.moves, name="moves"),
     path("transfers/", views.transfers, name="transfers"),
+    path("transfers/new/", views_documents.transfer_create, name="transfer_create"),
+    path("transfers/<int:transfer_id>/", views_documents.transfer, name="transfer"),
     path("transfers/<int:transfer_id>/<slug:action>/", views.transfer_action, name="transfer_action"),
+    path("purchase-orders/", views_documents.purchase_orders, name="purchase_orders"),
+    path("purchase-orders/new/", views_documents.purchase_order_create, name="purchase_order_create"),
+    path("purchase-orders/<int:order_id>/", views_documents.purchase_order, name="purchase_order"),
+    path("allocations/", views_documents.allocations, name="allocations"),
+    path("allocations/new/", views_documents.allocation_create, name="allocation_create"),
+    path("allocations/<int:allocation_id>/", views_documents.allocation, name="allocation"),
     path("stocktakes/", views.stocktakes, name="stocktakes"),
     path("stocktakes/<int:stocktake_id>/", views.stocktake, name="stocktake"),
     path("adjustments/", views.adjustments, name="adjustments"),
+    path("adjustments/new/", views_documents.adjustment_create, name="adjustment_create"),
+    path("adjustments/<int:adjustment_id>/", views_documents.adjustment, name="adjustment"),
     path("adjustments/<int:adjustment_id>/<slug:action>/", views.adjustment_decide, name="adjustment_decide"),
+    path("lines/row/", views_documents.line_row, name="line_row"),
     path("replenishment/", views.replenishment, name="replenishment"),
     path("reports/<slug:name>/", views.report, name="report"),
 ]

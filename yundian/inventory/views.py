@@ -89,7 +89,8 @@ def moves(request: HttpRequest) -> HttpResponse:
 @console_view(Perm.STOCK_VIEW)
 def transfers(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.transfer_list(actor=request.actor), 50).get_page(request.GET.get("page"))
-    return render(request, "inventory/transfers.html", {"page": page})
+    return render(request, "inventory/transfers.html", {"page": page,
+                                                        "may_manage": has_perm(request.actor, Perm.STOCK_MANAGE)})
 
 
 @require_POST
@@ -147,7 +148,8 @@ def stocktake(request: HttpRequest, stocktake_id: int) -> HttpResponse:
 @console_view(Perm.STOCK_VIEW)
 def adjustments(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.adjustment_list(actor=request.actor), 50).get_page(request.GET.get("page"))
-    return render(request, "inventory/adjustments.html", {"page": page})
+    return render(request, "inventory/adjustments.html", {"page": page,
+                                                          "may_adjust": has_perm(request.actor, Perm.STOCK_ADJUST)})
 
 
 @require_POST

@@ -1,0 +1,317 @@
+"""Stock document pages: purchase orders (list, new, detail with submit / approve / reject / close / receive),
+transfers (new, detail with approve / reject / cancel / ship / receive), HQ allocations (new, detail, release) and
+adjustments (new, detail with approve / reject).
+
+Each view parses a form (forms.py), calls one service, and either redirects to the document with a message or
+re-renders the form with the service's translated error (status = the error's 4xx, nothing changed). Documents
+and warehouses outside the actor's scope are 404 (console_view turns NotFound into Http404).
+"""
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+
+from yundian.core.errors import DomainError, NotFound
+from yundian.org.roles import Perm
+from yundian.org.selectors import has_perm, scope_q
+from yundian.web.views import console_view
+
+from . import selectors, services
+from .forms import (AdjustmentForm, AllocationForm, LinesForm, PurchaseOrderForm, QuantitiesForm, TransferForm,
+                    managed_warehouses, status_filter)
+from .models import Adjustment, Allocation, PurchaseOrderStatus, TransferStatus, WarehouseKind
+
+
+def _int(value) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**62 else None
+
+
+def _create(request: HttpRequest, form: LinesForm, template: str, work, success, target: str) -> HttpResponse:
+    """POST: parse, call the service, redirect to the new document; GET or an error: (re-)render the form."""
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                created = work(form)
+            except NotFound:
+                raise
+            except DomainError as exc:
+                form.add_service_error(exc)
+                status = exc.status
+            else:
+                messages.success(request, success % {"number": created.number})
+                return redirect(target, created.pk)
+        else:
+            status = 422
+    return render(request, template, {"form": form, "rows": form.display_rows(), **form.choices()}, status=status)
+
+
+def _run(request: HttpRequest, work, success, back: str, rerender) -> HttpResponse:
+    """A detail page's action: success -> back to the page with a message; a domain error -> the page again with
+    the error (its 4xx status). Out of scope -> 404."""
+    try:
+        work()
+    except NotFound:
+        raise
+    except DomainError as exc:
+        return rerender(exc)
+    messages.success(request, success)
+    return redirect(back)
+
+
+# --- purchase orders ---------------------------------------------------------------------------------------
+
+@console_view(Perm.STOCK_VIEW)
+def purchase_orders(request: HttpRequest) -> HttpResponse:
+    status = status_filter(request.GET.get("status"), PurchaseOrderStatus.choices)
+    warehouses = list(selectors.warehouse_list(actor=request.actor).exclude(kind=WarehouseKind.IN_TRANSIT)[:500])
+    chosen = _int(request.GET.get("warehouse"))
+    current = next((w for w in warehouses if w.id == chosen), None)
+    qs = selectors.purchase_order_list(actor=request.actor, status=status,
+                                       warehouse_id=current.id if current else None)
+    page = Paginator(qs.select_related("supplier", "source_warehouse"), 50).get_page(request.GET.get("page"))
+    return render(request, "inventory/purchase_orders.html", {
+        "page": page, "warehouses": warehouses, "current": current, "status": status or "",
+        "statuses": PurchaseOrderStatus.choices, "may_create": has_perm(request.actor, Perm.STOCK_MANAGE)})
+
+
+@console_view(Perm.STOCK_MANAGE)
+def purchase_order_create(request: HttpRequest) -> HttpResponse:
+    form = PurchaseOrderForm(request.POST if request.method == "POST" else None, actor=request.actor)
+
+    def work(form):
+        data = form.cleaned_data
+        return services.purchase_order_create(
+            actor=request.actor, warehouse_id=data["warehouse"], supplier_id=data["supplier"],
+            source_warehouse_id=data["source_warehouse"], lines=data["lines"], note=data["note"],
+            tolerance_percent=5 if data["tolerance_percent"] is None else data["tolerance_percent"])
+
+    return _create(request, form, "inventory/purchase_order_form.html", work,
+                   _("Purchase order %(number)s created as a draft."), "inventory:purchase_order")
+
+
+@console_view(Perm.STOCK_VIEW)
+def purchase_order(request: HttpRequest, order_id: int) -> HttpResponse:
+    actor = request.actor
+    order = selectors.purchase_order_get(actor=actor, order_id=order_id)
+    node = order.warehouse.node
+    lines = list(order.lines.select_related("sku").order_by("id"))
+    remaining = {l.sku_id: max(l.quantity - l.received, 0) for l in lines}
+
+    def page(status: int = 200, error: DomainError | None = None, form: QuantitiesForm | None = None):
+        shown = form or QuantitiesForm(sku_ids=[l.sku_id for l in lines], initial_quantities=remaining,
+                                       blank_is_zero=True)
+        may_manage = has_perm(actor, Perm.STOCK_MANAGE, node)
+        return render(request, "inventory/purchase_order.html", {
+            "order": order, "lines": [(l, shown.typed(l.sku_id)) for l in lines], "receive_form": shown,
+            "error": error, "may_manage": may_manage, "may_approve": has_perm(actor, Perm.PURCHASE_APPROVE, node),
+            "may_receive": may_manage and order.supplier_id is not None
+                           and order.status in (PurchaseOrderStatus.APPROVED, PurchaseOrderStatus.PARTIAL),
+            "transfers": order.transfers.order_by("id") if order.source_warehouse_id else [],
+            "receipts": order.receipts.prefetch_related("lines").order_by("id"),
+        }, status=status)
+
+    if request.method != "POST":
+        return page()
+    back = request.path
+    action = request.POST.get("action")
+    handlers = {"submit": (services.purchase_order_submit, _("Sent for approval.")),
+                "approve": (services.purchase_order_approve, _("Purchase order approved.")),
+                "reject": (services.purchase_order_reject, _("Purchase order rejected.")),
+                "close": (services.purchase_order_close, _("Purchase order closed."))}
+    if action in handlers:
+        handler, success = handlers[action]
+        return _run(request, lambda: handler(actor=actor, order_id=order.id), success, back,
+                    lambda exc: page(exc.status, exc))
+    if action != "receive":
+        raise Http404
+    form = QuantitiesForm(request.POST, sku_ids=[l.sku_id for l in lines], initial_quantities=remaining,
+                          blank_is_zero=True)
+    if not form.is_valid():
+        return page(422, form=form)
+    receiving = [{"sku_id": s, "quantity": q} for s, q in form.cleaned_data["quantities"].items() if q != 0]
+
+    def rerender(exc):
+        form.add_service_error(exc)
+        return page(exc.status, form=form)
+
+    return _run(request, lambda: services.receipt_create(
+        actor=actor, warehouse_id=order.warehouse_id, order_id=order.id, lines=receiving,
+        reference=form.cleaned_data["reference"]), _("Goods received."), back, rerender)
+
+
+# --- transfers ---------------------------------------------------------------------------------------------
+
+@console_view(Perm.STOCK_MANAGE)
+def transfer_create(request: HttpRequest) -> HttpResponse:
+    form = TransferForm(request.POST if request.method == "POST" else None, actor=request.actor)
+
+    def work(form):
+        data = form.cleaned_data
+        return services.transfer_request(actor=request.actor, from_warehouse_id=data["from_warehouse"],
+                                         to_warehouse_id=data["to_warehouse"], lines=data["lines"], note=data["note"])
+
+    return _create(request, form, "inventory/transfer_form.html", work, _("Transfer %(number)s requested."),
+                   "inventory:transfer")
+
+
+@console_view(Perm.STOCK_VIEW)
+def transfer(request: HttpRequest, transfer_id: int) -> HttpResponse:
+    actor = request.actor
+    found = selectors.transfer_get(actor=actor, transfer_id=transfer_id)
+    lines = list(found.lines.select_related("sku").order_by("id"))
+    sku_ids = [l.sku_id for l in lines]
+    is_source = has_perm(actor, Perm.STOCK_MANAGE, found.from_warehouse.node)
+    is_destination = has_perm(actor, Perm.STOCK_MANAGE, found.to_warehouse.node)
+    step = "ship" if found.status == TransferStatus.APPROVED else "receive"
+    defaults = {l.sku_id: (l.quantity if step == "ship" else l.shipped) for l in lines}
+
+    def page(status: int = 200, error: DomainError | None = None, form: QuantitiesForm | None = None):
+        form = form or QuantitiesForm(sku_ids=sku_ids, initial_quantities=defaults, blank_is_zero=False)
+        return render(request, "inventory/transfer.html", {
+            "transfer": found, "lines": [(l, form.typed(l.sku_id)) for l in lines], "form": form, "step": step,
+            "error": error,
+            "may_approve": is_source and found.status == TransferStatus.REQUESTED,
+            "may_reject": is_source and found.status in (TransferStatus.REQUESTED, TransferStatus.APPROVED),
+            "may_cancel": is_destination and found.status in (TransferStatus.REQUESTED, TransferStatus.APPROVED),
+            "may_ship": is_source and found.status == TransferStatus.APPROVED,
+            "may_receive": is_destination and found.status == TransferStatus.SHIPPED,
+        }, status=status)
+
+    if request.method != "POST":
+        return page()
+    action = request.POST.get("action")
+    back = request.path
+    simple = {"approve": services.transfer_approve, "reject": services.transfer_reject,
+              "cancel": services.transfer_cancel}
+    if action in simple:
+        return _run(request, lambda: simple[action](actor=actor, transfer_id=found.id), _("Transfer updated."), back,
+                    lambda exc: page(exc.status, exc))
+    if action not in ("ship", "receive"):
+        raise Http404
+    form = QuantitiesForm(request.POST, sku_ids=sku_ids, initial_quantities=defaults, blank_is_zero=False)
+    if not form.is_valid():
+        return page(422, form=form)
+    quantities = [{"sku_id": s, "quantity": q} for s, q in form.cleaned_data["quantities"].items()]
+    handler = services.transfer_ship if action == "ship" else services.transfer_receive
+    success = _("Transfer shipped.") if action == "ship" else _("Transfer received.")
+
+    def rerender(exc):
+        form.add_service_error(exc)
+        return page(exc.status, form=form)
+
+    return _run(request, lambda: handler(actor=actor, transfer_id=found.id, lines=quantities), success, back,
+                rerender)
+
+
+# --- HQ allocations -----------------------------------------------------------------------------------------
+
+def _allocations(actor):
+    """Allocations whose central warehouse is in the actor's stock.view scope (the release service's rule)."""
+    return (Allocation.objects.filter(scope_q(actor, Perm.STOCK_VIEW, "from_warehouse__node__path"),
+                                      enterprise_id=actor.enterprise_id)
+            .select_related("from_warehouse__node").order_by("-id"))
+
+
+def _may_allocate(actor) -> bool:
+    """Allocating needs stock.manage on a central warehouse: HQ (and a region or dealer that keeps one)."""
+    return managed_warehouses(actor, kinds=(WarehouseKind.CENTRAL,)).exists()
+
+
+@console_view(Perm.STOCK_VIEW)
+def allocations(request: HttpRequest) -> HttpResponse:
+    page = Paginator(_allocations(request.actor).prefetch_related("lines"), 50).get_page(request.GET.get("page"))
+    return render(request, "inventory/allocations.html", {"page": page, "may_create": _may_allocate(request.actor)})
+
+
+@console_view(Perm.STOCK_MANAGE)
+def allocation_create(request: HttpRequest) -> HttpResponse:
+    if not _may_allocate(request.actor):
+        raise Http404
+    form = AllocationForm(request.POST if request.method == "POST" else None, actor=request.actor)
+
+    def work(form):
+        return services.allocation_create(actor=request.actor, from_warehouse_id=form.cleaned_data["from_warehouse"],
+                                          lines=form.allocation_lines(), note=form.cleaned_data["note"])
+
+    return _create(request, form, "inventory/allocation_form.html", work,
+                   _("Allocation %(number)s created as a draft; release it to ship."), "inventory:allocation")
+
+
+@console_view(Perm.STOCK_VIEW)
+def allocation(request: HttpRequest, allocation_id: int) -> HttpResponse:
+    actor = request.actor
+    found = _allocations(actor).filter(pk=allocation_id).first()
+    if found is None:
+        raise Http404
+
+    def page(status: int = 200, error: DomainError | None = None):
+        lines = found.lines.select_related("sku", "to_warehouse").order_by("to_warehouse_id", "sku_id")
+        return render(request, "inventory/allocation.html", {
+            "allocation": found, "lines": lines, "error": error,
+            "transfers": found.transfers.select_related("to_warehouse").order_by("id"),
+            "may_release": found.status == Allocation.Status.DRAFT
+                           and has_perm(actor, Perm.STOCK_MANAGE, found.from_warehouse.node),
+        }, status=status)
+
+    if request.method != "POST":
+        return page()
+    if request.POST.get("action") != "release":
+        raise Http404
+    return _run(request, lambda: services.allocation_release(actor=actor, allocation_id=found.id),
+                _("Allocation released: one shipped transfer per store."), request.path,
+                lambda exc: page(exc.status, exc))
+
+
+# --- adjustments ---------------------------------------------------------------------------------------------
+
+@console_view(Perm.STOCK_ADJUST)
+def adjustment_create(request: HttpRequest) -> HttpResponse:
+    form = AdjustmentForm(request.POST if request.method == "POST" else None, actor=request.actor)
+
+    def work(form):
+        data = form.cleaned_data
+        adjustment = services.adjustment_create(actor=request.actor, warehouse_id=data["warehouse"],
+                                                reason=data["reason"], lines=data["lines"], note=data["note"])
+        if adjustment.status == Adjustment.Status.PENDING:
+            messages.info(request, _("Its value is above the approval threshold: it waits for a manager."))
+        return adjustment
+
+    return _create(request, form, "inventory/adjustment_form.html", work, _("Adjustment %(number)s recorded."),
+                   "inventory:adjustment")
+
+
+@console_view(Perm.STOCK_VIEW)
+def adjustment(request: HttpRequest, adjustment_id: int) -> HttpResponse:
+    actor = request.actor
+    found = selectors.adjustment_get(actor=actor, adjustment_id=adjustment_id)
+
+    def page(status: int = 200, error: DomainError | None = None):
+        return render(request, "inventory/adjustment.html", {
+            "adjustment": found, "lines": found.lines.select_related("sku").order_by("id"), "error": error,
+            "may_decide": found.status == Adjustment.Status.PENDING
+                          and has_perm(actor, Perm.STOCK_APPROVE, found.warehouse.node)
+                          and found.created_by_id != actor.pk,
+        }, status=status)
+
+    if request.method != "POST":
+        return page()
+    action = request.POST.get("action")
+    if action not in ("approve", "reject"):
+        raise Http404
+    return _run(request, lambda: services.adjustment_decide(actor=actor, adjustment_id=found.id,
+                                                            approve=action == "approve"),
+                _("Adjustment decided."), request.path, lambda exc: page(exc.status, exc))
+
+
+# --- htmx: one more line row -----------------------------------------------------------------------------------
+
+@console_view(Perm.STOCK_VIEW)
+def line_row(request: HttpRequest) -> HttpResponse:
+    return render(request, "inventory/partials/line_row.html", {"with_cost": request.GET.get("cost") == "1",
+                                                                "row": None})
