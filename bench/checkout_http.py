@@ -23,7 +23,6 @@ import http.client
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,18 +30,14 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._server import free_port, fresh_postgres, pg_admin, run_json, server_env, start_gunicorn, stop  # noqa: E402
+
 SKUS = 100
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cpu_seconds(pids) -> dict[int, float]:
@@ -80,12 +75,6 @@ def db_backends(pg_url: str | None) -> list[int]:
         return [row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [name])]
 
 
-def pg_admin(pg_url: str) -> tuple[str, str]:
-    """(URL of the server's `postgres` database, the bench database's name) for a database URL (query ignored)."""
-    parts = urlsplit(pg_url)
-    return urlunsplit(parts._replace(path="/postgres", query="")), parts.path.lstrip("/")
-
-
 class CpuMeter:
     """CPU seconds spent by the server's workers, the database's backends and this process over one run."""
 
@@ -103,29 +92,11 @@ class CpuMeter:
         return delta(before[0], after[0]), delta(before[1], after[1]), after[2] - before[2]
 
 
-def server_env(db: str, data_dir: str, pg_url: str) -> dict:
-    env = {**os.environ, "YUNDIAN_DATA": data_dir, "SECRET_KEY": "bench-only", "DEBUG": "0",
-           "DJANGO_SETTINGS_MODULE": "config.settings.base", "ALLOWED_HOSTS": "127.0.0.1,localhost",
-           "SECURE_COOKIES": "0", "LOG_LEVEL": "ERROR"}
-    env.pop("DATABASE_URL", None)
-    if db == "postgres":
-        env["DATABASE_URL"] = pg_url
-    return env
-
-
 def prepare(db: str, env: dict, pg_url: str) -> dict:
     """Fresh database, migrated and seeded, in a child process (so each database gets its own Django setup)."""
     if db == "postgres":
-        import psycopg
-
-        admin, name = pg_admin(pg_url)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {name}")
-    out = subprocess.run([sys.executable, __file__, "--seed-only"], env=env, cwd=ROOT, capture_output=True, text=True)
-    if out.returncode != 0:
-        raise SystemExit(out.stderr[-3000:])
-    return json.loads(out.stdout.strip().splitlines()[-1])
+        fresh_postgres(pg_url)
+    return run_json(__file__, "--seed-only", env=env)
 
 
 def seed() -> None:
@@ -160,24 +131,6 @@ def seed_world() -> dict:
         commission_plan_create(actor=chain.admin, node_id=chain.hq.id, name="Standard", default_rate="0.03")
         _token, secret = api_token_create(actor=chain.admin, name="bench till")
     return {"token": secret, "store_id": chain.store_a.id, "sku_ids": sku_ids, "staff_id": chain.admin.id}
-
-
-def start_server(env: dict, port: int, workers: int, threads: int) -> subprocess.Popen:
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    proc = subprocess.Popen([gunicorn, "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", str(workers),
-                             "-k", "gthread", "--threads", str(threads), "--log-level", "warning",
-                             "--backlog", "256"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return proc
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit(proc.stderr.read().decode()[-3000:])
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("server did not start")
 
 
 def drive(port: int, seeded: dict, clients: int, seconds: float, run_tag: str, meter: CpuMeter | None = None) -> dict:
@@ -263,7 +216,7 @@ def main() -> None:
             env = server_env(db, data_dir, args.pg)
             seeded = prepare(db, env, args.pg)
             port = free_port()
-            server = start_server(env, port, args.workers, args.threads)
+            server = start_gunicorn(env, port, workers=args.workers, threads=args.threads)
             meter = CpuMeter(server, args.pg if db == "postgres" else None)
             try:
                 drive(port, seeded, 2, 2, f"{db}-warmup")  # warm every worker's connections and caches
@@ -274,8 +227,7 @@ def main() -> None:
                     rows.append((db, clients, result, result["rate"] / baseline if baseline else float("nan")))
                     print(f"  {db:<8} {clients:>3} clients: {result['rate']:7.1f} orders/s", file=sys.stderr)
             finally:
-                server.terminate()
-                server.wait(timeout=30)
+                stop(server)
             rows.append((db, "ledgers", check(env), None))
     print(f"\nPOS checkout through HTTP (gunicorn gthread {args.workers} workers x {args.threads} threads, "
           f"{os.cpu_count()} CPUs, {args.seconds:.0f} s per row; CPU ms per order: app = gunicorn workers, db = "

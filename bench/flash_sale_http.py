@@ -16,10 +16,7 @@ Client and server share the machine, so the figures are a floor for a dedicated 
 import argparse
 import http.client
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,37 +25,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._server import free_port, fresh_postgres, run_json, server_env, start_gunicorn, stop  # noqa: E402
+
 PG_DB = "yd_bench_flash"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def server_env(db: str, data_dir: str, pg_base: str) -> dict:
-    env = {**os.environ, "YUNDIAN_DATA": data_dir, "SECRET_KEY": "bench-only", "DEBUG": "0",
-           "DJANGO_SETTINGS_MODULE": "config.settings.base", "ALLOWED_HOSTS": "127.0.0.1,localhost",
-           "SECURE_COOKIES": "0", "LOG_LEVEL": "ERROR"}
-    env.pop("DATABASE_URL", None)
+def prepare(db: str, env: dict, pg_url: str, buyers: int, units: int) -> dict:
     if db == "postgres":
-        env["DATABASE_URL"] = f"{pg_base}/{PG_DB}"
-    return env
-
-
-def prepare(db: str, env: dict, pg_base: str, buyers: int, units: int) -> dict:
-    if db == "postgres":
-        import psycopg
-
-        with psycopg.connect(f"{pg_base}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {PG_DB}")
-    out = subprocess.run([sys.executable, __file__, "--seed-only", "--buyers", str(buyers), "--units", str(units)],
-                         env=env, cwd=ROOT, capture_output=True, text=True)
-    if out.returncode != 0:
-        raise SystemExit(out.stderr[-3000:])
-    return json.loads(out.stdout.strip().splitlines()[-1])
+        fresh_postgres(pg_url)
+    return run_json(__file__, "--seed-only", "--buyers", str(buyers), "--units", str(units), env=env)
 
 
 def seed(buyers: int, units: int) -> None:
@@ -95,10 +71,7 @@ def seed(buyers: int, units: int) -> None:
 
 
 def verify(env: dict) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--verify-only"], env=env, cwd=ROOT, capture_output=True, text=True)
-    if out.returncode != 0:
-        raise SystemExit(out.stderr[-3000:])
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_json(__file__, "--verify-only", env=env)
 
 
 def verify_only() -> None:
@@ -117,27 +90,6 @@ def verify_only() -> None:
     mismatches = [str(m) for name in ("flash_sales", "flash_buyers") for m in checks[name]()]
     print(json.dumps({"sold": sale.sold, "cap": sale.cap, "claims": claims.aggregate(c=Count("id"))["c"],
                       "max_per_member": per_member, "sold_out_flag": sale.is_sold_out, "ledgers": mismatches}))
-
-
-def start_server(env: dict, port: int, workers: int, threads: int) -> subprocess.Popen:
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    # the server's log goes to a file: every rejected buyer is a 4xx that Django logs as a warning, and an unread
-    # pipe would fill up and stall the server
-    log = open(Path(env["YUNDIAN_DATA"]) / "server.log", "wb")
-    proc = subprocess.Popen([gunicorn, "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", str(workers),
-                             "-k", "gthread", "--threads", str(threads), "--log-level", "warning",
-                             "--backlog", "2048"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return proc
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit((Path(env["YUNDIAN_DATA"]) / "server.log").read_text()[-3000:])
-            time.sleep(0.2)
-    proc.terminate()
-    raise SystemExit("server did not start")
 
 
 def rush(port: int, seeded: dict, clients: int) -> dict:
@@ -216,11 +168,12 @@ def main() -> None:
     rows = []
     for db in args.db.split(","):
         with tempfile.TemporaryDirectory(prefix="yd-bench-flash-") as data_dir:
-            env = server_env(db, data_dir, args.pg)
+            pg_url = f"{args.pg}/{PG_DB}"
+            env = server_env(db, data_dir, pg_url)
             print(f"  {db}: seeding {args.buyers} members ...", file=sys.stderr, flush=True)
-            seeded = prepare(db, env, args.pg, args.buyers, args.units)
+            seeded = prepare(db, env, pg_url, args.buyers, args.units)
             port = free_port()
-            server = start_server(env, port, args.workers, args.threads)
+            server = start_gunicorn(env, port, workers=args.workers, threads=args.threads, backlog=2048)
             try:
                 # warm every worker: a page view each (no buy, nothing sold)
                 for _ in range(args.workers * 4):
@@ -230,8 +183,7 @@ def main() -> None:
                     conn.close()
                 result = rush(port, seeded, args.clients)
             finally:
-                server.terminate()
-                server.wait(timeout=30)
+                stop(server)
             checked = verify(env)
             rows.append((db, result, checked))
             print(f"  {db}: done in {result['wall']:.1f} s", file=sys.stderr, flush=True)

@@ -1,0 +1,100 @@
+"""Shared by the HTTP benchmarks (checkout_http.py, flash_sale_http.py): a fresh database, a child process with
+Django for seeding and checks, and a real server process (gunicorn, gthread workers) on a loopback port.
+
+    env = server_env(db, data_dir, pg_url)       # "sqlite" in data_dir, or "postgres" at pg_url
+    if db == "postgres":
+        fresh_postgres(pg_url)
+    seeded = run_json(__file__, "--seed-only", env=env)
+    server = start_gunicorn(env, port := free_port(), workers=3, threads=8)
+    try:
+        ...
+    finally:
+        stop(server)
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def server_env(db: str, data_dir: str, pg_url: str | None) -> dict:
+    """The environment of a production-like server on `db`: "sqlite" (a file in data_dir) or "postgres" (pg_url)."""
+    env = {**os.environ, "YUNDIAN_DATA": data_dir, "SECRET_KEY": "bench-only", "DEBUG": "0",
+           "DJANGO_SETTINGS_MODULE": "config.settings.base", "ALLOWED_HOSTS": "127.0.0.1,localhost",
+           "SECURE_COOKIES": "0", "LOG_LEVEL": "ERROR"}
+    env.pop("DATABASE_URL", None)
+    if db == "postgres":
+        env["DATABASE_URL"] = pg_url
+    return env
+
+
+def pg_admin(pg_url: str) -> tuple[str, str]:
+    """(URL of the server's `postgres` database, the named database) for a database URL (query ignored)."""
+    parts = urlsplit(pg_url)
+    return urlunsplit(parts._replace(path="/postgres", query="")), parts.path.lstrip("/")
+
+
+def fresh_postgres(pg_url: str) -> None:
+    """Drop (forcing out any session) and create the database named in pg_url."""
+    import psycopg
+
+    admin, name = pg_admin(pg_url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+
+
+def run_json(script: str | Path, *args: str, env: dict) -> dict:
+    """Run `script args` with Python in a child process (its own Django setup); the JSON it printed last.
+    Exits with the child's error output if it fails."""
+    out = subprocess.run([sys.executable, str(script), *args], env=env, cwd=ROOT, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def start_gunicorn(env: dict, port: int, *, workers: int, threads: int, backlog: int = 256,
+                   timeout: float = 30) -> subprocess.Popen:
+    """gunicorn serving config.wsgi on 127.0.0.1:port, returned once the port accepts connections.
+
+    Its log goes to YUNDIAN_DATA/server.log, not a pipe: every 4xx is a logged warning, and an unread pipe would
+    fill up and stall the server."""
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    log_path = Path(env["YUNDIAN_DATA"]) / "server.log"
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen([gunicorn, "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", str(workers),
+                                 "-k", "gthread", "--threads", str(threads), "--log-level", "warning",
+                                 "--backlog", str(backlog)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit(log_path.read_text(errors="replace")[-3000:])
+            time.sleep(0.2)
+    stop(proc)
+    raise SystemExit("server did not start")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop the server politely (SIGTERM), and wait for it."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=30)
