@@ -4,6 +4,7 @@
         ("yundian.org.tasks.nightly_audit_digest", "daily", "02:00")    every day from 02:00
         ("yundian.x.tasks.refresh", "hourly", ":15")                     every hour from minute 15
         ("yundian.x.tasks.rollup", "weekly", "mon 03:00")                every Monday from 03:00
+        ("yundian.x.tasks.expire", "minutes", "5")                       every 5 minutes (a divisor of 60)
 
 A context adds its periodic tasks as lines in SCHEDULE (like PERMISSIONS in org/roles.py). `yundian scheduler`
 calls `run_due()` every 30 s; `--once` runs one tick (for cron).
@@ -36,8 +37,9 @@ SCHEDULE: list[tuple[str, str, str]] = [
     ("yundian.members.tasks.expire_points", "daily", "01:00"),
     ("yundian.members.tasks.review_tiers", "daily", "03:00"),
     ("yundian.members.tasks.birthday_gifts", "daily", "06:00"),
-    ("yundian.promotions.tasks.expire_group_buys", "hourly", ":05"),
-    ("yundian.promotions.tasks.release_flash_claims", "hourly", ":10"),
+    # a failed group's members wait for their money, a released flash-sale unit for its next buyer: minutes, not hours
+    ("yundian.promotions.tasks.expire_group_buys", "minutes", "5"),
+    ("yundian.promotions.tasks.release_flash_claims", "minutes", "5"),
     ("yundian.inventory.tasks.replenishment_nightly", "daily", "03:30"),
     ("yundian.inventory.tasks.reservations_expire_task", "hourly", ":05"),
     ("yundian.ops.tasks.purge_login_attempts", "daily", "04:00"),
@@ -71,6 +73,12 @@ def due_period(period: str, at: str, now: datetime) -> tuple[str, datetime] | No
             raise ValueError(f"hourly times look like ':15', not {at!r}")
         due_at = local.replace(minute=int(at[1:]), second=0, microsecond=0)
         key = f"{local.date().isoformat()}T{local.hour:02d}"
+    elif period == "minutes":
+        step = int(at)
+        if not 1 <= step <= 60 or 60 % step:
+            raise ValueError(f"a minutes period divides the hour (1, 2, 5, 10, 15, 30), not {at!r}")
+        due_at = local.replace(minute=local.minute - local.minute % step, second=0, microsecond=0)
+        key = f"{local.date().isoformat()}T{due_at.hour:02d}:{due_at.minute:02d}"
     elif period == "weekly":
         day_name, clock = at.split()
         monday = local.date() - timedelta(days=local.weekday())
@@ -79,7 +87,7 @@ def due_period(period: str, at: str, now: datetime) -> tuple[str, datetime] | No
         year, week, _ = local.date().isocalendar()
         key = f"{year}-W{week:02d}"
     else:
-        raise ValueError(f"unknown period {period!r} (daily, hourly, weekly)")
+        raise ValueError(f"unknown period {period!r} (minutes, hourly, daily, weekly)")
     return (key, due_at) if now >= due_at else None
 
 

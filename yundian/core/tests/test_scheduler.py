@@ -53,6 +53,20 @@ def test_due_period_keys_and_times():
         scheduler.due_period("monthly", "02:00", local(2026, 3, 10))
 
 
+def test_a_minutes_period_is_due_at_each_step_of_the_hour_once():
+    assert scheduler.due_period("minutes", "5", local(2026, 3, 10, 7, 14, 59)) == (
+        "2026-03-10T07:10", local(2026, 3, 10, 7, 10))
+    assert scheduler.due_period("minutes", "5", local(2026, 3, 10, 7, 15)) == ("2026-03-10T07:15",
+                                                                               local(2026, 3, 10, 7, 15))
+    assert scheduler.due_period("minutes", "15", local(2026, 3, 10, 23, 59)) == ("2026-03-10T23:45",
+                                                                                 local(2026, 3, 10, 23, 45))
+    keys = {scheduler.due_period("minutes", "5", local(2026, 3, 10, 7, m))[0] for m in range(60)}
+    assert len(keys) == 12
+    for bad in ("7", "0", "90", "x"):
+        with pytest.raises(ValueError):
+            scheduler.due_period("minutes", bad, local(2026, 3, 10))
+
+
 def test_daily_task_is_enqueued_once_per_day_even_when_the_scheduler_runs_twice(digest_only, db, django_capture_on_commit_callbacks):
     def tick(now: datetime) -> list[ScheduledRun]:
         with django_capture_on_commit_callbacks(execute=True):  # each tick commits on its own
