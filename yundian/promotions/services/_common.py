@@ -8,7 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from yundian.catalog.models import Category, Product, Sku
 from yundian.core.errors import NotFound, ValidationFailed
-from yundian.core.text import has_control_characters, is_clean_text
+from yundian.core.text import clean_text as core_clean_text
+from yundian.core.text import has_control_characters
 from yundian.members.models import Member, MemberStatus
 from yundian.members.selectors import resolve_active
 from yundian.org.models import OrgNode, Staff
@@ -28,18 +29,11 @@ def clean_int(value: Any, field: str, *, low: int = 0, high: int = MAX_AMOUNT, c
 
 
 def clean_text(value: Any, field: str, max_length: int, *, required: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
+    """yundian.core.text.clean_text (codes required / too_long / invalid_text), except that a number is not text
+    here: promotions' names and descriptions come from people, never from a spreadsheet cell."""
+    if value is not None and not isinstance(value, str):
         raise ValidationFailed(_("Not text."), code="invalid_text", details={"field": field})
-    value = value.strip()
-    if required and not value:
-        raise ValidationFailed(_("This field is required."), code="required", details={"field": field})
-    if len(value) > max_length:
-        raise ValidationFailed(_("Too long."), code="too_long", details={"field": field, "max_length": max_length})
-    if not is_clean_text(value):
-        raise ValidationFailed(_("Contains control characters."), code="invalid_text", details={"field": field})
-    return value
+    return core_clean_text(value, field, max_length, required=required)
 
 
 def clean_code(value: Any, field: str = "code", max_length: int = 40) -> str:
