@@ -12,6 +12,9 @@ Shape at any scale (fixed: a demo of the programme, not a volume generator):
     group_buys            1    the same SKU: 2-person and 3-person prices, 24 hours to fill a group
     referral_rules        1    the enterprise default: 3 % commission to whoever shared the link
     price_floors          1    no promotion takes the first category below half its list price
+    promotion_orders      6    sales at the first store through the real checkout: 3 redeem new-customer coupons,
+                               3 come by a guide's share link (rewarded 分销 commission), so the promotion results
+                               page has figures
 """
 from django.utils.translation import gettext_lazy as _
 
@@ -25,13 +28,14 @@ LABELS = {
     "group_buys": _("group buys"),
     "referral_rules": _("referral rules"),
     "price_floors": _("price floors"),
+    "promotion_orders": _("orders with a coupon or a share link"),
 }
 COUPONS = 20
 
 
 def counts_for(scale: int) -> dict[str, int]:
     return {"promotions": 4, "coupon_campaigns": 2, "coupons": COUPONS, "flash_sales": 1, "group_buys": 1,
-            "referral_rules": 1, "price_floors": 1}
+            "referral_rules": 1, "price_floors": 1, "promotion_orders": 6}
 
 
 def run(ctx: SeedContext) -> None:
@@ -77,7 +81,47 @@ def run(ctx: SeedContext) -> None:
                               cap=300, starts_at=now, ends_at=week, window_minutes=24 * 60)
     services.referral_rule_set(actor=admin, rate="0.03")
     services.price_floor_set(actor=admin, category_id=categories[0].pk, min_percent=50)
-    ctx.counts.update(counts_for(ctx.scale))
+    counts = counts_for(ctx.scale)
+    counts["promotion_orders"] = _checkout(ctx, stores[0], new_customer)
+    ctx.counts.update(counts)
+
+
+def _checkout(ctx: SeedContext, store, campaign) -> int:
+    """Ring up sales at `store` that redeem coupons of `campaign` and come by a guide's share link, through sales'
+    order_create (the same path as the till). Returns how many were booked."""
+    from django.db.models import F
+
+    from yundian.core.errors import DomainError
+    from yundian.inventory.models import StockBalance, WarehouseKind
+    from yundian.org.models import RoleAssignment, Staff
+    from yundian.org.roles import Role
+    from yundian.promotions import services
+    from yundian.promotions.models import Coupon
+    from yundian.sales import services as sales
+
+    guide = Staff.objects.filter(pk__in=RoleAssignment.objects.filter(node=store, role=Role.GUIDE).values(
+        "staff_id")).order_by("id").first()
+    if guide is None:
+        return 0
+    shelf = list(StockBalance.objects.filter(
+        warehouse__node=store, warehouse__kind=WarehouseKind.STORE, on_hand__gt=F("reserved") + 10,
+        sku__is_weighed=False, sku__is_active=True, sku__base_price__gte=5000).order_by("sku_id").values_list(
+        "sku_id", flat=True)[:6])
+    if not shelf:
+        return 0
+    link = services.share_link_create(actor=guide, store_id=store.pk)
+    codes = list(Coupon.objects.filter(campaign=campaign).order_by("id").values_list("code", flat=True)[:3])
+    booked = 0
+    for n in range(6):
+        extra = {"coupon_codes": [codes[n]]} if n < 3 and n < len(codes) else {"share_code": link.code}
+        try:
+            sales.order_create(actor=guide, store_id=store.pk, client_ref=f"demo-promo-{n}",
+                               lines=[{"sku_id": shelf[n % len(shelf)], "quantity": 2}],
+                               payments=[{"method": "wallet", "client_ref": "wallet"}], **extra)
+            booked += 1
+        except DomainError:
+            continue  # a basket under the coupon's threshold: the demo goes on
+    return booked
 
 
 step = Step(name="promotions", shape=counts_for, run=run, labels=LABELS)
