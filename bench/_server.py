@@ -1,4 +1,4 @@
-"""Shared by the HTTP benchmarks (checkout_http.py, flash_sale_http.py): a fresh database, a child process with
+"""Shared by the HTTP benchmarks (checkout_http.py, flash_sale_http.py, store_day): a fresh database, a child process with
 Django for seeding and checks, and a real server process (gunicorn, gthread workers) on a loopback port.
 
     env = server_env(db, data_dir, pg_url)       # "sqlite" in data_dir, or "postgres" at pg_url
@@ -54,6 +54,14 @@ def fresh_postgres(pg_url: str) -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name}")
+
+
+def drop_postgres(pg_url: str) -> None:
+    import psycopg
+
+    admin, name = pg_admin(pg_url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def run_json(script: str | Path, *args: str, env: dict) -> dict:

@@ -12,40 +12,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "bench" / "store_day" / "seed.py"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bench._server import drop_postgres, free_port, fresh_postgres  # noqa: E402,F401 - part of this module's API
+from bench._server import server_env as bench_server_env  # noqa: E402
 
 
 def server_env(db: str, data_dir: str, pg_url: str | None) -> dict:
     """The environment of a production-like server on `db` ("sqlite" in data_dir, or "postgres" at pg_url)."""
-    env = {**os.environ, "YUNDIAN_DATA": data_dir, "SECRET_KEY": "store-day-bench-only", "DEBUG": "0",
-           "DJANGO_SETTINGS_MODULE": "config.settings.base", "ALLOWED_HOSTS": "127.0.0.1,localhost",
-           "SECURE_COOKIES": "0", "LOG_LEVEL": "ERROR", "PYTHONUNBUFFERED": "1"}
-    env.pop("DATABASE_URL", None)
-    if db == "postgres":
-        env["DATABASE_URL"] = pg_url
-    return env
-
-
-def fresh_postgres(pg_url: str) -> None:
-    """Drop and create the database named in pg_url (on the server of pg_url)."""
-    import psycopg
-
-    base, name = pg_url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {name}")
-
-
-def drop_postgres(pg_url: str) -> None:
-    import psycopg
-
-    base, name = pg_url.rsplit("/", 1)
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    return {**bench_server_env(db, data_dir, pg_url), "PYTHONUNBUFFERED": "1"}
 
 
 def run_django(env: dict, *args: str, timeout: float = 900) -> dict:
