@@ -10,6 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("catalog/", include("yundian.catalog.urls")),
     path("inventory/", include("yundian.inventory.urls")),
+    path("s/<str:slug>/me/", include("yundian.members.account_urls")),  # a member's own pages on a storefront
     path("", include("yundian.stores.urls")),  # console pages under stores/, public storefronts at s/<slug>/
     path("members/", include("yundian.members.urls")),
     path("sales/", include("yundian.sales.urls")),

@@ -6,3 +6,7 @@ class PromotionsConfig(AppConfig):
     name = "yundian.promotions"
     label = "promotions"
     verbose_name = _("Promotions")
+
+    def ready(self) -> None:
+        # promotions sits above members: it provides the coupons of a member's own storefront pages
+        from . import member_pages  # noqa: F401

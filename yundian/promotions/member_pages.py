@@ -1,0 +1,71 @@
+"""The member's coupons on their own storefront pages ("my account"), registered with members' member-facing
+hooks when promotions is ready (members sits below promotions and never imports it).
+
+Only coupons issued to that member are listed: code, campaign name, what it is worth, validity and status
+(available, used, void, or expired once the campaign's window has passed or it ended).
+"""
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy as _
+
+from yundian.core.money import Money
+from yundian.members.hooks import register_member_coupons
+
+from .engine import Kind
+from .models import Coupon, CouponStatus, PromotionStatus
+
+MEMBER_COUPON_ROWS = 100
+EXPIRED = "expired"
+STATUS_LABELS = {CouponStatus.AVAILABLE: _("Available"), CouponStatus.REDEEMED: _("Used"), CouponStatus.VOID: _("Void"),
+                 EXPIRED: _("Expired")}
+
+
+def _percent_off(rate) -> str:
+    off = (1 - Decimal(str(rate))) * 100
+    return f"{off.normalize():f}"
+
+
+def coupon_value(promotion, currency: str) -> str:
+    """What the coupon gives, in a few words ("¥10.00 off", "15% off", "¥30.00 off from ¥300.00")."""
+    kind = promotion.kind
+    if kind == Kind.AMOUNT_OFF:
+        return gettext("%(amount)s off") % {"amount": Money(promotion.amount, currency).format()}
+    if kind in (Kind.PERCENT_OFF, Kind.TIER_RATE) and promotion.rate is not None:
+        return gettext("%(percent)s%% off") % {"percent": _percent_off(promotion.rate)}
+    if kind in (Kind.THRESHOLD_AMOUNT, Kind.THRESHOLD_PERCENT) and promotion.tiers:
+        first = promotion.tiers[0]
+        if promotion.threshold_by == "amount":
+            threshold = Money(int(first.get("min", 0)), currency).format()
+        else:
+            threshold = gettext("%(n)s items") % {"n": first.get("min", 0)}
+        if "off" in first:
+            return gettext("%(amount)s off from %(threshold)s") % {
+                "amount": Money(int(first["off"]), currency).format(), "threshold": threshold}
+        if "rate" in first:
+            return gettext("%(percent)s%% off from %(threshold)s") % {"percent": _percent_off(first["rate"]),
+                                                                       "threshold": threshold}
+    if kind == Kind.BUY_X_GET_Y:
+        return gettext("Buy %(buy)s get %(get)s") % {"buy": promotion.buy_quantity, "get": promotion.get_quantity}
+    if kind == Kind.BUNDLE:
+        return gettext("Bundle for %(price)s") % {"price": Money(promotion.bundle_price, currency).format()}
+    return str(promotion.get_kind_display())
+
+
+@register_member_coupons
+def member_coupons(member) -> list[dict]:
+    now = timezone.now()
+    currency = member.enterprise.currency
+    coupons = (Coupon.objects.filter(enterprise_id=member.enterprise_id, member=member)
+               .select_related("campaign__promotion").order_by("-issued_at", "-id")[:MEMBER_COUPON_ROWS])
+    rows = []
+    for coupon in coupons:
+        promotion = coupon.campaign.promotion
+        status = coupon.status
+        if status == CouponStatus.AVAILABLE and (promotion.status == PromotionStatus.ENDED
+                                                 or (promotion.valid_to is not None and promotion.valid_to <= now)):
+            status = EXPIRED
+        rows.append({"code": coupon.code, "campaign": promotion.name, "value": coupon_value(promotion, currency),
+                     "valid_from": promotion.valid_from, "valid_to": promotion.valid_to, "status": status,
+                     "status_label": STATUS_LABELS[status]})
+    return rows
