@@ -135,8 +135,9 @@ class LinesForm(forms.Form):
         self.actor = actor
         self.error_code = ""
         self.line_rows: list[int] = []  # index in self.rows of each cleaned line
+        self._too_many = False
         if data is None:
-            self.rows = [Row() for _i in range(BLANK_ROWS)]
+            self.rows = []
         else:
             skus, quantities, costs = (data.getlist("line_sku"), data.getlist("line_quantity"),
                                        data.getlist("line_cost"))
@@ -145,14 +146,13 @@ class LinesForm(forms.Form):
                 self.rows = []
                 self._too_many = True
             else:
-                self._too_many = False
                 pick = lambda values, i: values[i].strip()[:64] if i < len(values) else ""  # noqa: E731
                 self.rows = [Row(pick(skus, i), pick(quantities, i), pick(costs, i) if self.with_cost else "")
                              for i in range(count)]
 
     def clean(self):
         cleaned = super().clean()
-        if getattr(self, "_too_many", False):
+        if self._too_many:
             raise forms.ValidationError(_("Too many lines for one form (at most %(max)d).") % {"max": MAX_FORM_LINES},
                                         code="too_many_lines")
         typed = [(i, row) for i, row in enumerate(self.rows) if row.sku or row.quantity or row.cost]
@@ -201,8 +201,9 @@ class LinesForm(forms.Form):
         self.add_error(None, message)
 
     def display_rows(self) -> list[Row]:
-        """The rows to render: what was typed plus blank rows to fill in."""
-        return self.rows + [Row() for _i in range(max(BLANK_ROWS - len(self.rows), 1))]
+        """The rows to render: what was typed plus blank rows to fill in (at least one, BLANK_ROWS in all)."""
+        blank = max(BLANK_ROWS - len(self.rows), 1 if self.rows else BLANK_ROWS)
+        return self.rows + [Row() for _i in range(blank)]
 
 
 class PurchaseOrderForm(LinesForm):
