@@ -21,6 +21,7 @@ from django.db import connection
 from django.utils.dateparse import parse_datetime
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.utils.translation import gettext_lazy
 
 from yundian.core.errors import ValidationFailed
@@ -68,17 +69,24 @@ class PriceResolution:
 
     @property
     def explanation(self) -> str:
+        """Why this price, as one translated sentence (each variant is a whole sentence, punctuation included, so a
+        language may order and punctuate it its own way; the channel by its translated label)."""
         if self.winner is None:
             return _("No price list of channel %(channel)s covers this SKU here at this time: the base price applies.") % {
-                "channel": self.channel}
+                "channel": channel_label(self.channel)}
         w = self.winner
-        place = _("this store's own node") if w.distance == 0 else _("%(node)s, %(n)d level(s) above the store") % {
-            "node": w.node_name, "n": w.distance}
-        text = _("Price list %(code)s (%(name)s) on %(place)s: the nearest node with a price for this SKU") % {
-            "code": w.price_list_code, "name": w.price_list_name, "place": place}
-        if self.others:
-            text += _("; it beat %(count)d other applicable list(s)") % {"count": len(self.others)}
-        return text + "."
+        if w.distance == 0:
+            place = _("this store's own node")
+        else:
+            place = ngettext("%(node)s, %(n)d level above the store", "%(node)s, %(n)d levels above the store",
+                             w.distance) % {"node": w.node_name, "n": w.distance}
+        values = {"code": w.price_list_code, "name": w.price_list_name, "place": place, "count": len(self.others)}
+        if not self.others:
+            return _("Price list %(code)s (%(name)s) on %(place)s: the nearest node with a price for this SKU.") % values
+        return ngettext("Price list %(code)s (%(name)s) on %(place)s: the nearest node with a price for this SKU; "
+                        "it beat %(count)d other applicable list.",
+                        "Price list %(code)s (%(name)s) on %(place)s: the nearest node with a price for this SKU; "
+                        "it beat %(count)d other applicable lists.", len(self.others)) % values
 
     def as_dict(self) -> dict:
         winner = None
@@ -113,6 +121,11 @@ LOSS_REASONS = {
     "earlier_start": gettext_lazy("started earlier on the same node"),
     "older_list": gettext_lazy("an equal but newer list exists"),
 }
+
+
+def channel_label(channel: str) -> str:
+    """The channel's translated label (its code if it is not a known channel)."""
+    return str(dict(Channel.choices).get(channel, channel))
 
 
 def ancestor_ids(node) -> list[int]:
