@@ -4,7 +4,7 @@ may be scoped to a store subtree and category. Out-of-scope rules and nodes are 
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from yundian.core.pagination import LimitOffsetPagination
@@ -137,7 +137,7 @@ def add_programme_routes(router: Router) -> None:
 
     @router.post("/points-rules", response={201: PointsRuleOut, **errors(403, 404)})
     def points_rule_create(request: HttpRequest, payload: PointsRuleIn):
-        return 201, services.points_rule_create(actor=request.auth, **payload.dict())
+        return Status(201, services.points_rule_create(actor=request.auth, **payload.dict()))
 
     @router.patch("/points-rules/{rule_id}", response={200: PointsRuleOut, **errors(403, 404)})
     def points_rule_update(request: HttpRequest, rule_id: int, payload: PointsRulePatch):
@@ -161,8 +161,8 @@ def add_programme_routes(router: Router) -> None:
 
     @router.post("/topup-rules", response={201: TopUpRuleOut, **errors(403)})
     def topup_rule_create(request: HttpRequest, payload: TopUpRuleIn):
-        return 201, services.topup_rule_create(actor=request.auth, min_amount_fen=payload.min_amount_fen,
-                                               bonus_fen=payload.bonus_fen)
+        return Status(201, services.topup_rule_create(actor=request.auth, min_amount_fen=payload.min_amount_fen,
+                                                      bonus_fen=payload.bonus_fen))
 
     @router.post("/topup-rules/{rule_id}/deactivate", response={200: TopUpRuleOut, **errors(403, 404, 409)})
     def topup_rule_deactivate(request: HttpRequest, rule_id: int):
@@ -181,5 +181,6 @@ def add_programme_routes(router: Router) -> None:
         this create takes no Idempotency-Key: a retried request issues another batch."""
         issued = services.gift_card_issue(actor=request.auth, value_fen=payload.value_fen, count=payload.count,
                                           batch=payload.batch, expires_at=payload.expires_at)
-        return 201, {"value_fen": payload.value_fen, "batch": payload.batch, "expires_at": payload.expires_at,
-                     "codes": [{"id": card.pk, "code": code, "code_tail": card.code_tail} for card, code in issued]}
+        return Status(201, {"value_fen": payload.value_fen, "batch": payload.batch, "expires_at": payload.expires_at,
+                            "codes": [{"id": card.pk, "code": code, "code_tail": card.code_tail}
+                                      for card, code in issued]})

@@ -34,7 +34,7 @@ def _clean_rate(value, field: str, *, low: Decimal, high: Decimal, places: str) 
         raise ValidationFailed(_("Must be a number from %(low)s to %(high)s with at most %(places)d decimals.")
                                % {"low": low, "high": high, "places": len(places.split(".")[1])},
                                code="invalid_rate", details={"field": field})
-    return rate
+    return rate.quantize(Decimal(places))
 
 
 def _root(enterprise_id: int) -> OrgNode:
