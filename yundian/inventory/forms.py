@@ -14,6 +14,7 @@ from yundian.catalog.barcodes import MAX_CODE_LENGTH, lookup_forms, normalise
 from yundian.catalog.models import Barcode, Sku
 from yundian.core.errors import DomainError
 from yundian.core.money import Money
+from yundian.core.text import clean_text
 from yundian.org.models import Staff
 from yundian.org.roles import Perm
 
@@ -162,6 +163,7 @@ class LinesForm(forms.Form):
             try:
                 if not row.sku:
                     raise forms.ValidationError(_("Enter a SKU code or barcode."), code="required")
+                self._text(row.sku, "line_sku")
                 if row.sku not in known:
                     raise forms.ValidationError(_("No SKU has the code or barcode “%(code)s”.") % {"code": row.sku},
                                                 code="sku_not_found")
@@ -178,6 +180,14 @@ class LinesForm(forms.Form):
             raise forms.ValidationError(problems)
         cleaned["lines"] = lines
         return cleaned
+
+    @staticmethod
+    def _text(text: str, field: str) -> None:
+        """Typed codes go through the same text check as every service (no control characters)."""
+        try:
+            clean_text(text, field, 64, required=False)
+        except DomainError as exc:
+            raise forms.ValidationError(str(exc.message), code=exc.code)
 
     @staticmethod
     def _cost(text: str) -> int:

@@ -339,6 +339,8 @@ def test_shipping_more_than_the_source_holds_is_refused_and_changes_nothing(stoc
     (lines(("TEE-001-S", "0")), "Quantities are whole numbers greater than zero.", {}),
     (lines(("TEE-001-S", "-1")), "Quantities are whole numbers greater than zero.", {}),
     (lines(("TEE-001-S", "1e3")), "Enter a whole number.", {}),
+    (lines(("TEE\x07001", "1")), "Contains control characters.", {}),
+    ({"note": "ring\x07", **lines(("TEE-001-S", "1"))}, "Contains control characters.", {}),
     (lines(("TEE-001-S", "99999999999")), "Quantities are whole numbers greater than zero.", {}),
     ({"to_warehouse": "WH", **lines(("TEE-001-S", "1"))}, "Enter a whole number.", {}),
     ({"from_warehouse": "SELF", **lines(("TEE-001-S", "1"))}, "A transfer needs two different warehouses.", {}),
@@ -561,3 +563,23 @@ def test_adjustment_pages_are_scoped(stock):
     assert manager_a.get(f"/inventory/adjustments/{other.id}/").status_code == 404
     html = manager_a.get("/inventory/adjustments/new/").content.decode()
     assert "WH-A" in html and "WH-B" not in html
+
+
+def test_a_partly_received_order_is_closed_short_and_a_draft_is_cancelled_from_its_page(stock, supplier):
+    manager = client_for(stock.chain.manager_a)
+    order = purchase_order_create(actor=stock.chain.manager_a, warehouse_id=stock.wh_a.id, supplier_id=supplier.id,
+                                  lines=[(stock.cat.tee_s.id, 10)])
+    url = f"/inventory/purchase-orders/{order.id}/"
+    manager.post(url, {"action": "submit"})
+    client_for(stock.chain.admin).post(url, {"action": "approve"})
+    assert manager.post(url, {"action": "receive", f"qty_{stock.cat.tee_s.id}": "3"}).status_code == 302
+    assert b'value="close"' in manager.get(url).content
+    assert manager.post(url, {"action": "close"}).status_code == 302
+    order.refresh_from_db()
+    assert (order.status, level(stock.wh_a, stock.cat.tee_s)) == ("closed", (3, 0))
+    draft = purchase_order_create(actor=stock.chain.manager_a, warehouse_id=stock.wh_a.id, supplier_id=supplier.id,
+                                  lines=[(stock.cat.tee_s.id, 1)])
+    assert manager.post(f"/inventory/purchase-orders/{draft.id}/", {"action": "close"}).status_code == 302
+    draft.refresh_from_db()
+    assert draft.status == "cancelled"
+    assert manager.post(f"/inventory/purchase-orders/{draft.id}/", {"action": "explode"}).status_code == 404
