@@ -72,7 +72,8 @@ class IdListField(forms.Field):
 
 # --- the pickers' choices (what the actor may use; the services check again) --------------------------------
 
-def managed_warehouses(actor: Staff, *, perm: str = Perm.STOCK_MANAGE, kinds=(WarehouseKind.STORE, WarehouseKind.CENTRAL)):
+def managed_warehouses(actor: Staff, *, perm: str = Perm.STOCK_MANAGE,
+                       kinds=(WarehouseKind.STORE, WarehouseKind.CENTRAL)):
     return selectors.warehouse_list(actor=actor, perm=perm).filter(kind__in=kinds, is_active=True).order_by("code")
 
 
