@@ -6,6 +6,8 @@ Each view parses a form (forms.py), calls one service, and either redirects to t
 re-renders the form with the service's translated error (status = the error's 4xx, nothing changed). Documents
 and warehouses outside the actor's scope are 404 (console_view turns NotFound into Http404).
 """
+from uuid import uuid4
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from yundian.core.errors import DomainError, NotFound
+from yundian.core.idempotency import run_idempotent
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm, scope_q
 from yundian.web.views import console_view
@@ -32,23 +35,38 @@ def _int(value) -> int | None:
 
 
 def _create(request: HttpRequest, form: LinesForm, template: str, work, success, target: str) -> HttpResponse:
-    """POST: parse, call the service, redirect to the new document; GET or an error: (re-)render the form."""
+    """POST: parse, call the service, redirect to the new document; GET or an error: (re-)render the form.
+
+    Each rendered form carries a key of its own (`form_key`): a second submit of the same form (a double click, a
+    resubmit after a lost response) finds the document the first one created and goes there, instead of creating
+    another (core.idempotency, per staff member and page)."""
     status = 200
+    form_key = request.POST.get("form_key") if request.method == "POST" else None
     if request.method == "POST":
         if form.is_valid():
-            try:
+            payload = {k: request.POST.getlist(k) for k in sorted(request.POST) if k not in ("csrfmiddlewaretoken",
+                                                                                            "form_key")}
+
+            def create():
                 created = work(form)
+                return 201, {"id": created.pk, "number": created.number}
+
+            try:
+                _status, body, replayed = run_idempotent(scope=f"console:{template}", owner=str(request.actor.pk),
+                                                         key=form_key or None, payload=payload, work=create)
             except NotFound:
                 raise
             except DomainError as exc:
                 form.add_service_error(exc)
                 status = exc.status
             else:
-                messages.success(request, success % {"number": created.number})
-                return redirect(target, created.pk)
+                if not replayed:
+                    messages.success(request, success % {"number": body["number"]})
+                return redirect(target, body["id"])
         else:
             status = 422
-    return render(request, template, {"form": form, "rows": form.display_rows(), **form.choices()}, status=status)
+    return render(request, template, {"form": form, "rows": form.display_rows(), "form_key": form_key or uuid4().hex,
+                                      **form.choices()}, status=status)
 
 
 def _run(request: HttpRequest, work, success, back: str, rerender) -> HttpResponse:

@@ -583,3 +583,24 @@ def test_a_partly_received_order_is_closed_short_and_a_draft_is_cancelled_from_i
     draft.refresh_from_db()
     assert draft.status == "cancelled"
     assert manager.post(f"/inventory/purchase-orders/{draft.id}/", {"action": "explode"}).status_code == 404
+
+
+def test_submitting_the_same_form_twice_creates_one_document(stock):
+    put(stock, stock.wh_b, stock.cat.tee_s, 10)
+    manager_a = client_for(stock.chain.manager_a)
+    form_key = re.search(r'name="form_key" value="([0-9a-f]{32})"',
+                         manager_a.get("/inventory/transfers/new/").content.decode()).group(1)
+    data = {"form_key": form_key, "from_warehouse": stock.wh_b.id, "to_warehouse": stock.wh_a.id,
+            **lines(("TEE-001-S", "4"))}
+    first = created_id(manager_a.post("/inventory/transfers/new/", data), "transfers")
+    again = created_id(manager_a.post("/inventory/transfers/new/", data), "transfers")  # a double click
+    assert first == again and Transfer.objects.count() == 1
+    # the same form sent with other lines is refused, not a second document
+    changed = manager_a.post("/inventory/transfers/new/", {**data, **lines(("TEE-001-S", "5"))})
+    assert changed.status_code == 409 and Transfer.objects.count() == 1
+    # a freshly rendered form is a new document
+    other_key = re.search(r'name="form_key" value="([0-9a-f]{32})"',
+                          manager_a.get("/inventory/transfers/new/").content.decode()).group(1)
+    assert other_key != form_key
+    third = created_id(manager_a.post("/inventory/transfers/new/", {**data, "form_key": other_key}), "transfers")
+    assert third != first and Transfer.objects.count() == 2
