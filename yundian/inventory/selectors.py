@@ -10,7 +10,7 @@ from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm, scope_q
 
-from .models import (Adjustment, PurchaseOrder, StockBalance, StockMove, Stocktake, StocktakeLine, Transfer, Warehouse,
+from .models import (Adjustment, Allocation, PurchaseOrder, StockBalance, StockMove, Stocktake, StocktakeLine, Transfer, Warehouse,
                      WarehouseKind)
 
 
@@ -164,3 +164,11 @@ def adjustment_get(*, actor: Staff, adjustment_id: int) -> Adjustment:
 
 def stocktake_lines(*, stocktake: Stocktake) -> QuerySet[StocktakeLine]:
     return stocktake.lines.select_related("sku").order_by("sku_id")
+
+
+def allocation_list(*, actor: Staff):
+    """HQ allocations whose central warehouse is in the actor's stock.view scope (the release service's rule),
+    newest first."""
+    return (Allocation.objects.filter(scope_q(actor, Perm.STOCK_VIEW, "from_warehouse__node__path"),
+                                      enterprise_id=actor.enterprise_id)
+            .select_related("from_warehouse__node").order_by("-id"))

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from yundian.core.errors import DomainError, NotFound
 from yundian.core.idempotency import run_idempotent
 from yundian.org.roles import Perm
-from yundian.org.selectors import has_perm, scope_q
+from yundian.org.selectors import has_perm
 from yundian.web.views import console_view
 
 from . import selectors, services
@@ -229,13 +229,6 @@ def transfer(request: HttpRequest, transfer_id: int) -> HttpResponse:
 
 # --- HQ allocations -----------------------------------------------------------------------------------------
 
-def _allocations(actor):
-    """Allocations whose central warehouse is in the actor's stock.view scope (the release service's rule)."""
-    return (Allocation.objects.filter(scope_q(actor, Perm.STOCK_VIEW, "from_warehouse__node__path"),
-                                      enterprise_id=actor.enterprise_id)
-            .select_related("from_warehouse__node").order_by("-id"))
-
-
 def _may_allocate(actor) -> bool:
     """Allocating needs stock.manage on a central warehouse: HQ (and a region or dealer that keeps one)."""
     return managed_warehouses(actor, kinds=(WarehouseKind.CENTRAL,)).exists()
@@ -243,7 +236,7 @@ def _may_allocate(actor) -> bool:
 
 @console_view(Perm.STOCK_VIEW)
 def allocations(request: HttpRequest) -> HttpResponse:
-    page = Paginator(_allocations(request.actor).prefetch_related("lines"), 50).get_page(request.GET.get("page"))
+    page = Paginator(selectors.allocation_list(actor=request.actor).prefetch_related("lines"), 50).get_page(request.GET.get("page"))
     return render(request, "inventory/allocations.html", {"page": page, "may_create": _may_allocate(request.actor)})
 
 
@@ -264,7 +257,7 @@ def allocation_create(request: HttpRequest) -> HttpResponse:
 @console_view(Perm.STOCK_VIEW)
 def allocation(request: HttpRequest, allocation_id: int) -> HttpResponse:
     actor = request.actor
-    found = _allocations(actor).filter(pk=allocation_id).first()
+    found = selectors.allocation_list(actor=actor).filter(pk=allocation_id).first()
     if found is None:
         raise Http404
 
