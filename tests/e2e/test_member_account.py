@@ -1,6 +1,7 @@
 """A member signs in on their phone at the store's storefront with the one-time code (read from the test outbox)
 and sees their points, balance and the order they paid at the till, under the store's theme."""
 import pytest
+from django.utils import translation
 from playwright.sync_api import expect
 
 from yundian.members import senders
@@ -54,7 +55,9 @@ def test_a_member_signs_in_on_a_phone_with_the_code_and_sees_points_and_an_order
     page.wait_for_url(f"{live_server.url}/s/{profile.slug}/me/orders/")
     rows = page.locator("#ma-orders li")
     expect(rows).to_have_count(1)
-    expect(rows.first).to_have_attribute("data-order", str(order.pk))
+    expect(rows.first).to_have_attribute("data-order", order.number)
+    with translation.override("zh-hans"):
+        expect(rows.first).to_contain_text(str(order.get_status_display()))
     expect(rows.first.locator(".ma-amount")).to_have_text("¥99.00")
 
     page.click("#ma-tab-points")

@@ -275,8 +275,8 @@ def test_each_account_page_shows_exactly_the_signed_in_members_data(chain, shop,
     orders = client.get(f"/s/{profile.slug}/me/orders/").content.decode()
     # sales provides no member-facing order list yet: the page lists the paid orders members' ledgers know
     assert orders.count("data-order=") == 1
-    assert f'<li data-order="{my_order.pk}">' in orders and "¥99.00" in orders and f"{my_earned} points earned" in orders
-    assert f'data-order="{their_order.pk}"' not in orders
+    assert f'<li data-order="{my_order.number}">' in orders and "¥99.00" in orders and f"{my_earned} points earned" in orders
+    assert f'data-order="{their_order.number}"' not in orders
 
 
 def test_a_session_of_another_enterprise_sees_nothing_on_this_stores_pages(chain, other_chain, shop,
