@@ -5,7 +5,6 @@ and its status, and changes nothing else. Pages hold personal data, so they are 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
@@ -13,7 +12,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from yundian.core.errors import DomainError, NotFound
 from yundian.stores import selectors as store_selectors
-from yundian.stores.models import WEEKDAYS, StoreStatus
 
 from . import account, services
 from .models import ConsentChannel
@@ -25,17 +23,6 @@ TABS = [("overview", _("Overview")), ("points", _("Points")), ("stored_value", _
         ("coupons", _("Coupons")), ("orders", _("Orders"))]
 
 
-def _text_on(colour: str) -> str:
-    """White or near-black text for a "#RRGGBB" background (as the storefront's header computes it)."""
-    def channel(hex2: str) -> float:
-        c = int(hex2, 16) / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(colour[i:i + 2]) for i in (1, 3, 5))
-    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    return "#FFFFFF" if 1.05 / (luminance + 0.05) >= 3 else "#1F1F1F"
-
-
 def _storefront(slug: str):
     try:
         return store_selectors.storefront_get(slug=slug)
@@ -44,12 +31,8 @@ def _storefront(slug: str):
 
 
 def _context(profile, **extra) -> dict:
-    """What the storefront's base template needs (store, theme, colours, today's hours) plus the page's own."""
-    theme = getattr(profile, "theme", None)
-    today = WEEKDAYS[timezone.localtime().weekday()]
-    return {"store": profile, "theme": theme, "on_primary": _text_on(theme.primary_color if theme else "#D4380D"),
-            "is_closed": profile.status == StoreStatus.CLOSED,
-            "today_hours": (profile.opening_hours or {}).get(today, []), "tabs": TABS, **extra}
+    """What the storefront's base template needs (stores: store, theme, colours, hours) plus the page's own."""
+    return {**store_selectors.storefront_context(profile), "tabs": TABS, **extra}
 
 
 def _error(exc: DomainError) -> dict:

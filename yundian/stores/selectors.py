@@ -272,3 +272,37 @@ def storefront_prices(profile: StoreProfile, products: list[Product]) -> dict[in
         prices[product.pk] = ProductPrice(ordered[0] if ordered else None, ordered[-1] if ordered else None,
                                           {s.pk: resolved[s.pk] for s in product.live_skus})
     return prices
+
+
+# --- what every public storefront page shows around its content ------------------------------------------------------
+
+def text_on(colour: str) -> str:
+    """White or near-black text for a "#RRGGBB" background (WCAG relative luminance and contrast)."""
+    def channel(hex2: str) -> float:
+        c = int(hex2, 16) / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(colour[i:i + 2]) for i in (1, 3, 5))
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    # white wherever it reaches 3:1 (WCAG's minimum for large and bold text, as in the header), else near-black
+    return "#FFFFFF" if 1.05 / (luminance + 0.05) >= 3 else "#1F1F1F"
+
+
+def storefront_context(profile: StoreProfile) -> dict:
+    """What the storefront's base template needs: the store, its theme (千店千面) and the text colour on it, whether
+    it is closed, today's and the week's opening hours. Any context's storefront pages (members' account pages
+    too) render their content inside it."""
+    from django.utils import timezone
+
+    from .models import WEEKDAYS
+
+    theme = getattr(profile, "theme", None)
+    hours = profile.opening_hours or {}
+    today = WEEKDAYS[timezone.localtime().weekday()]
+    return {"store": profile, "theme": theme, "on_primary": text_on(theme.primary_color if theme else "#D4380D"),
+            "is_closed": profile.status == StoreStatus.CLOSED, "today_hours": hours.get(today, []),
+            "week_hours": [(WEEKDAY_LABELS[d], hours.get(d, [])) for d in WEEKDAYS]}
+
+
+WEEKDAY_LABELS = {"mon": _("Monday"), "tue": _("Tuesday"), "wed": _("Wednesday"), "thu": _("Thursday"),
+                  "fri": _("Friday"), "sat": _("Saturday"), "sun": _("Sunday")}

@@ -6,7 +6,6 @@ import uuid
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
@@ -17,10 +16,9 @@ from yundian.org.roles import NodeKind, Perm
 from yundian.web.views import console_view
 
 from . import selectors, services
-from .models import THEME_FIELDS, WEEKDAYS, StoreStatus
+from .models import THEME_FIELDS, WEEKDAYS
 
-WEEKDAY_LABELS = {"mon": _("Monday"), "tue": _("Tuesday"), "wed": _("Wednesday"), "thu": _("Thursday"),
-                  "fri": _("Friday"), "sat": _("Saturday"), "sun": _("Sunday")}
+WEEKDAY_LABELS = selectors.WEEKDAY_LABELS
 THEME_LABELS = {"logo_url": _("Logo"), "primary_color": _("Primary colour"), "accent_color": _("Accent colour"),
                 "banner_url": _("Banner image"), "featured_product_ids": _("Featured products"), "notice": _("Notice")}
 INTERVAL_RE = re.compile(r"\s*(\d\d:\d\d)\s*-\s*(\d\d:\d\d)\s*")
@@ -299,26 +297,8 @@ def theme_edit(request: HttpRequest, store_id: int) -> HttpResponse:
 
 # --- public storefront -------------------------------------------------------------------------------------------------
 
-def _text_on(colour: str) -> str:
-    """White or near-black text for a "#RRGGBB" background (WCAG relative luminance and contrast)."""
-    def channel(hex2: str) -> float:
-        c = int(hex2, 16) / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    r, g, b = (channel(colour[i:i + 2]) for i in (1, 3, 5))
-    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
-    # white wherever it reaches 3:1 (WCAG's minimum for large and bold text, as in the header), else near-black
-    return "#FFFFFF" if 1.05 / (luminance + 0.05) >= 3 else "#1F1F1F"
-
-
 def _storefront_context(profile) -> dict:
-    theme = getattr(profile, "theme", None)
-    today = WEEKDAYS[timezone.localtime().weekday()]
-    primary = theme.primary_color if theme else "#D4380D"
-    return {"store": profile, "theme": theme, "on_primary": _text_on(primary),
-            "is_closed": profile.status == StoreStatus.CLOSED,
-            "today_hours": (profile.opening_hours or {}).get(today, []),
-            "week_hours": [(WEEKDAY_LABELS[d], (profile.opening_hours or {}).get(d, [])) for d in WEEKDAYS]}
+    return selectors.storefront_context(profile)
 
 
 def _storefront(slug: str):
