@@ -24,7 +24,7 @@ from yundian.org.models import OrgNode, RoleAssignment, Staff
 from yundian.org.roles import NodeKind, Perm, Role
 from yundian.org.selectors import has_perm, require, scope_q
 from yundian.sales.models import OrderChannel
-from yundian.sales.pricing import PRICE_CHANNEL, CartLine, cart_price, clean_codes
+from yundian.sales.pricing import PRICE_CHANNEL, CartLine, cart_price, clean_codes, scanned_line
 
 MAX_QUOTE_LINES = 200
 MAX_QUANTITY = 1_000_000
@@ -100,8 +100,7 @@ def pos_snapshot(*, store: OrgNode, actor: Staff | None = None) -> dict:
 
 @dataclass(frozen=True)
 class QuoteLine:
-    sku: Sku
-    quantity: int
+    cart: CartLine
     barcode: str
 
 
@@ -142,13 +141,13 @@ def _clean_quote_lines(enterprise_id: int, store: OrgNode, raw: Any) -> list[Quo
             sku = scan.sku
             if not sku.is_active or not sku.product.is_active:
                 raise Conflict(_("This SKU is no longer sold."), code="sku_inactive", details={"line": index})
-            if quantity is None:
-                quantity = scan.grams if sku.is_weighed and scan.grams else 1
+            cart_line = scanned_line(scan, quantity)
         else:
             sku = found.get(sku_id)
             if sku is None:
                 raise NotFound(_("SKU not found."), code="sku_not_found", details={"line": index, "sku_id": sku_id})
-        out.append(QuoteLine(sku, quantity, barcode))
+            cart_line = CartLine(sku=sku, quantity=quantity)
+        out.append(QuoteLine(cart_line, barcode))
     return out
 
 
@@ -165,7 +164,7 @@ def pos_quote(*, actor: Staff, store: OrgNode, lines: Any, member_id: Any = None
         if member is None:
             raise NotFound(_("Member not found."), code="member_not_found")
     priced = cart_price(store=store, channel=OrderChannel.POS,
-                        lines=[CartLine(sku=line.sku, quantity=line.quantity) for line in cleaned], member=member,
+                        lines=[line.cart for line in cleaned], member=member,
                         coupon_codes=codes)
     used = {a.get("coupon_code") for a in priced.applied if a.get("source") == "coupon"}
     refused = [{"code": code, **next(({"reason": e["reason"], "explanation": str(e.get("explanation", ""))}

@@ -5,7 +5,8 @@ plus the clerk's manual price overrides and order discount, which the approval r
 The promotions issue replaces the body of `cart_price` (same signature, same result type) with its engine.
 
 Weighed SKUs are priced per kilogram and sold by the gram: the line amount is the scale's rounding of
-price x grams (catalog.barcodes.weighed_price).
+price x grams (catalog.barcodes.weighed_price). A price-embedded scale label is charged exactly what it prints
+(`CartLine.label_amount`); its grams are the weight the scale priced, estimated from the price per kg.
 """
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +32,7 @@ class CartLine:
     sku: Sku
     quantity: int  # units, or grams for weighed SKUs
     unit_price: int | None = None  # a manual price override (fen per unit / per kg)
+    label_amount: int | None = None  # fen a price-embedded scale label prints: the line costs exactly that
 
 
 @dataclass
@@ -76,9 +78,13 @@ def cart_price(*, store, channel: str, lines: list[CartLine], order_discount: in
     for line in lines:
         list_price = resolved[line.sku.pk].price.amount
         unit_price = list_price if line.unit_price is None else line.unit_price
+        if line.label_amount is not None and line.unit_price is None:
+            gross = list_gross = line.label_amount
+        else:
+            gross = _amount(line.sku, unit_price, line.quantity)
+            list_gross = _amount(line.sku, list_price, line.quantity)
         priced.append(PricedLine(sku=line.sku, quantity=line.quantity, list_price=list_price, unit_price=unit_price,
-                                 gross=_amount(line.sku, unit_price, line.quantity),
-                                 list_gross=_amount(line.sku, list_price, line.quantity)))
+                                 gross=gross, list_gross=list_gross))
     # promotions (the one engine, yundian.promotions): each line's discount; the order discount spreads over the rest
     promo = price_lines(store=store, channel=channel, member=member, at=at, currency=currency, coupon_codes=coupon_codes,
                         lines=[LineIn(p.sku, p.quantity, p.unit_price, p.gross, p.list_price) for p in priced])
@@ -115,3 +121,15 @@ def clean_codes(value: Any, field: str = "coupon_codes") -> tuple[str, ...]:
         if normal and normal not in out:
             out.append(normal)
     return tuple(out)
+
+
+def scanned_line(scan, quantity: int | None, unit_price: int | None = None) -> CartLine:
+    """The cart line a scan gives (catalog.selectors.scan_resolve): a weighed label's grams when no quantity is
+    typed, and a price-embedded label's printed amount as the line's price."""
+    weighed = scan.weighed if scan.sku.is_weighed else None
+    label = None
+    if quantity is None:
+        quantity = scan.grams if weighed is not None and scan.grams else 1
+        if weighed is not None and weighed.price is not None:
+            label = weighed.price
+    return CartLine(sku=scan.sku, quantity=quantity, unit_price=unit_price, label_amount=label)

@@ -5,7 +5,7 @@ concurrent retry with the same key waits on the unique index (PostgreSQL) or the
 then fails the constraint and replays the first order — or hears 409 if its payload differs. Stock, members and
 commission are written after the order row, in the global lock order.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,7 +26,7 @@ from yundian.promotions.services import checkout as promo_checkout
 from yundian.promotions.services.referrals import share_link_get
 
 from ..models import Order, OrderChannel, OrderLine, OrderMode, OrderStatus, Payment
-from ..pricing import CartLine, CartPrice, cart_price
+from ..pricing import CartLine, CartPrice, cart_price, scanned_line
 from .approvals import ApprovalGate, ApprovalIn, run_with_approval
 from .payments import clean_payment, earn_for_paid, set_paid, spend_stored_value, take_payment
 from ._common import (MAX_LINES, MAX_QUANTITY, ORDER_SOURCE, RESERVATION_DAYS, clean_codes, clean_int,
@@ -212,18 +212,16 @@ def _prepare(*, actor: Staff, store: OrgNode, channel: str, mode: str, lines: li
     skus = skus_for(store.enterprise_id, [l.sku_id for l in lines if l.sku_id is not None])
     cart: list[CartLine] = []
     for index, line in enumerate(lines):
-        quantity = line.quantity
         if line.barcode:
             scan = scan_resolve(enterprise_id=store.enterprise_id, code=line.barcode, node=store)
-            sku = skus_for(store.enterprise_id, [scan.sku.pk])[scan.sku.pk]
-            if quantity is None:
-                quantity = scan.grams if scan.sku.is_weighed and scan.grams else 1
+            scan = replace(scan, sku=skus_for(store.enterprise_id, [scan.sku.pk])[scan.sku.pk])
+            cart_line = scanned_line(scan, line.quantity, line.unit_price)
         else:
-            sku = skus[line.sku_id]
-        if quantity is None or quantity < 1:
+            cart_line = CartLine(sku=skus[line.sku_id], quantity=line.quantity, unit_price=line.unit_price)
+        if cart_line.quantity is None or cart_line.quantity < 1:
             raise ValidationFailed(_("Quantities are whole numbers greater than zero."), code="invalid_quantity",
                                    details={"line": index})
-        cart.append(CartLine(sku=sku, quantity=quantity, unit_price=line.unit_price))
+        cart.append(cart_line)
     priced = cart_price(store=store, channel=channel, lines=cart, order_discount=order_discount, member=member, at=now,
                         coupon_codes=coupon_codes)
     _check_coupons(priced, coupon_codes)

@@ -110,3 +110,28 @@ def test_unknown_sku_and_other_store_are_404(chain, stock, other_chain):
     with pytest.raises(NotFound):
         sell(chain.guide_a, other_chain.store_a, [(stock.cat.tee_s, 1)])
     assert sales_state() == before
+
+
+def test_a_price_embedded_scale_label_is_charged_exactly_what_it_prints(chain, stock):
+    from yundian.catalog import services as catalog
+    from yundian.catalog.barcodes import SchemeLayout, weighed_encode
+    from yundian.pos.selectors import pos_quote
+
+    from yundian.sales.tests.factories import put
+
+    apples = stock.cat.apples_sku
+    put_grams = 5000
+    put(stock, stock.wh_a, apples, put_grams)
+    catalog.weighed_scheme_set(actor=chain.admin, prefix="22", value_kind="price")
+    prices = catalog.price_list_create(actor=chain.admin, node_id=chain.hq.id, channel="store", code="FRUIT", name="F")
+    catalog.price_entry_set(actor=chain.admin, price_list_id=prices.id, sku_id=apples.id, price=9999)  # ¥99.99/kg
+    label = weighed_encode(SchemeLayout("22", 5, 5, "price"), "123", 1234)  # the scale printed ¥12.34
+    quote = pos_quote(actor=chain.guide_a, store=chain.store_a, lines=[{"barcode": label}])
+    assert (quote["lines"][0]["quantity"], quote["lines"][0]["line_total"], quote["total"]) == (123, 1234, 1234)
+    order = services.order_create(actor=chain.guide_a, store_id=chain.store_a.id, client_ref=next_ref(),
+                                  lines=[{"barcode": label}], payments=[{"method": "cash", "client_ref": "p"}]).order
+    line = order.lines.get()
+    # 123 g at ¥99.99/kg would be ¥12.30: the label's ¥12.34 is what the shopper pays, and no approval is asked
+    assert (line.quantity, line.unit_price, line.line_total, order.total, order.paid_total) == (123, 9999, 1234, 1234,
+                                                                                               1234)
+    assert level(stock.wh_a, apples) == (put_grams - 123, 0)
