@@ -11,6 +11,7 @@ urlpatterns = [
     path("catalog/", include("yundian.catalog.urls")),
     path("inventory/", include("yundian.inventory.urls")),
     path("s/<str:slug>/me/", include("yundian.members.account_urls")),  # a member's own pages on a storefront
+    path("s/<str:slug>/cart/", include("yundian.sales.storefront_urls")),  # a storefront's cart and checkout
     path("", include("yundian.stores.urls")),  # console pages under stores/, public storefronts at s/<slug>/
     path("members/", include("yundian.members.urls")),
     path("sales/", include("yundian.sales.urls")),

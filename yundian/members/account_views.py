@@ -40,12 +40,13 @@ def _error(exc: DomainError) -> dict:
 
 
 def _next_url(request: HttpRequest, slug: str) -> str:
-    """Where to go after signing in: a page of this store's account (never another site), else the overview."""
+    """Where to go after signing in: a page of this store's storefront (its account, its cart; never another store
+    or site), else the account overview."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    home = reverse("member_account:overview", args=[slug])
-    if target.startswith(home) and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    storefront = reverse("stores:storefront", args=[slug])
+    if target.startswith(storefront) and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
-    return home
+    return reverse("member_account:overview", args=[slug])
 
 
 def _member_page(request: HttpRequest, slug: str, tab: str, template: str, build) -> HttpResponse:

@@ -118,6 +118,21 @@ def order_create(*, actor: Staff, store_id: int, lines: Any, channel: str = Orde
     Locks: the order row (insert), coupons / claims / group places, stock balances (sku, warehouse order), the
     member, commission balances."""
     store = store_for(actor, store_id, Perm.ORDER_SELL)
+    return create_at_store(
+        actor=actor, store=store, lines=lines, channel=channel, mode=mode, client_ref=client_ref, member_id=member_id,
+        member_phone=member_phone, member_card=member_card, guide_id=guide_id, order_discount=order_discount,
+        payments=payments, note=note, delivery=delivery, warehouse_id=warehouse_id, approval=approval,
+        coupon_codes=coupon_codes, share_code=share_code, placed_at=placed_at)
+
+
+def create_at_store(*, actor: Staff | None, store: OrgNode, lines: Any, channel: str, mode: str,
+                    client_ref: str | None, member_id: int | None = None, member_phone: str | None = None,
+                    member_card: str | None = None, guide_id: int | None = None, order_discount: int = 0,
+                    payments: Any = (), note: str = "", delivery: dict | None = None, warehouse_id: int | None = None,
+                    approval: Any = None, coupon_codes: Any = None, share_code: str | None = None,
+                    placed_at: Any = None) -> OrderResult:
+    """`order_create` at a store already resolved for the actor; `actor=None` is the storefront's own checkout
+    (the shopper is the member; no clerk, no approvals)."""
     if channel not in OrderChannel.values:
         raise ValidationFailed(_("Unknown channel."), code="invalid_channel", details={"allowed": list(OrderChannel.values)})
     if mode not in OrderMode.values:
@@ -254,7 +269,7 @@ def _prepare(*, actor: Staff, store: OrgNode, channel: str, mode: str, lines: li
         bound = Staff.objects.filter(pk=member.guide_id, is_active=True).first()
         if bound is not None and has_perm(bound, Perm.ORDER_SELL, store):
             default_guide = bound
-    if default_guide is None and has_perm(actor, Perm.ORDER_SELL, store):
+    if default_guide is None and actor is not None and has_perm(actor, Perm.ORDER_SELL, store):
         default_guide = actor
     guides = [guide_check(line.guide_id, store, cache) if line.guide_id is not None else default_guide
               for line in lines]
@@ -354,7 +369,7 @@ def order_lines(order: Order) -> list[OrderLine]:
     return list(order.lines.select_related("sku").order_by("line_no"))
 
 
-__all__ = ["LineIn", "OrderResult", "order_create", "order_lines", "Conflict", "OrderStatus"]
+__all__ = ["LineIn", "OrderResult", "create_at_store", "order_create", "order_lines", "Conflict", "OrderStatus"]
 
 
 def order_edit(*, actor: Staff, order_id: int, lines: Any = (), note: str | None = None, approval: Any = None) -> Order:
