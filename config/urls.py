@@ -12,6 +12,7 @@ urlpatterns = [
     path("inventory/", include("yundian.inventory.urls")),
     path("s/<str:slug>/me/", include("yundian.members.account_urls")),  # a member's own pages on a storefront
     path("s/<str:slug>/cart/", include("yundian.sales.storefront_urls")),  # a storefront's cart and checkout
+    path("s/<str:slug>/deals/", include("yundian.promotions.storefront_urls")),  # its flash sales and group buys
     path("", include("yundian.stores.urls")),  # console pages under stores/, public storefronts at s/<slug>/
     path("members/", include("yundian.members.urls")),
     path("sales/", include("yundian.sales.urls")),

@@ -1,0 +1,132 @@
+"""Flash sales (秒杀) and group buys (拼团) on a store's cloud storefront, under /s/<store code>/deals/ (config/urls.py).
+
+The shopper is the member signed in on the storefront (members' session); these pages need no token. A secured
+flash-sale unit or a group place gives the member its special price in the one pricing engine, so the next step is
+the store's own cart and checkout (sales), which redeems the claim or place with the order. The token pages under
+/p/ stay for links handed out elsewhere (a till, a message)."""
+from uuid import uuid4
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from yundian.core.errors import DomainError, NotFound
+from yundian.members import account as member_account
+from yundian.stores import selectors as store_selectors
+
+from . import services
+from .models import FlashSale, FlashSaleClaim, GroupBuyCampaign, GroupBuyGroup, GroupStatus
+
+
+def _storefront(slug: str):
+    try:
+        return store_selectors.storefront_get(slug=slug)
+    except NotFound:
+        raise Http404
+
+
+def _offered_here(node_path: str, profile) -> bool:
+    """A deal of a node is offered at the stores under it."""
+    return profile.node.path.startswith(node_path)
+
+
+def _member_and_sign_in(request: HttpRequest, profile):
+    member = member_account.signed_in_member(request, enterprise_id=profile.enterprise_id)
+    return member, f"{reverse('member_account:sign_in', args=[profile.slug])}?next={request.path}"
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def flash(request: HttpRequest, slug: str, flash_sale_id: int) -> HttpResponse:
+    """GET: the sale (price, units left, the member's secured claim). POST: secure a unit as the signed-in member,
+    once per form key; then the page offers the cart."""
+    profile = _storefront(slug)
+    sale = FlashSale.objects.filter(pk=flash_sale_id, enterprise_id=profile.enterprise_id, is_active=True) \
+        .select_related("sku__product", "node").first()
+    if sale is None or not _offered_here(sale.node.path, profile):
+        raise Http404
+    member, sign_in_url = _member_and_sign_in(request, profile)
+    error, status = None, 200
+    if request.method == "POST":
+        if member is None:
+            return redirect(sign_in_url)
+        try:
+            services.flash_sale_buy(flash_sale_id=sale.pk, member_id=member.pk, enterprise_id=member.enterprise_id,
+                                    client_ref=request.POST.get("key", "")[:64] or None)
+        except DomainError as exc:
+            error, status = {"message": exc.message, "code": exc.code}, exc.status
+        else:
+            return redirect(request.path)
+        sale.refresh_from_db()
+    now = timezone.now()
+    claim = (FlashSaleClaim.objects.filter(flash_sale=sale, member=member, status="held", expires_at__gt=now)
+             .order_by("-id").first() if member else None)
+    return render(request, "promotions/storefront_flash.html", {
+        **store_selectors.storefront_context(profile), "sale": sale, "left": sale.cap - sale.sold, "claim": claim,
+        "running": sale.starts_at <= now < sale.ends_at, "member": member, "sign_in_url": sign_in_url,
+        "key": uuid4().hex, "error": error}, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def group_buy(request: HttpRequest, slug: str, campaign_id: int) -> HttpResponse:
+    """GET: a group-buy campaign (prices per group size) and the member's open groups. POST size=N: the member
+    opens a group of N and gets its link to share."""
+    profile = _storefront(slug)
+    campaign = GroupBuyCampaign.objects.filter(pk=campaign_id, enterprise_id=profile.enterprise_id) \
+        .select_related("sku__product", "node").first()
+    if campaign is None or not _offered_here(campaign.node.path, profile):
+        raise Http404
+    member, sign_in_url = _member_and_sign_in(request, profile)
+    error, status = None, 200
+    if request.method == "POST":
+        if member is None:
+            return redirect(sign_in_url)
+        size = request.POST.get("size", "")
+        try:
+            group = services.group_open(campaign_id=campaign.pk, member_id=member.pk,
+                                        size=int(size) if size.isdigit() and len(size) < 4 else -1)
+        except DomainError as exc:
+            error, status = {"message": exc.message, "code": exc.code}, exc.status
+        else:
+            return redirect("storefront_deals:group", slug, group.token)
+    return render(request, "promotions/storefront_group_buy.html", {
+        **store_selectors.storefront_context(profile), "campaign": campaign, "member": member,
+        "sign_in_url": sign_in_url, "tiers": sorted(campaign.price_tiers, key=lambda t: t["size"]),
+        "error": error}, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def group(request: HttpRequest, slug: str, token: str) -> HttpResponse:
+    """One group by its share token: who joined, how many places are left, until when; POST: join as the signed-in
+    member. A member with a place is sent to the cart, where the group price applies."""
+    profile = _storefront(slug)
+    try:
+        found = services.groups.group_for_token(token)
+    except NotFound:
+        raise Http404
+    if found.campaign.enterprise_id != profile.enterprise_id or not _offered_here(found.campaign.node.path, profile):
+        raise Http404
+    member, sign_in_url = _member_and_sign_in(request, profile)
+    error, status = None, 200
+    if request.method == "POST":
+        if member is None:
+            return redirect(sign_in_url)
+        try:
+            services.group_join(token=token, member_id=member.pk)
+        except DomainError as exc:
+            error, status = {"message": exc.message, "code": exc.code}, exc.status
+        else:
+            return redirect(request.path)
+        found = GroupBuyGroup.objects.get(pk=found.pk)
+    places = list(found.members.order_by("id"))
+    mine = next((p for p in places if member is not None and p.member_id == member.pk), None)
+    return render(request, "promotions/storefront_group.html", {
+        **store_selectors.storefront_context(profile), "group": found, "campaign": found.campaign, "places": places,
+        "left": found.size - found.joined_count, "mine": mine, "member": member, "sign_in_url": sign_in_url,
+        "open": found.status == GroupStatus.OPEN and found.expires_at > timezone.now(),
+        "share_url": request.build_absolute_uri(request.path), "error": error}, status=status)
