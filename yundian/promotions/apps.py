@@ -10,3 +10,5 @@ class PromotionsConfig(AppConfig):
     def ready(self) -> None:
         # promotions sits above members: it provides the coupons of a member's own storefront pages
         from . import member_pages  # noqa: F401
+        # ... and the live deals on a store's storefront home page
+        from . import storefront_deals  # noqa: F401

@@ -76,7 +76,7 @@ def group_buy(request: HttpRequest, slug: str, campaign_id: int) -> HttpResponse
     """GET: a group-buy campaign (prices per group size) and the member's open groups. POST size=N: the member
     opens a group of N and gets its link to share."""
     profile = _storefront(slug)
-    campaign = GroupBuyCampaign.objects.filter(pk=campaign_id, enterprise_id=profile.enterprise_id) \
+    campaign = GroupBuyCampaign.objects.filter(pk=campaign_id, enterprise_id=profile.enterprise_id, is_active=True) \
         .select_related("sku__product", "node").first()
     if campaign is None or not _offered_here(campaign.node.path, profile):
         raise Http404

@@ -16,6 +16,7 @@ from yundian.org.roles import NodeKind, Perm
 from yundian.web.views import console_view
 
 from . import selectors, services
+from .hooks import storefront_deals
 from .models import THEME_FIELDS, WEEKDAYS
 
 WEEKDAY_LABELS = selectors.WEEKDAY_LABELS
@@ -322,6 +323,7 @@ def storefront(request: HttpRequest, slug: str) -> HttpResponse:
         product.sf_price = prices[product.pk]
     return render(request, "stores/storefront.html", {
         **_storefront_context(profile), "page": page, "products": products, "featured": featured,
+        "deals": storefront_deals(profile) if not query and page.number == 1 else [],
         "q": query,
     })
 

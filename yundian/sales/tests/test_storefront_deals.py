@@ -105,3 +105,15 @@ def test_two_members_fill_a_group_on_the_storefront_and_both_pay_at_the_group_pr
     late = signed_in(Client(), register(chain))
     assert late.post(opened["Location"]).status_code == 409
     assert_ledgers_clean()
+
+
+def test_the_storefront_home_lists_the_deals_live_at_this_store(chain, shop):
+    stock, profile = shop
+    flash_sale(chain, stock.cat.tee_s, cap=3)
+    west = flash_sale(chain, stock.cat.mug_sku, cap=4, node=chain.west)
+    page = Client().get(f"/s/{profile.slug}/").content.decode()
+    deals = page[page.index('id="sf-deals"'):]
+    assert f"/s/{profile.slug}/deals/flash/" in deals and "¥9.90" in deals
+    assert f"/deals/flash/{west.pk}/" not in page
+    FlashSale.objects.update(is_active=False)
+    assert 'id="sf-deals"' not in Client().get(f"/s/{profile.slug}/").content.decode()
