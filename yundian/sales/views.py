@@ -1,19 +1,22 @@
 """Sales console pages: order lookup (search, filter), order detail, the 80 mm receipt print view, approvals.
 Parse -> one service/selector -> render. The POS page itself lives in its own module (built on the API)."""
+from uuid import uuid4
+
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
-from yundian.core.errors import DomainError
+from yundian.core.errors import DomainError, ValidationFailed
 from yundian.core.money import Money
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
 from yundian.web.views import console_view
 
 from . import selectors, services
-from .models import ApprovalStatus, OrderChannel, OrderMode, OrderStatus
+from .models import ApprovalStatus, OrderChannel, OrderMode, OrderStatus, PaymentMethod
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -38,14 +41,68 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "modes": OrderMode.choices, "channels": OrderChannel.choices})
 
 
+def _yuan_to_fen(text: str) -> int | None:
+    """A typed amount in yuan ("12", "12.5", "12.50") as fen; None if it is not one."""
+    text = (text or "").strip()
+    whole, _dot, frac = text.partition(".")
+    if not whole.isdigit() or len(whole) > 9 or (frac and (not frac.isdigit() or len(frac) > 2)):
+        return None
+    return int(whole) * 100 + int((frac + "00")[:2] or 0)
+
+
+def _order_action(request: HttpRequest, order) -> DomainError | None:
+    """Run the posted action on the order (take a payment, hand over / ship what is outstanding, cancel or void);
+    each is once per form key. Returns the domain error to show, or None."""
+    post, key = request.POST, (request.POST.get("key") or "")[:64] or None
+    action = post.get("action")
+    try:
+        if action == "pay":
+            amount = _yuan_to_fen(post.get("amount", ""))
+            if amount is None or amount <= 0:
+                raise ValidationFailed(_("Type the amount in yuan, like 12.50."), code="invalid_amount",
+                                       details={"field": "amount"})
+            services.payment_add(actor=request.actor, order_id=order.pk, payment={
+                "method": post.get("method"), "client_ref": key, "amount": amount})
+        elif action == "ship":
+            services.shipment_create(actor=request.actor, order_id=order.pk, client_ref=key,
+                                     carrier=post.get("carrier", "")[:40], tracking_no=post.get("tracking_no", "")[:64])
+        elif action == "cancel":
+            approval_id = _int_or_none(post.get("approval_id"))
+            services.order_cancel(actor=request.actor, order_id=order.pk, reason=post.get("reason", "")[:255],
+                                  approval={"approval_id": approval_id} if approval_id else None)
+        else:
+            raise ValidationFailed(_("Unknown action."), code="invalid_action")
+    except DomainError as exc:
+        return exc
+    return None
+
+
 @console_view(Perm.ORDER_VIEW)
+@require_http_methods(["GET", "POST"])
 def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
+    """The order, and for whoever sells at its store the next steps: take a payment (a storefront order paid at
+    the counter), hand over or ship what is outstanding, cancel (a paid order is voided: a manager approves)."""
     order = selectors.order_get(actor=request.actor, order_id=order_id)
+    error, status = None, 200
+    if request.method == "POST":
+        error = _order_action(request, order)
+        if error is None:
+            return redirect("sales:order_detail", order.pk)
+        status = error.status
+        order = selectors.order_get(actor=request.actor, order_id=order_id)
+    may_sell = has_perm(request.actor, Perm.ORDER_SELL, order.store)
+    outstanding = any(l.quantity - l.shipped_quantity - l.returned_quantity > 0 for l in selectors.order_lines(order))
     return render(request, "sales/order_detail.html", {
         "order": order, "lines": selectors.order_lines(order), "payments": order.payments.order_by("id"),
         "returns": selectors.return_list(actor=request.actor, order_id=order.pk),
-        "money": lambda fen: Money(fen, order.currency).format(),
-        "may_sell": has_perm(request.actor, Perm.ORDER_SELL, order.store)})
+        "money": lambda fen: Money(fen, order.currency).format(), "may_sell": may_sell,
+        "may_pay": may_sell and order.status == OrderStatus.OPEN and order.due > 0,
+        "may_ship": may_sell and order.status == OrderStatus.PAID and order.mode != OrderMode.TAKE_NOW and outstanding,
+        "may_cancel": may_sell and order.status in (OrderStatus.OPEN, OrderStatus.PAID, OrderStatus.COMPLETED),
+        "methods": [(v, l) for v, l in PaymentMethod.choices if v != PaymentMethod.STORED_VALUE],
+        "due_yuan": f"{order.due // 100}.{order.due % 100:02d}", "key": uuid4().hex,
+        "error": {"message": error.message, "code": error.code, "details": error.details} if error else None,
+    }, status=status)
 
 
 @console_view(Perm.ORDER_SELL)
