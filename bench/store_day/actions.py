@@ -5,9 +5,11 @@ Every action reports each request it makes to a `report(name, seconds, outcome)`
 server acknowledged (2xx) to an AckLog so that the crash check can prove every acknowledged write exists once.
 Writes carry client keys and are retried under the same key for `retry_for` seconds across server crashes.
 """
+import itertools
 import json
 import random
 import threading
+import time
 import uuid
 from collections import deque
 from pathlib import Path
@@ -38,20 +40,50 @@ class AckLog:
 class Day:
     """The seeded store day (seed.py's JSON) plus the shared state of the clients."""
 
-    def __init__(self, data: dict, host: str, port: int, acks: AckLog, retry_for: float = 60):
+    def __init__(self, data: dict, host: str, port: int, acks: AckLog, retry_for: float = 60,
+                 codes: Path | None = None):
         self.data, self.host, self.port, self.acks, self.retry_for = data, host, port, acks, retry_for
         self.stores = data["stores"]
         self.password = data["password"]
         self.returnable: dict[int, deque] = {s["id"]: deque(maxlen=200) for s in self.stores}
         self.flash_tokens = deque(data["flash"]["tokens"])
+        # each single-use code is handed out twice in a row, so two clerks present it at about the same time
+        self.coupons = deque(code for code in data["coupons"]["codes"] for _twice in range(2))
+        self.sign_in_phones = {s["id"]: deque(s["sign_in_phones"]) for s in self.stores}
+        self.codes = codes  # the server's FileCodeSender output (members' sign-in codes)
+        self.sources = itertools.count(1)  # loopback source addresses, one per signing-in phone
         self.lock = threading.Lock()
 
     @property
     def acks_by_kind(self) -> dict[str, int]:
         return self.acks.by_kind
 
-    def client(self) -> Client:
-        return Client(self.host, self.port)
+    def client(self, source: str | None = None) -> Client:
+        return Client(self.host, self.port, source=source)
+
+    def take_coupon(self) -> str | None:
+        with self.lock:
+            return self.coupons.popleft() if self.coupons else None
+
+    def phone_source(self) -> str:
+        """Another loopback address (127.x.y.z) for each phone: the server limits code requests per address."""
+        n = next(self.sources)
+        return f"127.{n // 64516 % 254 + 1}.{n // 254 % 254}.{n % 254 + 1}"
+
+    def sign_in_code(self, phone: str, wait: float = 5.0) -> str | None:
+        """The latest code the server sent to `phone` (it is written before the page answers; wait a little)."""
+        deadline = time.monotonic() + wait
+        while True:
+            found = None
+            if self.codes is not None and self.codes.exists():
+                for line in self.codes.read_text().splitlines():
+                    if line.strip():
+                        sent = json.loads(line)
+                        if sent["phone"][-11:] == phone[-11:]:
+                            found = sent["code"]
+            if found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.1)
 
     def signed_in(self, username: str) -> Client:
         client = self.client()
@@ -62,7 +94,10 @@ class Day:
 def _outcome(reply: Reply, expected_refusals: tuple[str, ...] = ()) -> str:
     if reply.ok:
         return "ok"
-    code = reply.body.get("error", {}).get("code", "") if isinstance(reply.body, dict) else ""
+    error = reply.body.get("error", {}) if isinstance(reply.body, dict) else {}
+    code = error.get("code", "")
+    if code == "coupon_not_applicable":  # expected only for the reason given, e.g. "coupon_not_applicable:coupon_used"
+        code = f"{code}:{(error.get('details') or {}).get('reason', '')}"
     if code in expected_refusals:
         return "rejected"
     return f"error: {reply.status} {code or str(reply.body)[:80]}"
@@ -80,8 +115,10 @@ def _call(day: Day, client: Client, report, name: str, method: str, path: str, p
 
 
 def clerk_checkout(day: Day, client: Client, store: dict, rng: random.Random, report, *, member_id=None,
-                   stored_value: bool = False, name: str = "order") -> Reply | None:
-    """Scan 1-3 barcodes (sometimes the hot SKU, which runs out), then create the paid order under a new key."""
+                   stored_value: bool = False, name: str = "order", coupons: float = 0.0) -> Reply | None:
+    """Scan 1-3 barcodes (sometimes the hot SKU, which runs out), then create the paid order under a new key; with
+    probability `coupons` the shopper presents one of the single-use codes (which another clerk may be presenting
+    at the same moment: one order gets it, the other is refused and nothing of it is written)."""
     codes = rng.sample(store["barcodes"], rng.randint(1, min(3, len(store["barcodes"]))))
     if rng.random() < 0.3:
         codes.append(day.data["hot"]["barcode"])
@@ -97,11 +134,18 @@ def clerk_checkout(day: Day, client: Client, store: dict, rng: random.Random, re
     body = {"store_id": store["id"], "client_ref": key, "lines": lines, "payments": [payment]}
     if member_id:
         body["member_id"] = member_id
+    code = day.take_coupon() if coupons and rng.random() < coupons else None
+    if code:
+        body["coupon_codes"] = [code]
+        name = "coupon order"
     reply = _call(day, client, report, name, "POST", "/api/v1/sales/orders", body,
-                  expected=("insufficient_stock", "insufficient_balance", "insufficient_stored_value"))
+                  expected=("insufficient_stock", "insufficient_balance", "insufficient_stored_value",
+                            "coupon_used", "coupon_not_applicable:coupon_used"))
     if reply is not None and reply.ok:
         order = reply.body
         day.acks.add("order", [store["id"], key], order["id"])
+        if code:
+            day.acks.add("coupon", [code], order["id"])
         line = order["lines"][0]
         day.returnable[store["id"]].append((order["id"], line["id"], key))
     return reply
@@ -122,15 +166,28 @@ def clerk_return(day: Day, client: Client, store: dict, rng: random.Random, repo
 
 
 def member_desk(day: Day, client: Client, store: dict, rng: random.Random, report) -> None:
-    """Register a new member (keyed), then sell to a member with stored value who pays with it (redeem)."""
+    """Register a new member (keyed); a member redeems points (keyed); a member pays with stored value."""
     phone = f"15{rng.randint(0, 999_999_999):09d}"
     key = f"reg-{uuid.uuid4().hex}"
     _call(day, client, report, "member register", "POST", "/api/v1/members",
           {"store_id": store["id"], "phone": phone, "name": "新会员", "channel": "pos"}, key=key,
           expected=("identity_taken",))
+    if store["members_with_points"]:
+        points_redeem(day, client, store, rng, report)
     if store["members_with_value"]:
         clerk_checkout(day, client, store, rng, report, member_id=rng.choice(store["members_with_value"]),
                        stored_value=True, name="stored-value sale")
+
+
+def points_redeem(day: Day, client: Client, store: dict, rng: random.Random, report) -> None:
+    """A member spends some points at the desk, under a new key (a retry posts once: the key is the ledger's
+    source reference); 409 insufficient_points is an expected refusal."""
+    member_id = rng.choice(store["members_with_points"])
+    key = f"pr-{uuid.uuid4().hex}"
+    reply = _call(day, client, report, "points redeem", "POST", f"/api/v1/members/{member_id}/points/redemptions",
+                  {"points": rng.randint(1, 50), "store_id": store["id"]}, key=key, expected=("insufficient_points",))
+    if reply is not None and reply.ok:
+        day.acks.add("redeem", [reply.body["source_id"]], reply.body["id"])
 
 
 def _transition(day, client, report, name, path, payload=None) -> Reply | None:
@@ -185,6 +242,57 @@ def shopper_browse(day: Day, client: Client, store: dict, rng: random.Random, re
     if store["products"]:
         _call(day, client, report, "storefront product", "GET",
               f"/s/{store['slug']}/p/{rng.choice(store['products'])}/", expected=())
+
+
+def _page(day: Day, client: Client, report, name: str, path: str, fields: dict | None = None,
+          ok=(200,), after_retry=()) -> Reply | None:
+    """A page request retried across crashes; `after_retry` statuses are expected only when the first attempt may
+    have gone through (the code was used or sent by the attempt whose answer was lost)."""
+    try:
+        reply = client.form(path, fields, retry_for=day.retry_for)
+    except Unavailable as exc:
+        report(name, day.retry_for, f"error: unavailable {exc}"[:120])
+        return None
+    if reply.status in ok:
+        outcome = "ok"
+    elif reply.attempts > 1 and reply.status in after_retry:
+        outcome = "rejected"
+    else:
+        outcome = f"error: {reply.status} {name}"
+    report(name, reply.seconds, outcome)
+    return reply
+
+
+def member_sign_in(day: Day, store: dict, rng: random.Random, report) -> None:
+    """A member on a phone (its own network address) signs in on the store's storefront with a one-time code — an
+    existing member's phone, or a new one who joins there — then opens their account and their points."""
+    with day.lock:
+        phones = day.sign_in_phones[store["id"]]
+        phone = phones.popleft() if phones else f"13{rng.randint(0, 999_999_999):09d}"
+    client = day.client(source=day.phone_source())
+    base = f"/s/{store['slug']}/me/"
+    try:
+        page = _page(day, client, report, "sign-in page", f"{base}sign-in/")
+        if page is None or page.status != 200:
+            return
+        sent = _page(day, client, report, "sign-in code", f"{base}sign-in/", {"step": "send", "phone": phone},
+                     after_retry=(429,))
+        if sent is None or sent.status not in (200, 429):
+            return
+        code = day.sign_in_code(phone)
+        if code is None:
+            report("sign-in", 0, "rejected" if sent.status == 429 else "error: no code delivered")
+            return
+        signed = _page(day, client, report, "sign-in", f"{base}sign-in/",
+                       {"step": "verify", "phone": phone, "code": code, "consent": "sms"}, ok=(302,),
+                       after_retry=(422,))
+        if signed is None or signed.status != 302:
+            return
+        day.acks.add("sign_in", [phone], 0)
+        _page(day, client, report, "my account", base)
+        _page(day, client, report, "my points", f"{base}points/")
+    finally:
+        client.close()
 
 
 def flash_buy(day: Day, client: Client, rng: random.Random, report) -> None:

@@ -28,15 +28,19 @@ class Unavailable(Exception):
 
 
 class Client:
-    def __init__(self, host: str, port: int, timeout: float = 30):
+    """`source` is the local address to connect from (another loopback address: a different phone's network)."""
+
+    def __init__(self, host: str, port: int, timeout: float = 30, source: str | None = None):
         self.host, self.port, self.timeout = host, port, timeout
+        self.source = (source, 0) if source else None
         self.cookies: dict[str, str] = {}
         self.conn: http.client.HTTPConnection | None = None
 
     # --- plumbing -----------------------------------------------------------------------------------------
     def _connection(self) -> http.client.HTTPConnection:
         if self.conn is None:
-            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout,
+                                                   source_address=self.source)
         return self.conn
 
     def close(self) -> None:
@@ -85,6 +89,20 @@ class Client:
         headers = {"Content-Type": "application/json"} if body is not None else {}
         if key:
             headers["Idempotency-Key"] = key
+        return self.retrying(method, path, body, headers, retry_for=retry_for, retry_statuses=retry_statuses)
+
+    def form(self, path: str, fields: dict | None = None, *, retry_for: float = 0) -> Reply:
+        """A page: GET without fields, else a form POST with the CSRF token; retried like `call` (a page answer is
+        HTML: its status says what happened)."""
+        if fields is None:
+            return self.retrying("GET", path, None, {}, retry_for=retry_for)
+        body = urlencode({**fields, "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}, doseq=True).encode()
+        return self.retrying("POST", path, body, {"Content-Type": "application/x-www-form-urlencoded"},
+                             retry_for=retry_for)
+
+    def retrying(self, method: str, path: str, body: bytes | None, headers: dict, *, retry_for: float = 0,
+                 retry_statuses=(502, 503, 504)) -> Reply:
+        """One request, sent again as it is on a dropped or refused connection or a 5xx until `retry_for` is up."""
         deadline = time.monotonic() + retry_for
         attempts = 0
         started = time.perf_counter()

@@ -1,7 +1,8 @@
-"""The crash driver: store-day clients in threads (clerks, member desks, managers, shoppers, flash-sale buyers)
-against gunicorn + the task worker, while a chaos thread SIGKILLs the server and the worker and restarts them.
-Clients retry every write under its key until the server answers. Used by tests/proof/test_crash.py (one kill,
-~15 s) and by `bench/store_day.py crash` (several kills of both, longer, alongside the locust load)."""
+"""The crash driver: store-day clients in threads (clerks with coupons, member desks redeeming points, managers,
+shoppers signing in, flash-sale buyers) against gunicorn + the task worker, while a chaos thread SIGKILLs the
+server and the worker and restarts them. Clients retry every write under its key until the server answers. Used
+by tests/proof/test_crash.py (one kill, ~15 s) and by `bench/store_day.py crash` (several kills of both, longer,
+alongside the locust load)."""
 import random
 import statistics
 import threading
@@ -83,9 +84,10 @@ class Chaos:
 
 def run_day(day: Day, *, seconds: float, clerks_per_store: int = 2, stores: int | None = None, flash_buyers: int = 2,
             shoppers: int = 1, processes: dict | None = None, chaos: Chaos | None = None, seed: int = 1,
-            until=None, max_seconds: float | None = None) -> Stats:
+            until=None, max_seconds: float | None = None, coupons: float = 0.3, sign_ins: float = 0.3) -> Stats:
     """Drive the store day for `seconds` with client threads (then on until `until()` is true, at most
-    `max_seconds`, so a slow machine still sees enough traffic); the chaos schedule runs alongside."""
+    `max_seconds`, so a slow machine still sees enough traffic); the chaos schedule runs alongside. `coupons` is the
+    share of clerk checkouts that present a coupon code, `sign_ins` the share of shopper visits that sign in."""
     stats = Stats()
     stop = threading.Event()
     chosen = day.stores[:stores] if stores else day.stores
@@ -107,7 +109,7 @@ def run_day(day: Day, *, seconds: float, clerks_per_store: int = 2, stores: int 
             def clerk(rng, client, store=store, username=username):
                 if client is None:
                     return day.signed_in(username)
-                actions.clerk_checkout(day, client, store, rng, stats.report)
+                actions.clerk_checkout(day, client, store, rng, stats.report, coupons=coupons)
                 if rng.random() < 0.15:
                     actions.clerk_return(day, client, store, rng, stats.report)
                 return client
@@ -137,7 +139,10 @@ def run_day(day: Day, *, seconds: float, clerks_per_store: int = 2, stores: int 
     for i in range(shoppers):
         def shopper(rng, client):
             client = client or day.client()
-            actions.shopper_browse(day, client, rng.choice(chosen), rng, stats.report)
+            store = rng.choice(chosen)
+            actions.shopper_browse(day, client, store, rng, stats.report)
+            if rng.random() < sign_ins:
+                actions.member_sign_in(day, store, rng, stats.report)
             return client
 
         threads.append(threading.Thread(target=loop, args=(f"shopper {i}", lambda r, s, f=shopper: f(r, s))))
@@ -173,7 +178,7 @@ def run_day(day: Day, *, seconds: float, clerks_per_store: int = 2, stores: int 
 
 
 def summary(stats: Stats) -> dict:
-    orders = sum(stats.outcomes.get(n, {}).get("ok", 0) for n in ("order", "stored-value sale"))
+    orders = sum(stats.outcomes.get(n, {}).get("ok", 0) for n in ("order", "coupon order", "stored-value sale"))
     wall = (stats.ended or time.perf_counter()) - stats.started
     every = [x for values in stats.latencies.values() for x in values]
     return {"orders": orders, "orders_per_s": orders / wall if wall else 0,

@@ -1,7 +1,8 @@
 """Locust personas of the store day, over the same actions as the crash driver (bench/store_day/actions.py).
 
 Started by bench/store_day.py (headless, loopback, bounded by --run-time); reads the seeded day from
-$STORE_DAY_JSON and writes acknowledged writes to $STORE_DAY_ACKS. Each request is reported to locust under its
+$STORE_DAY_JSON, writes acknowledged writes to $STORE_DAY_ACKS and reads members' sign-in codes from
+$STORE_DAY_CODES (the server's FileCodeSender). Each request is reported to locust under its
 action name; expected refusals (the hot SKU sold out, the flash sale sold out) count as successes.
 """
 import json
@@ -17,6 +18,7 @@ from locust import User, between, events, task
 from bench.store_day import actions
 from bench.store_day.actions import AckLog, Day
 
+COUPON_SHARE = 0.25  # of clerk checkouts present a coupon code
 _DAY: Day | None = None
 _IDS = count()
 
@@ -27,7 +29,9 @@ def day_for(host: str) -> Day:
         url = urlparse(host)
         data = json.loads(Path(os.environ["STORE_DAY_JSON"]).read_text())
         acks = AckLog(Path(os.environ["STORE_DAY_ACKS"]) if os.environ.get("STORE_DAY_ACKS") else None)
-        _DAY = Day(data, url.hostname, url.port, acks, retry_for=float(os.environ.get("STORE_DAY_RETRY", "60")))
+        codes = Path(os.environ["STORE_DAY_CODES"]) if os.environ.get("STORE_DAY_CODES") else None
+        _DAY = Day(data, url.hostname, url.port, acks, retry_for=float(os.environ.get("STORE_DAY_RETRY", "60")),
+                   codes=codes)
     return _DAY
 
 
@@ -47,7 +51,8 @@ class Persona(User):
 
 
 class Clerk(Persona):
-    """A guide at the till: scan barcodes, take the money; now and then a customer brings something back."""
+    """A guide at the till: scan barcodes, take the money (a quarter of shoppers hand over a single-use coupon);
+    now and then a customer brings something back."""
 
     weight = 6
     wait_time = between(0.2, 1.0)
@@ -58,7 +63,7 @@ class Clerk(Persona):
 
     @task(6)
     def checkout(self):
-        actions.clerk_checkout(self.day, self.client, self.store, self.rng, self.report)
+        actions.clerk_checkout(self.day, self.client, self.store, self.rng, self.report, coupons=COUPON_SHARE)
 
     @task(1)
     def give_back(self):
@@ -66,7 +71,7 @@ class Clerk(Persona):
 
 
 class MemberDesk(Persona):
-    """Registers members and sells to members who pay with stored value."""
+    """Registers members, redeems members' points and sells to members who pay with stored value."""
 
     weight = 2
     wait_time = between(0.5, 2.0)
@@ -101,7 +106,8 @@ class Manager(Persona):
 
 
 class Shopper(Persona):
-    """A member browsing the store's cloud storefront on a phone."""
+    """A member browsing the store's cloud storefront on a phone; now and then one signs in with a code sent to the
+    phone and looks at their account and points."""
 
     weight = 3
     wait_time = between(0.5, 2.0)
@@ -110,9 +116,13 @@ class Shopper(Persona):
         super().on_start()
         self.client = self.day.client()
 
-    @task
+    @task(4)
     def browse(self):
         actions.shopper_browse(self.day, self.client, self.store, self.rng, self.report)
+
+    @task(1)
+    def sign_in(self):
+        actions.member_sign_in(self.day, self.store, self.rng, self.report)
 
 
 class FlashBuyer(Persona):

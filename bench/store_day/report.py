@@ -27,20 +27,53 @@ def print_load(results: list[dict], args) -> None:
 def invariants_hold(result: dict) -> bool:
     v = result["verified"]
     return (sum(v["lost"].values()) == 0 and v["duplicates"] == 0 and v["ledger_mismatches"] == 0
-            and v["oversold"] == 0 and v["caps_exceeded"] == 0 and result["ledgers_clean"])
+            and v["oversold"] == 0 and v["caps_exceeded"] == 0 and v["coupons"]["orphans"] == 0
+            and v["coupons"]["unredeemed_discounts"] == 0 and result["ledgers_clean"])
+
+
+def check_rows(v: dict) -> list[tuple[str, object]]:
+    """The final checks of one run (verify's JSON) as (label, value) rows; every count but the first few must be 0."""
+    c = v["coupons"]
+    acked = v["acknowledged"]
+    return [
+        ("acknowledged orders / returns / flash claims", f"{acked['order']} / {acked['return']} / {acked['flash']}"),
+        ("acknowledged points redemptions (points)", f"{acked['redeem']} ({v['points_redeemed']})"),
+        ("members signed in on the storefront", acked["sign_in"]),
+        ("coupon codes issued / redeemed", f"{c['codes']} / {c['redeemed']}"),
+        ("acknowledged writes lost", sum(v["lost"].values())),
+        ("duplicates", v["duplicates"]),
+        ("coupons redeemed twice", c["redeemed_twice"]),
+        ("coupon redemptions without their order", c["orphans"]),
+        ("orders discounted without a redemption", c["unredeemed_discounts"]),
+        ("ledger mismatches", v["ledger_mismatches"]),
+        ("oversold units", v["oversold"]),
+        ("caps exceeded", v["caps_exceeded"]),
+    ]
+
+
+def print_checks(results: list[dict]) -> None:
+    print(f"\n{'checks after the day':<46}" + "".join(f" {r['db']:>12}" for r in results))
+    rows = [check_rows(r["verified"]) for r in results]
+    for i, (label, _value) in enumerate(rows[0]):
+        print(f"{label + ':':<46}" + "".join(f" {str(r[i][1]):>12}" for r in rows))
+    print(f"{'check-ledgers:':<46}" + "".join(f" {'clean' if r['ledgers_clean'] else 'MISMATCH':>12}"
+                                               for r in results))
+    print(f"{'invariants:':<46}" + "".join(f" {'hold' if invariants_hold(r) else 'BROKEN':>12}" for r in results))
 
 
 def print_crash(results: list[dict], args) -> None:
     print(f"\nCrash test: {args.kills} SIGKILLs during the load (server, worker or both), clients retrying under "
           f"their keys")
-    header = (f"{'db':<9} {'kills':<28} {'acked orders':>12} {'returns':>7} {'flash':>5} {'lost':>4} {'dupes':>5} "
+    header = (f"{'db':<9} {'kills':<28} {'acked orders':>12} {'returns':>7} {'flash':>5} {'points':>6} "
+              f"{'coupons':>7} {'lost':>4} {'dupes':>5} "
               f"{'ledger mismatches':>17} {'oversold':>8} {'caps exceeded':>13} {'hot sold/in':>11}")
     print(header)
     for result in results:
         v = result["verified"]
         kills = ",".join(f"{k['killed'].replace('web+worker', 'both')}@{k['at']:.0f}s" for k in result["kills"])
         print(f"{result['db']:<9} {kills:<28} {v['acknowledged']['order']:>12} {v['acknowledged']['return']:>7} "
-              f"{v['acknowledged']['flash']:>5} {sum(v['lost'].values()):>4} {v['duplicates']:>5} "
+              f"{v['acknowledged']['flash']:>5} {v['acknowledged']['redeem']:>6} {v['acknowledged']['coupon']:>7} "
+              f"{sum(v['lost'].values()):>4} {v['duplicates']:>5} "
               f"{v['ledger_mismatches']:>17} {v['oversold']:>8} {v['caps_exceeded']:>13} "
               f"{v['hot']['sold']:>5}/{v['hot']['received']:<5}")
         print(f"{'':<9} invariants: {'hold' if invariants_hold(result) else 'BROKEN'}; downtime per kill "

@@ -6,11 +6,15 @@
 `seed` migrates, generates the scale-1 demo enterprise (6 stores, guides, SKUs with barcodes, members) through the
 real generator, then adds what the store day needs: deep stock for the everyday SKUs, one "hot" SKU with only a
 few units per store (clerks race for it), a live flash sale with signed tokens for its buyers, members with stored
-value to spend. It writes the logins, ids and barcodes the clients need as JSON.
+value and points to spend (the points earned by a seed purchase, through the members' own earn hook), a coupon
+campaign of single-use codes, and the phones of members who will sign in on the storefront. It writes the logins,
+ids, barcodes, codes and phones the clients need as JSON.
 
-`verify` proves the invariants after a day with crashes and prints them as JSON: every acknowledged order, return
-and flash claim exists exactly once with the acknowledged id; no ledger mismatch; no negative stock; no flash sale
-past its cap or a member past the limit; no negative points or stored value.
+`verify` proves the invariants after a day with crashes and prints them as JSON: every acknowledged order, return,
+flash claim and points redemption exists exactly once with the acknowledged id; every acknowledged coupon order
+holds its code's redemption; no code redeemed by two orders, no redemption without its order, no order discounted
+by a code it did not redeem; no ledger mismatch; no negative stock; no flash sale past its cap or a member past the
+limit; no negative points or stored value.
 """
 import json
 import os
@@ -24,9 +28,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 CODE = "sd"
 DEEP_STOCK = 1_000_000
 STORED_VALUE = 1_000_000  # fen per member with stored value
+SEED_PURCHASE = 500_000  # fen: a seed purchase earns each member with points enough to redeem all day
+POINTS_MEMBERS = 10  # per store, of the members with stored value
+COUPON_CAMPAIGN = "DAY-COUPON"
+COUPON_OFF = 100  # fen off any basket
+SIGN_IN_PHONES = 20  # phones of existing members per store who sign in on the storefront
 
 
-def seed(out: str, hot_units: int, flash_cap: int, buyers: int) -> None:
+def seed(out: str, hot_units: int, flash_cap: int, buyers: int, coupons: int) -> None:
     import django
 
     django.setup()
@@ -42,7 +51,7 @@ def seed(out: str, hot_units: int, flash_cap: int, buyers: int) -> None:
     from yundian.inventory import services as inventory
     from yundian.inventory.models import StockBalance, Warehouse
     from yundian.members import services as members
-    from yundian.members.models import Member
+    from yundian.members.models import IdentityKind, Member, MemberIdentity, PointsBalance
     from yundian.org.models import RoleAssignment, Staff
     from yundian.promotions import services as promotions
     from yundian.promotions.member_tokens import member_token
@@ -71,12 +80,20 @@ def seed(out: str, hot_units: int, flash_cap: int, buyers: int) -> None:
             for member_id in store_members:
                 members.stored_value_topup(actor=admin, member_id=member_id, amount_fen=STORED_VALUE,
                                            store_id=profile.node_id, payment_ref=f"day-topup-{member_id}")
+            for member_id in store_members[:POINTS_MEMBERS]:
+                members.points_earn_for_order(actor=admin, member_id=member_id, order_ref=f"day-seed-{member_id}",
+                                              store_id=profile.node_id,
+                                              lines=[members.EarnLine(amount_fen=SEED_PURCHASE)])
+            phones = list(MemberIdentity.objects.filter(member__home=profile.node, member__status="active",
+                                                        kind=IdentityKind.PHONE).order_by("member_id")
+                          .values_list("value", flat=True)[:SIGN_IN_PHONES])
             stores.append({
                 "id": profile.node_id, "name": profile.node.name, "slug": profile.slug, "warehouse_id": warehouse.id,
                 "clerks": sorted(r.staff.user.username for r in roles if r.role == "guide"),
                 "manager": next(r.staff.user.username for r in roles if r.role == "store_manager"),
                 "barcodes": barcodes, "sku_ids": stocked, "members_with_value": store_members,
-                "products": _storefront_products(profile),
+                "members_with_points": store_members[:POINTS_MEMBERS],
+                "products": _storefront_products(profile), "sign_in_phones": phones,
             })
         central_skus = list(StockBalance.objects.filter(warehouse=central).values_list("sku_id", flat=True))
         inventory.receipt_create(actor=admin, warehouse_id=central.id, lines=[(s, DEEP_STOCK) for s in central_skus])
@@ -85,6 +102,11 @@ def seed(out: str, hot_units: int, flash_cap: int, buyers: int) -> None:
         sale = promotions.flash_sale_create(actor=admin, node_id=admin.home_id, code="FS-DAY", name="整点秒杀",
                                             sku_id=flash_sku, price=990, cap=flash_cap, per_member_limit=1,
                                             starts_at=now - timedelta(minutes=1), ends_at=now + timedelta(hours=6))
+        campaign = promotions.coupon_campaign_create(
+            actor=admin, node_id=admin.home_id, code=COUPON_CAMPAIGN, name="到店立减券", kind="threshold_amount",
+            tiers=[{"min": 0, "off": COUPON_OFF}], restore_rule="never", valid_from=now - timedelta(minutes=1),
+            valid_to=now + timedelta(hours=6))
+        codes = [c.code for c in promotions.coupon_issue(actor=admin, campaign_id=campaign.pk, count=coupons)]
         buyer_ids = list(Member.objects.filter(enterprise_id=admin.enterprise_id, status="active")
                          .order_by("-id").values_list("id", flat=True)[:buyers])
         tokens = [member_token(m) for m in Member.objects.filter(pk__in=buyer_ids).order_by("id")]
@@ -92,9 +114,13 @@ def seed(out: str, hot_units: int, flash_cap: int, buyers: int) -> None:
         "password": DEFAULT_PASSWORD, "admin": f"{CODE}-admin", "stores": stores, "central_warehouse_id": central.id,
         "central_sku_ids": central_skus, "hot": {"sku_id": hot_sku.id, "barcode": hot_barcode, "units": hot_units},
         "flash": {"id": sale.id, "cap": flash_cap, "tokens": tokens},
+        "coupons": {"campaign_id": campaign.pk, "codes": codes},
     }
     Path(out).write_text(json.dumps(data))
-    print(json.dumps({"stores": len(stores), "buyers": len(tokens)}))
+    with_points = PointsBalance.objects.filter(member_id__in=[m for s in stores for m in s["members_with_points"]],
+                                               points__gt=0).count()
+    print(json.dumps({"stores": len(stores), "buyers": len(tokens), "coupons": len(codes),
+                      "members_with_points": with_points}))
 
 
 def _storefront_products(profile) -> list[int]:
@@ -112,11 +138,14 @@ def verify(paths: list[str]) -> None:
 
     from yundian.core.ledgers import ledger_checks
     from yundian.inventory.models import StockBalance, StockMove
-    from yundian.members.models import PointsBalance, StoredValueBalance
-    from yundian.promotions.models import FlashSale, FlashSaleBuyer, FlashSaleClaim
+    from yundian.members.models import (
+        IdentityKind, MemberIdentity, PointsBalance, PointsEntry, PointsKind, StoredValueBalance,
+    )
+    from yundian.promotions.models import CouponCampaign, CouponRedemption, FlashSale, FlashSaleBuyer, FlashSaleClaim
     from yundian.sales.models import Order, OrderReturn
 
-    acks: dict[str, dict[tuple, set]] = {"order": {}, "return": {}, "flash": {}}
+    acks: dict[str, dict[tuple, set]] = {"order": {}, "return": {}, "flash": {}, "redeem": {}, "coupon": {},
+                                         "sign_in": {}}
     for path in paths:
         if not Path(path).exists():
             continue
@@ -129,13 +158,13 @@ def verify(paths: list[str]) -> None:
     # a key acknowledged with two different ids is a duplicate the client saw
     client_duplicates = sum(1 for kind in acks.values() for ids in kind.values() if len(ids) > 1)
 
-    def check(kind: str, model, fields: tuple[str, ...]) -> tuple[int, int]:
+    def check(kind: str, rows, fields: tuple[str, ...]) -> tuple[int, int]:
         keys = acks[kind]
         lost = duplicated = 0
         found: dict[tuple, list[int]] = {}
         if keys:
             first = fields[0]
-            for row in model.objects.filter(**{f"{first}__in": {k[0] for k in keys}}).values_list("pk", *fields):
+            for row in rows.filter(**{f"{first}__in": {k[0] for k in keys}}).values_list("pk", *fields):
                 found.setdefault(tuple(row[1:]), []).append(row[0])
         for key, ids in keys.items():
             rows = found.get(key, [])
@@ -145,9 +174,19 @@ def verify(paths: list[str]) -> None:
                 duplicated += 1
         return lost, duplicated
 
-    lost_orders, dup_orders = check("order", Order, ("store_id", "client_ref"))
-    lost_returns, dup_returns = check("return", OrderReturn, ("store_id", "client_ref"))
-    lost_claims, dup_claims = check("flash", FlashSaleClaim, ("client_ref",))
+    lost_orders, dup_orders = check("order", Order.objects, ("store_id", "client_ref"))
+    lost_returns, dup_returns = check("return", OrderReturn.objects, ("store_id", "client_ref"))
+    lost_claims, dup_claims = check("flash", FlashSaleClaim.objects, ("client_ref",))
+    # a points redemption is acknowledged with its ledger entry's source id (the API derives it from the key)
+    lost_redemptions, dup_redemptions = check(
+        "redeem", PointsEntry.objects.filter(kind=PointsKind.REDEEM, source_type="api_redeem"), ("source_id",))
+    coupons = _verify_coupons(acks["coupon"], CouponCampaign, CouponRedemption, Order)
+    # a member who signed in on the storefront holds their phone (an existing member, or one who joined there)
+    phones = [key[0] for key in acks["sign_in"]]
+    held = dict(MemberIdentity.objects.filter(kind=IdentityKind.PHONE, value__in=phones).values("value")
+                .annotate(n=Count("id")).values_list("value", "n"))
+    lost_sign_ins = sum(1 for phone in phones if not held.get(phone))
+    dup_sign_ins = sum(1 for phone in phones if held.get(phone, 0) > 1)
     # duplicates the database could hold whatever the clients saw: two orders under one (store, key)
     db_duplicates = Order.objects.exclude(client_ref="").values("store_id", "client_ref").annotate(n=Count("id")) \
         .filter(n__gt=1).count()
@@ -170,8 +209,13 @@ def verify(paths: list[str]) -> None:
     negative_balances = PointsBalance.objects.filter(points__lt=0).count() + \
         StoredValueBalance.objects.filter(principal__lt=0).count() + StoredValueBalance.objects.filter(bonus__lt=0).count()
     result.update({
-        "lost": {"orders": lost_orders, "returns": lost_returns, "flash_claims": lost_claims},
-        "duplicates": dup_orders + dup_returns + dup_claims + db_duplicates + client_duplicates,
+        "lost": {"orders": lost_orders, "returns": lost_returns, "flash_claims": lost_claims,
+                 "points_redemptions": lost_redemptions, "coupon_redemptions": coupons["lost"],
+                 "sign_ins": lost_sign_ins},
+        "duplicates": dup_orders + dup_returns + dup_claims + dup_redemptions + db_duplicates + client_duplicates
+        + coupons["redeemed_twice"] + dup_sign_ins, "coupons": coupons,
+        "points_redeemed": -(PointsEntry.objects.filter(kind=PointsKind.REDEEM, source_type="api_redeem")
+                             .aggregate(n=Sum("points"))["n"] or 0),
         "ledger_mismatches": sum(len(v) for v in mismatches.values()), "mismatch_detail": mismatches,
         "oversold": negative_stock + (1 if hot["sold"] > hot["received"] else 0), "hot": hot,
         "caps_exceeded": over_cap + negative_balances,
@@ -179,6 +223,33 @@ def verify(paths: list[str]) -> None:
         "orders_in_db": Order.objects.count(),
     })
     print(json.dumps(result))
+
+
+def _verify_coupons(acked: dict[tuple, set], CouponCampaign, CouponRedemption, Order) -> dict:
+    """The store day's single-use codes: each redeemed by at most one order; every redemption on an existing order of
+    its store; every order that the pricing discounted by a code holds that code's redemption; every acknowledged
+    coupon order holds its code."""
+    campaign = CouponCampaign.objects.get(promotion__code=COUPON_CAMPAIGN)
+    redemptions = list(CouponRedemption.objects.filter(campaign=campaign).values_list("code", "order_ref", "store_id",
+                                                                                       "status"))
+    by_code: dict[str, list[str]] = {}
+    for code, order_ref, _store, _status in redemptions:
+        by_code.setdefault(code, []).append(order_ref)
+    order_ids = {int(r[1]) for r in redemptions if r[1].isdigit()}
+    orders = dict(Order.objects.filter(pk__in=order_ids).values_list("pk", "store_id"))
+    orphans = sum(1 for _code, ref, store, _s in redemptions if not ref.isdigit() or orders.get(int(ref)) != store)
+    standing = {(code, ref) for code, ref, _store, status in redemptions if status == "redeemed"}
+    discounted = 0
+    unredeemed = 0
+    for order_id, pricing in Order.objects.filter(pricing__has_key="applied").values_list("pk", "pricing").iterator():
+        for entry in pricing.get("applied", []):
+            if entry.get("source") == "coupon" and entry.get("source_id") == campaign.pk:
+                discounted += 1
+                unredeemed += (entry.get("coupon_code"), str(order_id)) not in standing
+    lost = sum(1 for (code,), ids in acked.items() if not all((code, str(i)) in standing for i in ids))
+    return {"codes": campaign.issued_count, "redeemed": len(by_code), "redemptions": len(redemptions),
+            "redeemed_twice": sum(1 for refs in by_code.values() if len(refs) > 1), "orphans": orphans,
+            "unredeemed_discounts": unredeemed, "discounted_orders": discounted, "lost": lost}
 
 
 if __name__ == "__main__":
@@ -191,8 +262,9 @@ if __name__ == "__main__":
         parser.add_argument("--hot-units", type=int, default=60)
         parser.add_argument("--flash-cap", type=int, default=40)
         parser.add_argument("--buyers", type=int, default=400)
+        parser.add_argument("--coupons", type=int, default=200)
         args = parser.parse_args(rest)
-        seed(args.out, args.hot_units, args.flash_cap, args.buyers)
+        seed(args.out, args.hot_units, args.flash_cap, args.buyers, args.coupons)
     elif command == "verify":
         verify(rest)
     else:

@@ -17,8 +17,15 @@ from bench._server import server_env as bench_server_env  # noqa: E402
 
 
 def server_env(db: str, data_dir: str, pg_url: str | None) -> dict:
-    """The environment of a production-like server on `db` ("sqlite" in data_dir, or "postgres" at pg_url)."""
-    return {**bench_server_env(db, data_dir, pg_url), "PYTHONUNBUFFERED": "1"}
+    """The environment of a production-like server on `db` ("sqlite" in data_dir, or "postgres" at pg_url); its
+    settings (bench/store_day/settings.py) deliver members' sign-in codes to data_dir/member-codes.jsonl."""
+    return {**bench_server_env(db, data_dir, pg_url), "PYTHONUNBUFFERED": "1",
+            "DJANGO_SETTINGS_MODULE": "bench.store_day.settings"}
+
+
+def codes_file(env: dict) -> Path:
+    """Where the server's FileCodeSender writes members' sign-in codes."""
+    return Path(env["YUNDIAN_DATA"]) / "member-codes.jsonl"
 
 
 def run_django(env: dict, *args: str, timeout: float = 900) -> dict:

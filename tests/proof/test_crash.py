@@ -1,8 +1,11 @@
 """The crash test, short: a real server (gunicorn) and the task worker on a fresh database of the suite's kind,
-store-day clients in threads (checkouts by barcode racing for a scarce SKU, returns, member desk with stored value,
-transfers, stocktakes, storefront, flash sale), one SIGKILL of the server and the worker during the burst, clients
-retrying under their keys. Then: 0 lost acknowledged writes, 0 duplicates, 0 ledger mismatches, 0 oversold units,
-0 caps exceeded, and `yundian check-ledgers` clean. The longer run with several kills: bench/store_day.py crash."""
+store-day clients in threads (checkouts by barcode racing for a scarce SKU and, two clerks at a time, for single-use
+coupon codes; returns; member desk with points redemptions and stored value; transfers, stocktakes; storefront
+browsing and members signing in with a one-time code; flash sale), one SIGKILL of the server and the worker during
+the burst, clients retrying under their keys. Then: 0 lost acknowledged writes (orders, returns, flash claims, points
+redemptions, coupon redemptions), 0 duplicates, no code redeemed twice, no redemption without its order, 0 ledger
+mismatches, 0 oversold units, 0 caps exceeded, and `yundian check-ledgers` clean. The longer run with several
+kills: bench/store_day.py crash."""
 import json
 import os
 
@@ -31,7 +34,7 @@ def database(tmp_path):
 def test_sigkill_of_server_and_worker_mid_burst_loses_nothing_and_keeps_every_ledger(database, tmp_path):
     db, env = database
     seeded = servers.run_django(env, "seed", str(tmp_path / "day.json"), "--hot-units", "6", "--flash-cap", "12",
-                                "--buyers", "50")
+                                "--buyers", "50", "--coupons", "20")
     assert seeded["stores"] == 6
     port = servers.free_port()
     web = servers.web(env, port, tmp_path / "web.log", workers=2, threads=4)
@@ -39,17 +42,21 @@ def test_sigkill_of_server_and_worker_mid_burst_loses_nothing_and_keeps_every_le
     web.start()
     worker.start()
     day = Day(json.loads((tmp_path / "day.json").read_text()), "127.0.0.1", port, AckLog(tmp_path / "acks.jsonl"),
-              retry_for=40)
+              retry_for=40, codes=servers.codes_file(env))
     def orders() -> int:
         return day.acks_by_kind.get("order", 0)
 
+    def every_kind() -> bool:
+        return all(day.acks_by_kind.get(kind, 0) >= 1 for kind in ("coupon", "redeem", "sign_in"))
+
     # the kill comes once the burst is on (>= 4 orders acknowledged, >= 4 s in); the day goes on until as many
-    # orders again were acknowledged after the restart (>= 12 s in all; a loaded machine gets up to 90 s)
+    # orders again were acknowledged after the restart and a coupon order, a points redemption and a storefront
+    # sign-in were (>= 12 s in all; a loaded machine gets up to 90 s)
     chaos = crash.Chaos([(4.0, "both")], ready=lambda: orders() >= 4, acks=orders)
     try:
         stats = crash.run_day(day, seconds=12, stores=3, processes={"web": web, "worker": worker}, chaos=chaos,
-                              until=lambda: bool(chaos.log) and orders() >= chaos.log[0]["acks_before"] + 4,
-                              max_seconds=90)
+                              until=lambda: bool(chaos.log) and orders() >= chaos.log[0]["acks_before"] + 4
+                              and every_kind(), max_seconds=90, coupons=0.5)
     finally:
         web.stop()
         worker.stop()
@@ -60,8 +67,21 @@ def test_sigkill_of_server_and_worker_mid_burst_loses_nothing_and_keeps_every_le
     assert sum(row["errors"] for row in rows.values()) == 0, stats.errors
     verified = servers.run_django(env, "verify", str(tmp_path / "acks.jsonl"))
     assert verified["acknowledged"]["order"] == orders() >= 8
-    assert verified["lost"] == {"orders": 0, "returns": 0, "flash_claims": 0}
+    assert verified["lost"] == {"orders": 0, "returns": 0, "flash_claims": 0, "points_redemptions": 0,
+                                "coupon_redemptions": 0, "sign_ins": 0}
     assert verified["duplicates"] == 0
+    # points: each acknowledged redemption is one ledger entry (a retry under its key posted nothing more)
+    assert verified["acknowledged"]["redeem"] == rows["points redeem"]["ok"] >= 1
+    # coupons: every code presented twice, redeemed by one order at most, each redemption on its existing order, and
+    # every redeemed code is one a clerk was told went through
+    coupons = verified["coupons"]
+    assert coupons["redeemed_twice"] == 0 and coupons["orphans"] == 0 and coupons["unredeemed_discounts"] == 0
+    assert coupons["redeemed"] == coupons["redemptions"] == coupons["discounted_orders"] \
+        == verified["acknowledged"]["coupon"] >= 1
+    # members signed in on the storefront with the code the server sent (read from its code file), each holding the
+    # phone they signed in with
+    assert verified["acknowledged"]["sign_in"] == rows["sign-in"]["ok"] >= 1
+    assert rows["my account"]["ok"] == rows["sign-in"]["ok"]
     assert verified["ledger_mismatches"] == 0, verified["mismatch_detail"]
     assert verified["oversold"] == 0 and verified["hot"]["sold"] <= verified["hot"]["received"]
     assert verified["caps_exceeded"] == 0
