@@ -14,7 +14,7 @@ from yundian.core.pagination import LimitOffsetPagination
 from yundian.core.schemas import SafeStr, errors, idempotent_response
 
 from . import selectors, services
-from .api_programme import add_programme_routes
+from .api_programme import TierOut, add_programme_routes
 from .models import Channel
 from yundian.org.roles import Perm
 
@@ -246,26 +246,6 @@ class TierIn(Schema):
     birthday_gift_points: int = 0
     free_shipping: bool = False
     points_multiplier: str = Field("1", max_length=8)
-
-
-class TierOut(Schema):
-    id: int
-    code: str
-    name: str
-    rank: int
-    min_growth: int
-    discount_rate: str
-    birthday_gift_points: int
-    free_shipping: bool
-    points_multiplier: str
-
-    @staticmethod
-    def resolve_discount_rate(obj) -> str:
-        return str(obj.discount_rate)
-
-    @staticmethod
-    def resolve_points_multiplier(obj) -> str:
-        return str(obj.points_multiplier)
 
 
 def _identities(items) -> list[services.IdentityIn]:
