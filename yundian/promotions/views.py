@@ -72,6 +72,19 @@ def _ids(value: str, field: str) -> list[int]:
     return out
 
 
+def _submit(request: HttpRequest, work, done, *, template: str, context, errors: str, **extra) -> HttpResponse:
+    """Run a console form's service call: `done(result)` on success; a domain error re-renders `template` with
+    `context(request, <errors>=the error, **extra)` at the error's status (the service changed nothing). NotFound
+    propagates (console_view turns it into a 404)."""
+    try:
+        result = work()
+    except NotFound:
+        raise
+    except DomainError as exc:
+        return render(request, template, context(request, **{errors: _error(exc)}, **extra), status=exc.status)
+    return done(result)
+
+
 def _managed_nodes(actor) -> list:
     return [n for n in org_selectors.org_node_list(actor=actor, include_inactive=False)
             if has_perm(actor, Perm.PROMOTION_MANAGE, n)]
@@ -125,19 +138,17 @@ def _maths_from(post) -> dict:
 @require_http_methods(["POST"])
 def promotion_create(request: HttpRequest) -> HttpResponse:
     post = request.POST
-    try:
-        promotion = services.promotion_create(
+
+    def create():
+        return services.promotion_create(
             actor=request.actor, node_id=_int(post.get("node_id")) or -1, code=post.get("code", ""),
             name=post.get("name", ""), kind=post.get("kind", ""), priority=_int(post.get("priority")) or 0,
             is_exclusive=post.get("is_exclusive") == "on", channels=post.getlist("channels") or None,
             valid_from=_when(post.get("valid_from"), "valid_from"), valid_to=_when(post.get("valid_to"), "valid_to"),
             status="active" if post.get("activate") == "on" else "draft", **_maths_from(post))
-    except NotFound:
-        raise
-    except DomainError as exc:
-        return render(request, "promotions/overview.html",
-                      _overview_context(request, form_errors=_error(exc), form=post), status=exc.status)
-    return redirect("promotions:detail", promotion_id=promotion.pk)
+
+    return _submit(request, create, lambda promotion: redirect("promotions:detail", promotion_id=promotion.pk),
+                   template="promotions/overview.html", context=_overview_context, errors="form_errors", form=post)
 
 
 @console_view(Perm.PROMOTION_VIEW)
@@ -183,7 +194,8 @@ def coupons(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 def coupon_campaign_create(request: HttpRequest) -> HttpResponse:
     post = request.POST
-    try:
+
+    def create():
         total = post.get("total_limit", "").strip()
         services.coupon_campaign_create(
             actor=request.actor, node_id=_int(post.get("node_id")) or -1, code=post.get("code", ""),
@@ -193,31 +205,28 @@ def coupon_campaign_create(request: HttpRequest) -> HttpResponse:
             restore_rule=post.get("restore_rule", "cancel_or_return"),
             valid_from=_when(post.get("valid_from"), "valid_from"), valid_to=_when(post.get("valid_to"), "valid_to"),
             **_maths_from(post))
-    except NotFound:
-        raise
-    except DomainError as exc:
-        return render(request, "promotions/coupons.html", _coupons_context(request, form_errors=_error(exc), form=post),
-                      status=exc.status)
-    return redirect("promotions:coupons")
+
+    return _submit(request, create, lambda _: redirect("promotions:coupons"),
+                   template="promotions/coupons.html", context=_coupons_context, errors="form_errors", form=post)
 
 
 @console_view(Perm.COUPON_ISSUE)
 @require_http_methods(["POST"])
 def coupon_issue(request: HttpRequest, campaign_id: int) -> HttpResponse:
     post = request.POST
-    try:
+
+    def issue():
         count = _int(post.get("count"))
         member_ids = _ids(post.get("member_ids", ""), "member_ids") or None
-        issued = services.coupon_issue(actor=request.actor, campaign_id=campaign_id,
-                                       count=count if member_ids is None else None, member_ids=member_ids)
-    except NotFound:
-        raise
-    except DomainError as exc:
-        return render(request, "promotions/coupons.html", _coupons_context(request, issue_errors=_error(exc),
-                                                                         issue_campaign=campaign_id),
-                      status=exc.status)
-    return render(request, "promotions/coupons.html", _coupons_context(request, issued=issued,
-                                                                     issue_campaign=campaign_id))
+        return services.coupon_issue(actor=request.actor, campaign_id=campaign_id,
+                                     count=count if member_ids is None else None, member_ids=member_ids)
+
+    def show(issued) -> HttpResponse:
+        return render(request, "promotions/coupons.html",
+                      _coupons_context(request, issued=issued, issue_campaign=campaign_id))
+
+    return _submit(request, issue, show, template="promotions/coupons.html", context=_coupons_context,
+                   errors="issue_errors", issue_campaign=campaign_id)
 
 
 def _flash_context(request, **extra) -> dict:
@@ -241,26 +250,25 @@ def flash_and_groups(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 def flash_sale_create(request: HttpRequest) -> HttpResponse:
     post = request.POST
-    try:
+
+    def create():
         services.flash_sale_create(
             actor=request.actor, node_id=_int(post.get("node_id")) or -1, code=post.get("code", ""),
             name=post.get("name", ""), sku_id=_int(post.get("sku_id")) or -1, price=_money(post.get("price"), "price"),
             cap=_int(post.get("cap")) or 0, per_member_limit=_int(post.get("per_member_limit")) or 1,
             starts_at=_when(post.get("starts_at"), "starts_at", required=True),
             ends_at=_when(post.get("ends_at"), "ends_at", required=True))
-    except NotFound:
-        raise
-    except DomainError as exc:
-        return render(request, "promotions/flash_groups.html",
-                      _flash_context(request, flash_errors=_error(exc), form=post), status=exc.status)
-    return redirect("promotions:flash_groups")
+
+    return _submit(request, create, lambda _: redirect("promotions:flash_groups"),
+                   template="promotions/flash_groups.html", context=_flash_context, errors="flash_errors", form=post)
 
 
 @console_view(Perm.PROMOTION_MANAGE)
 @require_http_methods(["POST"])
 def group_buy_create(request: HttpRequest) -> HttpResponse:
     post = request.POST
-    try:
+
+    def create():
         tiers = [{"size": _int(size) or 0, "price": _money(price, "price_tiers")}
                  for size, price in zip(post.getlist("tier_size"), post.getlist("tier_price")) if size.strip()]
         services.group_buy_create(
@@ -269,12 +277,9 @@ def group_buy_create(request: HttpRequest) -> HttpResponse:
             cap=_int(post.get("cap")) or 0, window_minutes=_int(post.get("window_minutes")) or 0,
             starts_at=_when(post.get("starts_at"), "starts_at", required=True),
             ends_at=_when(post.get("ends_at"), "ends_at", required=True))
-    except NotFound:
-        raise
-    except DomainError as exc:
-        return render(request, "promotions/flash_groups.html",
-                      _flash_context(request, group_errors=_error(exc), form=post), status=exc.status)
-    return redirect("promotions:flash_groups")
+
+    return _submit(request, create, lambda _: redirect("promotions:flash_groups"),
+                   template="promotions/flash_groups.html", context=_flash_context, errors="group_errors", form=post)
 
 
 # --- public (/p/) ----------------------------------------------------------------------------------------------------
