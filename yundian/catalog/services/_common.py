@@ -69,10 +69,3 @@ def clean_price(value: Any, field: str = "price") -> int:
         raise ValidationFailed(_("A price is a whole number of fen from 0 upwards."), code="invalid_price",
                                details={"field": field})
     return value
-
-
-def clean_int(value: Any, field: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValidationFailed(_("A whole number from %(low)d to %(high)d is expected.") % {"low": low, "high": high},
-                               code="invalid_number", details={"field": field})
-    return value

@@ -8,11 +8,12 @@ from django.utils.translation import gettext_lazy as _
 from yundian.core.audit import audit_record
 from yundian.core.errors import Conflict, NotFound, ValidationFailed
 from yundian.core.locking import lock_one
+from yundian.core.numbers import clean_int
 from yundian.org.models import Staff
 
 from ..barcodes import plu_normalise
 from ..models import Category, MediaKind, Product, ProductMedia, Sku, Unit
-from ._common import (clean_code, clean_int, clean_mapping, clean_price, clean_text, require_catalog_manage,
+from ._common import (clean_code, clean_mapping, clean_price, clean_text, require_catalog_manage,
                       root_path)
 
 MAX_CATEGORY_DEPTH = 6

@@ -11,13 +11,14 @@ from django.utils.translation import gettext_lazy as _
 from yundian.core.audit import audit_record
 from yundian.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from yundian.core.locking import lock_one
+from yundian.core.numbers import clean_int
 from yundian.org import selectors as org_selectors
 from yundian.org.models import Staff
 from yundian.org.roles import Perm
 
 from ..models import PriceEntry, PriceList, Sku
 from ..pricing import check_channel
-from ._common import clean_code, clean_int, clean_price, clean_text
+from ._common import clean_code, clean_price, clean_text
 
 
 def _list_snapshot(pl: PriceList) -> dict:

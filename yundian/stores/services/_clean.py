@@ -9,6 +9,7 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from yundian.core.errors import Forbidden, NotFound, ValidationFailed
+from yundian.core.numbers import clean_int
 from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import NodeKind, Role
 from yundian.org.selectors import has_perm
@@ -57,13 +58,6 @@ def clean_code(value: Any, field: str = "code") -> str:
 def clean_bool(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
         raise ValidationFailed(_("true or false expected."), code="invalid_boolean", details={"field": field})
-    return value
-
-
-def clean_int(value: Any, field: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValidationFailed(_("A whole number from %(low)d to %(high)d is expected.") % {"low": low, "high": high},
-                               code="invalid_number", details={"field": field})
     return value
 
 
