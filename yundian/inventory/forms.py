@@ -36,6 +36,16 @@ def parse_whole(text: str) -> int:
     return int(text)
 
 
+def positive_int(value) -> int | None:
+    """A query or form value as a positive whole number below MAX_ID (an id, a quantity), or None: a filter or
+    choice that does not parse is simply not applied."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < MAX_ID else None
+
+
 class WholeField(forms.Field):
     """A typed whole number (ASCII digits, optional sign); its range is the service's check."""
 

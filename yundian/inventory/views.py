@@ -15,16 +15,9 @@ from yundian.org.selectors import has_perm
 from yundian.web.views import console_view
 
 from . import reports, selectors, services
+from .forms import positive_int
 from .models import Adjustment, Stocktake, TransferStatus
 from .services.replenish import replenishment_suggest
-
-
-def _int(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**62 else None
 
 
 def _act(request: HttpRequest, work, success, back: str) -> HttpResponse:
@@ -40,7 +33,7 @@ def _act(request: HttpRequest, work, success, back: str) -> HttpResponse:
 
 def _warehouse_choice(request: HttpRequest):
     warehouses = list(selectors.warehouse_list(actor=request.actor)[:500])
-    chosen = _int(request.GET.get("warehouse"))
+    chosen = positive_int(request.GET.get("warehouse"))
     current = next((w for w in warehouses if w.id == chosen), None)
     if current is None and chosen is None and len(warehouses) == 1:
         current = warehouses[0]
@@ -80,7 +73,7 @@ def balances(request: HttpRequest) -> HttpResponse:
 
 @console_view(Perm.STOCK_VIEW)
 def moves(request: HttpRequest) -> HttpResponse:
-    sku_id, warehouse_id = _int(request.GET.get("sku")), _int(request.GET.get("warehouse"))
+    sku_id, warehouse_id = positive_int(request.GET.get("sku")), positive_int(request.GET.get("warehouse"))
     qs = selectors.move_list(actor=request.actor, sku_id=sku_id, warehouse_id=warehouse_id)
     page = Paginator(qs, 100).get_page(request.GET.get("page"))
     return render(request, "inventory/moves.html", {"page": page, "sku_id": sku_id, "warehouse_id": warehouse_id})
@@ -109,7 +102,7 @@ def transfer_action(request: HttpRequest, transfer_id: int, action: str) -> Http
 def stocktakes(request: HttpRequest) -> HttpResponse:
     warehouses, current = _warehouse_choice(request)
     if request.method == "POST":
-        warehouse_id, kind = _int(request.POST.get("warehouse")), request.POST.get("kind", "")
+        warehouse_id, kind = positive_int(request.POST.get("warehouse")), request.POST.get("kind", "")
         created = {}
 
         def start():
@@ -131,7 +124,7 @@ def stocktake(request: HttpRequest, stocktake_id: int) -> HttpResponse:
         action = request.POST.get("action")
         if action == "scan":
             code = request.POST.get("barcode", "").strip()[:32]
-            quantity = _int(request.POST.get("quantity")) or 1
+            quantity = positive_int(request.POST.get("quantity")) or 1
             return _act(request, lambda: services.stocktake_count(actor=request.actor, stocktake_id=count.id,
                                                                   lines=[{"barcode": code, "quantity": quantity}]),
                         _("Counted."), back)

@@ -22,16 +22,8 @@ from yundian.web.views import console_view
 
 from . import selectors, services
 from .forms import (AdjustmentForm, AllocationForm, LinesForm, PurchaseOrderForm, QuantitiesForm, TransferForm,
-                    managed_warehouses, status_filter)
+                    managed_warehouses, positive_int, status_filter)
 from .models import Adjustment, Allocation, PurchaseOrderStatus, TransferStatus, WarehouseKind
-
-
-def _int(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**62 else None
 
 
 def _create(request: HttpRequest, form: LinesForm, template: str, work, success, target: str) -> HttpResponse:
@@ -88,7 +80,7 @@ def _run(request: HttpRequest, work, success, back: str, rerender) -> HttpRespon
 def purchase_orders(request: HttpRequest) -> HttpResponse:
     status = status_filter(request.GET.get("status"), PurchaseOrderStatus.choices)
     warehouses = list(selectors.warehouse_list(actor=request.actor).exclude(kind=WarehouseKind.IN_TRANSIT)[:500])
-    chosen = _int(request.GET.get("warehouse"))
+    chosen = positive_int(request.GET.get("warehouse"))
     current = next((w for w in warehouses if w.id == chosen), None)
     qs = selectors.purchase_order_list(actor=request.actor, status=status,
                                        warehouse_id=current.id if current else None)
