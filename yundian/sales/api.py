@@ -95,7 +95,7 @@ class PaymentOut(Schema):
     created_at: datetime
 
 
-class OrderOut(Schema):
+class OrderHeadOut(Schema):  # the fields every order answer starts with (OrderOut, OrderSummaryOut)
     id: int
     number: str
     store_id: int
@@ -103,6 +103,9 @@ class OrderOut(Schema):
     mode: str
     status: str
     client_ref: str
+
+
+class OrderOut(OrderHeadOut):
     clerk_id: int | None
     member_id: int | None
     warehouse_id: int | None
@@ -177,14 +180,7 @@ class OrderFilter(Schema):
     placed_to: datetime | None = None
 
 
-class OrderSummaryOut(Schema):
-    id: int
-    number: str
-    store_id: int
-    channel: str
-    mode: str
-    status: str
-    client_ref: str
+class OrderSummaryOut(OrderHeadOut):
     member_id: int | None
     total: int
     paid_total: int

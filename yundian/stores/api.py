@@ -94,7 +94,15 @@ class ProfileIn(ProfileFields):
     template_id: int | None = None
 
 
-class ProfilePatch(Strict):
+class ServicesPatch(Strict):
+    """Pickup, delivery and days of stock cover: what a store profile and a template both change."""
+    pickup_enabled: bool | None = None
+    delivery_enabled: bool | None = None
+    min_days_cover: int | None = None
+    max_days_cover: int | None = None
+
+
+class ProfilePatch(ServicesPatch):
     address: str | None = Field(None, max_length=200)
     city: str | None = Field(None, max_length=60)
     latitude: float | None = None
@@ -102,10 +110,6 @@ class ProfilePatch(Strict):
     phone: str | None = Field(None, max_length=20)
     opening_hours: dict[str, list[list[str]]] | None = None
     status: str | None = Field(None, max_length=8)
-    pickup_enabled: bool | None = None
-    delivery_enabled: bool | None = None
-    min_days_cover: int | None = None
-    max_days_cover: int | None = None
 
 
 class OpenIn(ProfileFields):
@@ -194,7 +198,7 @@ class TemplateIn(TemplateFields):
     name: str = Field(..., max_length=120)
 
 
-class TemplatePatch(Strict):
+class TemplatePatch(ServicesPatch):
     name: str | None = Field(None, max_length=120)
     description: str | None = Field(None, max_length=2000)
     price_list_id: int | None = None
@@ -210,10 +214,6 @@ class TemplatePatch(Strict):
     theme_editable_fields: list[str] | None = None
     staff_plan: list[StaffPlanItem] | None = None
     opening_hours: dict[str, list[list[str]]] | None = None
-    pickup_enabled: bool | None = None
-    delivery_enabled: bool | None = None
-    min_days_cover: int | None = None
-    max_days_cover: int | None = None
     is_active: bool | None = None
 
 
