@@ -10,7 +10,6 @@ microseconds, and the ratio of each mean to a baseline measured in the same proc
 of one SKU through the ORM).
 """
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -21,16 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def setup_django(data_dir: str) -> None:
-    os.environ["YUNDIAN_DATA"] = data_dir
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    os.environ["DEBUG"] = "0"  # DEBUG would record every query
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
-    import django
-
-    django.setup()
+from bench._common import setup_django  # noqa: E402
 
 
 def ean13(n: int, prefix: str = "690") -> str:

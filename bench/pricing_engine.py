@@ -15,7 +15,6 @@ discounting tier. Then times, on the same cart:
 and prints mean / p50 / p99 in milliseconds and each mean's ratio to the baseline.
 """
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -25,16 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def setup_django(data_dir: str) -> None:
-    os.environ["YUNDIAN_DATA"] = data_dir
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    os.environ["DEBUG"] = "0"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.base"
-    import django
-
-    django.setup()
+from bench._common import setup_django  # noqa: E402
 
 
 def build(lines: int, promotions: int):
