@@ -1,22 +1,23 @@
 """Shared by the HTTP benchmarks (checkout_http.py, flash_sale_http.py, store_day): a fresh database, a child process with
 Django for seeding and checks, and a real server process (gunicorn, gthread workers) on a loopback port.
 
-    env = server_env(db, data_dir, pg_url)       # "sqlite" in data_dir, or "postgres" at pg_url
-    if db == "postgres":
-        fresh_postgres(pg_url)
-    seeded = run_json(__file__, "--seed-only", env=env)
-    server = start_gunicorn(env, port := free_port(), workers=3, threads=8)
-    try:
-        ...
-    finally:
-        stop(server)
+    with seeded_database(db, prefix="yd-bench-x-", pg_url=pg_url, script=__file__) as (env, seeded):
+        with serving(env, workers=3, threads=8) as (port, server):
+            ...                                  # drive the server
+        ...                                      # check the database (the server is stopped, the data kept)
+
+`seeded_database` runs `script --seed-only` in a child process with Django set up on the fresh database; the
+script prints the seed's result as JSON on its last line.
 """
 import json
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -71,6 +72,30 @@ def run_json(script: str | Path, *args: str, env: dict) -> dict:
     if out.returncode != 0:
         raise SystemExit(out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@contextmanager
+def seeded_database(db: str, *, prefix: str, pg_url: str | None, script: str | Path,
+                    seed_args: Sequence[str] = ()) -> Iterator[tuple[dict, dict]]:
+    """A temporary data folder and a fresh database on `db` ("sqlite" in that folder, or "postgres" at pg_url, dropped
+    and re-created), migrated and seeded by `script --seed-only *seed_args`: yields (server env, the seed's JSON).
+    The folder is removed on the way out."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as data_dir:
+        env = server_env(db, data_dir, pg_url)
+        if db == "postgres":
+            fresh_postgres(pg_url)
+        yield env, run_json(script, "--seed-only", *seed_args, env=env)
+
+
+@contextmanager
+def serving(env: dict, *, workers: int, threads: int, backlog: int = 256) -> Iterator[tuple[int, subprocess.Popen]]:
+    """gunicorn for `env` on a free loopback port: yields (port, server process); stops it on the way out."""
+    port = free_port()
+    server = start_gunicorn(env, port, workers=workers, threads=threads, backlog=backlog)
+    try:
+        yield port, server
+    finally:
+        stop(server)
 
 
 def start_gunicorn(env: dict, port: int, *, workers: int, threads: int, backlog: int = 256,

@@ -26,7 +26,6 @@ import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -34,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._server import free_port, fresh_postgres, pg_admin, run_json, server_env, start_gunicorn, stop  # noqa: E402
+from bench._server import pg_admin, seeded_database, serving  # noqa: E402
 
 SKUS = 100
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -90,13 +89,6 @@ class CpuMeter:
         def delta(b: dict, a: dict) -> float:
             return sum(v - b.get(pid, 0.0) for pid, v in a.items())
         return delta(before[0], after[0]), delta(before[1], after[1]), after[2] - before[2]
-
-
-def prepare(db: str, env: dict, pg_url: str) -> dict:
-    """Fresh database, migrated and seeded, in a child process (so each database gets its own Django setup)."""
-    if db == "postgres":
-        fresh_postgres(pg_url)
-    return run_json(__file__, "--seed-only", env=env)
 
 
 def seed() -> None:
@@ -212,13 +204,10 @@ def main() -> None:
         return
     rows = []
     for db in args.db.split(","):
-        with tempfile.TemporaryDirectory(prefix="yd-bench-checkout-") as data_dir:
-            env = server_env(db, data_dir, args.pg)
-            seeded = prepare(db, env, args.pg)
-            port = free_port()
-            server = start_gunicorn(env, port, workers=args.workers, threads=args.threads)
-            meter = CpuMeter(server, args.pg if db == "postgres" else None)
-            try:
+        # a fresh database seeded in a child process (so each database gets its own Django setup)
+        with seeded_database(db, prefix="yd-bench-checkout-", pg_url=args.pg, script=__file__) as (env, seeded):
+            with serving(env, workers=args.workers, threads=args.threads) as (port, server):
+                meter = CpuMeter(server, args.pg if db == "postgres" else None)
                 drive(port, seeded, 2, 2, f"{db}-warmup")  # warm every worker's connections and caches
                 baseline = None
                 for clients in (int(c) for c in args.clients.split(",")):
@@ -226,8 +215,6 @@ def main() -> None:
                     baseline = baseline or result["rate"]
                     rows.append((db, clients, result, result["rate"] / baseline if baseline else float("nan")))
                     print(f"  {db:<8} {clients:>3} clients: {result['rate']:7.1f} orders/s", file=sys.stderr)
-            finally:
-                stop(server)
             rows.append((db, "ledgers", check(env), None))
     print(f"\nPOS checkout through HTTP (gunicorn gthread {args.workers} workers x {args.threads} threads, "
           f"{os.cpu_count()} CPUs, {args.seconds:.0f} s per row; CPU ms per order: app = gunicorn workers, db = "

@@ -18,7 +18,6 @@ import http.client
 import json
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -26,15 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._server import free_port, fresh_postgres, run_json, server_env, start_gunicorn, stop  # noqa: E402
+from bench._server import run_json, seeded_database, serving  # noqa: E402
 
 PG_DB = "yd_bench_flash"
-
-
-def prepare(db: str, env: dict, pg_url: str, buyers: int, units: int) -> dict:
-    if db == "postgres":
-        fresh_postgres(pg_url)
-    return run_json(__file__, "--seed-only", "--buyers", str(buyers), "--units", str(units), env=env)
 
 
 def seed(buyers: int, units: int) -> None:
@@ -167,14 +160,10 @@ def main() -> None:
         return
     rows = []
     for db in args.db.split(","):
-        with tempfile.TemporaryDirectory(prefix="yd-bench-flash-") as data_dir:
-            pg_url = f"{args.pg}/{PG_DB}"
-            env = server_env(db, data_dir, pg_url)
-            print(f"  {db}: seeding {args.buyers} members ...", file=sys.stderr, flush=True)
-            seeded = prepare(db, env, pg_url, args.buyers, args.units)
-            port = free_port()
-            server = start_gunicorn(env, port, workers=args.workers, threads=args.threads, backlog=2048)
-            try:
+        print(f"  {db}: seeding {args.buyers} members ...", file=sys.stderr, flush=True)
+        with seeded_database(db, prefix="yd-bench-flash-", pg_url=f"{args.pg}/{PG_DB}", script=__file__,
+                             seed_args=["--buyers", str(args.buyers), "--units", str(args.units)]) as (env, seeded):
+            with serving(env, workers=args.workers, threads=args.threads, backlog=2048) as (port, _server):
                 # warm every worker: a page view each (no buy, nothing sold)
                 for _ in range(args.workers * 4):
                     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -182,8 +171,6 @@ def main() -> None:
                     conn.getresponse().read()
                     conn.close()
                 result = rush(port, seeded, args.clients)
-            finally:
-                stop(server)
             checked = verify(env)
             rows.append((db, result, checked))
             print(f"  {db}: done in {result['wall']:.1f} s", file=sys.stderr, flush=True)
