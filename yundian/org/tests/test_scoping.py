@@ -108,6 +108,32 @@ def expected_status(target, visible, allowed, ok):
     return 403 if target in visible else 404
 
 
+def assert_scoped_read(client, url: str, visible: bool, read, expected, *, key: str, value, code: str) -> None:
+    """In scope, the selector `read()` returns `expected` and GET `url` answers 200 with body[key] == value; out of
+    scope, both are not found (the API's 404 with `code`)."""
+    if visible:
+        assert read() == expected
+    else:
+        with pytest.raises(NotFound):
+            read()
+    response = client.get(url)
+    if visible:
+        assert response.status_code == 200 and response.json()[key] == value
+    else:
+        assert_error(response, 404, code)
+
+
+def assert_refused(response, status: int, before: dict, service=None) -> None:
+    """The API answered the error `status` and changed nothing; so does the same write through `service()` (403 is
+    Forbidden, 404 NotFound) when given."""
+    assert_error(response, status)
+    assert state() == before
+    if service is not None:
+        with pytest.raises(Forbidden if status == 403 else NotFound):
+            service()
+        assert state() == before
+
+
 def test_the_tables_are_consistent():
     # editing or managing needs seeing; guards against a typo in the hand-written tables
     for actor in ACTORS:
@@ -156,16 +182,9 @@ def test_node_read_and_write_matrix(chain, actor, target):
     client = client_for(staff)
 
     # read: service and API
-    if visible:
-        assert selectors.org_node_get(actor=staff, node_id=node.id) == node
-    else:
-        with pytest.raises(NotFound):
-            selectors.org_node_get(actor=staff, node_id=node.id)
-    response = client.get(f"/api/v1/org/nodes/{node.id}")
-    if visible:
-        assert response.status_code == 200 and response.json()["code"] == f"acme-{target}"
-    else:
-        assert_error(response, 404, "org_node_not_found")
+    assert_scoped_read(client, f"/api/v1/org/nodes/{node.id}", visible,
+                       lambda: selectors.org_node_get(actor=staff, node_id=node.id), node,
+                       key="code", value=f"acme-{target}", code="org_node_not_found")
     response = client.get(f"/api/v1/org/nodes?parent_id={node.id}")
     assert response.status_code == 200
 
@@ -179,8 +198,7 @@ def test_node_read_and_write_matrix(chain, actor, target):
         assert response.status_code == 201, response.content
         assert response.json()["parent_id"] == node.id
     else:
-        assert_error(response, status)
-        assert state() == before
+        assert_refused(response, status, before)
 
     # rename it
     status = expected_status(target, VISIBLE_NODES[actor], EDITABLE_NODES[actor], 200)
@@ -188,13 +206,9 @@ def test_node_read_and_write_matrix(chain, actor, target):
     response = call(client, "PATCH", f"/api/v1/org/nodes/{node.id}", {"name": "renamed"})
     if status == 200:
         assert response.status_code == 200 and response.json()["name"] == "renamed"
-    else:
-        assert_error(response, status)
-        assert state() == before
-        # and the same through the service
-        with pytest.raises(Forbidden if status == 403 else NotFound):
-            services.org_node_update(actor=staff, node_id=node.id, name="renamed")
-        assert state() == before
+    else:  # and the same through the service
+        assert_refused(response, status, before,
+                       lambda: services.org_node_update(actor=staff, node_id=node.id, name="renamed"))
 
 
 @pytest.mark.parametrize("actor", ACTORS)
@@ -205,16 +219,9 @@ def test_staff_read_and_write_matrix(chain, actor, target):
     visible = target in VISIBLE_STAFF[actor]
     client = client_for(staff)
 
-    if visible:
-        assert selectors.staff_get(actor=staff, staff_id=other.id) == other
-    else:
-        with pytest.raises(NotFound):
-            selectors.staff_get(actor=staff, staff_id=other.id)
-    response = client.get(f"/api/v1/staff/{other.id}")
-    if visible:
-        assert response.status_code == 200 and response.json()["username"] == f"acme-{target}"
-    else:
-        assert_error(response, 404, "staff_not_found")
+    assert_scoped_read(client, f"/api/v1/staff/{other.id}", visible,
+                       lambda: selectors.staff_get(actor=staff, staff_id=other.id), other,
+                       key="username", value=f"acme-{target}", code="staff_not_found")
     response = client.get(f"/api/v1/staff/{other.id}/roles")
     if visible:
         assert response.status_code == 200 and len(response.json()) == 1
@@ -228,11 +235,8 @@ def test_staff_read_and_write_matrix(chain, actor, target):
         assert response.status_code == 200
         assert (response.json()["display_name"], response.json()["phone"]) == ("改名", "13800000000")
     else:
-        assert_error(response, status)
-        assert state() == before
-        with pytest.raises(Forbidden if status == 403 else NotFound):
-            services.staff_update(actor=staff, staff_id=other.id, display_name="改名")
-        assert state() == before
+        assert_refused(response, status, before,
+                       lambda: services.staff_update(actor=staff, staff_id=other.id, display_name="改名"))
 
 
 @pytest.mark.parametrize("actor", ACTORS)
@@ -249,8 +253,7 @@ def test_role_grant_matrix(chain, actor, target):
         assert (response.json()["role"], response.json()["node_id"]) == ("store_manager", guide.home_id)
         assert guide.roles.filter(role="store_manager", node_id=guide.home_id).exists()
     else:
-        assert_error(response, status)
-        assert state() == before
+        assert_refused(response, status, before)
 
 
 @pytest.mark.parametrize("actor", ACTORS)
@@ -266,8 +269,7 @@ def test_role_revoke_matrix(chain, actor, target):
         assert response.status_code == 204
         assert not guide.roles.exists()
     else:
-        assert_error(response, status)
-        assert state() == before
+        assert_refused(response, status, before)
 
 
 @pytest.mark.parametrize("actor", ACTORS)
