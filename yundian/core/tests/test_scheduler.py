@@ -1,4 +1,3 @@
-import threading
 from datetime import datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -6,12 +5,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
 
 from yundian.core import scheduler
 from yundian.core.models import ScheduledRun
+from yundian.core.testing import race_n
 from yundian.org.models import AuditDigest
 from yundian.org.tasks import nightly_audit_digest
 from yundian.org.tests.factories import make_chain
@@ -105,27 +104,10 @@ def test_a_second_claim_of_the_same_period_loses_on_the_unique_constraint(db, dj
 
 def test_two_schedulers_racing_enqueue_the_period_once(digest_only, transactional_db):
     now = local(2026, 3, 10, 3, 0)
-    barrier = threading.Barrier(2)
-    claimed: list[int] = []
-    errors: list[BaseException] = []
 
-    def tick() -> None:
-        try:
-            barrier.wait(timeout=10)
-            claimed.append(len(scheduler.run_due(now=now)))
-        except BaseException as exc:  # pragma: no cover - surfaced by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
+    results = race_n(2, lambda _i: len(scheduler.run_due(now=now)))
 
-    threads = [threading.Thread(target=tick) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-
-    assert errors == []
-    assert sorted(claimed) == [0, 1]
+    assert sorted(results) == [("ok", 0), ("ok", 1)]
     assert ScheduledRun.objects.filter(task_name=DIGEST, period_key="2026-03-10").count() == 1
     assert DBTaskResult.objects.filter(task_path=DIGEST).count() == 1
 

@@ -1,15 +1,14 @@
 """The org API: happy paths, bad input on every endpoint (4xx, one error shape, nothing changed), auth and CSRF,
 translated messages, idempotent creates."""
-import threading
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from yundian.core.models import IdempotencyRecord
+from yundian.core.testing import race_n
 from yundian.org import services
 from yundian.org.models import ApiToken, OrgNode, Staff
 from yundian.org.tests.factories import PASSWORD, fresh, make_chain
@@ -478,29 +477,13 @@ def test_staff_create_is_idempotent_and_stores_no_password(chain):
 @pytest.mark.django_db(transaction=True)
 def test_eight_concurrent_posts_with_one_key_create_one_node():
     chain = make_chain()
-    user = chain.admin.user
     body = {"parent_id": chain.west.id, **NODE}
-    barrier = threading.Barrier(8)
-    responses = []
-    lock = threading.Lock()
+    clients = [client_for(chain.admin) for _ in range(8)]  # signed in before the race
 
-    def post():
-        try:
-            client = Client()
-            client.force_login(user)
-            barrier.wait(timeout=30)
-            response = call(client, "POST", "/api/v1/org/nodes", body, **{"Idempotency-Key": "race-1"})
-            with lock:
-                responses.append((response.status_code, response.json()))
-        finally:
-            connection.close()
+    results = race_n(8, lambda i: call(clients[i], "POST", "/api/v1/org/nodes", body, **{"Idempotency-Key": "race-1"}))
 
-    threads = [threading.Thread(target=post) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert len(responses) == 8
+    assert [outcome for outcome, _ in results] == ["ok"] * 8, results
+    responses = [(response.status_code, response.json()) for _, response in results]
     assert OrgNode.objects.filter(code="NEW-1").count() == 1
     node = OrgNode.objects.get(code="NEW-1")
     assert {status for status, _ in responses} == {201}
