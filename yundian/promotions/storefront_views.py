@@ -38,17 +38,23 @@ def _member_and_sign_in(request: HttpRequest, profile):
     return member, f"{reverse('member_account:sign_in', args=[profile.slug])}?next={request.path}"
 
 
+def _deal_page(request: HttpRequest, slug: str, model, deal_id: int):
+    """(store profile, the active deal offered at this store, the signed-in member or None, the sign-in URL);
+    404 for a deal of another enterprise or of nodes above other stores."""
+    profile = _storefront(slug)
+    deal = model.objects.filter(pk=deal_id, enterprise_id=profile.enterprise_id, is_active=True) \
+        .select_related("sku__product", "node").first()
+    if deal is None or not _offered_here(deal.node.path, profile):
+        raise Http404
+    return (profile, deal, *_member_and_sign_in(request, profile))
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def flash(request: HttpRequest, slug: str, flash_sale_id: int) -> HttpResponse:
     """GET: the sale (price, units left, the member's secured claim). POST: secure a unit as the signed-in member,
     once per form key; then the page offers the cart."""
-    profile = _storefront(slug)
-    sale = FlashSale.objects.filter(pk=flash_sale_id, enterprise_id=profile.enterprise_id, is_active=True) \
-        .select_related("sku__product", "node").first()
-    if sale is None or not _offered_here(sale.node.path, profile):
-        raise Http404
-    member, sign_in_url = _member_and_sign_in(request, profile)
+    profile, sale, member, sign_in_url = _deal_page(request, slug, FlashSale, flash_sale_id)
     error, status = None, 200
     if request.method == "POST":
         if member is None:
@@ -75,12 +81,7 @@ def flash(request: HttpRequest, slug: str, flash_sale_id: int) -> HttpResponse:
 def group_buy(request: HttpRequest, slug: str, campaign_id: int) -> HttpResponse:
     """GET: a group-buy campaign (prices per group size) and the member's open groups. POST size=N: the member
     opens a group of N and gets its link to share."""
-    profile = _storefront(slug)
-    campaign = GroupBuyCampaign.objects.filter(pk=campaign_id, enterprise_id=profile.enterprise_id, is_active=True) \
-        .select_related("sku__product", "node").first()
-    if campaign is None or not _offered_here(campaign.node.path, profile):
-        raise Http404
-    member, sign_in_url = _member_and_sign_in(request, profile)
+    profile, campaign, member, sign_in_url = _deal_page(request, slug, GroupBuyCampaign, campaign_id)
     error, status = None, 200
     if request.method == "POST":
         if member is None:

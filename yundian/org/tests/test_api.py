@@ -49,7 +49,7 @@ def test_node_create_get_update_roundtrip(chain):
     response = call(client, "PATCH", f"/api/v1/org/nodes/{node.id}", {"name": "新店二", "is_active": False})
     assert response.status_code == 200
     assert (response.json()["name"], response.json()["is_active"]) == ("新店二", False)
-    response = client.get(f"/api/v1/org/nodes?kind=store&q=新店&limit=10&offset=0")
+    response = client.get("/api/v1/org/nodes?kind=store&q=新店&limit=10&offset=0")
     assert [n["code"] for n in response.json()["items"]] == ["NEW-1"]
 
 

@@ -158,18 +158,25 @@ def group_place_order(*, place_id: int, member_id: int, order_ref: str) -> Group
     return place
 
 
+def _locked_place(order_ref) -> tuple[GroupBuyMember | None, GroupBuyGroup | None]:
+    """The place an order holds and its group, both locked (the group row, then its members) and re-read."""
+    place = GroupBuyMember.objects.filter(order_ref=clean_ref(order_ref)).first()
+    if place is None:
+        return None, None
+    group = locks.lock_group(place.group_id)
+    locks.lock_group_members(group.pk)
+    place.refresh_from_db()
+    return place, group
+
+
 def group_order_paid(*, order_ref: str, amount: int, now: datetime | None = None) -> GroupBuyMember | None:
     """The order of a group place is paid: the place counts as paid; the N-th payment completes the group. None if
     the order holds no place; the same order again is a no-op. 409 `group_closed` if the group failed or its
     window passed first (the payment must not go through). Locks: the group row, then its members."""
-    order_ref = clean_ref(order_ref)
     now = now or timezone.now()
-    place = GroupBuyMember.objects.filter(order_ref=order_ref).first()
+    place, group = _locked_place(order_ref)
     if place is None:
         return None
-    group = locks.lock_group(place.group_id)
-    locks.lock_group_members(group.pk)
-    place.refresh_from_db()
     if place.status == GroupMemberStatus.PAID:
         return place
     if group.status != GroupStatus.OPEN or group.expires_at <= now or place.status != GroupMemberStatus.JOINED:
@@ -188,13 +195,9 @@ def group_order_paid(*, order_ref: str, amount: int, now: datetime | None = None
 def group_order_cancelled(*, order_ref: str) -> GroupBuyMember | None:
     """The order of a place in an open group was cancelled (sales refunds what was paid): the member leaves and the
     place and its unit go back. Once. Locks: the group row, then its members."""
-    order_ref = clean_ref(order_ref)
-    place = GroupBuyMember.objects.filter(order_ref=order_ref).first()
+    place, group = _locked_place(order_ref)
     if place is None:
         return None
-    group = locks.lock_group(place.group_id)
-    locks.lock_group_members(group.pk)
-    place.refresh_from_db()
     if group.status != GroupStatus.OPEN or place.status not in (GroupMemberStatus.JOINED, GroupMemberStatus.PAID):
         return place
     was_paid = place.status == GroupMemberStatus.PAID
