@@ -96,7 +96,7 @@ def build(skus_wanted: int, stores_wanted: int, rng: random.Random) -> dict:
             PriceList(enterprise=enterprise, node=s, channel="store", code=f"L-{s.code}", name=s.name)
             for s in stores], batch_size=1000)
         for pl in store_lists:
-            entries += [PriceEntry(price_list=pl, sku=s, price=s.base_price * 98 // 100) for s in rng.sample(skus, 100)]
+            entries += [PriceEntry(price_list=pl, sku=s, price=s.base_price * 98 // 100) for s in rng.sample(skus, min(100, len(skus)))]
         PriceEntry.objects.bulk_create(entries, batch_size=5000)
     stores = list(OrgNode.objects.filter(kind=NodeKind.STORE).select_related("enterprise"))
     return {"enterprise": enterprise, "stores": stores, "sku_ids": [s.pk for s in skus],
@@ -140,7 +140,7 @@ def main() -> None:
         build_seconds = time.perf_counter() - started
         enterprise_id = data["enterprise"].pk
         stores, sku_ids, barcodes = data["stores"], data["sku_ids"], data["barcodes"]
-        skus = {s.pk: s for s in Sku.objects.filter(pk__in=rng.sample(sku_ids, 5000))}
+        skus = {s.pk: s for s in Sku.objects.filter(pk__in=rng.sample(sku_ids, min(5000, len(sku_ids))))}
         sample_skus = list(skus.values())
         layout = codes.SchemeLayout("21", 5, 5, "weight")
         n = args.samples
