@@ -52,26 +52,26 @@ def check_rows(v: dict) -> list[tuple[str, object]]:
 
 
 def print_checks(results: list[dict]) -> None:
-    print(f"\n{'checks after the day':<46}" + "".join(f" {r['db']:>12}" for r in results))
+    print(f"\n{'checks after the day':<46}" + "".join(f" {r['db']:>16}" for r in results))
     rows = [check_rows(r["verified"]) for r in results]
     for i, (label, _value) in enumerate(rows[0]):
-        print(f"{label + ':':<46}" + "".join(f" {str(r[i][1]):>12}" for r in rows))
-    print(f"{'check-ledgers:':<46}" + "".join(f" {'clean' if r['ledgers_clean'] else 'MISMATCH':>12}"
+        print(f"{label + ':':<46}" + "".join(f" {str(r[i][1]):>16}" for r in rows))
+    print(f"{'check-ledgers:':<46}" + "".join(f" {'clean' if r['ledgers_clean'] else 'MISMATCH':>16}"
                                                for r in results))
-    print(f"{'invariants:':<46}" + "".join(f" {'hold' if invariants_hold(r) else 'BROKEN':>12}" for r in results))
+    print(f"{'invariants:':<46}" + "".join(f" {'hold' if invariants_hold(r) else 'BROKEN':>16}" for r in results))
 
 
 def print_crash(results: list[dict], args) -> None:
     print(f"\nCrash test: {args.kills} SIGKILLs during the load (server, worker or both), clients retrying under "
           f"their keys")
-    header = (f"{'db':<9} {'kills':<28} {'acked orders':>12} {'returns':>7} {'flash':>5} {'points':>6} "
+    header = (f"{'db':<9} {'kills':<36} {'acked orders':>12} {'returns':>7} {'flash':>5} {'points':>6} "
               f"{'coupons':>7} {'lost':>4} {'dupes':>5} "
               f"{'ledger mismatches':>17} {'oversold':>8} {'caps exceeded':>13} {'hot sold/in':>11}")
     print(header)
     for result in results:
         v = result["verified"]
         kills = ",".join(f"{k['killed'].replace('web+worker', 'both')}@{k['at']:.0f}s" for k in result["kills"])
-        print(f"{result['db']:<9} {kills:<28} {v['acknowledged']['order']:>12} {v['acknowledged']['return']:>7} "
+        print(f"{result['db']:<9} {kills:<36} {v['acknowledged']['order']:>12} {v['acknowledged']['return']:>7} "
               f"{v['acknowledged']['flash']:>5} {v['acknowledged']['redeem']:>6} {v['acknowledged']['coupon']:>7} "
               f"{sum(v['lost'].values()):>4} {v['duplicates']:>5} "
               f"{v['ledger_mismatches']:>17} {v['oversold']:>8} {v['caps_exceeded']:>13} "
