@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from yundian.core.errors import ValidationFailed
@@ -297,7 +297,7 @@ def tier_list(request: HttpRequest):
 
 @router.post("/tiers", response={201: TierOut, **errors(403, 409)})
 def tier_create(request: HttpRequest, payload: TierIn):
-    return 201, services.tier_create(actor=request.auth, **payload.dict())
+    return Status(201, services.tier_create(actor=request.auth, **payload.dict()))
 
 
 @router.get("/adjustments", response={200: list[AdjustmentOut], **errors()})
@@ -371,7 +371,7 @@ def identity_add(request: HttpRequest, member_id: int, payload: IdentitySchema):
 @router.delete("/{member_id}/identities/{identity_id}", response={204: None, **errors(403, 404, 409)})
 def identity_remove(request: HttpRequest, member_id: int, identity_id: int):
     services.identity_remove(actor=request.auth, member_id=member_id, identity_id=identity_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/{member_id}/benefits", response={200: BenefitsOut, **errors(404)})
@@ -427,15 +427,17 @@ def stored_value_entry_list(request: HttpRequest, member_id: int):
 def stored_value_topup(request: HttpRequest, member_id: int, payload: TopUpIn):
     """Idempotent by `payment_ref` (the same payment credits once; the same ref with another amount is a 409)."""
     selectors.member_get(actor=request.auth, member_id=member_id, perm=Perm.STORED_VALUE_MANAGE)
-    return 201, services.stored_value_topup(actor=request.auth, member_id=member_id, amount_fen=payload.amount_fen,
-                                            store_id=payload.store_id, payment_ref=payload.payment_ref)
+    entry = services.stored_value_topup(actor=request.auth, member_id=member_id, amount_fen=payload.amount_fen,
+                                        store_id=payload.store_id, payment_ref=payload.payment_ref)
+    return Status(201, entry)
 
 
 @router.post("/{member_id}/gift-cards/redeem", response={201: StoredValueEntryOut, **errors(403, 404, 409)})
 def gift_card_redeem(request: HttpRequest, member_id: int, payload: GiftCardIn):
     selectors.member_get(actor=request.auth, member_id=member_id, perm=Perm.MEMBER_MANAGE)
-    return 201, services.gift_card_redeem(actor=request.auth, member_id=member_id, code=payload.code,
-                                          store_id=payload.store_id or request.auth.home_id)
+    entry = services.gift_card_redeem(actor=request.auth, member_id=member_id, code=payload.code,
+                                      store_id=payload.store_id or request.auth.home_id)
+    return Status(201, entry)
 
 
 @router.get("/{member_id}/consents", response={200: list[ConsentOut], **errors(404)})
@@ -459,8 +461,9 @@ def guide_bind(request: HttpRequest, member_id: int, payload: GuideIn):
 
 @router.post("/{member_id}/merge", response={201: MergeOut, **errors(403, 404, 409)})
 def member_merge(request: HttpRequest, member_id: int, payload: MergeIn):
-    return 201, services.member_merge(actor=request.auth, survivor_id=member_id, absorbed_id=payload.absorbed_id,
-                                      reason=payload.reason)
+    merge = services.member_merge(actor=request.auth, survivor_id=member_id, absorbed_id=payload.absorbed_id,
+                                  reason=payload.reason)
+    return Status(201, merge)
 
 
 @router.get("/{member_id}/export", response={200: dict, **errors(403, 404)})
