@@ -50,7 +50,7 @@ def _save(request: HttpRequest) -> None:
     request.session.modified = True
 
 
-def _quantity(value, default: int = 1) -> int | None:
+def _quantity(value) -> int | None:
     try:
         number = int(str(value).strip())
     except (TypeError, ValueError):
@@ -112,8 +112,7 @@ def _page(request: HttpRequest, profile, *, error: DomainError | None = None, st
         "error": {"message": error.message, "code": error.code} if error else None,
         "max_coupons": MAX_COUPON_CODES,
     }
-    response = render(request, "sales/storefront/cart.html", context, status=status)
-    return response
+    return render(request, "sales/storefront/cart.html", context, status=status)
 
 
 @never_cache

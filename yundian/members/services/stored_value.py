@@ -21,7 +21,7 @@ from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
 
-from .. import locks, selectors
+from .. import locks
 from ..models import (
     GiftCard, GiftCardStatus, Member, StoredValueBalance, StoredValueEntry, StoredValueKind, TopUpRule,
 )

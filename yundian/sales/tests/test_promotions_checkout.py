@@ -9,7 +9,7 @@ from yundian.core.errors import NotFound, ValidationFailed
 from yundian.members.tests.factories import register
 from yundian.promotions import services as promo
 from yundian.promotions.models import (
-    Coupon, CouponRedemption, CouponStatus, FlashSaleClaim, GroupBuyGroup, GroupBuyMember, GroupBuyRefund,
+    Coupon, CouponRedemption, CouponStatus, GroupBuyGroup, GroupBuyMember, GroupBuyRefund,
     PromotionUsage, ReferralEntry,
 )
 from yundian.sales import services
