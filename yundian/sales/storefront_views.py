@@ -50,6 +50,11 @@ def _save(request: HttpRequest) -> None:
     request.session.modified = True
 
 
+def _id(value) -> int | None:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and 0 < len(text) < 19 and int(text) > 0 else None
+
+
 def _quantity(value) -> int | None:
     try:
         number = int(str(value).strip())
@@ -125,7 +130,7 @@ def cart(request: HttpRequest, slug: str) -> HttpResponse:
     cart = _cart(request, profile.node_id)
     action = request.POST.get("action", "")
     if action == "set":
-        sku_id, quantity = _quantity(request.POST.get("sku_id")), _quantity(request.POST.get("quantity"))
+        sku_id, quantity = _id(request.POST.get("sku_id")), _quantity(request.POST.get("quantity"))
         if not sku_id or quantity is None:
             return _page(request, profile, status=422, error=DomainError(_("Not a valid quantity."),
                                                                          code="invalid_quantity"))
@@ -149,7 +154,7 @@ def cart(request: HttpRequest, slug: str) -> HttpResponse:
 def add(request: HttpRequest, slug: str) -> HttpResponse:
     """Add a SKU of the store's catalogue to the cart (from the product page) and go to the cart."""
     profile = _storefront(slug)
-    sku_id, quantity = _quantity(request.POST.get("sku_id")), _quantity(request.POST.get("quantity", 1)) or 1
+    sku_id, quantity = _id(request.POST.get("sku_id")), _quantity(request.POST.get("quantity", 1)) or 1
     if not sku_id or not Sku.objects.filter(pk=sku_id, enterprise_id=profile.enterprise_id, is_active=True,
                                             is_weighed=False).exists():
         raise Http404
