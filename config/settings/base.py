@@ -160,6 +160,10 @@ UNFOLD = {
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
 
+# how storefront sign-in codes reach members' phones (yundian/members/senders.py): a class path with send(message);
+# unset, codes are printed on the server's console (development)
+MEMBER_CODE_SENDER = os.environ.get("MEMBER_CODE_SENDER") or None
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -8,15 +8,13 @@ a JSON line to `settings.MEMBER_CODE_FILE` (default DATA_DIR/member-codes.jsonl)
 server process (bench/store_day) can read the codes it asked for.
 """
 import json
-import logging
 import os
+import sys
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import mail
 from django.utils.module_loading import import_string
-
-logger = logging.getLogger("yundian.members.sign_in")
 
 CONSOLE = "yundian.members.senders.ConsoleCodeSender"
 LOCMEM = "yundian.members.senders.LocmemCodeSender"
@@ -34,8 +32,11 @@ outbox: list[CodeMessage] = []  # the locmem sender's deliveries (tests)
 
 
 class ConsoleCodeSender:
+    """Development: the code on the server's console (like Django's console email backend), whatever LOG_LEVEL."""
+
     def send(self, message: CodeMessage) -> None:
-        logger.info("sign-in code for %s: %s", message.phone, message.text)
+        sys.stderr.write(f"[sign-in code] {message.phone}: {message.text}\n")
+        sys.stderr.flush()
 
 
 class LocmemCodeSender:

@@ -22,3 +22,9 @@ def test_under_tests_the_default_sender_is_the_outbox(settings):
     senders.outbox.clear()
     senders.get_sender().send(senders.CodeMessage(phone="13800000003", code="111222", text="x"))
     assert senders.last_code("13800000003") == "111222" and senders.last_code("13800000004") is None
+
+
+def test_the_console_sender_prints_the_code_whatever_the_log_level(settings, capsys):
+    settings.MEMBER_CODE_SENDER = senders.CONSOLE
+    senders.get_sender().send(senders.CodeMessage(phone="13800000005", code="333444", text="验证码 333444"))
+    assert "13800000005: 验证码 333444" in capsys.readouterr().err

@@ -69,11 +69,20 @@ class Command(BaseCommand):
                                % {"name": exited.name, "code": exited.process.returncode})
         self.stdout.write(_("Demo stopped."))
 
+    def first_storefront(self) -> str:
+        from yundian.stores.models import StoreProfile
+
+        return StoreProfile.objects.order_by("node_id").values_list("slug", flat=True).first() or ""
+
     def print_logins(self, logins: list[dict[str, str]], url: str | None) -> None:
         self.stdout.write("")
         if url:
             self.stdout.write(_("Yundian demo is running at %(url)s") % {"url": url})
             self.stdout.write(_("API docs: %(url)sapi/v1/docs") % {"url": url})
+            storefront = self.first_storefront()
+            if storefront:
+                self.stdout.write(_("A store's cloud storefront (deals, cart, member sign-in; the sign-in code is "
+                                    "printed in this log): %(url)ss/%(slug)s/") % {"url": url, "slug": storefront})
         rows = [[login["role"], login["username"], DEMO_PASSWORD, login["where"]] for login in logins]
         self.stdout.write(format_table([_("role"), _("username"), _("password"), _("works at")], rows, align="llll"))
         self.stdout.write("")
