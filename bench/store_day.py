@@ -12,12 +12,14 @@ load   builds a fresh database (SQLite in a temp dir; PostgreSQL `yd_proof_load`
        quarter present a single-use coupon code, each code handed to two clerks at once), returns, member
        registration, points redemptions and stored-value sales, transfers from the central warehouse and cycle
        counts, storefront browsing, members signing in on the storefront with a one-time code (read from the
-       server's code file), and a flash-sale burst. Prints orders/s and p50 / p99 / errors per action, the checks
-       (acknowledged writes lost or duplicated, coupons redeemed twice, redemptions without their order) and ends
-       with `yundian check-ledgers`.
+       server's code file) and ordering there for pickup (1-2 SKUs in the cart, stored value or pay at the store,
+       once per checkout key), and a flash-sale burst. Prints orders/s and p50 / p99 / errors per action, the
+       checks (acknowledged writes lost or duplicated, coupons redeemed twice, redemptions without their order,
+       storefront orders under the wrong member or not held in their store) and ends with `yundian check-ledgers`.
 crash  the same load, while the driver SIGKILLs the server, the worker or both --kills times and restarts them;
-       locust clients retry every write under its key. Then proves: 0 lost acknowledged writes (orders, returns,
-       flash claims, points redemptions, coupon redemptions), 0 duplicates, 0 ledger mismatches, 0 oversold units,
+       locust clients retry every write under its key (a storefront checkout: the same form, the same key). Then
+       proves: 0 lost acknowledged writes (orders, returns, flash claims, points redemptions, coupon redemptions,
+       storefront orders), 0 duplicates (no checkout key with two orders), 0 ledger mismatches, 0 oversold units,
        0 caps exceeded.
 fuzz   runs tests/proof/test_api_fuzz.py with --examples per generation mode and role (the suite uses 40).
 
@@ -70,9 +72,11 @@ def run_locust(env: dict, port: int, day_json: Path, acks: Path, out: Path, seco
     if (out / "locust_failures.csv").exists():
         with open(out / "locust_failures.csv", newline="") as fh:
             failures = [f"{r['Name']}: {r['Error']} x{r['Occurrences']}" for r in csv.DictReader(fh)]
-    acked = sum(1 for line in acks.read_text().splitlines() if '"kind": "order"' in line) if acks.exists() else 0
+    lines = acks.read_text().splitlines() if acks.exists() else []
+    acked = sum(1 for line in lines if '"kind": "order"' in line)
+    online = sum(1 for line in lines if '"kind": "storefront"' in line)
     return {"rows": rows, "wall": wall, "seconds": seconds, "orders": acked, "orders_per_s": acked / seconds,
-            "failures": failures}
+            "storefront_orders": online, "failures": failures}
 
 
 def one_database(mode: str, db: str, args) -> dict:

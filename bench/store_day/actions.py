@@ -2,12 +2,14 @@
 
 Every action reports each request it makes to a `report(name, seconds, outcome)` callback (outcome "ok",
 "rejected" for an expected business refusal such as the hot SKU sold out, or "error: ..."), and logs what the
-server acknowledged (2xx) to an AckLog so that the crash check can prove every acknowledged write exists once.
-Writes carry client keys and are retried under the same key for `retry_for` seconds across server crashes.
+server acknowledged (2xx; for the storefront checkout form, the redirect to the placed order) to an AckLog so that
+the crash check can prove every acknowledged write exists once. Writes carry client keys (the storefront's checkout
+form its checkout key) and are retried under the same key for `retry_for` seconds across server crashes.
 """
 import itertools
 import json
 import random
+import re
 import threading
 import time
 import uuid
@@ -263,36 +265,121 @@ def _page(day: Day, client: Client, report, name: str, path: str, fields: dict |
     return reply
 
 
-def member_sign_in(day: Day, store: dict, rng: random.Random, report) -> None:
+def storefront_sign_in(day: Day, store: dict, rng: random.Random, report) -> tuple[Client, str] | None:
     """A member on a phone (its own network address) signs in on the store's storefront with a one-time code — an
-    existing member's phone, or a new one who joins there — then opens their account and their points."""
+    existing member's phone, or a new one who joins there — and lands on their account page. Returns the signed-in
+    client and the phone, or None (the client closed) when the sign-in did not go through."""
     with day.lock:
         phones = day.sign_in_phones[store["id"]]
         phone = phones.popleft() if phones else f"13{rng.randint(0, 999_999_999):09d}"
     client = day.client(source=day.phone_source())
-    base = f"/s/{store['slug']}/me/"
-    try:
-        page = _page(day, client, report, "sign-in page", f"{base}sign-in/")
-        if page is None or page.status != 200:
-            return
-        sent = _page(day, client, report, "sign-in code", f"{base}sign-in/", {"step": "send", "phone": phone},
-                     after_retry=(429,))
-        if sent is None or sent.status not in (200, 429):
-            return
-        code = day.sign_in_code(phone)
-        if code is None:
-            report("sign-in", 0, "rejected" if sent.status == 429 else "error: no code delivered")
-            return
-        signed = _page(day, client, report, "sign-in", f"{base}sign-in/",
-                       {"step": "verify", "phone": phone, "code": code, "consent": "sms"}, ok=(302,),
-                       after_retry=(422,))
-        if signed is None or signed.status != 302:
-            return
+    if _code_sign_in(day, client, store, phone, report):
         day.acks.add("sign_in", [phone], 0)
-        _page(day, client, report, "my account", base)
-        _page(day, client, report, "my points", f"{base}points/")
+        _page(day, client, report, "my account", f"/s/{store['slug']}/me/")  # where the sign-in leads
+        return client, phone
+    client.close()
+    return None
+
+
+def _code_sign_in(day: Day, client: Client, store: dict, phone: str, report) -> bool:
+    base = f"/s/{store['slug']}/me/"
+    page = _page(day, client, report, "sign-in page", f"{base}sign-in/")
+    if page is None or page.status != 200:
+        return False
+    sent = _page(day, client, report, "sign-in code", f"{base}sign-in/", {"step": "send", "phone": phone},
+                 after_retry=(429,))
+    if sent is None or sent.status not in (200, 429):
+        return False
+    code = day.sign_in_code(phone)
+    if code is None:
+        report("sign-in", 0, "rejected" if sent.status == 429 else "error: no code delivered")
+        return False
+    signed = _page(day, client, report, "sign-in", f"{base}sign-in/",
+                   {"step": "verify", "phone": phone, "code": code, "consent": "sms"}, ok=(302,), after_retry=(422,))
+    return signed is not None and signed.status == 302
+
+
+def member_sign_in(day: Day, store: dict, rng: random.Random, report) -> None:
+    """A member signs in on the storefront (storefront_sign_in: on to their account), then opens their points."""
+    signed = storefront_sign_in(day, store, rng, report)
+    if signed is None:
+        return
+    client, _phone = signed
+    try:
+        _page(day, client, report, "my points", f"/s/{store['slug']}/me/points/")
     finally:
         client.close()
+
+
+CHECKOUT_KEY = re.compile(r'name="key" value="([0-9a-f]{32})"')
+STORED_VALUE_CHOICE = re.compile(r'<input type="radio" name="pay" value="stored_value"[^>]*>')
+ERROR_CODE = re.compile(rb'id="sc-error"[^>]*data-code="(\w+)"')
+PLACED = re.compile(r"/cart/placed/(SO\d+)/$")
+STOREFRONT_REFUSALS = ("insufficient_stock", "insufficient_stored_value")
+
+
+def storefront_order(day: Day, client: Client, store: dict, phone: str, rng: random.Random, report) -> str | None:
+    """A signed-in member (`client`, signed in with `phone`) puts 1-2 SKUs of the store in the cart (now and then the
+    scarce hot SKU), opens the cart (its checkout form carries the checkout key) and checks out for pickup, paying
+    with stored value half of the time the form offers it (a balance that covers the cart), else at the store.
+    A dropped answer is met by sending the same form again — the same key — until an answer comes: one key books one
+    order, and the redirect names it (acknowledged with the order number). 409 insufficient stock or stored value is
+    an expected refusal; the cart is emptied for the next order whenever none was placed."""
+    base = f"/s/{store['slug']}/cart/"
+    skus = rng.sample(store["shop_sku_ids"], rng.randint(1, min(2, len(store["shop_sku_ids"]))))
+    if rng.random() < 0.2:
+        skus[-1] = day.data["hot"]["sku_id"]
+    number = None
+    try:
+        for sku in skus:
+            added = _page(day, client, report, "cart add", f"{base}add", {"sku_id": sku}, ok=(302,))
+            # `add` adds one more each time, so an add sent again after a crash may have added twice: set the quantity
+            if added is None or added.status != 302 or not _cart_set(day, client, report, base, sku,
+                                                                       rng.randint(1, 2)):
+                return None
+        cart = _page(day, client, report, "cart", base)
+        if cart is None or cart.status != 200:
+            return None
+        html = cart.body.decode() if isinstance(cart.body, bytes) else str(cart.body)
+        key = CHECKOUT_KEY.search(html)
+        if key is None:
+            report("cart", 0, "error: no checkout key on the cart page")
+            return None
+        choice = STORED_VALUE_CHOICE.search(html)
+        pay = "stored_value" if choice and "disabled" not in choice.group(0) and rng.random() < 0.5 else "store"
+        name = "storefront checkout" if pay == "store" else "storefront checkout sv"
+        try:
+            reply = client.form(f"{base}checkout", {"key": key.group(1), "mode": "pickup", "pay": pay},
+                                retry_for=day.retry_for)
+        except Unavailable as exc:
+            report(name, day.retry_for, f"error: unavailable {exc}"[:120])
+            return None
+        placed = PLACED.search(reply.location) if reply.status == 302 else None
+        refused = ERROR_CODE.search(reply.body) if isinstance(reply.body, bytes) else None
+        code = refused.group(1).decode() if refused else ""
+        if placed:
+            outcome = "ok"
+        elif reply.status == 409 and code in STOREFRONT_REFUSALS:
+            outcome = "rejected"
+        else:
+            outcome = f"error: {reply.status} {code or reply.location or name}"[:120]
+        report(name, reply.seconds, outcome)
+        if placed is None:
+            return None
+        number = placed.group(1)
+        day.acks.add("storefront", [store["id"], key.group(1), phone], number)
+        _page(day, client, report, "order placed", reply.location)
+        return number
+    finally:
+        if number is None:  # the next order starts from an empty cart
+            for sku in skus:
+                _cart_set(day, client, report, base, sku, 0)
+
+
+def _cart_set(day: Day, client: Client, report, base: str, sku_id: int, quantity: int) -> bool:
+    reply = _page(day, client, report, "cart set", base, {"action": "set", "sku_id": sku_id, "quantity": quantity},
+                  ok=(302,))
+    return reply is not None and reply.status == 302
 
 
 def flash_buy(day: Day, client: Client, rng: random.Random, report) -> None:

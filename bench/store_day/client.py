@@ -17,6 +17,7 @@ class Reply:
     body: object
     seconds: float
     attempts: int = 1
+    location: str = ""  # the Location header of a redirect
 
     @property
     def ok(self) -> bool:
@@ -79,7 +80,7 @@ class Client:
                 parsed = json.loads(data)
             except ValueError:
                 parsed = data
-        return Reply(response.status, parsed, elapsed)
+        return Reply(response.status, parsed, elapsed, location=response.getheader("Location", ""))
 
     def call(self, method: str, path: str, payload=None, *, key: str | None = None, retry_for: float = 0,
              retry_statuses=(502, 503, 504)) -> Reply:

@@ -1,8 +1,8 @@
 """The crash driver: store-day clients in threads (clerks with coupons, member desks redeeming points, managers,
-shoppers signing in, flash-sale buyers) against gunicorn + the task worker, while a chaos thread SIGKILLs the
-server and the worker and restarts them. Clients retry every write under its key until the server answers. Used
-by tests/proof/test_crash.py (one kill, ~15 s) and by `bench/store_day.py crash` (several kills of both, longer,
-alongside the locust load)."""
+shoppers signing in, members ordering on the storefront, flash-sale buyers) against gunicorn + the task worker,
+while a chaos thread SIGKILLs the server and the worker and restarts them. Clients retry every write under its key
+until the server answers. Used by tests/proof/test_crash.py (one kill, ~15 s) and by `bench/store_day.py crash`
+(several kills of both, longer, alongside the locust load)."""
 import random
 import statistics
 import threading
@@ -84,10 +84,12 @@ class Chaos:
 
 def run_day(day: Day, *, seconds: float, clerks_per_store: int = 2, stores: int | None = None, flash_buyers: int = 2,
             shoppers: int = 1, processes: dict | None = None, chaos: Chaos | None = None, seed: int = 1,
-            until=None, max_seconds: float | None = None, coupons: float = 0.3, sign_ins: float = 0.3) -> Stats:
+            until=None, max_seconds: float | None = None, coupons: float = 0.3, sign_ins: float = 0.3,
+            online_shoppers: int = 1) -> Stats:
     """Drive the store day for `seconds` with client threads (then on until `until()` is true, at most
     `max_seconds`, so a slow machine still sees enough traffic); the chaos schedule runs alongside. `coupons` is the
-    share of clerk checkouts that present a coupon code, `sign_ins` the share of shopper visits that sign in."""
+    share of clerk checkouts that present a coupon code, `sign_ins` the share of shopper visits that sign in;
+    `online_shoppers` members sign in on a storefront and order for pickup, one order after another."""
     stats = Stats()
     stop = threading.Event()
     chosen = day.stores[:stores] if stores else day.stores
@@ -98,7 +100,7 @@ def run_day(day: Day, *, seconds: float, clerks_per_store: int = 2, stores: int 
         try:
             state = body(rng, None)
             while not stop.is_set():
-                body(rng, state)
+                state = body(rng, state)
         except Exception as exc:  # noqa: BLE001 - a client thread must not die silently
             stats.report(name, 0, f"error: client crashed: {type(exc).__name__}: {exc}"[:200])
 
@@ -146,6 +148,20 @@ def run_day(day: Day, *, seconds: float, clerks_per_store: int = 2, stores: int 
             return client
 
         threads.append(threading.Thread(target=loop, args=(f"shopper {i}", lambda r, s, f=shopper: f(r, s))))
+    for i in range(online_shoppers):
+        def online(rng, signed):
+            if signed is None:  # sign in (again, after a sign-in that did not go through)
+                store = rng.choice(chosen)
+                client_phone = actions.storefront_sign_in(day, store, rng, stats.report)
+                if client_phone is None:
+                    time.sleep(0.2)
+                    return None
+                return (store, *client_phone)
+            store, client, phone = signed
+            actions.storefront_order(day, client, store, phone, rng, stats.report)
+            return signed
+
+        threads.append(threading.Thread(target=loop, args=(f"online {i}", lambda r, s, f=online: f(r, s))))
     for i in range(flash_buyers):
         def buyer(rng, client):
             client = client or day.client()

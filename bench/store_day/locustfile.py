@@ -125,6 +125,27 @@ class Shopper(Persona):
         actions.member_sign_in(self.day, self.store, self.rng, self.report)
 
 
+class OnlineShopper(Persona):
+    """A member who signs in on the store's storefront with a code sent to the phone, then orders for pickup again
+    and again: 1-2 SKUs in the cart, checkout paying with stored value when they have it (half of the time), else at
+    the store; a checkout whose answer was lost is sent again with the same key."""
+
+    weight = 2
+    wait_time = between(1.0, 3.0)
+
+    def on_start(self):
+        super().on_start()
+        self.signed = None
+
+    @task
+    def order(self):
+        if self.signed is None:
+            self.signed = actions.storefront_sign_in(self.day, self.store, self.rng, self.report)
+            return
+        client, phone = self.signed
+        actions.storefront_order(self.day, client, self.store, phone, self.rng, self.report)
+
+
 class FlashBuyer(Persona):
     """The flash-sale burst: buyers arrive at once when the sale opens, each tries once."""
 

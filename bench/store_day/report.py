@@ -12,11 +12,12 @@ def print_load(results: list[dict], args) -> None:
           f"{args.workers} workers x {args.threads} threads + task worker; {os.cpu_count()} CPUs shared with the "
           f"clients")
     for result in results:
-        print(f"\n{result['db']}: {result['orders']} orders acknowledged, {result['orders_per_s']:.1f} orders/s; "
+        print(f"\n{result['db']}: {result['orders']} orders acknowledged, {result['orders_per_s']:.1f} orders/s "
+              f"(and {result['storefront_orders']} storefront orders); "
               f"check-ledgers: {'clean' if result['ledgers_clean'] else 'MISMATCH'}")
-        print(f"  {'action':<20} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8}")
+        print(f"  {'action':<24} {'requests':>8} {'errors':>6} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8}")
         for row in result["rows"]:
-            print(f"  {row['action']:<20} {row['count']:>8} {row['errors']:>6} {row['per_s']:>7.1f} "
+            print(f"  {row['action']:<24} {row['count']:>8} {row['errors']:>6} {row['per_s']:>7.1f} "
                   f"{_num(row['p50_ms'])} {_num(row['p99_ms'])}")
         for failure in result["failures"][:10]:
             print(f"  ! {failure}")
@@ -26,9 +27,12 @@ def print_load(results: list[dict], args) -> None:
 
 def invariants_hold(result: dict) -> bool:
     v = result["verified"]
+    sf = v["storefront"]
     return (sum(v["lost"].values()) == 0 and v["duplicates"] == 0 and v["ledger_mismatches"] == 0
             and v["oversold"] == 0 and v["caps_exceeded"] == 0 and v["coupons"]["orphans"] == 0
-            and v["coupons"]["unredeemed_discounts"] == 0 and result["ledgers_clean"])
+            and v["coupons"]["unredeemed_discounts"] == 0 and sf["keys_with_two_orders"] == 0
+            and sf["wrong_channel"] == 0 and sf["wrong_member"] == 0 and sf["not_held"] == 0
+            and result["ledgers_clean"])
 
 
 def check_rows(v: dict) -> list[tuple[str, object]]:
@@ -39,10 +43,17 @@ def check_rows(v: dict) -> list[tuple[str, object]]:
         ("acknowledged orders / returns / flash claims", f"{acked['order']} / {acked['return']} / {acked['flash']}"),
         ("acknowledged points redemptions (points)", f"{acked['redeem']} ({v['points_redeemed']})"),
         ("members signed in on the storefront", acked["sign_in"]),
+        ("storefront orders acknowledged / in the db", f"{acked['storefront']} / {v['storefront']['orders']}"),
+        ("  paid with stored value / at the store", f"{v['storefront']['paid_stored_value']} / "
+                                                    f"{v['storefront']['open']}"),
         ("coupon codes issued / redeemed", f"{c['codes']} / {c['redeemed']}"),
         ("acknowledged writes lost", sum(v["lost"].values())),
         ("duplicates", v["duplicates"]),
         ("coupons redeemed twice", c["redeemed_twice"]),
+        ("checkout keys with two orders", v["storefront"]["keys_with_two_orders"]),
+        ("storefront orders: wrong channel / member", f"{v['storefront']['wrong_channel']} / "
+                                                       f"{v['storefront']['wrong_member']}"),
+        ("storefront orders not held in their store", v["storefront"]["not_held"]),
         ("coupon redemptions without their order", c["orphans"]),
         ("orders discounted without a redemption", c["unredeemed_discounts"]),
         ("ledger mismatches", v["ledger_mismatches"]),
@@ -65,7 +76,7 @@ def print_crash(results: list[dict], args) -> None:
     print(f"\nCrash test: {args.kills} SIGKILLs during the load (server, worker or both), clients retrying under "
           f"their keys")
     header = (f"{'db':<9} {'kills':<36} {'acked orders':>12} {'returns':>7} {'flash':>5} {'points':>6} "
-              f"{'coupons':>7} {'lost':>4} {'dupes':>5} "
+              f"{'coupons':>7} {'online':>6} {'lost':>4} {'dupes':>5} "
               f"{'ledger mismatches':>17} {'oversold':>8} {'caps exceeded':>13} {'hot sold/in':>11}")
     print(header)
     for result in results:
@@ -73,6 +84,7 @@ def print_crash(results: list[dict], args) -> None:
         kills = ",".join(f"{k['killed'].replace('web+worker', 'both')}@{k['at']:.0f}s" for k in result["kills"])
         print(f"{result['db']:<9} {kills:<36} {v['acknowledged']['order']:>12} {v['acknowledged']['return']:>7} "
               f"{v['acknowledged']['flash']:>5} {v['acknowledged']['redeem']:>6} {v['acknowledged']['coupon']:>7} "
+              f"{v['acknowledged']['storefront']:>6} "
               f"{sum(v['lost'].values()):>4} {v['duplicates']:>5} "
               f"{v['ledger_mismatches']:>17} {v['oversold']:>8} {v['caps_exceeded']:>13} "
               f"{v['hot']['sold']:>5}/{v['hot']['received']:<5}")

@@ -8,13 +8,15 @@ real generator, then adds what the store day needs: deep stock for the everyday 
 few units per store (clerks race for it), a live flash sale with signed tokens for its buyers, members with stored
 value and points to spend (the points earned by a seed purchase, through the members' own earn hook), a coupon
 campaign of single-use codes, and the phones of members who will sign in on the storefront. It writes the logins,
-ids, barcodes, codes and phones the clients need as JSON.
+ids, barcodes, codes, phones and the SKUs shoppers can put in a storefront cart as JSON.
 
 `verify` proves the invariants after a day with crashes and prints them as JSON: every acknowledged order, return,
-flash claim and points redemption exists exactly once with the acknowledged id; every acknowledged coupon order
-holds its code's redemption; no code redeemed by two orders, no redemption without its order, no order discounted
-by a code it did not redeem; no ledger mismatch; no negative stock; no flash sale past its cap or a member past the
-limit; no negative points or stored value.
+flash claim and points redemption exists exactly once with the acknowledged id; every acknowledged storefront
+checkout is one storefront order of its shopper under its checkout key, and every storefront order holds its goods
+as reservations in its store's warehouse; every acknowledged coupon order holds its code's redemption; no code
+redeemed by two orders, no redemption without its order, no order discounted by a code it did not redeem; no ledger
+mismatch; no negative stock; no flash sale past its cap or a member past the limit; no negative points or stored
+value.
 """
 import json
 import os
@@ -46,7 +48,7 @@ def seed(out: str, hot_units: int, flash_cap: int, buyers: int, coupons: int) ->
     from django.utils import timezone
 
     from yundian.catalog import services as catalog
-    from yundian.catalog.models import Barcode
+    from yundian.catalog.models import Barcode, Sku
     from yundian.demo.generators import DEFAULT_PASSWORD, run_seed
     from yundian.inventory import services as inventory
     from yundian.inventory.models import StockBalance, Warehouse
@@ -84,6 +86,9 @@ def seed(out: str, hot_units: int, flash_cap: int, buyers: int, coupons: int) ->
                 members.points_earn_for_order(actor=admin, member_id=member_id, order_ref=f"day-seed-{member_id}",
                                               store_id=profile.node_id,
                                               lines=[members.EarnLine(amount_fen=SEED_PURCHASE)])
+            # what a shopper can put in the storefront cart: the stocked SKUs sold by the piece, on sale
+            shop_skus = list(Sku.objects.filter(pk__in=stocked, is_active=True, product__is_active=True,
+                                                is_weighed=False).order_by("id").values_list("id", flat=True))
             phones = list(MemberIdentity.objects.filter(member__home=profile.node, member__status="active",
                                                         kind=IdentityKind.PHONE).order_by("member_id")
                           .values_list("value", flat=True)[:SIGN_IN_PHONES])
@@ -93,7 +98,7 @@ def seed(out: str, hot_units: int, flash_cap: int, buyers: int, coupons: int) ->
                 "manager": next(r.staff.user.username for r in roles if r.role == "store_manager"),
                 "barcodes": barcodes, "sku_ids": stocked, "members_with_value": store_members,
                 "members_with_points": store_members[:POINTS_MEMBERS],
-                "products": _storefront_products(profile), "sign_in_phones": phones,
+                "products": _storefront_products(profile), "sign_in_phones": phones, "shop_sku_ids": shop_skus,
             })
         central_skus = list(StockBalance.objects.filter(warehouse=central).values_list("sku_id", flat=True))
         inventory.receipt_create(actor=admin, warehouse_id=central.id, lines=[(s, DEEP_STOCK) for s in central_skus])
@@ -145,7 +150,7 @@ def verify(paths: list[str]) -> None:
     from yundian.sales.models import Order, OrderReturn
 
     acks: dict[str, dict[tuple, set]] = {"order": {}, "return": {}, "flash": {}, "redeem": {}, "coupon": {},
-                                         "sign_in": {}}
+                                         "sign_in": {}, "storefront": {}}
     for path in paths:
         if not Path(path).exists():
             continue
@@ -181,6 +186,7 @@ def verify(paths: list[str]) -> None:
     lost_redemptions, dup_redemptions = check(
         "redeem", PointsEntry.objects.filter(kind=PointsKind.REDEEM, source_type="api_redeem"), ("source_id",))
     coupons = _verify_coupons(acks["coupon"], CouponCampaign, CouponRedemption, Order)
+    storefront = _verify_storefront(acks["storefront"])
     # a member who signed in on the storefront holds their phone (an existing member, or one who joined there)
     phones = [key[0] for key in acks["sign_in"]]
     held = dict(MemberIdentity.objects.filter(kind=IdentityKind.PHONE, value__in=phones).values("value")
@@ -211,9 +217,10 @@ def verify(paths: list[str]) -> None:
     result.update({
         "lost": {"orders": lost_orders, "returns": lost_returns, "flash_claims": lost_claims,
                  "points_redemptions": lost_redemptions, "coupon_redemptions": coupons["lost"],
-                 "sign_ins": lost_sign_ins},
+                 "sign_ins": lost_sign_ins, "storefront_orders": storefront["lost"]},
         "duplicates": dup_orders + dup_returns + dup_claims + dup_redemptions + db_duplicates + client_duplicates
-        + coupons["redeemed_twice"] + dup_sign_ins, "coupons": coupons,
+        + coupons["redeemed_twice"] + dup_sign_ins + storefront["duplicated"], "coupons": coupons,
+        "storefront": storefront,
         "points_redeemed": -(PointsEntry.objects.filter(kind=PointsKind.REDEEM, source_type="api_redeem")
                              .aggregate(n=Sum("points"))["n"] or 0),
         "ledger_mismatches": sum(len(v) for v in mismatches.values()), "mismatch_detail": mismatches,
@@ -223,6 +230,64 @@ def verify(paths: list[str]) -> None:
         "orders_in_db": Order.objects.count(),
     })
     print(json.dumps(result))
+
+
+def _verify_storefront(acked: dict[tuple, set]) -> dict:
+    """The storefront checkouts: every acknowledged one — (store, checkout key, phone) with the order number the
+    redirect named — is exactly one order of that store under client_ref "sf-<key>", with that number, channel
+    storefront, mode pickup, for the member holding that phone; no checkout key of any store holds two orders; and
+    every storefront order of the day (acknowledged or not) still holds its goods as active reservations in its
+    store's warehouse, line for line (open, or paid with stored value: nobody collects during the day)."""
+    from django.db.models import Count, Sum
+
+    from yundian.inventory.models import Reservation, Warehouse
+    from yundian.members.models import IdentityKind, MemberIdentity
+    from yundian.sales.models import Order, OrderChannel, OrderLine, OrderMode, OrderStatus
+
+    refs = {f"sf-{key}" for _store, key, _phone in acked}
+    found: dict[tuple, list[dict]] = {}
+    for row in Order.objects.filter(client_ref__in=refs).values("pk", "store_id", "client_ref", "channel", "mode",
+                                                                "member_id"):
+        found.setdefault((row["store_id"], row["client_ref"]), []).append(row)
+    phones: dict[int, set] = {}
+    for member_id, value in MemberIdentity.objects.filter(
+            kind=IdentityKind.PHONE, member_id__in={r["member_id"] for rows in found.values() for r in rows}) \
+            .values_list("member_id", "value"):
+        phones.setdefault(member_id, set()).add(value)
+    lost = duplicated = wrong_channel = wrong_member = 0
+    for (store, key, phone), numbers in acked.items():
+        rows = found.get((store, f"sf-{key}"), [])
+        if not rows or not numbers <= {Order(pk=r["pk"]).number for r in rows}:
+            lost += 1
+        duplicated += len(rows) > 1
+        wrong_channel += sum(1 for r in rows
+                             if (r["channel"], r["mode"]) != (OrderChannel.STOREFRONT, OrderMode.PICKUP))
+        wrong_member += sum(1 for r in rows if phone not in phones.get(r["member_id"], ()))
+    keys_with_two_orders = Order.objects.filter(client_ref__startswith="sf-").values("store_id", "client_ref") \
+        .annotate(n=Count("id")).filter(n__gt=1).count()
+    # every storefront order's goods held in its store's warehouse: active reservations == its lines, SKU for SKU
+    orders = dict(Order.objects.filter(channel=OrderChannel.STOREFRONT).values_list("pk", "store_id"))
+    statuses = dict(Order.objects.filter(pk__in=orders).values("status").annotate(n=Count("id"))
+                    .values_list("status", "n"))
+    store_warehouse = dict(Warehouse.objects.filter(kind="store", node_id__in=set(orders.values()))
+                           .values_list("node_id", "id"))
+    wanted: dict[int, dict] = {pk: {} for pk in orders}
+    for order_id, sku_id, quantity in OrderLine.objects.filter(order_id__in=orders).values("order_id", "sku_id") \
+            .annotate(q=Sum("quantity")).values_list("order_id", "sku_id", "q"):
+        wanted[order_id][(sku_id, store_warehouse.get(orders[order_id]))] = quantity
+    held: dict[int, dict] = {pk: {} for pk in orders}
+    for source_id, sku_id, warehouse_id, quantity in Reservation.objects.filter(
+            source_type="order", source_id__in=[str(pk) for pk in orders], status="active") \
+            .values("source_id", "sku_id", "warehouse_id").annotate(q=Sum("quantity")) \
+            .values_list("source_id", "sku_id", "warehouse_id", "q"):
+        held[int(source_id)][(sku_id, warehouse_id)] = quantity
+    not_held = sum(1 for pk in orders if not wanted[pk] or held[pk] != wanted[pk])
+    return {"acknowledged": len(acked), "lost": lost, "duplicated": duplicated, "wrong_channel": wrong_channel,
+            "wrong_member": wrong_member, "keys_with_two_orders": keys_with_two_orders, "orders": len(orders),
+            "paid_stored_value": statuses.get(OrderStatus.PAID, 0), "open": statuses.get(OrderStatus.OPEN, 0),
+            "not_held": not_held,
+            "units_held": sum(Reservation.objects.filter(source_type="order", source_id__in=[str(pk) for pk in orders],
+                                                         status="active").values_list("quantity", flat=True))}
 
 
 def _verify_coupons(acked: dict[tuple, set], CouponCampaign, CouponRedemption, Order) -> dict:

@@ -1,11 +1,13 @@
 """The crash test, short: a real server (gunicorn) and the task worker on a fresh database of the suite's kind,
 store-day clients in threads (checkouts by barcode racing for a scarce SKU and, two clerks at a time, for single-use
 coupon codes; returns; member desk with points redemptions and stored value; transfers, stocktakes; storefront
-browsing and members signing in with a one-time code; flash sale), one SIGKILL of the server and the worker during
-the burst, clients retrying under their keys. Then: 0 lost acknowledged writes (orders, returns, flash claims, points
-redemptions, coupon redemptions), 0 duplicates, no code redeemed twice, no redemption without its order, 0 ledger
-mismatches, 0 oversold units, 0 caps exceeded, and `yundian check-ledgers` clean. The longer run with several
-kills: bench/store_day.py crash."""
+browsing, members signing in with a one-time code, and a member ordering on the storefront for pickup; flash sale),
+one SIGKILL of the server and the worker during the burst, clients retrying under their keys (the storefront
+checkout: the same form with the same checkout key). Then: 0 lost acknowledged writes (orders, returns, flash
+claims, points redemptions, coupon redemptions, storefront orders), 0 duplicates, no code redeemed twice, no
+redemption without its order, no checkout key with two orders, every storefront order its shopper's and held in its
+store's warehouse, 0 ledger mismatches, 0 oversold units, 0 caps exceeded, and `yundian check-ledgers` clean. The
+longer run with several kills: bench/store_day.py crash."""
 import json
 import os
 
@@ -47,11 +49,11 @@ def test_sigkill_of_server_and_worker_mid_burst_loses_nothing_and_keeps_every_le
         return day.acks_by_kind.get("order", 0)
 
     def every_kind() -> bool:
-        return all(day.acks_by_kind.get(kind, 0) >= 1 for kind in ("coupon", "redeem", "sign_in"))
+        return all(day.acks_by_kind.get(kind, 0) >= 1 for kind in ("coupon", "redeem", "sign_in", "storefront"))
 
     # the kill comes once the burst is on (>= 4 orders acknowledged, >= 4 s in); the day goes on until as many
-    # orders again were acknowledged after the restart and a coupon order, a points redemption and a storefront
-    # sign-in were (>= 12 s in all; a loaded machine gets up to 90 s)
+    # orders again were acknowledged after the restart and a coupon order, a points redemption, a storefront
+    # sign-in and a storefront order were (>= 12 s in all; a loaded machine gets up to 90 s)
     chaos = crash.Chaos([(4.0, "both")], ready=lambda: orders() >= 4, acks=orders)
     try:
         stats = crash.run_day(day, seconds=12, stores=3, processes={"web": web, "worker": worker}, chaos=chaos,
@@ -68,7 +70,7 @@ def test_sigkill_of_server_and_worker_mid_burst_loses_nothing_and_keeps_every_le
     verified = servers.run_django(env, "verify", str(tmp_path / "acks.jsonl"))
     assert verified["acknowledged"]["order"] == orders() >= 8
     assert verified["lost"] == {"orders": 0, "returns": 0, "flash_claims": 0, "points_redemptions": 0,
-                                "coupon_redemptions": 0, "sign_ins": 0}
+                                "coupon_redemptions": 0, "sign_ins": 0, "storefront_orders": 0}
     assert verified["duplicates"] == 0
     # points: each acknowledged redemption is one ledger entry (a retry under its key posted nothing more)
     assert verified["acknowledged"]["redeem"] == rows["points redeem"]["ok"] >= 1
@@ -82,6 +84,16 @@ def test_sigkill_of_server_and_worker_mid_burst_loses_nothing_and_keeps_every_le
     # phone they signed in with
     assert verified["acknowledged"]["sign_in"] == rows["sign-in"]["ok"] >= 1
     assert rows["my account"]["ok"] == rows["sign-in"]["ok"]
+    # storefront orders: each acknowledged checkout (the redirect named its order) is one storefront pickup order of
+    # the member who signed in, under its own checkout key, its goods reserved in the store's warehouse
+    storefront = verified["storefront"]
+    checkouts = rows["storefront checkout"]["ok"] + rows.get("storefront checkout sv", {"ok": 0})["ok"]
+    assert verified["acknowledged"]["storefront"] == checkouts == rows["order placed"]["ok"] >= 1
+    assert storefront["orders"] >= checkouts and storefront["paid_stored_value"] + storefront["open"] \
+        == storefront["orders"]
+    assert (storefront["keys_with_two_orders"], storefront["wrong_channel"], storefront["wrong_member"],
+            storefront["not_held"]) == (0, 0, 0, 0), storefront
+    assert storefront["units_held"] >= checkouts
     assert verified["ledger_mismatches"] == 0, verified["mismatch_detail"]
     assert verified["oversold"] == 0 and verified["hot"]["sold"] <= verified["hot"]["received"]
     assert verified["caps_exceeded"] == 0
