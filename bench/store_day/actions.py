@@ -54,6 +54,7 @@ class Day:
         self.sign_in_phones = {s["id"]: deque(s["sign_in_phones"]) for s in self.stores}
         self.codes = codes  # the server's FileCodeSender output (members' sign-in codes)
         self.sources = itertools.count(1)  # loopback source addresses, one per signing-in phone
+        self.checking_out = 0  # storefront checkout forms sent and not yet answered (a crash test kills during one)
         self.lock = threading.Lock()
 
     @property
@@ -348,12 +349,17 @@ def storefront_order(day: Day, client: Client, store: dict, phone: str, rng: ran
         choice = STORED_VALUE_CHOICE.search(html)
         pay = "stored_value" if choice and "disabled" not in choice.group(0) and rng.random() < 0.5 else "store"
         name = "storefront checkout" if pay == "store" else "storefront checkout sv"
+        with day.lock:
+            day.checking_out += 1
         try:
             reply = client.form(f"{base}checkout", {"key": key.group(1), "mode": "pickup", "pay": pay},
                                 retry_for=day.retry_for)
         except Unavailable as exc:
             report(name, day.retry_for, f"error: unavailable {exc}"[:120])
             return None
+        finally:
+            with day.lock:
+                day.checking_out -= 1
         placed = PLACED.search(reply.location) if reply.status == 302 else None
         refused = ERROR_CODE.search(reply.body) if isinstance(reply.body, bytes) else None
         code = refused.group(1).decode() if refused else ""
@@ -364,6 +370,8 @@ def storefront_order(day: Day, client: Client, store: dict, phone: str, rng: ran
         else:
             outcome = f"error: {reply.status} {code or reply.location or name}"[:120]
         report(name, reply.seconds, outcome)
+        if reply.attempts > 1:  # the form went again (same key) after a dropped answer: the time until it had one
+            report("checkout sent again", reply.seconds, "ok" if outcome == "ok" else "rejected")
         if placed is None:
             return None
         number = placed.group(1)
