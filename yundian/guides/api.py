@@ -1,10 +1,8 @@
 """Guides API: commission plans, a guide's live commission, all guides of a store, leaderboard, ledger entries."""
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
-from typing import Annotated
-
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 

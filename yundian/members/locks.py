@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from yundian.core.errors import NotFound
 from yundian.core.locking import lock_rows
 
-from .models import Member, MemberMerge, PointsAdjustment
+from .models import Member, MemberMerge, PointsAdjustment, PointsRule, Tier, TopUpRule
 
 
 def lock_members(member_ids: Iterable[int], *, enterprise_id: int) -> dict[int, Member]:
@@ -44,22 +44,19 @@ def lock_merge(merge_id: int) -> MemberMerge:
     return lock_rows(MemberMerge.objects.filter(pk=merge_id))[0]
 
 
-def lock_points_rule(rule_id: int, *, enterprise_id: int):
-    from .models import PointsRule
-
-    rows = lock_rows(PointsRule.objects.filter(pk=rule_id, enterprise_id=enterprise_id))
+def _lock_one(model, pk: int, enterprise_id: int):
+    """One programme row of the enterprise, locked; None if there is none."""
+    rows = lock_rows(model.objects.filter(pk=pk, enterprise_id=enterprise_id))
     return rows[0] if rows else None
 
 
-def lock_tier(tier_id: int, *, enterprise_id: int):
-    from .models import Tier
-
-    rows = lock_rows(Tier.objects.filter(pk=tier_id, enterprise_id=enterprise_id))
-    return rows[0] if rows else None
+def lock_points_rule(rule_id: int, *, enterprise_id: int) -> PointsRule | None:
+    return _lock_one(PointsRule, rule_id, enterprise_id)
 
 
-def lock_topup_rule(rule_id: int, *, enterprise_id: int):
-    from .models import TopUpRule
+def lock_tier(tier_id: int, *, enterprise_id: int) -> Tier | None:
+    return _lock_one(Tier, tier_id, enterprise_id)
 
-    rows = lock_rows(TopUpRule.objects.filter(pk=rule_id, enterprise_id=enterprise_id))
-    return rows[0] if rows else None
+
+def lock_topup_rule(rule_id: int, *, enterprise_id: int) -> TopUpRule | None:
+    return _lock_one(TopUpRule, rule_id, enterprise_id)

@@ -72,6 +72,19 @@ def _category(actor: Staff, category_id) -> Category | None:
     return category
 
 
+def _lock_for_hq(actor: Staff, model, lock, pk: int, not_found_message, not_found_code: str):
+    """The enterprise's `model` row `pk`, locked by `lock`, for an HQ change (member_program.manage anywhere): 404
+    if the enterprise has no such row, else 403 without the permission."""
+    if not has_perm(actor, Perm.MEMBER_PROGRAM_MANAGE):
+        if not model.objects.filter(pk=pk, enterprise_id=actor.enterprise_id).exists():
+            raise NotFound(not_found_message, code=not_found_code)
+        raise Forbidden()
+    row = lock(pk, enterprise_id=actor.enterprise_id)
+    if row is None:
+        raise NotFound(not_found_message, code=not_found_code)
+    return row
+
+
 def _rule_values(rule: PointsRule) -> dict:
     return {"name": rule.name, "node": rule.node_id, "category": rule.category_id,
             "points_per_yuan": str(rule.points_per_yuan), "priority": rule.priority, "is_active": rule.is_active}
@@ -146,13 +159,7 @@ def tier_update(*, actor: Staff, tier_id: int, name=UNSET, min_growth=UNSET, dis
                 birthday_gift_points=UNSET, free_shipping=UNSET, points_multiplier=UNSET) -> Tier:
     """Edit a tier's name, growth threshold and benefits (HQ, member_program.manage). A higher rank must still need
     more growth than every lower rank. Members move at their next upgrade or review. Audited. Locks: the tier row."""
-    if not has_perm(actor, Perm.MEMBER_PROGRAM_MANAGE):
-        if not Tier.objects.filter(pk=tier_id, enterprise_id=actor.enterprise_id).exists():
-            raise NotFound(_("Tier not found."), code="tier_not_found")
-        raise Forbidden()
-    tier = locks.lock_tier(tier_id, enterprise_id=actor.enterprise_id)
-    if tier is None:
-        raise NotFound(_("Tier not found."), code="tier_not_found")
+    tier = _lock_for_hq(actor, Tier, locks.lock_tier, tier_id, _("Tier not found."), "tier_not_found")
     before = _tier_values(tier)
     if name is not UNSET:
         tier.name = clean_text(name, "name", max_length=80, required=True)
@@ -189,13 +196,8 @@ def tier_update(*, actor: Staff, tier_id: int, name=UNSET, min_growth=UNSET, dis
 def topup_rule_deactivate(*, actor: Staff, rule_id: int) -> TopUpRule:
     """Retire a top-up bonus rule (HQ, member_program.manage); top-ups from now on no longer get its bonus.
     Audited. Locks: the rule row."""
-    if not has_perm(actor, Perm.MEMBER_PROGRAM_MANAGE):
-        if not TopUpRule.objects.filter(pk=rule_id, enterprise_id=actor.enterprise_id).exists():
-            raise NotFound(_("Top-up rule not found."), code="topup_rule_not_found")
-        raise Forbidden()
-    rule = locks.lock_topup_rule(rule_id, enterprise_id=actor.enterprise_id)
-    if rule is None:
-        raise NotFound(_("Top-up rule not found."), code="topup_rule_not_found")
+    rule = _lock_for_hq(actor, TopUpRule, locks.lock_topup_rule, rule_id, _("Top-up rule not found."),
+                        "topup_rule_not_found")
     if not rule.is_active:
         raise Conflict(_("This rule is already inactive."), code="already_inactive")
     rule.is_active = False
