@@ -27,8 +27,6 @@ NOTICES = ["新店开业，全场九折", "会员日每周三，积分翻倍", "
            "周末亲子活动，欢迎到店体验", "换季上新，欢迎进店试穿", "3 公里内满 59 元免费配送", ""]
 ROADS = ["人民路", "解放路", "中山路", "建设路", "和平路", "长江路", "延安路", "新华路", "青年路", "东风路", "胜利路",
          "文化路", "滨江大道", "世纪大道"]
-HOURS_STD = {day: [["10:00", "22:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-HOURS_CMT = {day: [["07:00", "21:30"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 # city centres (latitude, longitude) for every city code of the org step
 CITY_CENTRES = {
     "SHA": (31.2304, 121.4737), "HGH": (30.2741, 120.1551), "NKG": (32.0603, 118.7969), "SZV": (31.2989, 120.5853),
@@ -43,6 +41,16 @@ CITY_CENTRES = {
     "HRB": (45.8038, 126.5350),
 }
 TEMPLATE_CATEGORIES = {"STD": ["APP", "SHO", "HOM"], "CMT": ["HOM", "FRS"]}
+WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# what differs between the two templates (everything else is shared: HQ online prices, pickup and delivery)
+TEMPLATES = {
+    "STD": {"name": "标准门店", "description": "服装、鞋靴与家居，全渠道自提与配送", "primary_color": "#D4380D",
+            "accent_color": "#FAAD14", "banner_url": BANNERS[0], "notice": NOTICES[0], "guides": 2,
+            "hours": ["10:00", "22:00"], "min_days_cover": 7, "max_days_cover": 21},
+    "CMT": {"name": "社区生鲜店", "description": "家居日用与称重生鲜，3 公里内配送", "primary_color": "#389E0D",
+            "accent_color": "#FADB14", "banner_url": BANNERS[3], "notice": NOTICES[6], "guides": 3,
+            "hours": ["07:00", "21:30"], "min_days_cover": 2, "max_days_cover": 5},
+}
 
 LABELS = {
     "store_templates": _("store templates"),
@@ -88,22 +96,15 @@ def run(ctx: SeedContext) -> None:
         tops = set(TEMPLATE_CATEGORIES[template_code])
         return [p.pk for p in products if top_of.get(p.category_id) in tops][:6]
 
-    templates = {
-        "STD": StoreTemplate.objects.create(
-            enterprise=enterprise, code="STD", name="标准门店", description="服装、鞋靴与家居，全渠道自提与配送",
-            price_list=online, primary_color="#D4380D", accent_color="#FAAD14", banner_url=BANNERS[0],
-            notice=NOTICES[0], featured_product_ids=featured("STD"),
-            staff_plan=[{"role": "store_manager", "count": 1}, {"role": "guide", "count": 2}],
-            opening_hours=HOURS_STD, pickup_enabled=True, delivery_enabled=True, min_days_cover=7, max_days_cover=21),
-        "CMT": StoreTemplate.objects.create(
-            enterprise=enterprise, code="CMT", name="社区生鲜店", description="家居日用与称重生鲜，3 公里内配送",
-            price_list=online, primary_color="#389E0D", accent_color="#FADB14", banner_url=BANNERS[3],
-            notice=NOTICES[6], featured_product_ids=featured("CMT"),
-            staff_plan=[{"role": "store_manager", "count": 1}, {"role": "guide", "count": 3}],
-            opening_hours=HOURS_CMT, pickup_enabled=True, delivery_enabled=True, min_days_cover=2, max_days_cover=5),
-    }
-    for code, template in templates.items():
-        template.categories.set([categories[c] for c in TEMPLATE_CATEGORIES[code] if c in categories])
+    templates = {}
+    for code, spec in TEMPLATES.items():
+        spec = dict(spec)
+        guides, hours = spec.pop("guides"), spec.pop("hours")
+        templates[code] = StoreTemplate.objects.create(
+            enterprise=enterprise, code=code, price_list=online, featured_product_ids=featured(code),
+            staff_plan=[{"role": "store_manager", "count": 1}, {"role": "guide", "count": guides}],
+            opening_hours={day: [list(hours)] for day in WEEK}, pickup_enabled=True, delivery_enabled=True, **spec)
+        templates[code].categories.set([categories[c] for c in TEMPLATE_CATEGORIES[code] if c in categories])
 
     taken = set(StoreProfile.objects.filter(slug__in=[s.code for s in stores]).values_list("slug", flat=True))
     profiles = []
