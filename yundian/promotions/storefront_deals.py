@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yundian.catalog.pricing import ancestor_ids
 from yundian.core.money import Money
 from yundian.stores.hooks import register_storefront_deals
 
@@ -12,14 +13,10 @@ from .models import FlashSale, GroupBuyCampaign
 MAX_DEALS = 6
 
 
-def _ancestors(path: str) -> list[int]:
-    return [int(p) for p in path.strip("/").split("/") if p]
-
-
 @register_storefront_deals
 def live_deals(profile) -> list[dict]:
     now = timezone.now()
-    nodes = _ancestors(profile.node.path)
+    nodes = ancestor_ids(profile.node)
     currency = profile.node.enterprise.currency
     cards = []
     for sale in (FlashSale.objects.filter(enterprise_id=profile.enterprise_id, node_id__in=nodes, is_active=True,
