@@ -6,10 +6,12 @@ Each view parses a form (forms.py), calls one service, and either redirects to t
 re-renders the form with the service's translated error (status = the error's 4xx, nothing changed). Documents
 and warehouses outside the actor's scope are 404 (console_view turns NotFound into Http404).
 """
+from functools import partial
 from uuid import uuid4
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -61,7 +63,7 @@ def _create(request: HttpRequest, form: LinesForm, template: str, work, success,
                                       **form.choices()}, status=status)
 
 
-def _run(request: HttpRequest, work, success, back: str, rerender) -> HttpResponse:
+def _run(request: HttpRequest, work, success, rerender) -> HttpResponse:
     """A detail page's action: success -> back to the page with a message; a domain error -> the page again with
     the error (its 4xx status). Out of scope -> 404."""
     try:
@@ -71,7 +73,20 @@ def _run(request: HttpRequest, work, success, back: str, rerender) -> HttpRespon
     except DomainError as exc:
         return rerender(exc)
     messages.success(request, success)
-    return redirect(back)
+    return redirect(request.path)
+
+
+def _run_quantities(request: HttpRequest, form: QuantitiesForm, page, work, success) -> HttpResponse:
+    """A detail page's quantities action (receive, ship): an invalid form -> the page again (422); otherwise
+    `work(cleaned_data)` as in `_run`, a domain error shown on the form."""
+    if not form.is_valid():
+        return page(422, form=form)
+
+    def rerender(exc):
+        form.add_service_error(exc)
+        return page(exc.status, form=form)
+
+    return _run(request, lambda: work(form.cleaned_data), success, rerender)
 
 
 # --- purchase orders ---------------------------------------------------------------------------------------
@@ -112,10 +127,11 @@ def purchase_order(request: HttpRequest, order_id: int) -> HttpResponse:
     node = order.warehouse.node
     lines = list(order.lines.select_related("sku").order_by("id"))
     remaining = {l.sku_id: max(l.quantity - l.received, 0) for l in lines}
+    quantities_form = partial(QuantitiesForm, sku_ids=[l.sku_id for l in lines], initial_quantities=remaining,
+                              blank_is_zero=True)
 
     def page(status: int = 200, error: DomainError | None = None, form: QuantitiesForm | None = None):
-        shown = form or QuantitiesForm(sku_ids=[l.sku_id for l in lines], initial_quantities=remaining,
-                                       blank_is_zero=True)
+        shown = form or quantities_form()
         may_manage = has_perm(actor, Perm.STOCK_MANAGE, node)
         return render(request, "inventory/purchase_order.html", {
             "order": order, "lines": [(l, shown.typed(l.sku_id)) for l in lines], "receive_form": shown,
@@ -128,7 +144,6 @@ def purchase_order(request: HttpRequest, order_id: int) -> HttpResponse:
 
     if request.method != "POST":
         return page()
-    back = request.path
     action = request.POST.get("action")
     handlers = {"submit": (services.purchase_order_submit, _("Sent for approval.")),
                 "approve": (services.purchase_order_approve, _("Purchase order approved.")),
@@ -136,23 +151,14 @@ def purchase_order(request: HttpRequest, order_id: int) -> HttpResponse:
                 "close": (services.purchase_order_close, _("Purchase order closed."))}
     if action in handlers:
         handler, success = handlers[action]
-        return _run(request, lambda: handler(actor=actor, order_id=order.id), success, back,
+        return _run(request, lambda: handler(actor=actor, order_id=order.id), success,
                     lambda exc: page(exc.status, exc))
     if action != "receive":
         raise Http404
-    form = QuantitiesForm(request.POST, sku_ids=[l.sku_id for l in lines], initial_quantities=remaining,
-                          blank_is_zero=True)
-    if not form.is_valid():
-        return page(422, form=form)
-    receiving = [{"sku_id": s, "quantity": q} for s, q in form.cleaned_data["quantities"].items() if q != 0]
-
-    def rerender(exc):
-        form.add_service_error(exc)
-        return page(exc.status, form=form)
-
-    return _run(request, lambda: services.receipt_create(
-        actor=actor, warehouse_id=order.warehouse_id, order_id=order.id, lines=receiving,
-        reference=form.cleaned_data["reference"]), _("Goods received."), back, rerender)
+    return _run_quantities(request, quantities_form(request.POST), page, lambda data: services.receipt_create(
+        actor=actor, warehouse_id=order.warehouse_id, order_id=order.id,
+        lines=[{"sku_id": s, "quantity": q} for s, q in data["quantities"].items() if q != 0],
+        reference=data["reference"]), _("Goods received."))
 
 
 # --- transfers ---------------------------------------------------------------------------------------------
@@ -175,14 +181,15 @@ def transfer(request: HttpRequest, transfer_id: int) -> HttpResponse:
     actor = request.actor
     found = selectors.transfer_get(actor=actor, transfer_id=transfer_id)
     lines = list(found.lines.select_related("sku").order_by("id"))
-    sku_ids = [l.sku_id for l in lines]
     is_source = has_perm(actor, Perm.STOCK_MANAGE, found.from_warehouse.node)
     is_destination = has_perm(actor, Perm.STOCK_MANAGE, found.to_warehouse.node)
     step = "ship" if found.status == TransferStatus.APPROVED else "receive"
     defaults = {l.sku_id: (l.quantity if step == "ship" else l.shipped) for l in lines}
+    quantities_form = partial(QuantitiesForm, sku_ids=[l.sku_id for l in lines], initial_quantities=defaults,
+                              blank_is_zero=False)
 
     def page(status: int = 200, error: DomainError | None = None, form: QuantitiesForm | None = None):
-        form = form or QuantitiesForm(sku_ids=sku_ids, initial_quantities=defaults, blank_is_zero=False)
+        form = form or quantities_form()
         return render(request, "inventory/transfer.html", {
             "transfer": found, "lines": [(l, form.typed(l.sku_id)) for l in lines], "form": form, "step": step,
             "error": error,
@@ -196,27 +203,18 @@ def transfer(request: HttpRequest, transfer_id: int) -> HttpResponse:
     if request.method != "POST":
         return page()
     action = request.POST.get("action")
-    back = request.path
     simple = {"approve": services.transfer_approve, "reject": services.transfer_reject,
               "cancel": services.transfer_cancel}
     if action in simple:
-        return _run(request, lambda: simple[action](actor=actor, transfer_id=found.id), _("Transfer updated."), back,
+        return _run(request, lambda: simple[action](actor=actor, transfer_id=found.id), _("Transfer updated."),
                     lambda exc: page(exc.status, exc))
     if action not in ("ship", "receive"):
         raise Http404
-    form = QuantitiesForm(request.POST, sku_ids=sku_ids, initial_quantities=defaults, blank_is_zero=False)
-    if not form.is_valid():
-        return page(422, form=form)
-    quantities = [{"sku_id": s, "quantity": q} for s, q in form.cleaned_data["quantities"].items()]
     handler = services.transfer_ship if action == "ship" else services.transfer_receive
     success = _("Transfer shipped.") if action == "ship" else _("Transfer received.")
-
-    def rerender(exc):
-        form.add_service_error(exc)
-        return page(exc.status, form=form)
-
-    return _run(request, lambda: handler(actor=actor, transfer_id=found.id, lines=quantities), success, back,
-                rerender)
+    return _run_quantities(request, quantities_form(request.POST), page, lambda data: handler(
+        actor=actor, transfer_id=found.id, lines=[{"sku_id": s, "quantity": q} for s, q in data["quantities"].items()]),
+        success)
 
 
 # --- HQ allocations -----------------------------------------------------------------------------------------
@@ -228,7 +226,8 @@ def _may_allocate(actor) -> bool:
 
 @console_view(Perm.STOCK_VIEW)
 def allocations(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.allocation_list(actor=request.actor).prefetch_related("lines"), 50).get_page(request.GET.get("page"))
+    qs = selectors.allocation_list(actor=request.actor).annotate(line_count=Count("lines"))  # not every line fetched
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "inventory/allocations.html", {"page": page, "may_create": _may_allocate(request.actor)})
 
 
@@ -267,7 +266,7 @@ def allocation(request: HttpRequest, allocation_id: int) -> HttpResponse:
     if request.POST.get("action") != "release":
         raise Http404
     return _run(request, lambda: services.allocation_release(actor=actor, allocation_id=found.id),
-                _("Allocation released: one shipped transfer per store."), request.path,
+                _("Allocation released: one shipped transfer per store."),
                 lambda exc: page(exc.status, exc))
 
 
@@ -309,7 +308,7 @@ def adjustment(request: HttpRequest, adjustment_id: int) -> HttpResponse:
         raise Http404
     return _run(request, lambda: services.adjustment_decide(actor=actor, adjustment_id=found.id,
                                                             approve=action == "approve"),
-                _("Adjustment decided."), request.path, lambda exc: page(exc.status, exc))
+                _("Adjustment decided."), lambda exc: page(exc.status, exc))
 
 
 # --- htmx: one more line row -----------------------------------------------------------------------------------
