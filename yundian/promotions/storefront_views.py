@@ -89,7 +89,7 @@ def group_buy(request: HttpRequest, slug: str, campaign_id: int) -> HttpResponse
         size = request.POST.get("size", "")
         try:
             group = services.group_open(campaign_id=campaign.pk, member_id=member.pk,
-                                        size=int(size) if size.isdigit() and len(size) < 4 else -1)
+                                        size=int(size) if size.isdecimal() and len(size) < 4 else -1)
         except DomainError as exc:
             error, status = {"message": exc.message, "code": exc.code}, exc.status
         else:

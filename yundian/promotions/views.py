@@ -34,8 +34,9 @@ def _error(exc: DomainError) -> dict:
 
 
 def _int(value) -> int | None:
+    """A whole number from a form field, else None (isdecimal, not isdigit: int() refuses "²", a digit)."""
     value = (value or "").strip()
-    return int(value) if value.lstrip("-").isdigit() and len(value) < 12 else None
+    return int(value) if value.removeprefix("-").isdecimal() and len(value) < 12 else None
 
 
 def _money(value, field: str) -> int:
@@ -311,7 +312,7 @@ def _member(data: dict, enterprise_id: int) -> int:
 
 
 def _quantity(value) -> int:
-    if isinstance(value, str) and value.isdigit() and len(value) < 6:
+    if isinstance(value, str) and value.isdecimal() and len(value) < 6:
         return int(value)
     return value if isinstance(value, int) and not isinstance(value, bool) else -1
 

@@ -139,6 +139,7 @@ def test_public_group_open_join_and_page(chain, cat):
     assert joined.status_code == 201
     assert_error(post_json(f"/p/g/{token}/join", {"member_token": member_token(register(chain))}), 409, "group_full")
     assert_error(post_json(f"/p/gb/{campaign.pk}/open", {"member_token": member_token(leader), "size": 7}), 422)
+    assert_error(post_json(f"/p/gb/{campaign.pk}/open", {"member_token": member_token(leader), "size": "²"}), 422)
     assert GroupBuyMember.objects.count() == 2 and GroupBuyGroup.objects.count() == 1
     assert Client().get(f"/p/g/{token}/").status_code == 200
     assert Client().get("/p/g/nope/").status_code == 404
@@ -194,6 +195,9 @@ def test_creating_a_promotion_from_the_console(chain, cat):
                                            "kind": "percent_off", "rate": "2"})
     assert bad.status_code == 422 and 'data-code="invalid_rate"' in bad.content.decode()
     assert client_for(chain.guide_a).post("/promotions/new/", {}).status_code == 404
+    superscript = client.post("/promotions/new/", {"node_id": "²", "code": "A97", "name": "x", "kind": "percent_off",
+                                                   "rate": "0.9"})
+    assert superscript.status_code == 404
     assert Promotion.objects.count() == 1
     paused = client.post(f"/promotions/{promotion.pk}/status/", {"status": "paused"})
     assert paused.status_code == 302 and Promotion.objects.get(pk=promotion.pk).status == "paused"
