@@ -166,12 +166,7 @@ def pos_quote(*, actor: Staff, store: OrgNode, lines: Any, member_id: Any = None
     priced = cart_price(store=store, channel=OrderChannel.POS,
                         lines=[line.cart for line in cleaned], member=member,
                         coupon_codes=codes)
-    used = {a.get("coupon_code") for a in priced.applied if a.get("source") == "coupon"}
-    refused = [{"code": code, **next(({"reason": e["reason"], "explanation": str(e.get("explanation", ""))}
-                                       for e in priced.pricing.get("not_applicable", ())
-                                       if e.get("coupon_code") == code),
-                                      {"reason": "not_applicable", "explanation": str(_("not applicable"))})}
-               for code in codes if code not in used]
+    refused = [{"code": code, **why} for code, why in priced.coupons_refused(codes).items()]
     currency = priced.currency
 
     def money(amount: int) -> str:

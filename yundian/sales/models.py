@@ -107,6 +107,12 @@ class Order(BaseModel):
         return f"SO{self.pk:010d}" if self.pk else ""
 
     @property
+    def uses_promotions(self) -> bool:
+        """Whether promotions must hear of this order's payment, cancellation or return: the engine applied
+        something (a discount, a coupon, a special price), or it came by a share link."""
+        return bool((self.pricing or {}).get("applied") or self.share_code)
+
+    @property
     def due(self) -> int:
         return self.total - self.paid_total
 

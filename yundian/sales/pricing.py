@@ -59,8 +59,17 @@ class CartPrice:
     discount_total: int  # list price - what is charged: overrides plus the order discount
     order_discount: int
     total: int
-    applied: list[dict] = field(default_factory=list)  # promotions applied (none until the engine lands)
+    applied: list[dict] = field(default_factory=list)  # promotions applied
     pricing: dict = field(default_factory=dict)  # the promotions engine's whole result (JSON), to store on the order
+
+    def coupons_refused(self, codes) -> dict[str, dict]:
+        """For each presented code the engine did not apply: {code: {"reason", "explanation"}} (its reason from the
+        engine's not-applicable list)."""
+        used = {a.get("coupon_code") for a in self.applied if a.get("source") == "coupon"}
+        why = {e.get("coupon_code"): e for e in self.pricing.get("not_applicable", ()) if e.get("coupon_code")}
+        return {code: {"reason": why.get(code, {}).get("reason", "not_applicable"),
+                       "explanation": str(why.get(code, {}).get("explanation") or _("not applicable"))}
+                for code in codes if code not in used}
 
 
 def _amount(sku: Sku, price: int, quantity: int) -> int:

@@ -23,6 +23,7 @@ from yundian.core.money import Money
 from yundian.inventory.selectors import atp
 from yundian.members import account as member_account
 from yundian.members.selectors import balances
+from yundian.promotions.views import SHARE_COOKIE  # set by the share-link page (promotions.views.share_link)
 from yundian.stores import selectors as store_selectors
 
 from .models import Order, OrderMode
@@ -30,7 +31,6 @@ from .pricing import MAX_COUPON_CODES, CartLine, cart_price, clean_codes
 from .services.storefront import MAX_CART_LINES, storefront_order_create
 
 SESSION_KEY = "yundian.sales.cart"
-SHARE_COOKIE = "yd_share"  # set by promotions' share-link page (promotions.views.share_link)
 
 
 def _storefront(slug: str):
@@ -79,9 +79,7 @@ def _priced(profile, cart: dict, member) -> dict:
     priced = cart_price(store=profile.node, channel="storefront", lines=lines, member=member, coupon_codes=codes)
     currency = priced.currency
     stock = atp(sku_ids=[l.sku.pk for l in lines], store_node=profile.node)
-    used = {a.get("coupon_code") for a in priced.applied if a.get("source") == "coupon"}
-    refused = {e.get("coupon_code"): e.get("explanation", "") for e in priced.pricing.get("not_applicable", ())
-               if e.get("coupon_code")}
+    refused = priced.coupons_refused(codes)
 
     def money(fen: int) -> str:
         return Money(fen, currency).format()
@@ -93,7 +91,7 @@ def _priced(profile, cart: dict, member) -> dict:
                    "total_stock": stock[p.sku.pk].total} for p in priced.lines],
         "subtotal": money(priced.subtotal), "discount": money(priced.discount_total), "total": money(priced.total),
         "total_fen": priced.total, "applied": priced.applied, "dropped": dropped,
-        "coupons": [{"code": c, "applied": c in used, "why": "" if c in used else refused.get(c, _("not applicable"))}
+        "coupons": [{"code": c, "applied": c not in refused, "why": refused.get(c, {}).get("explanation", "")}
                     for c in codes],
     }
 

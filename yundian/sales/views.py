@@ -41,15 +41,6 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "modes": OrderMode.choices, "channels": OrderChannel.choices})
 
 
-def _yuan_to_fen(text: str) -> int | None:
-    """A typed amount in yuan ("12", "12.5", "12.50") as fen; None if it is not one."""
-    text = (text or "").strip()
-    whole, _dot, frac = text.partition(".")
-    if not whole.isdigit() or len(whole) > 9 or (frac and (not frac.isdigit() or len(frac) > 2)):
-        return None
-    return int(whole) * 100 + int((frac + "00")[:2] or 0)
-
-
 def _order_action(request: HttpRequest, order) -> DomainError | None:
     """Run the posted action on the order (take a payment, hand over / ship what is outstanding, cancel or void);
     each is once per form key. Returns the domain error to show, or None."""
@@ -57,8 +48,8 @@ def _order_action(request: HttpRequest, order) -> DomainError | None:
     action = post.get("action")
     try:
         if action == "pay":
-            amount = _yuan_to_fen(post.get("amount", ""))
-            if amount is None or amount <= 0:
+            amount = Money.parse(post.get("amount", "")[:20], order.currency).amount
+            if amount <= 0:
                 raise ValidationFailed(_("Type the amount in yuan, like 12.50."), code="invalid_amount",
                                        details={"field": "amount"})
             services.payment_add(actor=request.actor, order_id=order.pk, payment={
@@ -91,9 +82,10 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         status = error.status
         order = selectors.order_get(actor=request.actor, order_id=order_id)
     may_sell = has_perm(request.actor, Perm.ORDER_SELL, order.store)
-    outstanding = any(l.quantity - l.shipped_quantity - l.returned_quantity > 0 for l in selectors.order_lines(order))
+    lines = selectors.order_lines(order)
+    outstanding = any(l.quantity - l.shipped_quantity - l.returned_quantity > 0 for l in lines)
     return render(request, "sales/order_detail.html", {
-        "order": order, "lines": selectors.order_lines(order), "payments": order.payments.order_by("id"),
+        "order": order, "lines": lines, "payments": order.payments.order_by("id"),
         "returns": selectors.return_list(actor=request.actor, order_id=order.pk),
         "money": lambda fen: Money(fen, order.currency).format(), "may_sell": may_sell,
         "may_pay": may_sell and order.status == OrderStatus.OPEN and order.due > 0,

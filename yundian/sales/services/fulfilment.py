@@ -200,8 +200,6 @@ def _void(locked: Order, *, actor: Staff | None, reason: str, gate: ApprovalGate
         line.returned_quantity += quantity
     ReturnLine.objects.bulk_create(rows)
     stock_actor = _stock_actor(actor, lines[0].warehouse, store) if lines[0].warehouse_id else actor
-    if actor is None:
-        stock_actor = None
     stock.stock_release(actor=stock_actor, source_type=ORDER_SOURCE, source_id=locked.pk)
     back = [(r.sku_id, r.warehouse_id, r.restocked) for r in rows if r.restocked]
     if back:
@@ -212,7 +210,7 @@ def _void(locked: Order, *, actor: Staff | None, reason: str, gate: ApprovalGate
     else:
         locked.status, locked.cancelled_at = OrderStatus.CANCELLED, timezone.now()
         locked.save(update_fields=["status", "cancelled_at", "updated_at"])
-    if locked.pricing.get("applied") or locked.share_code:
+    if locked.uses_promotions:
         promo_checkout.order_cancelled(enterprise_id=locked.enterprise_id, order_ref=str(locked.pk))
     audit_record(actor=actor, action="sales.order.voided" if locked.paid_total else "sales.order.cancelled",
                  target=locked, before=before, after={"status": locked.status, "refunded": locked.refunded_total},

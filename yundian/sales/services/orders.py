@@ -287,17 +287,10 @@ def _prepare(*, actor: Staff, store: OrgNode, channel: str, mode: str, lines: li
 
 def _check_coupons(priced: CartPrice, codes: tuple[str, ...]) -> None:
     """Every presented coupon must be applied: 422 `coupon_not_applicable` with the engine's reason otherwise."""
-    if not codes:
-        return
-    applied = {e.get("coupon_code") for e in priced.applied if e.get("source") == "coupon"}
-    for code in codes:
-        if code in applied:
-            continue
-        why = next((e for e in priced.pricing.get("not_applicable", ()) if e.get("coupon_code") == code), {})
+    for code, why in priced.coupons_refused(codes).items():
         raise ValidationFailed(_("The coupon %(code)s cannot be used on this order: %(why)s") % {
-            "code": code, "why": why.get("explanation", _("not applicable"))}, code="coupon_not_applicable",
-            details={"coupon_code": code, "reason": why.get("reason", "not_applicable"),
-                     "field": "coupon_codes"})
+            "code": code, "why": why["explanation"]}, code="coupon_not_applicable",
+            details={"coupon_code": code, "reason": why["reason"], "field": "coupon_codes"})
 
 
 # which applied promotions sales must tell promotions about when the order is placed (they hold a unit or a code)

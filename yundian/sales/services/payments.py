@@ -71,11 +71,7 @@ def apply_payment(order: Order, payment: PaymentIn, *, actor: Staff | None) -> t
     key and tender returns the first payment; with another tender, 409."""
     existing = Payment.objects.filter(order=order, client_ref=payment.client_ref).first()
     if existing is not None:
-        same = existing.method == payment.method and (payment.amount is None or payment.amount == existing.amount) \
-            and (payment.tendered is None or payment.tendered == existing.tendered)
-        if not same:
-            raise IdempotencyConflict(details={"client_ref": payment.client_ref})
-        return existing, True
+        return apply_payment_replay(existing, payment)
     row = take_payment(order, payment, actor=actor)
     row.save(force_insert=True)
     spend_stored_value(order, [row], actor=actor)
@@ -140,7 +136,7 @@ def earn_for_paid(order: Order, *, actor: Staff | None) -> None:
         order.points_earned = result.points
     # promotions: each promotion's usage (results), the group place paid (409 `group_closed` stops the payment),
     # the 分销 sharer's reward
-    if order.pricing.get("applied") or order.share_code:
+    if order.uses_promotions:
         promo_checkout.order_paid(
             store=order.store, order_ref=str(order.pk), total=order.total, pricing=order.pricing, member=order.member,
             share_code=order.share_code or None, at=order.paid_at,
@@ -181,7 +177,9 @@ def payment_add(*, actor: Staff, order_id: int, payment: Any) -> PaymentResult:
 
 
 def apply_payment_replay(row: Payment, payment: PaymentIn) -> tuple[Payment, bool]:
-    same = row.method == payment.method and (payment.amount is None or payment.amount == row.amount)
+    """A retry of a payment already taken: the same method and tender replay it; another tender is a 409."""
+    same = row.method == payment.method and (payment.amount is None or payment.amount == row.amount) \
+        and (payment.tendered is None or payment.tendered == row.tendered)
     if not same:
         raise IdempotencyConflict(details={"client_ref": payment.client_ref})
     return row, True

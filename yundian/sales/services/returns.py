@@ -221,7 +221,7 @@ def _settle(doc: OrderReturn, order: Order, rows: list[ReturnLine], amount: int,
         order.status = OrderStatus.RETURNED
     else:
         order.status = OrderStatus.PARTIALLY_RETURNED
-    if not void and (order.pricing.get("applied") or order.share_code):
+    if not void and order.uses_promotions:
         # promotions: coupons back on a full return (per rule), results reversed, the 分销 reward taken back pro rata
         promo_checkout.order_returned(enterprise_id=order.enterprise_id, order_ref=str(order.pk),
                                       return_ref=f"return:{doc.pk}", returned_amount=amount, full=full)
