@@ -30,20 +30,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._server import fresh_postgres, server_env  # noqa: E402
+
 
 def setup(db: str, pg_url: str, data_dir: str) -> None:
-    os.environ.update({"YUNDIAN_DATA": data_dir, "SECRET_KEY": "bench-only", "DEBUG": "0",
-                       "DJANGO_SETTINGS_MODULE": "config.settings.base", "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-                       "SECURE_COOKIES": "0", "LOG_LEVEL": "ERROR"})
-    os.environ.pop("DATABASE_URL", None)
+    """Django set up in this process with the HTTP benchmarks' server settings (bench/_server.py) on a fresh
+    database, plus the test Client's host."""
+    os.environ.update(server_env(db, data_dir, pg_url), ALLOWED_HOSTS="127.0.0.1,localhost,testserver")
     if db == "postgres":
-        import psycopg
-
-        base, name = pg_url.rsplit("/", 1)
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {name}")
-        os.environ["DATABASE_URL"] = pg_url
+        fresh_postgres(pg_url)
+    else:
+        os.environ.pop("DATABASE_URL", None)
     import django
 
     django.setup()
