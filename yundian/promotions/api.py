@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -384,7 +385,7 @@ class ShareLinkOut(Schema):
 
     @staticmethod
     def resolve_url(obj) -> str:
-        return f"/p/r/{obj.code}/"
+        return reverse("promotions_public:share_link", args=[obj.code])
 
 
 @router.post("/share-links", response={201: ShareLinkOut, **errors(403, 404)})

@@ -18,7 +18,7 @@ from yundian.members import account as member_account
 from yundian.stores import selectors as store_selectors
 
 from . import services
-from .models import FlashSale, FlashSaleClaim, GroupBuyCampaign, GroupBuyGroup, GroupStatus
+from .models import ClaimStatus, FlashSale, FlashSaleClaim, GroupBuyCampaign, GroupBuyGroup, GroupStatus
 
 
 def _storefront(slug: str):
@@ -31,6 +31,10 @@ def _storefront(slug: str):
 def _offered_here(node_path: str, profile) -> bool:
     """A deal of a node is offered at the stores under it."""
     return profile.node.path.startswith(node_path)
+
+
+def _error(exc: DomainError) -> dict:
+    return {"message": exc.message, "code": exc.code}
 
 
 def _member_and_sign_in(request: HttpRequest, profile):
@@ -63,12 +67,12 @@ def flash(request: HttpRequest, slug: str, flash_sale_id: int) -> HttpResponse:
             services.flash_sale_buy(flash_sale_id=sale.pk, member_id=member.pk, enterprise_id=member.enterprise_id,
                                     client_ref=request.POST.get("key", "")[:64] or None)
         except DomainError as exc:
-            error, status = {"message": exc.message, "code": exc.code}, exc.status
+            error, status = _error(exc), exc.status
         else:
             return redirect(request.path)
         sale.refresh_from_db()
     now = timezone.now()
-    claim = (FlashSaleClaim.objects.filter(flash_sale=sale, member=member, status="held", expires_at__gt=now)
+    claim = (FlashSaleClaim.objects.filter(flash_sale=sale, member=member, status=ClaimStatus.HELD, expires_at__gt=now)
              .order_by("-id").first() if member else None)
     return render(request, "promotions/storefront_flash.html", {
         **store_selectors.storefront_context(profile), "sale": sale, "left": sale.cap - sale.sold, "claim": claim,
@@ -91,7 +95,7 @@ def group_buy(request: HttpRequest, slug: str, campaign_id: int) -> HttpResponse
             group = services.group_open(campaign_id=campaign.pk, member_id=member.pk,
                                         size=int(size) if size.isdecimal() and len(size) < 4 else -1)
         except DomainError as exc:
-            error, status = {"message": exc.message, "code": exc.code}, exc.status
+            error, status = _error(exc), exc.status
         else:
             return redirect("storefront_deals:group", slug, group.token)
     return render(request, "promotions/storefront_group_buy.html", {
@@ -120,7 +124,7 @@ def group(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         try:
             services.group_join(token=token, member_id=member.pk)
         except DomainError as exc:
-            error, status = {"message": exc.message, "code": exc.code}, exc.status
+            error, status = _error(exc), exc.status
         else:
             return redirect(request.path)
         found = GroupBuyGroup.objects.get(pk=found.pk)

@@ -24,7 +24,7 @@ from yundian.web.views import console_view
 
 from . import selectors, services
 from .member_tokens import member_from_token
-from .models import FlashSale, GroupBuyCampaign, PromotionKind, UsageSource
+from .models import FlashSale, GroupBuyCampaign, GroupStatus, PromotionKind, UsageSource
 
 MAX_BODY = 4096
 
@@ -351,7 +351,8 @@ def group_page(request: HttpRequest, token: str) -> HttpResponse:
     places = group.members.select_related("member").order_by("id")
     return render(request, "promotions/public_group.html", {
         "group": group, "campaign": group.campaign, "places": places, "left": group.size - group.joined_count,
-        "open": group.status == "open" and group.expires_at > timezone.now(), "token": request.GET.get("t", "")[:200]})
+        "open": group.status == GroupStatus.OPEN and group.expires_at > timezone.now(),
+        "token": request.GET.get("t", "")[:200]})
 
 
 @csrf_exempt
