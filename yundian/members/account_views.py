@@ -2,7 +2,7 @@
 overview, points, stored value, coupons and orders. They carry the store's theme (they extend the storefront's
 base). Parse -> one service/selector -> render; a domain error re-renders the form with the translated message
 and its status, and changes nothing else. Pages hold personal data, so they are never cached."""
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -10,8 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from yundian.core.errors import DomainError, NotFound
+from yundian.core.errors import DomainError
 from yundian.stores import selectors as store_selectors
+from yundian.stores.shortcuts import storefront_or_404
 
 from . import account, services
 from .models import ConsentChannel
@@ -21,13 +22,6 @@ from .normalize import mask_phone
 SIGN_UP_CONSENTS = [(ConsentChannel.SMS, _("Offers by SMS")), (ConsentChannel.WECHAT, _("Offers on WeChat"))]
 TABS = [("overview", _("Overview")), ("points", _("Points")), ("stored_value", _("Stored value")),
         ("coupons", _("Coupons")), ("orders", _("Orders"))]
-
-
-def _storefront(slug: str):
-    try:
-        return store_selectors.storefront_get(slug=slug)
-    except NotFound:
-        raise Http404
 
 
 def _context(profile, **extra) -> dict:
@@ -50,7 +44,7 @@ def _next_url(request: HttpRequest, slug: str) -> str:
 
 
 def _member_page(request: HttpRequest, slug: str, tab: str, template: str, build) -> HttpResponse:
-    profile = _storefront(slug)
+    profile = storefront_or_404(slug)
     member = account.signed_in_member(request, enterprise_id=profile.enterprise_id)
     if member is None:
         return redirect(f"{reverse('member_account:sign_in', args=[slug])}?next={request.path}")
@@ -96,7 +90,7 @@ def _sign_in_page(request, profile, *, step: str, phone: str = "", error=None, s
 def sign_in(request: HttpRequest, slug: str) -> HttpResponse:
     """GET: the phone form. POST step=send: send a code (also "send again"); POST step=verify: check the code and
     sign in (a new phone joins the store's membership with the consents ticked)."""
-    profile = _storefront(slug)
+    profile = storefront_or_404(slug)
     if request.method == "GET":
         if account.signed_in_member(request, enterprise_id=profile.enterprise_id) is not None:
             return redirect(_next_url(request, slug))
@@ -128,6 +122,6 @@ def sign_in(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def sign_out(request: HttpRequest, slug: str) -> HttpResponse:
-    profile = _storefront(slug)
+    profile = storefront_or_404(slug)
     account.session_sign_out(request)
     return redirect("stores:storefront", profile.slug)

@@ -18,26 +18,20 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yundian.catalog.models import Sku
-from yundian.core.errors import DomainError, NotFound
+from yundian.core.errors import DomainError
 from yundian.core.money import Money
 from yundian.inventory.selectors import atp
 from yundian.members import account as member_account
 from yundian.members.selectors import balances
 from yundian.promotions.views import SHARE_COOKIE  # set by the share-link page (promotions.views.share_link)
 from yundian.stores import selectors as store_selectors
+from yundian.stores.shortcuts import storefront_or_404
 
 from .models import Order, OrderMode
 from .pricing import MAX_COUPON_CODES, CartLine, cart_price, clean_codes
 from .services.storefront import MAX_CART_LINES, storefront_order_create
 
 SESSION_KEY = "yundian.sales.cart"
-
-
-def _storefront(slug: str):
-    try:
-        return store_selectors.storefront_get(slug=slug)
-    except NotFound:
-        raise Http404
 
 
 def _cart(request: HttpRequest, store_id: int) -> dict:
@@ -122,7 +116,7 @@ def _page(request: HttpRequest, profile, *, error: DomainError | None = None, st
 @require_http_methods(["GET", "POST"])
 def cart(request: HttpRequest, slug: str) -> HttpResponse:
     """GET: the cart. POST action=set (sku_id, quantity; 0 removes), coupon (code), drop_coupon (code)."""
-    profile = _storefront(slug)
+    profile = storefront_or_404(slug)
     if request.method == "GET":
         return _page(request, profile)
     cart = _cart(request, profile.node_id)
@@ -151,7 +145,7 @@ def cart(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def add(request: HttpRequest, slug: str) -> HttpResponse:
     """Add a SKU of the store's catalogue to the cart (from the product page) and go to the cart."""
-    profile = _storefront(slug)
+    profile = storefront_or_404(slug)
     sku_id, quantity = _id(request.POST.get("sku_id")), _quantity(request.POST.get("quantity", 1)) or 1
     if not sku_id or not Sku.objects.filter(pk=sku_id, enterprise_id=profile.enterprise_id, is_active=True,
                                             is_weighed=False).exists():
@@ -168,7 +162,7 @@ def add(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def checkout(request: HttpRequest, slug: str) -> HttpResponse:
     """Place the order as the signed-in member (else to sign-in and back). Once per checkout key."""
-    profile = _storefront(slug)
+    profile = storefront_or_404(slug)
     member = member_account.signed_in_member(request, enterprise_id=profile.enterprise_id)
     if member is None:
         return redirect(f"{reverse('member_account:sign_in', args=[slug])}?next={reverse('storefront_cart:cart', args=[slug])}")
@@ -206,7 +200,7 @@ def checkout(request: HttpRequest, slug: str) -> HttpResponse:
 @never_cache
 def placed(request: HttpRequest, slug: str, number: str) -> HttpResponse:
     """The confirmation of the member's own order."""
-    profile = _storefront(slug)
+    profile = storefront_or_404(slug)
     member = member_account.signed_in_member(request, enterprise_id=profile.enterprise_id)
     order = None
     if member is not None and number.startswith("SO") and number[2:].isdigit():

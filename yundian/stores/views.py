@@ -17,6 +17,7 @@ from yundian.web.views import console_view
 
 from . import selectors, services
 from .hooks import storefront_deals
+from .shortcuts import storefront_or_404
 from .models import THEME_FIELDS, WEEKDAYS
 
 WEEKDAY_LABELS = selectors.WEEKDAY_LABELS
@@ -302,15 +303,8 @@ def _storefront_context(profile) -> dict:
     return selectors.storefront_context(profile)
 
 
-def _storefront(slug: str):
-    try:
-        return selectors.storefront_get(slug=slug)
-    except NotFound:
-        raise Http404
-
-
 def storefront(request: HttpRequest, slug: str) -> HttpResponse:
-    profile = _storefront(slug)
+    profile = storefront_or_404(slug)
     query = request.GET.get("q", "").strip()[:64]
     if any(ord(ch) < 32 for ch in query):
         query = ""
@@ -329,7 +323,7 @@ def storefront(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def storefront_product(request: HttpRequest, slug: str, product_id: int) -> HttpResponse:
-    profile = _storefront(slug)
+    profile = storefront_or_404(slug)
     try:
         product = selectors.storefront_product(profile, product_id=product_id)
     except NotFound:
@@ -343,7 +337,7 @@ def storefront_product(request: HttpRequest, slug: str, product_id: int) -> Http
 
 def storefront_nearby(request: HttpRequest, slug: str) -> HttpResponse:
     """The open stores nearest to a position the shopper gave (browser location or typed), to switch to."""
-    profile = _storefront(slug)
+    profile = storefront_or_404(slug)
     lat, lng = request.GET.get("lat", "").strip()[:20], request.GET.get("lng", "").strip()[:20]
     stores, error, status = [], None, 200
     if lat or lng:
