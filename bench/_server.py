@@ -98,18 +98,23 @@ def serving(env: dict, *, workers: int, threads: int, backlog: int = 256) -> Ite
         stop(server)
 
 
+def gunicorn_argv(port: int, *, workers: int, threads: int, backlog: int) -> list[str]:
+    """The command line of gunicorn serving config.wsgi on 127.0.0.1:port with gthread workers."""
+    return [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi:application", "-b", f"127.0.0.1:{port}",
+            "-w", str(workers), "-k", "gthread", "--threads", str(threads), "--log-level", "warning",
+            "--backlog", str(backlog)]
+
+
 def start_gunicorn(env: dict, port: int, *, workers: int, threads: int, backlog: int = 256,
                    timeout: float = 30) -> subprocess.Popen:
     """gunicorn serving config.wsgi on 127.0.0.1:port, returned once the port accepts connections.
 
     Its log goes to YUNDIAN_DATA/server.log, not a pipe: every 4xx is a logged warning, and an unread pipe would
     fill up and stall the server."""
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     log_path = Path(env["YUNDIAN_DATA"]) / "server.log"
     with open(log_path, "ab") as log:
-        proc = subprocess.Popen([gunicorn, "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", str(workers),
-                                 "-k", "gthread", "--threads", str(threads), "--log-level", "warning",
-                                 "--backlog", str(backlog)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+        proc = subprocess.Popen(gunicorn_argv(port, workers=workers, threads=threads, backlog=backlog), env=env,
+                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:

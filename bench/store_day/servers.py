@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "bench" / "store_day" / "seed.py"
 
 from bench._server import drop_postgres, free_port, fresh_postgres  # noqa: E402,F401 - part of this module's API
+from bench._server import gunicorn_argv  # noqa: E402
 from bench._server import server_env as bench_server_env  # noqa: E402
 
 
@@ -93,11 +94,8 @@ def port_open(port: int) -> bool:
 
 
 def web(env: dict, port: int, log: Path, workers: int = 3, threads: int = 8) -> Process:
-    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    return Process("web", [gunicorn, "config.wsgi:application", "-b", f"127.0.0.1:{port}", "-w", str(workers),
-                           "-k", "gthread", "--threads", str(threads), "--log-level", "warning", "--backlog", "512",
-                           "--graceful-timeout", "5"],
-                   env, log, ready=lambda: port_open(port))
+    argv = [*gunicorn_argv(port, workers=workers, threads=threads, backlog=512), "--graceful-timeout", "5"]
+    return Process("web", argv, env, log, ready=lambda: port_open(port))
 
 
 def worker(env: dict, log: Path) -> Process:
