@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from yundian.core.errors import DomainError, NotFound, ValidationFailed
 from yundian.core.money import Money
+from yundian.core.numbers import parse_whole
 from yundian.org import selectors as org_selectors
 from yundian.org.roles import NodeKind, Perm
 from yundian.web.views import console_view
@@ -20,11 +21,6 @@ from yundian.web.views import console_view
 from . import imports, selectors, services
 from .models import Channel, ImportRun, Unit
 from .pricing import price_resolve_many
-
-
-def _int_or_none(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) < 19 else None
 
 
 def _fen(text: str, field: str, currency: str) -> int:
@@ -58,7 +54,7 @@ def _may(request, perm: str, node=None) -> bool:
 def product_list(request: HttpRequest) -> HttpResponse:
     actor = request.actor
     query = request.GET.get("q", "")[:64]
-    category_id = _int_or_none(request.GET.get("category"))
+    category_id = parse_whole(request.GET.get("category"))
     products = selectors.product_list(actor=actor, search=query or None, category_id=category_id)
     page = Paginator(products, 50).get_page(request.GET.get("page"))
     context = {"page": page, "q": query, "category_id": category_id,
@@ -92,7 +88,7 @@ def _detail_context(request, product, *, store_id=None, form_errors=None, form=N
 @console_view(Perm.CATALOG_VIEW)
 def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
     product = selectors.product_get(actor=request.actor, product_id=product_id)
-    context = _detail_context(request, product, store_id=_int_or_none(request.GET.get("store")))
+    context = _detail_context(request, product, store_id=parse_whole(request.GET.get("store")))
     if request.htmx and request.GET.get("partial") == "prices":
         return render(request, "catalog/partials/sku_table.html", context)
     return render(request, "catalog/product_detail.html", context)
@@ -110,7 +106,7 @@ def product_create(request: HttpRequest) -> HttpResponse:
             barcode = post.get("barcode", "").strip()
             product = services.product_create(
                 actor=actor, code=post.get("code", ""), name=post.get("name", ""),
-                category_id=_int_or_none(post.get("category_id")), brand=post.get("brand", ""),
+                category_id=parse_whole(post.get("category_id")), brand=post.get("brand", ""),
                 description=post.get("description", ""),
                 skus=[{"code": post.get("sku_code", ""), "name": post.get("sku_name", ""),
                        "unit": post.get("unit") or None,
@@ -144,7 +140,7 @@ def product_action(request: HttpRequest, product_id: int) -> HttpResponse:
                                 barcodes=[barcode] if barcode else [],
                                 generate_barcode=post.get("generate_barcode") == "on" and not barcode)
         elif action in ("add_barcode", "generate_barcode", "remove_barcode", "base_price", "toggle_sku"):
-            sku_id = _int_or_none(post.get("sku_id"))
+            sku_id = parse_whole(post.get("sku_id"))
             sku = selectors.sku_get(actor=actor, sku_id=sku_id if sku_id is not None else -1)
             if sku.product_id != product_id:
                 raise NotFound()
@@ -153,7 +149,7 @@ def product_action(request: HttpRequest, product_id: int) -> HttpResponse:
             elif action == "generate_barcode":
                 services.barcode_generate(actor=actor, sku_id=sku.pk)
             elif action == "remove_barcode":
-                services.barcode_remove(actor=actor, sku_id=sku.pk, barcode_id=_int_or_none(post.get("barcode_id")) or -1)
+                services.barcode_remove(actor=actor, sku_id=sku.pk, barcode_id=parse_whole(post.get("barcode_id")) or -1)
             elif action == "base_price":
                 services.sku_update(actor=actor, sku_id=sku.pk,
                                     base_price=_fen(post.get("base_price", ""), "base_price", actor.enterprise.currency))
@@ -164,7 +160,7 @@ def product_action(request: HttpRequest, product_id: int) -> HttpResponse:
                                upload=request.FILES.get("file"), alt_text=post.get("alt_text", "")[:300])
         elif action == "update_product":
             services.product_update(actor=actor, product_id=product_id, name=post.get("name", ""),
-                                    brand=post.get("brand", ""), category_id=_int_or_none(post.get("category_id")),
+                                    brand=post.get("brand", ""), category_id=parse_whole(post.get("category_id")),
                                     is_active=post.get("is_active") == "on")
         else:
             raise ValidationFailed(_("Unknown action."), code="unknown_action")
@@ -207,7 +203,7 @@ def price_list_list(request: HttpRequest) -> HttpResponse:
                 raise ValidationFailed(_("A whole number is expected."), code="invalid_number",
                                        details={"field": "priority"})
             price_list = services.price_list_create(
-                actor=request.actor, node_id=_int_or_none(post.get("node_id")) or -1,
+                actor=request.actor, node_id=parse_whole(post.get("node_id")) or -1,
                 channel=post.get("channel", ""), code=post.get("code", ""), name=post.get("name", ""),
                 priority=int(priority), valid_from=_when(post.get("valid_from"), "valid_from"),
                 valid_to=_when(post.get("valid_to"), "valid_to"))
@@ -301,7 +297,7 @@ def export(request: HttpRequest) -> HttpResponse:
     try:
         content, content_type, filename = imports.export_file(
             actor=request.actor, file_format=request.GET.get("format", "xlsx")[:8],
-            price_list_id=_int_or_none(request.GET.get("price_list")))
+            price_list_id=parse_whole(request.GET.get("price_list")))
     except NotFound:
         raise
     except DomainError as exc:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from yundian.catalog.models import Sku
 from yundian.core.errors import DomainError
 from yundian.core.money import Money
+from yundian.core.numbers import parse_whole
 from yundian.inventory.selectors import atp
 from yundian.members import account as member_account
 from yundian.members.selectors import balances
@@ -44,17 +45,9 @@ def _save(request: HttpRequest) -> None:
     request.session.modified = True
 
 
-def _id(value) -> int | None:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and 0 < len(text) < 19 and int(text) > 0 else None
-
-
 def _quantity(value) -> int | None:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if 0 <= number <= 999 else None
+    number = parse_whole(value)
+    return number if number is not None and number <= 999 else None
 
 
 def _priced(profile, cart: dict, member) -> dict:
@@ -122,7 +115,7 @@ def cart(request: HttpRequest, slug: str) -> HttpResponse:
     cart = _cart(request, profile.node_id)
     action = request.POST.get("action", "")
     if action == "set":
-        sku_id, quantity = _id(request.POST.get("sku_id")), _quantity(request.POST.get("quantity"))
+        sku_id, quantity = (parse_whole(request.POST.get("sku_id")) or None), _quantity(request.POST.get("quantity"))
         if not sku_id or quantity is None:
             return _page(request, profile, status=422, error=DomainError(_("Not a valid quantity."),
                                                                          code="invalid_quantity"))
@@ -146,7 +139,7 @@ def cart(request: HttpRequest, slug: str) -> HttpResponse:
 def add(request: HttpRequest, slug: str) -> HttpResponse:
     """Add a SKU of the store's catalogue to the cart (from the product page) and go to the cart."""
     profile = storefront_or_404(slug)
-    sku_id, quantity = _id(request.POST.get("sku_id")), _quantity(request.POST.get("quantity", 1)) or 1
+    sku_id, quantity = (parse_whole(request.POST.get("sku_id")) or None), _quantity(request.POST.get("quantity", 1)) or 1
     if not sku_id or not Sku.objects.filter(pk=sku_id, enterprise_id=profile.enterprise_id, is_active=True,
                                             is_weighed=False).exists():
         raise Http404

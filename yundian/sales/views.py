@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from yundian.core.errors import DomainError, ValidationFailed
 from yundian.core.money import Money
+from yundian.core.numbers import parse_whole
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
 from yundian.web.views import console_view
@@ -19,15 +20,10 @@ from . import selectors, services
 from .models import ApprovalStatus, OrderChannel, OrderMode, OrderStatus, PaymentMethod
 
 
-def _int_or_none(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) < 19 else None
-
-
 @console_view(Perm.ORDER_VIEW)
 def order_list(request: HttpRequest) -> HttpResponse:
     g = request.GET
-    filters = {"store_id": _int_or_none(g.get("store")), "number": (g.get("q") or "")[:20].strip() or None,
+    filters = {"store_id": parse_whole(g.get("store")), "number": (g.get("q") or "")[:20].strip() or None,
                "status": g.get("status") if g.get("status") in OrderStatus.values else None,
                "mode": g.get("mode") if g.get("mode") in OrderMode.values else None,
                "channel": g.get("channel") if g.get("channel") in OrderChannel.values else None}
@@ -58,7 +54,7 @@ def _order_action(request: HttpRequest, order) -> DomainError | None:
             services.shipment_create(actor=request.actor, order_id=order.pk, client_ref=key,
                                      carrier=post.get("carrier", "")[:40], tracking_no=post.get("tracking_no", "")[:64])
         elif action == "cancel":
-            approval_id = _int_or_none(post.get("approval_id"))
+            approval_id = parse_whole(post.get("approval_id"))
             services.order_cancel(actor=request.actor, order_id=order.pk, reason=post.get("reason", "")[:255],
                                   approval={"approval_id": approval_id} if approval_id else None)
         else:
@@ -110,7 +106,7 @@ def approval_list(request: HttpRequest) -> HttpResponse:
     error = None
     if request.method == "POST":
         try:
-            services.approval_decide(actor=request.actor, approval_id=_int_or_none(request.POST.get("approval_id")) or 0,
+            services.approval_decide(actor=request.actor, approval_id=parse_whole(request.POST.get("approval_id")) or 0,
                                      approve=request.POST.get("decision") == "approve",
                                      reason=request.POST.get("reason", "")[:255])
             if not request.htmx:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from yundian.catalog.models import Category, Product
 from yundian.core.errors import DomainError, NotFound, ValidationFailed
+from yundian.core.numbers import parse_whole
 from yundian.org import selectors as org_selectors
 from yundian.org.roles import NodeKind, Perm
 from yundian.web.views import console_view
@@ -31,13 +32,8 @@ def _error(exc: DomainError) -> dict:
     return {"message": exc.message, "code": exc.code, "details": exc.details}
 
 
-def _int_or_none(value: str | None) -> int | None:
-    value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) < 19 else None
-
-
 def _id_list(values: list[str], field: str) -> list[int]:
-    ids = [_int_or_none(v) for v in values]
+    ids = [parse_whole(v) for v in values]
     if any(i is None for i in ids):
         raise ValidationFailed(_("Ids are positive whole numbers."), code="invalid_ids", details={"field": field})
     return ids
@@ -124,7 +120,7 @@ def _template_fields(post) -> dict:
     fields = {
         "name": post.get("name", ""),
         "description": post.get("description", ""),
-        "price_list_id": _int_or_none(post.get("price_list_id")),
+        "price_list_id": parse_whole(post.get("price_list_id")),
         "product_ids": _id_list(post.getlist("product_ids"), "product_ids"),
         "category_ids": _id_list(post.getlist("category_ids"), "category_ids"),
         "logo_url": post.get("logo_url", ""),
@@ -135,17 +131,17 @@ def _template_fields(post) -> dict:
         "notice": post.get("notice", ""),
         "theme_palette": _palette(palette_text) if palette_text else None,
         "theme_editable_fields": post.getlist("theme_editable_fields") if post.get("own_fields") else None,
-        "staff_plan": [{"role": "store_manager", "count": _int_or_none(post.get("managers")) or 0},
-                       {"role": "guide", "count": _int_or_none(post.get("guides")) or 0}],
+        "staff_plan": [{"role": "store_manager", "count": parse_whole(post.get("managers")) or 0},
+                       {"role": "guide", "count": parse_whole(post.get("guides")) or 0}],
         "opening_hours": _parse_hours(post),
         "pickup_enabled": bool(post.get("pickup_enabled")),
         "delivery_enabled": bool(post.get("delivery_enabled")),
-        "min_days_cover": _int_or_none(post.get("min_days_cover")),
-        "max_days_cover": _int_or_none(post.get("max_days_cover")),
+        "min_days_cover": parse_whole(post.get("min_days_cover")),
+        "max_days_cover": parse_whole(post.get("max_days_cover")),
     }
     for count_field in ("managers", "guides"):
         raw = post.get(count_field, "0").strip() or "0"
-        if _int_or_none(raw) is None:
+        if parse_whole(raw) is None:
             raise ValidationFailed(_("A whole number from %(low)d to %(high)d is expected.") % {"low": 0, "high": 20},
                                    code="invalid_number", details={"field": count_field})
     return fields
@@ -233,8 +229,8 @@ def store_open(request: HttpRequest) -> HttpResponse:
     post = request.POST
     try:
         opening = services.store_open_from_template(
-            actor=request.actor, template_id=_int_or_none(post.get("template_id")) or -1,
-            parent_id=_int_or_none(post.get("parent_id")) or -1, code=post.get("code", ""), name=post.get("name", ""),
+            actor=request.actor, template_id=parse_whole(post.get("template_id")) or -1,
+            parent_id=parse_whole(post.get("parent_id")) or -1, code=post.get("code", ""), name=post.get("name", ""),
             address=post.get("address", ""), city=post.get("city", ""), latitude=post.get("latitude", ""),
             longitude=post.get("longitude", ""), phone=post.get("phone", ""), client_key=post.get("client_key", ""),
         )
