@@ -5,9 +5,10 @@ from operator import or_
 
 from django.db.models import Q
 
+from yundian.core.errors import Forbidden
 from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import Perm
-from yundian.org.selectors import scope_paths
+from yundian.org.selectors import has_perm, scope_paths
 
 
 def _ancestors(path: str) -> list[str]:
@@ -33,8 +34,5 @@ def may_view(actor: Staff, node: OrgNode, perm: str = Perm.PROMOTION_VIEW) -> bo
 
 def require_manage(actor: Staff, node: OrgNode, perm: str = Perm.PROMOTION_MANAGE) -> None:
     """For a promotion the actor can see (visible_q): 403 unless they hold `perm` on its node's subtree."""
-    from yundian.core.errors import Forbidden
-    from yundian.org.selectors import has_perm
-
     if not has_perm(actor, perm, node):
         raise Forbidden()
