@@ -6,7 +6,7 @@ from typing import Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from yundian.core.errors import ValidationFailed

@@ -6,7 +6,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from yundian.catalog import imports, services
-from yundian.catalog.models import Barcode, ImportRun, PriceEntry, Product, Sku
+from yundian.catalog.models import Barcode, PriceEntry, Product, Sku
 from yundian.catalog.tests.factories import EAN_TEE_S, make_catalogue
 from yundian.catalog.tests.utils import catalog_state
 from yundian.core.errors import DomainError

@@ -3,8 +3,7 @@ import pytest
 
 from yundian.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from yundian.core.models import AuditEntry
-from yundian.inventory.models import (Adjustment, PurchaseOrder, Stocktake, StocktakeLine, StockMove, Transfer,
-                                      WarehouseKind)
+from yundian.inventory.models import Adjustment, PurchaseOrder, Stocktake, StocktakeLine, StockMove, Transfer
 from yundian.inventory.services import (adjustment_create, adjustment_decide, allocation_create, allocation_release,
                                         in_transit_warehouse, purchase_order_approve, purchase_order_create,
                                         purchase_order_submit, receipt_create, stock_issue, stocktake_count,
