@@ -14,18 +14,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from yundian.core.errors import DomainError, NotFound
+from yundian.core.numbers import parse_whole
 from yundian.members import account as member_account
 from yundian.stores import selectors as store_selectors
+from yundian.stores.shortcuts import storefront_or_404
 
 from . import services
 from .models import ClaimStatus, FlashSale, FlashSaleClaim, GroupBuyCampaign, GroupBuyGroup, GroupStatus
-
-
-def _storefront(slug: str):
-    try:
-        return store_selectors.storefront_get(slug=slug)
-    except NotFound:
-        raise Http404
 
 
 def _offered_here(node_path: str, profile) -> bool:
@@ -45,7 +40,7 @@ def _member_and_sign_in(request: HttpRequest, profile):
 def _deal_page(request: HttpRequest, slug: str, model, deal_id: int):
     """(store profile, the active deal offered at this store, the signed-in member or None, the sign-in URL);
     404 for a deal of another enterprise or of nodes above other stores."""
-    profile = _storefront(slug)
+    profile = storefront_or_404(slug)
     deal = model.objects.filter(pk=deal_id, enterprise_id=profile.enterprise_id, is_active=True) \
         .select_related("sku__product", "node").first()
     if deal is None or not _offered_here(deal.node.path, profile):
@@ -90,10 +85,10 @@ def group_buy(request: HttpRequest, slug: str, campaign_id: int) -> HttpResponse
     if request.method == "POST":
         if member is None:
             return redirect(sign_in_url)
-        size = request.POST.get("size", "")
+        size = parse_whole(request.POST.get("size"))
         try:
             group = services.group_open(campaign_id=campaign.pk, member_id=member.pk,
-                                        size=int(size) if size.isdecimal() and len(size) < 4 else -1)
+                                        size=size if size is not None else -1)
         except DomainError as exc:
             error, status = _error(exc), exc.status
         else:
@@ -109,7 +104,7 @@ def group_buy(request: HttpRequest, slug: str, campaign_id: int) -> HttpResponse
 def group(request: HttpRequest, slug: str, token: str) -> HttpResponse:
     """One group by its share token: who joined, how many places are left, until when; POST: join as the signed-in
     member. A member with a place is sent to the cart, where the group price applies."""
-    profile = _storefront(slug)
+    profile = storefront_or_404(slug)
     try:
         found = services.groups.group_for_token(token)
     except NotFound:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from yundian.core.errors import DomainError, NotFound, ValidationFailed
 from yundian.core.money import Money
+from yundian.core.numbers import parse_whole
 from yundian.org import selectors as org_selectors
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
@@ -34,9 +35,10 @@ def _error(exc: DomainError) -> dict:
 
 
 def _int(value) -> int | None:
-    """A whole number from a form field, else None (isdecimal, not isdigit: int() refuses "²", a digit)."""
+    """A whole number from a form field (a priority may be negative), else None."""
     value = (value or "").strip()
-    return int(value) if value.removeprefix("-").isdecimal() and len(value) < 12 else None
+    number = parse_whole(value.removeprefix("-")) if len(value) < 12 else None
+    return -number if number is not None and value.startswith("-") else number
 
 
 def _money(value, field: str) -> int:
@@ -312,8 +314,8 @@ def _member(data: dict, enterprise_id: int) -> int:
 
 
 def _quantity(value) -> int:
-    if isinstance(value, str) and value.isdecimal() and len(value) < 6:
-        return int(value)
+    if isinstance(value, str):
+        value = parse_whole(value)
     return value if isinstance(value, int) and not isinstance(value, bool) else -1
 
 
