@@ -36,6 +36,14 @@ def parse_whole(text: str) -> int:
     return int(text)
 
 
+def parse_id(text: str) -> int:
+    """A picked id: a positive whole number below MAX_ID. Raises forms.ValidationError."""
+    number = parse_whole(text)
+    if not 0 < number < MAX_ID:
+        raise forms.ValidationError(WHOLE_NUMBER, code="invalid")
+    return number
+
+
 def positive_int(value) -> int | None:
     """A query or form value as a positive whole number below MAX_ID (an id, a quantity), or None: a filter or
     choice that does not parse is simply not applied."""
@@ -49,19 +57,18 @@ def positive_int(value) -> int | None:
 class WholeField(forms.Field):
     """A typed whole number (ASCII digits, optional sign); its range is the service's check."""
 
+    parse = staticmethod(parse_whole)
+
     def to_python(self, value):
         if value in self.empty_values or (isinstance(value, str) and not value.strip()):
             return None
-        return parse_whole(str(value))
+        return self.parse(str(value))
 
 
 class IdField(WholeField):
     """A picked id: a positive whole number. Whether the actor may use it is the service's check (404 if not)."""
 
-    def validate(self, value):
-        super().validate(value)
-        if value is not None and not 0 < value < MAX_ID:
-            raise forms.ValidationError(WHOLE_NUMBER, code="invalid")
+    parse = staticmethod(parse_id)
 
 
 class IdListField(forms.Field):
@@ -71,13 +78,7 @@ class IdListField(forms.Field):
 
     def to_python(self, value):
         values = value if isinstance(value, list | tuple) else ([value] if value else [])
-        out = []
-        for raw in values:
-            number = parse_whole(str(raw))
-            if not 0 < number < MAX_ID:
-                raise forms.ValidationError(WHOLE_NUMBER, code="invalid")
-            out.append(number)
-        return sorted(set(out))
+        return sorted({parse_id(str(raw)) for raw in values})
 
 
 # --- the pickers' choices (what the actor may use; the services check again) --------------------------------
