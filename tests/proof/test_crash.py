@@ -88,7 +88,7 @@ def test_sigkill_of_server_and_worker_mid_burst_loses_nothing_and_keeps_every_le
     # storefront orders: each acknowledged checkout (the redirect named its order) is one storefront pickup order of
     # the member who signed in, under its own checkout key, its goods reserved in the store's warehouse
     storefront = verified["storefront"]
-    checkouts = rows["storefront checkout"]["ok"] + rows.get("storefront checkout sv", {"ok": 0})["ok"]
+    checkouts = sum(rows.get(name, {"ok": 0})["ok"] for name in ("storefront checkout", "storefront checkout sv"))
     assert verified["acknowledged"]["storefront"] == checkouts == rows["order placed"]["ok"] >= 1
     # a checkout the kill interrupted (usually one; none when it was answered just before) was sent again with the
     # same key until answered, and counted once among the acknowledged checkouts (one order each, checked below)
