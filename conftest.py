@@ -31,3 +31,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres_only" in item.keywords and not is_postgres:
             item.add_marker(skip_pg)
+
+
+@pytest.fixture
+def warehouse(settings, tmp_path):
+    """A fresh, empty DuckDB warehouse for the test (settings.WAREHOUSE_PATH in a temporary folder)."""
+    settings.WAREHOUSE_PATH = tmp_path / "warehouse.duckdb"
+    return settings.WAREHOUSE_PATH

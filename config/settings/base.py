@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(os.environ.get("YUNDIAN_DATA", BASE_DIR / "var"))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
+# the DuckDB warehouse (yundian.core.warehouse); WAREHOUSE_PATH overrides where it lives
+WAREHOUSE_PATH = Path(os.environ.get("WAREHOUSE_PATH", DATA_DIR / "warehouse.duckdb"))
 
 DEBUG = os.environ.get("DEBUG", "0") == "1"
 SECRET_KEY = os.environ.get("SECRET_KEY") or ("dev-only-not-secret" if DEBUG else "")
@@ -43,6 +45,8 @@ INSTALLED_APPS = [
     "yundian.sales",
     "yundian.guides",
     "yundian.pos",
+    "yundian.cdp",
+    "yundian.analytics",
     "yundian.web",
     "yundian.demo",
     "yundian.ops",

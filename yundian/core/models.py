@@ -70,3 +70,24 @@ class ScheduledRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} @ {self.period_key}"
+
+
+class OutboxEvent(models.Model):
+    """A business change for the warehouse (and later webhooks), written in the same transaction as the change.
+
+    Insert-only. `topic` names what happened ("order.changed", "member.merged", ...), `key` the record it happened
+    to; readers go by id (the sync keeps a watermark and re-checks id gaps left by transactions that committed
+    late), and every reader is idempotent, so a row read twice does nothing twice."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    topic = models.CharField(max_length=48)
+    key = models.CharField(max_length=64)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["topic", "key"], name="core_outbox_topic_key")]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.key}"

@@ -1,0 +1,40 @@
+"""The transactional outbox: `outbox_emit` records a business change in the caller's transaction.
+
+Contexts call it inside their write (`@transaction.atomic`), so the row exists exactly when the change committed:
+a rolled-back sale leaves no outbox row, a committed one always has one. Readers (the warehouse sync) go by id.
+
+Topics in use (key = the record's id):
+    order.changed      an order was created, paid, fulfilled, edited, cancelled, voided or (partly) returned
+    member.changed     a member registered or their profile, tier, guide or consent changed
+    member.merged      payload {"survivor": id}; member.unmerged payload {"survivor": id}
+    member.erased      personal data erased on request
+    price.changed      payload {"sku": id, "price_list": id, "before": fen|None, "after": fen|None}
+"""
+from django.db import transaction
+
+from .models import OutboxEvent
+
+TOPICS = frozenset({"order.changed", "member.changed", "member.merged", "member.unmerged", "member.erased",
+                    "price.changed"})
+
+
+def outbox_emit(*, enterprise_id: int, topic: str, key, payload: dict | None = None) -> None:
+    """Record one change; must run inside the transaction of the change itself (asserted)."""
+    if topic not in TOPICS:
+        raise ValueError(f"unknown outbox topic {topic!r}")
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox_emit must run inside the transaction of the change")
+    OutboxEvent.objects.create(enterprise_id=enterprise_id, topic=topic, key=str(key), payload=payload or {})
+
+
+def outbox_emit_many(rows: list[tuple[int, str, object, dict | None]]) -> None:
+    """Several changes at once (enterprise_id, topic, key, payload), in the caller's transaction."""
+    if not rows:
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox_emit_many must run inside the transaction of the change")
+    for _e, topic, _k, _p in rows:
+        if topic not in TOPICS:
+            raise ValueError(f"unknown outbox topic {topic!r}")
+    OutboxEvent.objects.bulk_create([OutboxEvent(enterprise_id=e, topic=t, key=str(k), payload=p or {})
+                                     for e, t, k, p in rows])
