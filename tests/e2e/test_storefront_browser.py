@@ -21,6 +21,7 @@ def test_hq_opens_a_store_from_a_template_and_its_storefront_renders_on_a_phone(
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
 
+    page.click("nav.nav details[data-group=settings] > summary")
     page.click("nav.nav a[href='/stores/']")
     page.wait_for_url(f"{live_server.url}/stores/")
     page.click("a[href='/stores/open/']")

@@ -50,11 +50,12 @@ def test_compiled_catalogue_matches_its_source(po_path):
 
 
 def test_the_console_speaks_both_languages():
-    from yundian.web.nav import NAV
+    from yundian.web.nav import GROUPS, NAV
 
     with translation.override("zh-hans"):
-        chinese = [str(item.label) for item in NAV]
+        chinese = [str(item.label) for item in [*GROUPS, *NAV]]
     with translation.override("en"):
-        english = [str(item.label) for item in NAV]
-    assert chinese[:2] == ["概览", "组织架构"] and english[:2] == ["Overview", "Organisation"]
+        english = [str(item.label) for item in [*GROUPS, *NAV]]
+    assert chinese[:8] == ["销售", "商品", "库存", "会员", "营销", "导购", "分析", "设置"]
+    assert english[:8] == ["Sales", "Goods", "Stock", "Members", "Marketing", "Guides", "Analytics", "Settings"]
     assert all(c != e for c, e in zip(chinese, english) if e not in {"POS"}), list(zip(chinese, english))

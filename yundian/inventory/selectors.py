@@ -10,8 +10,8 @@ from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm, scope_q
 
-from .models import (Adjustment, Allocation, PurchaseOrder, StockBalance, StockMove, Stocktake, StocktakeLine, Transfer, Warehouse,
-                     WarehouseKind)
+from .models import (Adjustment, Allocation, PurchaseOrder, PurchaseOrderStatus, StockBalance, StockMove, Stocktake,
+                     StocktakeLine, Transfer, TransferStatus, Warehouse, WarehouseKind)
 
 
 def warehouse_list(*, actor: Staff, kind: str | None = None, node_id: int | None = None,
@@ -172,3 +172,36 @@ def allocation_list(*, actor: Staff):
     return (Allocation.objects.filter(scope_q(actor, Perm.STOCK_VIEW, "from_warehouse__node__path"),
                                       enterprise_id=actor.enterprise_id)
             .select_related("from_warehouse__node").order_by("-id"))
+
+
+# --- what waits for the actor (the console's inbox and the stock overview) -------------------------------------
+
+def purchase_orders_awaiting_approval(*, actor: Staff) -> QuerySet[PurchaseOrder]:
+    """Submitted purchase orders the actor may approve (purchase.approve over the receiving warehouse)."""
+    return (PurchaseOrder.objects.filter(scope_q(actor, Perm.PURCHASE_APPROVE, "warehouse__node__path"),
+                                         enterprise_id=actor.enterprise_id, status=PurchaseOrderStatus.SUBMITTED)
+            .select_related("warehouse", "source_warehouse", "supplier").order_by("id"))
+
+
+TRANSFER_STEPS = {
+    # step: (status the transfer is in, the side whose stock.manage acts on it)
+    "approve": (TransferStatus.REQUESTED, "from_warehouse"),
+    "ship": (TransferStatus.APPROVED, "from_warehouse"),
+    "receive": (TransferStatus.SHIPPED, "to_warehouse"),
+}
+
+
+def transfers_awaiting(*, actor: Staff, step: str) -> QuerySet[Transfer]:
+    """Transfers waiting for the actor's side to `step` them (approve or ship at the source, receive at the
+    destination), oldest first."""
+    status, side = TRANSFER_STEPS[step]
+    return (Transfer.objects.filter(scope_q(actor, Perm.STOCK_MANAGE, f"{side}__node__path"),
+                                    enterprise_id=actor.enterprise_id, status=status)
+            .select_related("from_warehouse", "to_warehouse").order_by("id"))
+
+
+def adjustments_awaiting_approval(*, actor: Staff) -> QuerySet[Adjustment]:
+    """Adjustments above the approval threshold the actor may decide (stock.approve over the warehouse)."""
+    return (Adjustment.objects.filter(scope_q(actor, Perm.STOCK_APPROVE, "warehouse__node__path"),
+                                      enterprise_id=actor.enterprise_id, status=Adjustment.Status.PENDING)
+            .select_related("warehouse").order_by("id"))

@@ -16,7 +16,7 @@ from yundian.web.views import console_view
 
 from . import reports, selectors, services
 from .forms import positive_int
-from .models import Adjustment, Stocktake, TransferStatus
+from .models import Adjustment, PurchaseOrderStatus, Stocktake, TransferStatus
 from .services.replenish import replenishment_suggest
 
 
@@ -50,6 +50,10 @@ def overview(request: HttpRequest) -> HttpResponse:
     context = {
         "warehouses": warehouses, "current": current, "low_columns": columns, "low_rows": rows[:100],
         "low_total": len(rows), "transfers": transfers,
+        # everything of the actor's scope that waits for someone's approval: orders to the supplier or HQ,
+        # requested transfers and adjustments above the threshold
+        "pending_orders": selectors.purchase_order_list(actor=actor, status=PurchaseOrderStatus.SUBMITTED)[:50],
+        "pending_transfers": selectors.transfer_list(actor=actor, status=TransferStatus.REQUESTED)[:50],
         "pending_adjustments": selectors.adjustment_list(actor=actor, status=Adjustment.Status.PENDING)[:50],
         "open_stocktakes": selectors.stocktake_list(actor=actor).filter(
             status__in=[Stocktake.Status.COUNTING, Stocktake.Status.REVIEW])[:50],

@@ -23,8 +23,8 @@ from yundian.org.selectors import has_perm, require, scope_q
 
 from .hooks import profile_section
 from .models import (
-    ConsentChannel, ConsentEvent, ConsentState, GiftCard, GrowthEntry, GuideBindingEvent, IdentityKind, Member,
-    MemberIdentity, MemberMerge, MemberProgram, MemberStatus, PointsAdjustment, PointsBalance, PointsEntry, PointsLot,
+    AdjustmentStatus, ConsentChannel, ConsentEvent, ConsentState, GiftCard, GrowthEntry, GuideBindingEvent,
+    IdentityKind, Member, MemberIdentity, MemberMerge, MemberProgram, MemberStatus, PointsAdjustment, PointsBalance, PointsEntry, PointsLot,
     PointsRule, StoredValueBalance, StoredValueEntry, Tier, TopUpRule,
 )
 from .normalize import mask_identity, normalize_identity
@@ -263,6 +263,13 @@ def adjustment_list(*, actor: Staff, status: str | None = None) -> QuerySet[Poin
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-id")
+
+
+def adjustments_awaiting_approval(*, actor: Staff) -> QuerySet[PointsAdjustment]:
+    """Pending points adjustments the actor may approve: points.approve at the member's home, not their own."""
+    return (PointsAdjustment.objects.filter(scope_q(actor, Perm.POINTS_APPROVE, "member__home__path"),
+                                            enterprise_id=actor.enterprise_id, status=AdjustmentStatus.PENDING)
+            .exclude(requested_by=actor).select_related("member", "requested_by").order_by("id"))
 
 
 def member_profile(*, actor: Staff, member_id: int) -> dict:

@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yundian.core.errors import NotFound, ValidationFailed
@@ -102,6 +103,14 @@ def approval_get(*, actor: Staff, approval_id: int) -> ApprovalRequest:
     if approval is None:
         raise NotFound(_("Approval request not found."), code="approval_not_found")
     return approval
+
+
+def approvals_awaiting(*, actor: Staff) -> QuerySet[ApprovalRequest]:
+    """Pending, unexpired requests the actor may decide: order.approve at the request's store, not their own."""
+    return (ApprovalRequest.objects.filter(scope_q(actor, Perm.ORDER_APPROVE, "store__path"),
+                                           enterprise_id=actor.enterprise_id, status=ApprovalStatus.PENDING,
+                                           expires_at__gt=timezone.now())
+            .exclude(requested_by=actor).select_related("store", "requested_by").order_by("id"))
 
 
 __all__ = ["Q"]

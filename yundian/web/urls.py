@@ -14,5 +14,6 @@ urlpatterns = [
     path("org/nodes/<int:node_id>/", views.org_node_detail, name="org_node_detail"),
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/new/", views.staff_create, name="staff_create"),
+    path("inbox/", views.inbox, name="inbox"),
     path("audit/", views.audit_list, name="audit_list"),
 ]

@@ -14,6 +14,8 @@ from yundian.ops.security import LoginForm
 from yundian.org.roles import GRANTABLE, NodeKind, Perm, Role
 from yundian.org.selectors import has_perm, staff_for_user
 
+from .inbox import inbox_sections
+
 
 def console_view(perm: str | None = None):
     """Require a signed-in, active staff member (and `perm` somewhere in their scope); sets request.actor."""
@@ -162,6 +164,13 @@ def staff_create(request: HttpRequest) -> HttpResponse:
             "form_errors": {"message": exc.message, "code": exc.code}, "form": request.POST,
         }, status=exc.status)
     return redirect("web:staff_list")
+
+
+@console_view()
+def inbox(request: HttpRequest) -> HttpResponse:
+    """What waits for the actor: approvals and to-dos across stock, sales and members, oldest first."""
+    sections = inbox_sections(actor=request.actor)
+    return render(request, "web/inbox.html", {"sections": sections, "total": sum(s.count for s in sections)})
 
 
 @console_view(Perm.AUDIT_VIEW)
