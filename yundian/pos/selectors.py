@@ -19,6 +19,7 @@ from yundian.catalog.pricing import price_resolve_many
 from yundian.catalog.selectors import scan_resolve
 from yundian.core.errors import Conflict, NotFound, ValidationFailed
 from yundian.core.money import Money
+from yundian.inventory.models import StockBalance, Warehouse, WarehouseKind
 from yundian.members.models import Member
 from yundian.org.models import OrgNode, RoleAssignment, Staff
 from yundian.org.roles import NodeKind, Perm, Role
@@ -151,6 +152,19 @@ def _clean_quote_lines(enterprise_id: int, store: OrgNode, raw: Any) -> list[Quo
     return out
 
 
+def store_available(store: OrgNode, sku_ids: list[int]) -> dict[int, int]:
+    """What the store's own stock room can still sell of each SKU (on hand less reserved; 0 with no stock row).
+    Empty when the store has no open stock room (nothing to show)."""
+    warehouse = (Warehouse.objects.filter(node=store, kind=WarehouseKind.STORE, is_active=True)
+                 .order_by("id").first())
+    if warehouse is None:
+        return {}
+    found = {sku_id: on_hand - reserved for sku_id, on_hand, reserved in
+             StockBalance.objects.filter(warehouse=warehouse, sku_id__in=set(sku_ids))
+             .values_list("sku_id", "on_hand", "reserved")}
+    return {sku_id: found.get(sku_id, 0) for sku_id in sku_ids}
+
+
 def pos_quote(*, actor: Staff, store: OrgNode, lines: Any, member_id: Any = None, coupon_codes: Any = None) -> dict:
     """What the cart costs now, from `sales.pricing.cart_price` (the function orders are priced with): the promotions
     it applied, and for each presented coupon that does not apply, why (the order would be refused with it)."""
@@ -168,6 +182,10 @@ def pos_quote(*, actor: Staff, store: OrgNode, lines: Any, member_id: Any = None
                         coupon_codes=codes)
     refused = [{"code": code, **why} for code, why in priced.coupons_refused(codes).items()]
     currency = priced.currency
+    available = store_available(store, [p.sku.pk for p in priced.lines])
+    wanted: dict[int, int] = defaultdict(int)
+    for p in priced.lines:
+        wanted[p.sku.pk] += p.quantity
 
     def money(amount: int) -> str:
         return Money(amount, currency).format()
@@ -178,7 +196,9 @@ def pos_quote(*, actor: Staff, store: OrgNode, lines: Any, member_id: Any = None
                    "name": f"{p.sku.product.name} {p.sku.name}".strip(), "is_weighed": p.sku.is_weighed,
                    "quantity": p.quantity, "list_price": p.list_price, "unit_price": p.unit_price,
                    "line_total": p.line_total, "unit_price_display": money(p.unit_price),
-                   "line_total_display": money(p.line_total)} for p, q in zip(priced.lines, cleaned)],
+                   "line_total_display": money(p.line_total), "available": available.get(p.sku.pk),
+                   "short": available.get(p.sku.pk) is not None and wanted[p.sku.pk] > available[p.sku.pk]}
+                  for p, q in zip(priced.lines, cleaned)],
         "subtotal": priced.subtotal, "discount_total": priced.discount_total, "total": priced.total,
         "subtotal_display": money(priced.subtotal), "discount_display": money(priced.discount_total),
         "total_display": money(priced.total), "applied": priced.applied, "coupons_refused": refused,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import shift_views, views
 
 app_name = "pos"
 
@@ -11,4 +11,7 @@ urlpatterns = [
     path("<int:store_id>/snapshot.json", views.snapshot, name="snapshot"),
     path("<int:store_id>/quote", views.quote, name="quote"),
     path("<int:store_id>/orders/", views.order_lookup, name="order_lookup"),
+    path("<int:store_id>/shift/", shift_views.shift_page, name="shift"),
+    path("<int:store_id>/settlement/", shift_views.settlement_page, name="settlement"),
+    path("shifts/<int:shift_id>/", shift_views.shift_report_page, name="shift_report"),
 ]

@@ -17,6 +17,7 @@ Order modes and the stock pool each one uses:
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yundian.core.models import BaseModel
 
@@ -185,6 +186,8 @@ class Payment(BaseModel):
     client_ref = models.CharField(_("client key"), max_length=128)
     reference = models.CharField(_("reference"), max_length=64, blank=True)
     taken_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    shift = models.ForeignKey("TillShift", on_delete=models.PROTECT, null=True, blank=True, related_name="payments",
+                              help_text="the till shift (cash drawer) of the clerk who took it, if one was open")
 
     class Meta:
         verbose_name = _("payment")
@@ -207,6 +210,8 @@ class Refund(BaseModel):
     amount = models.BigIntegerField(_("amount (fen)"))
     source_ref = models.CharField(max_length=64, help_text="return:<id> or void:<order id>")
     refunded_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    shift = models.ForeignKey("TillShift", on_delete=models.PROTECT, null=True, blank=True, related_name="refunds",
+                              help_text="the till shift of the clerk who gave it back, if one was open")
 
     class Meta:
         ordering = ["id"]
@@ -359,3 +364,102 @@ class SalesPolicy(BaseModel):
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(price_floor_percent__lte=100) & Q(clerk_discount_percent__lte=100),
                                               name="sales_policy_percent_lte_100")]
+
+
+class ShiftStatus(models.TextChoices):
+    OPEN = "open", pgettext_lazy("till shift", "Open")
+    CLOSED = "closed", pgettext_lazy("till shift", "Closed")
+
+
+class TillShift(BaseModel):
+    """One clerk's shift at a store's till (交班): opened with a counted float, closed blind with a counted drawer.
+
+    The drawer's cash is never a counter: it is the float plus the shift's cash payments, less its cash refunds,
+    plus its cash-in and less its cash-out moves (CashMove). At the close the expected cash, the count and the
+    over/short are frozen on the row with the Z report, once (a second close is refused)."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    store = models.ForeignKey("org.OrgNode", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(_("status"), max_length=8, choices=ShiftStatus.choices, default=ShiftStatus.OPEN)
+    opened_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField(_("opened at"))
+    opening_float = models.BigIntegerField(_("opening float (fen)"))
+    opening_count = models.JSONField(default=dict, blank=True, help_text="denomination (fen) -> pieces")
+    client_ref = models.CharField(max_length=128)
+    closed_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    closed_at = models.DateTimeField(pgettext_lazy("till shift", "closed at"), null=True, blank=True)
+    close_ref = models.CharField(max_length=128, blank=True, default="")
+    closing_count = models.JSONField(default=dict, blank=True, help_text="denomination (fen) -> pieces")
+    counted_cash = models.BigIntegerField(_("counted cash (fen)"), null=True, blank=True)
+    expected_cash = models.BigIntegerField(_("expected cash (fen)"), null=True, blank=True)
+    over_short = models.BigIntegerField(_("over / short (fen)"), null=True, blank=True)
+    report = models.JSONField(default=dict, blank=True, help_text="the Z report, frozen at the close")
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("till shift")
+        verbose_name_plural = _("till shifts")
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "client_ref"], name="sales_shift_client_ref_unique"),
+            models.UniqueConstraint(fields=["store", "opened_by"], condition=Q(status="open"),
+                                    name="sales_shift_one_open_per_clerk"),
+            models.CheckConstraint(condition=Q(opening_float__gte=0), name="sales_shift_float_gte_0"),
+            models.CheckConstraint(condition=Q(status="open") | (Q(closed_at__isnull=False)
+                                                                 & Q(counted_cash__isnull=False)),
+                                   name="sales_shift_closed_is_counted"),
+        ]
+        indexes = [models.Index(fields=["store", "opened_at"], name="sales_shift_store_at")]
+
+    @property
+    def number(self) -> str:
+        return f"SH{self.pk:08d}" if self.pk else ""
+
+
+class CashMoveKind(models.TextChoices):
+    CASH_IN = "cash_in", _("Cash in")
+    CASH_OUT = "cash_out", _("Cash out")
+
+
+class CashMove(models.Model):
+    """Cash put into or taken out of a shift's drawer other than by a sale or a refund (change float top-up, a
+    bank drop, petty cash), with its reason. Insert-only: a mistake is corrected by an opposite move."""
+
+    shift = models.ForeignKey(TillShift, on_delete=models.PROTECT, related_name="cash_moves")
+    kind = models.CharField(_("kind"), max_length=8, choices=CashMoveKind.choices)
+    amount = models.BigIntegerField(_("amount (fen)"), help_text="signed: in > 0, out < 0")
+    reason = models.CharField(_("reason"), max_length=255)
+    client_ref = models.CharField(max_length=128)
+    request_hash = models.CharField(max_length=64, blank=True, default="")
+    created_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("at"))
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shift", "client_ref"], name="sales_cash_move_once"),
+            models.CheckConstraint(condition=(Q(kind="cash_in") & Q(amount__gt=0)) | (Q(kind="cash_out") & Q(amount__lt=0)),
+                                   name="sales_cash_move_sign"),
+        ]
+
+
+class DailySettlement(BaseModel):
+    """A store's day settled (日结): the closed shifts of one business day added up, once per (store, day)."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    store = models.ForeignKey("org.OrgNode", on_delete=models.PROTECT, related_name="+")
+    business_date = models.DateField(_("business day"))
+    shift_count = models.PositiveIntegerField(default=0)
+    expected_cash = models.BigIntegerField(_("expected cash (fen)"), default=0)
+    counted_cash = models.BigIntegerField(_("counted cash (fen)"), default=0)
+    over_short = models.BigIntegerField(_("over / short (fen)"), default=0)
+    report = models.JSONField(default=dict, blank=True)
+    client_ref = models.CharField(max_length=128, blank=True, default="")
+    settled_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+    shifts = models.ManyToManyField(TillShift, related_name="+", blank=True)
+
+    class Meta:
+        verbose_name = _("daily settlement")
+        verbose_name_plural = _("daily settlements")
+        ordering = ["-business_date", "-id"]
+        constraints = [models.UniqueConstraint(fields=["store", "business_date"], name="sales_settlement_once")]

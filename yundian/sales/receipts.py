@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from yundian.core.money import Money
 
@@ -134,5 +135,33 @@ def escpos(receipt: Receipt) -> bytes:
         text(two_columns(_("Points earned"), str(receipt.points)))
     out.extend(ALIGN_CENTER)
     text(_("Thank you for shopping with us"))
+    out.extend(b"\n\n\n" + CUT)
+    return bytes(out)
+
+
+def zreport_escpos(*, shift, report: dict, show_expected: bool) -> bytes:
+    """A shift's X or Z report as ESC/POS bytes for an 80 mm printer (the same rows as the page and the export)."""
+    from .shifts import report_rows
+
+    out = bytearray(INIT)
+
+    def text(value: str) -> None:
+        out.extend(value.encode("gb18030", errors="replace") + b"\n")
+
+    currency = shift.store.enterprise.currency
+    out.extend(ALIGN_CENTER + BOLD_ON + DOUBLE_ON)
+    text(clip(shift.store.name, WIDTH // 2))
+    out.extend(DOUBLE_OFF)
+    text(_("Z report") if "counted" in report else _("X report"))
+    out.extend(BOLD_OFF + ALIGN_LEFT)
+    text(two_columns(_("Shift"), shift.number))
+    text(two_columns(_("Clerk"), shift.opened_by.display_name))
+    text(two_columns(_("Opened"), timezone.localtime(shift.opened_at).strftime("%Y-%m-%d %H:%M")))
+    if shift.closed_at:
+        text(two_columns(pgettext("till shift", "Closed"), timezone.localtime(shift.closed_at).strftime("%Y-%m-%d %H:%M")))
+    text("-" * WIDTH)
+    for label, count, amount in report_rows(report, currency, show_expected):
+        left = f"{label} ({count})" if count != "" else str(label)
+        text(two_columns(left, amount))
     out.extend(b"\n\n\n" + CUT)
     return bytes(out)

@@ -339,11 +339,16 @@ def _write(*, actor: Staff, store: OrgNode, channel: str, mode: str, client_ref:
     if warehouse is not None:
         stock_lines = [(r.sku_id, warehouse.pk, r.quantity) for r in rows]
         stock_actor = actor if warehouse.node_id == store.pk else None  # the clerk's scope ends at their store
-        if mode == OrderMode.TAKE_NOW:
-            stock.stock_issue(actor=stock_actor, lines=stock_lines, source_type=ORDER_SOURCE, source_id=order.pk)
-        elif mode in RESERVING_MODES:
-            stock.stock_reserve(actor=stock_actor, lines=stock_lines, source_type=ORDER_SOURCE, source_id=order.pk,
-                                expires_at=now + timedelta(days=RESERVATION_DAYS) - timedelta(minutes=1))
+        try:
+            if mode == OrderMode.TAKE_NOW:
+                stock.stock_issue(actor=stock_actor, lines=stock_lines, source_type=ORDER_SOURCE, source_id=order.pk)
+            elif mode in RESERVING_MODES:
+                stock.stock_reserve(actor=stock_actor, lines=stock_lines, source_type=ORDER_SOURCE, source_id=order.pk,
+                                    expires_at=now + timedelta(days=RESERVATION_DAYS) - timedelta(minutes=1))
+        except Conflict as exc:
+            if exc.code != "insufficient_stock":
+                raise
+            raise stock_short(exc, rows) from exc
     # payments (members: stored value), then what the paid order earns (members: points; commissions)
     if taken:
         for row in taken:
@@ -356,6 +361,27 @@ def _write(*, actor: Staff, store: OrgNode, channel: str, mode: str, client_ref:
         if order.points_earned:
             order.save(update_fields=["points_earned", "updated_at"])
     return order
+
+
+def stock_short(exc: Conflict, rows: list[OrderLine]) -> Conflict:
+    """The inventory's bare 409 `insufficient_stock` restated for the order: which lines are short (number, SKU
+    name and code), how many they ask for and how many the pool can still sell."""
+    available = {row["sku_id"]: row["available"] for row in exc.details.get("lines", [])}
+    wanted: dict[int, int] = {}
+    for row in rows:
+        wanted[row.sku_id] = wanted.get(row.sku_id, 0) + row.quantity
+    short = [{"line": row.line_no - 1, "sku_id": row.sku_id, "sku_code": row.sku_code, "name": row.name,
+              "requested": wanted[row.sku_id], "available": max(0, available[row.sku_id])}
+             for row in rows if row.sku_id in available]
+    if not short:
+        return exc
+    first = short[0]
+    message = _("Not enough stock for line %(line)s, %(name)s (%(code)s): %(requested)s wanted, %(available)s "
+                "available.") % {"line": first["line"] + 1, "name": first["name"], "code": first["sku_code"],
+                                 "requested": first["requested"], "available": first["available"]}
+    if len(short) > 1:
+        message = _("%(first)s %(more)s more lines are short.") % {"first": message, "more": len(short) - 1}
+    return Conflict(message, code="insufficient_stock", details={"lines": short})
 
 
 def order_lines(order: Order) -> list[OrderLine]:

@@ -22,6 +22,7 @@ from yundian.promotions.services.referrals import PaidLine
 
 from .. import hooks, locks
 from ..models import Order, OrderLine, OrderMode, OrderStatus, Payment, PaymentMethod
+from .shifts import current_shift
 from ._common import MAX_AMOUNT, clean_int, clean_ref, clean_text, order_for
 
 PAYMENT_SOURCE = "sales_payment"
@@ -102,8 +103,9 @@ def take_payment(order: Order, payment: PaymentIn, *, actor: Staff | None) -> Pa
     if payment.method == PaymentMethod.STORED_VALUE and order.member_id is None:
         raise ValidationFailed(_("Stored value needs a member on the order."), code="member_required")
     order.paid_total += amount
+    shift = current_shift(actor, order.store_id)
     return Payment(order=order, method=payment.method, amount=amount, tendered=tendered, change=change,
-                   client_ref=payment.client_ref, reference=payment.reference, taken_by=actor)
+                   client_ref=payment.client_ref, reference=payment.reference, taken_by=actor, shift=shift)
 
 
 def spend_stored_value(order: Order, rows: list[Payment], *, actor: Staff | None) -> None:

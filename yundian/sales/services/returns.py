@@ -31,6 +31,7 @@ from .approvals import ApprovalGate, ApprovalIn, run_with_approval
 from ._common import (MAX_LINES, MAX_QUANTITY, ORDER_SOURCE, RETURN_SOURCE, clean_id, clean_int, clean_ref,
                       clean_text, fingerprint, order_for, skus_for, store_for, store_warehouse)
 from .payments import PAYMENT_SOURCE
+from .shifts import current_shift
 
 RETURNABLE = {OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_RETURNED}
 
@@ -50,6 +51,7 @@ def refund_to_tenders(order: Order, amount: int, *, source_ref: str, actor: Staf
     """Give `amount` back over the order's payments, newest first (caller holds the order lock)."""
     refunds = []
     remaining = amount
+    shift = current_shift(actor, order.store_id) if amount else None
     for payment in reversed(locks.lock_payments(order)):
         if remaining == 0:
             break
@@ -57,7 +59,7 @@ def refund_to_tenders(order: Order, amount: int, *, source_ref: str, actor: Staf
         if take <= 0:
             continue
         refund = Refund.objects.create(order=order, payment=payment, amount=take, source_ref=source_ref[:64],
-                                       refunded_by=actor)
+                                       refunded_by=actor, shift=shift)
         Payment.objects.filter(pk=payment.pk).update(refunded_amount=F("refunded_amount") + take)
         if payment.method == PaymentMethod.STORED_VALUE:
             member_services.stored_value_spend_refund(
