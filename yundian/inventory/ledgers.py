@@ -1,7 +1,7 @@
 """Ledger checks for `yundian check-ledgers`.
 
-stock:         for every (sku, warehouse): sum(StockMove.quantity) == on_hand and
-               sum(StockMove.reserved_delta) == reserved (one GROUP BY over the ledger).
+stock:         for every (sku, warehouse): sum(StockMove.quantity) == on_hand,
+               sum(StockMove.reserved_delta) == reserved and sum(StockMove.value) == value (one GROUP BY).
 reservations:  for every (sku, warehouse): the active Reservation rows add up to reserved.
 """
 from collections.abc import Iterator
@@ -19,17 +19,20 @@ def _key(sku_id: int, warehouse_id: int) -> str:
 
 @register_ledger_check("stock")
 def check_stock() -> Iterator[LedgerMismatch]:
-    sums = StockMove.objects.values("sku_id", "warehouse_id").annotate(q=Sum("quantity"), r=Sum("reserved_delta"))
-    on_hand_sums, reserved_sums = {}, {}
+    sums = StockMove.objects.values("sku_id", "warehouse_id").annotate(q=Sum("quantity"), r=Sum("reserved_delta"),
+                                                                        v=Sum("value"))
+    on_hand_sums, reserved_sums, value_sums = {}, {}, {}
     for row in sums.order_by():
         key = _key(row["sku_id"], row["warehouse_id"])
-        on_hand_sums[key], reserved_sums[key] = row["q"], row["r"]
-    on_hand, reserved = {}, {}
-    for sku_id, warehouse_id, q, r in StockBalance.objects.values_list("sku_id", "warehouse_id", "on_hand", "reserved"):
+        on_hand_sums[key], reserved_sums[key], value_sums[key] = row["q"], row["r"], row["v"]
+    on_hand, reserved, value = {}, {}, {}
+    for sku_id, warehouse_id, q, r, v in StockBalance.objects.values_list("sku_id", "warehouse_id", "on_hand",
+                                                                          "reserved", "value"):
         key = _key(sku_id, warehouse_id)
-        on_hand[key], reserved[key] = q, r
+        on_hand[key], reserved[key], value[key] = q, r, v
     yield from compare_sums("stock on_hand", on_hand_sums, on_hand)
     yield from compare_sums("stock reserved", reserved_sums, reserved)
+    yield from compare_sums("stock value", value_sums, value)
 
 
 @register_ledger_check("reservations")

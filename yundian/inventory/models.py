@@ -63,14 +63,18 @@ class StockBalance(models.Model):
     """On hand and reserved units of one SKU in one warehouse. Changed only by the ledger services, with F()
     updates under an ordered row lock (locks.py), in the transaction that appends the matching StockMove rows.
 
-    Invariants (check constraints): on_hand >= 0, reserved >= 0, reserved <= on_hand. Available to promise is
-    on_hand - reserved.
+    `value` is what the units on hand cost (fen), kept by moving average: a receipt adds its cost, an issue takes
+    out value / on_hand per unit (all of it with the last unit), so the average unit cost is value / on_hand.
+
+    Invariants (check constraints): on_hand >= 0, reserved >= 0, reserved <= on_hand, value >= 0, and no value
+    without units. Available to promise is on_hand - reserved.
     """
 
     sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="stock_balances")
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="balances")
     on_hand = models.BigIntegerField(_("on hand"), default=0)
     reserved = models.BigIntegerField(_("reserved"), default=0)
+    value = models.BigIntegerField(_("stock value (fen)"), default=0, db_default=0)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
     class Meta:
@@ -83,6 +87,8 @@ class StockBalance(models.Model):
             models.CheckConstraint(condition=Q(reserved__gte=0), name="inventory_balance_reserved_gte_0"),
             models.CheckConstraint(condition=Q(reserved__lte=models.F("on_hand")),
                                    name="inventory_balance_reserved_lte_on_hand"),
+            models.CheckConstraint(condition=Q(value__gte=0) & (Q(on_hand__gt=0) | Q(value=0)),
+                                   name="inventory_balance_value"),
         ]
         indexes = [models.Index(fields=["warehouse", "sku"], name="inventory_balance_wh_sku")]
 
@@ -90,12 +96,18 @@ class StockBalance(models.Model):
     def available(self) -> int:
         return self.on_hand - self.reserved
 
+    @property
+    def average_cost(self) -> int:
+        """The moving-average unit cost in fen (rounded half up); 0 with nothing on hand."""
+        return (2 * self.value + self.on_hand) // (2 * self.on_hand) if self.on_hand > 0 else 0
+
 
 class StockMove(models.Model):
     """One line of the append-only stock ledger. Never updated or deleted; a mistake is corrected by a new move.
 
-    `quantity` is the signed change of on hand, `reserved_delta` the signed change of reserved, so for every
-    (sku, warehouse): sum(quantity) == StockBalance.on_hand and sum(reserved_delta) == StockBalance.reserved.
+    `quantity` is the signed change of on hand, `reserved_delta` the signed change of reserved and `value` the
+    signed change of stock value in fen (a sale issue's -value is its cost of goods sold), so for every
+    (sku, warehouse): sum(quantity) == on_hand, sum(reserved_delta) == reserved and sum(value) == value.
     `source_type`/`source_id` name the document that caused it (an order, a transfer, a stocktake ...).
     """
 
@@ -105,6 +117,7 @@ class StockMove(models.Model):
     kind = models.CharField(_("kind"), max_length=24, choices=MoveKind.choices)
     quantity = models.BigIntegerField(_("quantity"), default=0)
     reserved_delta = models.BigIntegerField(_("reserved change"), default=0)
+    value = models.BigIntegerField(_("value change (fen)"), default=0, db_default=0)
     source_type = models.CharField(_("source"), max_length=32, blank=True)
     source_id = models.CharField(_("source id"), max_length=64, blank=True)
     reason = models.CharField(_("reason"), max_length=32, blank=True)
@@ -160,10 +173,25 @@ class Reservation(BaseModel):
 
 # --- documents --------------------------------------------------------------------------------------------
 
+class PaymentTerms(models.TextChoices):
+    PREPAID = "prepaid", _("Prepaid")
+    ON_DELIVERY = "on_delivery", _("Cash on delivery")
+    NET_30 = "net_30", _("30 days")
+    NET_60 = "net_60", _("60 days")
+    MONTHLY = "monthly", _("Monthly statement")
+
+
 class Supplier(BaseModel):
+    """A supplier of the enterprise (master data kept by HQ). What it sells and at what cost: SupplierPrice."""
+
     enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="suppliers")
     code = models.CharField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=120)
+    contact_name = models.CharField(_("contact"), max_length=60, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    email = models.CharField(_("email"), max_length=120, blank=True)
+    payment_terms = models.CharField(_("payment terms"), max_length=12, choices=PaymentTerms.choices,
+                                     default=PaymentTerms.NET_30)
     lead_time_days = models.PositiveSmallIntegerField(_("lead time (days)"), default=3)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -175,6 +203,32 @@ class Supplier(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SupplierPrice(BaseModel):
+    """What one supplier charges for one SKU (fen per unit) and how long it takes to deliver. At most one
+    preferred supplier per SKU; purchase order lines take their unit cost from here."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    supplier = models.ForeignKey(Supplier, on_delete=models.CASCADE, related_name="prices")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="supplier_prices")
+    unit_cost = models.BigIntegerField(_("purchase cost (fen)"))
+    lead_time_days = models.PositiveSmallIntegerField(_("lead time (days)"), default=3)
+    is_preferred = models.BooleanField(_("preferred supplier"), default=False)
+
+    class Meta:
+        verbose_name = _("supplier price")
+        verbose_name_plural = _("supplier prices")
+        ordering = ["supplier_id", "sku_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["supplier", "sku"], name="inventory_supplier_price_unique"),
+            models.UniqueConstraint(fields=["sku"], condition=Q(is_preferred=True),
+                                    name="inventory_one_preferred_supplier"),
+            models.CheckConstraint(condition=Q(unit_cost__gte=0), name="inventory_supplier_price_cost_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier} · {self.sku}"
 
 
 class PurchaseOrderStatus(models.TextChoices):
@@ -306,6 +360,7 @@ class TransferLine(models.Model):
     quantity = models.BigIntegerField(_("requested"))
     shipped = models.BigIntegerField(_("shipped"), default=0)
     received = models.BigIntegerField(_("received"), default=0)
+    shipped_value = models.BigIntegerField(_("shipped value (fen)"), default=0)  # the cost that left the source
 
     class Meta:
         ordering = ["id"]

@@ -22,7 +22,7 @@ from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm, scope_q
 
 from ..locks import Key, lock_balances
-from ..models import MoveKind, Reservation, ReservationStatus, StockBalance, StockMove, Warehouse
+from ..models import MoveKind, Reservation, ReservationStatus, StockBalance, StockMove, SupplierPrice, Warehouse
 from ._common import MAX_LINES, clean_id, clean_quantity, clean_text
 
 DEFAULT_RESERVATION_MINUTES = 15
@@ -128,8 +128,18 @@ def clean_source(source_type: Any, source_id: Any) -> tuple[str, str]:
     return source_type, source_id
 
 
+def share(total: int, part: int, whole: int) -> int:
+    """total x part / whole in whole fen, rounded half up (total, part >= 0, whole > 0)."""
+    return (2 * total * part + whole) // (2 * whole)
+
+
 class Posting:
     """One ledger posting: lock rows, add moves, then `commit()` checks every row and writes balances + moves.
+
+    Each move also carries its value (fen) for the moving-average cost: a move out takes value / on_hand per
+    unit of the row as it stands (all the value with the last unit); a move in adds the value given, or with none
+    given the row's current average (the preferred supplier's cost when the row is empty). `add` returns that
+    value, so a transfer can carry what left one row into the next.
 
     Must run inside transaction.atomic(). A failed check raises 409 `insufficient_stock` before any write.
     """
@@ -142,36 +152,69 @@ class Posting:
         self.occurred_at = occurred_at or timezone.now()
         self.rows: dict[Key, StockBalance] = {}
         self.moves: list[StockMove] = []
+        self.running: dict[Key, list[int]] = {}  # key -> [on_hand, value] after the moves added so far
+        self.fallback: dict[int, int] = {}
 
     def lock(self, keys: Iterable[Key]) -> dict[Key, StockBalance]:
         if self.rows:
             raise RuntimeError("a posting locks all its rows at once")
         self.rows = lock_balances(keys)
+        self.running = {key: [row.on_hand, row.value] for key, row in self.rows.items()}
         return self.rows
 
+    def _fallback_cost(self, sku_id: int) -> int:
+        if sku_id not in self.fallback:
+            self.fallback[sku_id] = SupplierPrice.objects.filter(
+                sku_id=sku_id, is_preferred=True).values_list("unit_cost", flat=True).first() or 0
+        return self.fallback[sku_id]
+
+    def _value(self, key: Key, quantity: int, value: int | None) -> int:
+        on_hand, held = self.running[key]
+        if quantity < 0:
+            if on_hand + quantity <= 0:
+                return -held  # the last units take what is left, so an empty row has no value
+            taken = share(held, -quantity, on_hand) if value is None else min(-value, held)
+            return -max(taken, 0)
+        if quantity > 0 and value is None:
+            return share(held, quantity, on_hand) if on_hand > 0 else quantity * self._fallback_cost(key[0])
+        return max(value or 0, 0)
+
+    def average_cost(self, sku_id: int, warehouse_id: int) -> int:
+        """The row's moving-average unit cost (fen) after the moves added so far."""
+        on_hand, held = self.running[(sku_id, warehouse_id)]
+        return share(held, 1, on_hand) if on_hand > 0 else 0
+
     def add(self, sku_id: int, warehouse_id: int, kind: str, *, quantity: int = 0, reserved_delta: int = 0,
-            reason: str = "") -> None:
-        if (sku_id, warehouse_id) not in self.rows:
+            reason: str = "", value: int | None = None) -> int:
+        """Append a move; returns its value change in fen. `value`, when known, is that signed change: the cost
+        of units coming in, or minus the cost a transfer carries out (capped at what the row holds)."""
+        key = (sku_id, warehouse_id)
+        if key not in self.rows:
             raise RuntimeError("add a move only for a locked row")
         if quantity == 0 and reserved_delta == 0:
-            return
+            return 0
+        change = self._value(key, quantity, value) if quantity else 0
+        self.running[key][0] += quantity
+        self.running[key][1] += change
         self.moves.append(StockMove(
             enterprise_id=self.enterprise_id, sku_id=sku_id, warehouse_id=warehouse_id, kind=kind,
-            quantity=quantity, reserved_delta=reserved_delta, source_type=self.source_type,
+            quantity=quantity, reserved_delta=reserved_delta, value=change, source_type=self.source_type,
             source_id=self.source_id, reason=reason, actor_id=self.actor_id, occurred_at=self.occurred_at))
+        return change
 
-    def deltas(self) -> dict[Key, tuple[int, int]]:
-        out: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
+    def deltas(self) -> dict[Key, tuple[int, int, int]]:
+        out: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0])
         for move in self.moves:
-            pair = out[(move.sku_id, move.warehouse_id)]
-            pair[0] += move.quantity
-            pair[1] += move.reserved_delta
-        return {k: (v[0], v[1]) for k, v in out.items()}
+            triple = out[(move.sku_id, move.warehouse_id)]
+            triple[0] += move.quantity
+            triple[1] += move.reserved_delta
+            triple[2] += move.value
+        return {k: (v[0], v[1], v[2]) for k, v in out.items()}
 
     def commit(self) -> list[StockMove]:
         deltas = self.deltas()
         short = []
-        for key, (dq, dr) in deltas.items():
+        for key, (dq, dr, _dv) in deltas.items():
             row = self.rows[key]
             on_hand, reserved = row.on_hand + dq, row.reserved + dr
             if on_hand < 0 or reserved < 0 or reserved > on_hand:
@@ -182,27 +225,30 @@ class Posting:
             raise Conflict(_("Not enough stock."), code="insufficient_stock", details={"lines": short[:50]})
         # one relative UPDATE per chunk of rows (CASE per row: on the checkout path an ORM update per distinct
         # change cost more CPU than the database's work)
-        changes = [(self.rows[key].pk, dq, dr) for key, (dq, dr) in deltas.items() if (dq, dr) != (0, 0)]
+        changes = [(self.rows[key].pk, *delta) for key, delta in deltas.items() if delta != (0, 0, 0)]
         now = timezone.now()
         for chunk in _chunked(changes, 500):
             _update_balances(chunk, now)
-        for key, (dq, dr) in deltas.items():
+        for key, (dq, dr, dv) in deltas.items():
             self.rows[key].on_hand += dq
             self.rows[key].reserved += dr
+            self.rows[key].value += dv
         StockMove.objects.bulk_create(self.moves, batch_size=1000)
         return self.moves
 
 
-def _update_balances(changes: Sequence[tuple[int, int, int]], now: datetime) -> None:
-    """on_hand += dq, reserved += dr for each (balance pk, dq, dr), relative to the locked rows, in one statement."""
+def _update_balances(changes: Sequence[tuple[int, int, int, int]], now: datetime) -> None:
+    """on_hand += dq, reserved += dr, value += dv for each (balance pk, dq, dr, dv), relative to the locked rows,
+    in one statement."""
     table = StockBalance._meta.db_table
     cases = " ".join(["WHEN %s THEN %s"] * len(changes))
     ids = ", ".join(["%s"] * len(changes))
-    params = [v for pk, dq, _dr in changes for v in (pk, dq)] + [v for pk, _dq, dr in changes for v in (pk, dr)]
+    params = [v for column in (1, 2, 3) for change in changes for v in (change[0], change[column])]
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET on_hand = on_hand + (CASE id {cases} ELSE 0 END), "
-                       f"reserved = reserved + (CASE id {cases} ELSE 0 END), updated_at = %s WHERE id IN ({ids})",
-                       [*params, now, *(pk for pk, _dq, _dr in changes)])
+                       f"reserved = reserved + (CASE id {cases} ELSE 0 END), "
+                       f"value = value + (CASE id {cases} ELSE 0 END), updated_at = %s WHERE id IN ({ids})",
+                       [*params, now, *(change[0] for change in changes)])
 
 
 def _active_on_rows(posting: Posting) -> list[Reservation]:
@@ -313,30 +359,41 @@ def stock_release(*, actor: Staff | None, source_type: str, source_id: str | int
 def stock_return(*, actor: Staff | None, lines: Any, source_type: str, source_id: str | int,
                  sale_source_type: str | None = None, sale_source_id: str | int | None = None) -> list[StockMove]:
     """Put returned units back (return moves). Given the sale's source, at most what that sale issued of each
-    SKU (less what came back before) may return: 409 `return_exceeds_sale` otherwise. Locks balances in order."""
+    SKU (less what came back before) may return: 409 `return_exceeds_sale` otherwise; they come back at the cost
+    the sale took out (else at the row's average). Locks balances in order."""
     enterprise_id, cleaned, _w = resolve(actor=actor, lines=lines, perm=Perm.STOCK_SELL)
     source_type, source_id = clean_source(source_type, source_id)
     posting = Posting(enterprise_id=enterprise_id, actor=actor, source_type=source_type, source_id=source_id)
     posting.lock((l.sku_id, l.warehouse_id) for l in cleaned)
     reason = ""
+    values: dict[int, int] = {}
     if sale_source_type is not None or sale_source_id is not None:
         sale_type, sale_id = clean_source(sale_source_type, sale_source_id)
         reason = f"{sale_type}:{sale_id}"[:32]
         sku_ids = sorted({l.sku_id for l in cleaned})
         base = StockMove.objects.filter(enterprise_id=enterprise_id, sku_id__in=sku_ids)
-        sold = dict(base.filter(kind=MoveKind.SALE_ISSUE, source_type=sale_type, source_id=sale_id)
-                    .values("sku_id").annotate(n=Sum("quantity")).values_list("sku_id", "n"))
+        sold = {s: (-n, -v) for s, n, v in base.filter(kind=MoveKind.SALE_ISSUE, source_type=sale_type,
+                                                        source_id=sale_id)
+                .values("sku_id").annotate(n=Sum("quantity"), v=Sum("value")).values_list("sku_id", "n", "v")}
         back = dict(base.filter(kind=MoveKind.RETURN, reason=reason)
                     .values("sku_id").annotate(n=Sum("quantity")).values_list("sku_id", "n"))
         wanted: dict[int, int] = defaultdict(int)
         for line in cleaned:
             wanted[line.sku_id] += line.quantity
-        over = [{"sku_id": s, "sold": -(sold.get(s) or 0), "returned": back.get(s) or 0, "requested": q}
-                for s, q in sorted(wanted.items()) if q > -(sold.get(s) or 0) - (back.get(s) or 0)]
+        over = [{"sku_id": s, "sold": sold.get(s, (0, 0))[0], "returned": back.get(s) or 0, "requested": q}
+                for s, q in sorted(wanted.items()) if q > sold.get(s, (0, 0))[0] - (back.get(s) or 0)]
         if over:
             raise Conflict(_("More would come back than was sold."), code="return_exceeds_sale", details={"lines": over})
-    for line in cleaned:
-        posting.add(line.sku_id, line.warehouse_id, MoveKind.RETURN, quantity=line.quantity, reason=reason)
+        # back at the cost they left with: the k-th returned unit of a SKU is worth the sale's cost x k / sold,
+        # so returning everything puts back exactly what the sale took out
+        counted = {s: back.get(s) or 0 for s in wanted}
+        for index, line in enumerate(cleaned):
+            units, cost = sold[line.sku_id]
+            before, counted[line.sku_id] = counted[line.sku_id], counted[line.sku_id] + line.quantity
+            values[index] = share(cost, counted[line.sku_id], units) - share(cost, before, units)
+    for index, line in enumerate(cleaned):
+        posting.add(line.sku_id, line.warehouse_id, MoveKind.RETURN, quantity=line.quantity, reason=reason,
+                    value=values.get(index))
     return posting.commit()
 
 

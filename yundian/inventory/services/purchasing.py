@@ -248,8 +248,10 @@ def receipt_create(*, actor: Staff, warehouse_id: int, lines: Any, order_id: int
     posting = Posting(enterprise_id=actor.enterprise_id, actor=actor, source_type="receipt", source_id=str(receipt.pk))
     posting.lock((s, warehouse.id) for s in cleaned)
     for sku_id, quantity in cleaned.items():
+        # at the order's price; a receipt without an order comes in at the row's average cost
         posting.add(sku_id, warehouse.id, MoveKind.RECEIPT, quantity=quantity,
-                    reason=order.number if order else reference[:32])
+                    reason=order.number if order else reference[:32],
+                    value=quantity * order_lines[sku_id].unit_cost if order else None)
     posting.commit()
     if order is not None:
         lines_now = []

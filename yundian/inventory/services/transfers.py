@@ -19,7 +19,7 @@ from ..models import (Allocation, AllocationLine, MoveKind, PurchaseOrderLine, T
 from ..selectors import transfer_list
 from ._common import clean_id, clean_text
 from ._docs import assign_number, clean_sku_lines, temp_number
-from .ledger import Posting, clean_lines, resolve_skus, resolve_warehouses
+from .ledger import Posting, clean_lines, resolve_skus, resolve_warehouses, share
 from .purchasing import order_status_after
 from .warehouses import in_transit_warehouse
 
@@ -150,12 +150,16 @@ def transfer_ship(*, actor: Staff, transfer_id: int, lines: Any = None) -> Trans
     posting = Posting(enterprise_id=transfer.enterprise_id, actor=actor, source_type="transfer",
                       source_id=str(transfer.pk))
     posting.lock([(s, transfer.from_warehouse_id) for s in shipping] + [(s, transit.id) for s in shipping])
+    carried: dict[int, int] = {}
     for sku_id, quantity in shipping.items():
-        posting.add(sku_id, transfer.from_warehouse_id, MoveKind.TRANSFER_OUT, quantity=-quantity, reason=transfer.number)
-        posting.add(sku_id, transit.id, MoveKind.TRANSFER_IN, quantity=quantity, reason=transfer.number)
+        carried[sku_id] = -posting.add(sku_id, transfer.from_warehouse_id, MoveKind.TRANSFER_OUT, quantity=-quantity,
+                                       reason=transfer.number)
+        posting.add(sku_id, transit.id, MoveKind.TRANSFER_IN, quantity=quantity, reason=transfer.number,
+                    value=carried[sku_id])
     posting.commit()
     for line in transfer_lines:
-        TransferLine.objects.filter(pk=line.pk).update(shipped=shipping[line.sku_id])
+        TransferLine.objects.filter(pk=line.pk).update(shipped=shipping[line.sku_id],
+                                                       shipped_value=carried.get(line.sku_id, 0))
     transfer.status, transfer.shipped_at = T.SHIPPED, timezone.now()
     transfer.save(update_fields=["status", "shipped_at", "updated_at"])
     _audit(actor, transfer, "ship", lines=shipping)
@@ -175,14 +179,18 @@ def transfer_receive(*, actor: Staff, transfer_id: int, lines: Any = None) -> Tr
     transit = in_transit_warehouse(transfer.enterprise_id)
     posting = Posting(enterprise_id=transfer.enterprise_id, actor=actor, source_type="transfer",
                       source_id=str(transfer.pk))
-    shipped = {l.sku_id: l.shipped for l in transfer_lines if l.shipped}
+    shipped = {l.sku_id: (l.shipped, l.shipped_value) for l in transfer_lines if l.shipped}
     posting.lock([(s, transit.id) for s in shipped] + [(s, transfer.to_warehouse_id) for s in shipped])
-    for sku_id, quantity in shipped.items():
+    for sku_id, (quantity, value) in shipped.items():
+        # the cost carried out of the source arrives with the units; a shortage writes off the rest in transit
         got = receiving[sku_id]
-        posting.add(sku_id, transit.id, MoveKind.TRANSFER_OUT, quantity=-got, reason=transfer.number)
-        posting.add(sku_id, transfer.to_warehouse_id, MoveKind.TRANSFER_IN, quantity=got, reason=transfer.number)
+        arrived = -posting.add(sku_id, transit.id, MoveKind.TRANSFER_OUT, quantity=-got, reason=transfer.number,
+                               value=-share(value, got, quantity))
+        posting.add(sku_id, transfer.to_warehouse_id, MoveKind.TRANSFER_IN, quantity=got, reason=transfer.number,
+                    value=arrived)
         if quantity - got:
-            posting.add(sku_id, transit.id, MoveKind.ADJUSTMENT, quantity=-(quantity - got), reason="transit_shortage")
+            posting.add(sku_id, transit.id, MoveKind.ADJUSTMENT, quantity=-(quantity - got), reason="transit_shortage",
+                        value=-(value - arrived))
     posting.commit()
     for line in transfer_lines:
         TransferLine.objects.filter(pk=line.pk).update(received=receiving[line.sku_id])
@@ -258,10 +266,22 @@ def allocation_release(*, actor: Staff, allocation_id: int) -> list[Transfer]:
     posting = Posting(enterprise_id=allocation.enterprise_id, actor=actor, source_type="allocation",
                       source_id=str(allocation.pk))
     posting.lock([(s, source.id) for s in totals] + [(s, transit.id) for s in totals])
+    carried: dict[int, int] = {}
     for sku_id, quantity in totals.items():
-        posting.add(sku_id, source.id, MoveKind.TRANSFER_OUT, quantity=-quantity, reason=allocation.number)
-        posting.add(sku_id, transit.id, MoveKind.TRANSFER_IN, quantity=quantity, reason=allocation.number)
+        carried[sku_id] = -posting.add(sku_id, source.id, MoveKind.TRANSFER_OUT, quantity=-quantity,
+                                       reason=allocation.number)
+        posting.add(sku_id, transit.id, MoveKind.TRANSFER_IN, quantity=quantity, reason=allocation.number,
+                    value=carried[sku_id])
     posting.commit()
+    # each store's transfer carries its share of the cost (cumulative rounding: the shares add up exactly)
+    line_values: dict[tuple[int, int], int] = {}
+    counted: dict[int, int] = defaultdict(int)
+    for warehouse_id, quantities in sorted(per_store.items()):
+        for sku_id, quantity in sorted(quantities.items()):
+            before = counted[sku_id]
+            counted[sku_id] += quantity
+            line_values[(warehouse_id, sku_id)] = (share(carried[sku_id], counted[sku_id], totals[sku_id])
+                                                   - share(carried[sku_id], before, totals[sku_id]))
     now = timezone.now()
     transfers = []
     for warehouse_id, quantities in sorted(per_store.items()):
@@ -270,7 +290,8 @@ def allocation_release(*, actor: Staff, allocation_id: int) -> list[Transfer]:
                                            allocation=allocation, requested_by=actor, approved_by=actor,
                                            shipped_at=now, note=allocation.number)
         assign_number(transfer, "TR")
-        TransferLine.objects.bulk_create([TransferLine(transfer=transfer, sku_id=s, quantity=q, shipped=q)
+        TransferLine.objects.bulk_create([TransferLine(transfer=transfer, sku_id=s, quantity=q, shipped=q,
+                                                       shipped_value=line_values[(warehouse_id, s)])
                                           for s, q in sorted(quantities.items())])
         transfers.append(transfer)
     allocation.status, allocation.released_at = Allocation.Status.RELEASED, now

@@ -34,6 +34,12 @@ def put(stock: Stock, warehouse: Warehouse, sku, quantity: int) -> None:
     receipt_create(actor=stock.chain.admin, warehouse_id=warehouse.id, lines=[(sku.id, quantity)])
 
 
+def costed(warehouse: Warehouse, sku) -> tuple[int, int, int]:
+    """(on hand, stock value in fen, average unit cost in fen) of one row; zeros without a row."""
+    row = StockBalance.objects.filter(warehouse=warehouse, sku=sku).first()
+    return (row.on_hand, row.value, row.average_cost) if row else (0, 0, 0)
+
+
 def level(warehouse: Warehouse, sku) -> tuple[int, int]:
     """(on hand, reserved) of one row; (0, 0) without a row."""
     row = StockBalance.objects.filter(warehouse=warehouse, sku=sku).values_list("on_hand", "reserved").first()
@@ -42,7 +48,7 @@ def level(warehouse: Warehouse, sku) -> tuple[int, int]:
 
 def state() -> tuple:
     """Everything a failed call must leave unchanged: all balances and the ledger length."""
-    return (sorted(StockBalance.objects.values_list("sku_id", "warehouse_id", "on_hand", "reserved")),
+    return (sorted(StockBalance.objects.values_list("sku_id", "warehouse_id", "on_hand", "reserved", "value")),
             StockMove.objects.count())
 
 
