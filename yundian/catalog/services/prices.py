@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from yundian.core.audit import audit_record
+from yundian.core.outbox import outbox_emit
 from yundian.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from yundian.core.locking import lock_one
 from yundian.core.numbers import clean_int
@@ -126,6 +127,8 @@ def price_entry_put(*, actor: Staff, price_list: PriceList, sku: Sku, price: int
         audit_record(actor=actor, action="price.set", target=entry, scope_path=price_list.node.path,
                      before=None if old is None else {"price": old, "sku": sku.code, "price_list": price_list.code},
                      after={"price": price, "sku": sku.code, "price_list": price_list.code})
+        outbox_emit(enterprise_id=sku.enterprise_id, topic="price.changed", key=sku.pk,
+                    payload={"sku": sku.pk, "price_list": price_list.pk, "before": old, "after": price})
     return entry, old
 
 
@@ -148,4 +151,6 @@ def price_entry_delete(*, actor: Staff, price_list_id: int, sku_id: int) -> None
         raise NotFound(_("This SKU has no price in this list."), code="price_entry_not_found")
     audit_record(actor=actor, action="price.remove", target=entry, scope_path=price_list.node.path,
                  before={"price": entry.price, "sku": sku.code, "price_list": price_list.code})
+    outbox_emit(enterprise_id=sku.enterprise_id, topic="price.changed", key=sku.pk,
+                payload={"sku": sku.pk, "price_list": price_list.pk, "before": entry.price, "after": None})
     entry.delete()

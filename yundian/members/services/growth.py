@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yundian.core.audit import audit_record
 from yundian.core.errors import Conflict, Forbidden, ValidationFailed
+from yundian.core.outbox import outbox_emit
 from yundian.org.models import Staff
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
@@ -34,6 +35,7 @@ def _set_tier(member: Member, tier: Tier | None, *, reason: str, growth: int, no
     member.tier_review_at = now + timedelta(days=window_days) if tier else None
     Member.objects.filter(pk=member.pk).update(tier=tier, tier_since=member.tier_since,
                                                tier_review_at=member.tier_review_at, updated_at=now)
+    outbox_emit(enterprise_id=member.enterprise_id, topic="member.changed", key=member.pk)
 
 
 def tier_upgrade_if_qualified(member: Member, *, now: datetime | None = None) -> bool:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yundian.core.audit import audit_record
 from yundian.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from yundian.core.outbox import outbox_emit, outbox_emit_many
 from yundian.org.models import OrgNode, RoleAssignment, Staff
 from yundian.org.roles import Perm, Role
 from yundian.org.selectors import has_perm
@@ -230,6 +231,7 @@ def member_update(*, actor: Staff, member_id: int, **fields) -> Member:
                                             fields.get("birthday", member.birthday))
     member.name, member.gender, member.birthday = name, gender, birthday
     member.save(update_fields=["name", "gender", "birthday", "updated_at"])
+    outbox_emit(enterprise_id=member.enterprise_id, topic="member.changed", key=member.pk)
     return member
 
 
@@ -304,6 +306,7 @@ def _bind(member: Member, guide: Staff | None, *, kind: str, actor: Staff | None
     now = timezone.now()
     member.guide, member.guide_bound_at = guide, (now if guide else None)
     Member.objects.filter(pk=member.pk).update(guide=guide, guide_bound_at=member.guide_bound_at, updated_at=now)
+    outbox_emit(enterprise_id=member.enterprise_id, topic="member.changed", key=member.pk)
     return event
 
 
@@ -376,6 +379,7 @@ def guide_handover(*, actor: Staff, from_guide_id: int, to_guide_id: int, reason
         GuideBindingEvent(member=m, kind=BindingKind.HANDOVER, from_guide_id=from_guide_id, to_guide=to_guide,
                           actor=actor, reason=reason) for m in members])
     Member.objects.filter(pk__in=[m.pk for m in members]).update(guide=to_guide, guide_bound_at=now, updated_at=now)
+    outbox_emit_many([(m.enterprise_id, "member.changed", m.pk, None) for m in members])
     audit_record(actor=actor, action="member.guide.handover", target=to_guide, reason=reason,
                  scope_path=actor.home.path,
                  before={"guide": from_guide_id}, after={"guide": to_guide.pk, "members": len(members)})
@@ -433,6 +437,7 @@ def member_erase(*, actor: Staff, member_id: int, reason: str) -> Member:
     member.name, member.gender, member.birthday = "", "", None
     member.status, member.erased_at = MemberStatus.ERASED, now
     member.save(update_fields=["name", "gender", "birthday", "status", "erased_at", "updated_at"])
+    outbox_emit(enterprise_id=member.enterprise_id, topic="member.erased", key=member.pk)
     audit_record(actor=actor, action="member.erase", target=member, reason=reason, scope_path=member.home.path,
                  after={"identities_removed": removed})
     return member

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yundian.core.audit import audit_record
 from yundian.core.errors import Conflict, ValidationFailed
+from yundian.core.outbox import outbox_emit
 from yundian.org.models import Staff
 from yundian.org.roles import Perm
 
@@ -109,6 +110,8 @@ def merge_into(survivor: Member, absorbed: Member, *, actor: Staff | None, rule:
     Member.objects.filter(pk=absorbed.pk).update(status=MemberStatus.MERGED, merged_into=survivor,
                                                  updated_at=timezone.now())
     absorbed.status, absorbed.merged_into = MemberStatus.MERGED, survivor
+    outbox_emit(enterprise_id=survivor.enterprise_id, topic="member.merged", key=absorbed.pk,
+                payload={"survivor": survivor.pk, "merge": merge.pk})
     merge.moved = moved
     merge.save(update_fields=["moved", "updated_at"])
     growth_services.tier_upgrade_if_qualified(survivor)
@@ -197,6 +200,8 @@ def member_unmerge(*, actor: Staff, merge_id: int, reason: str) -> MemberMerge:
     Member.objects.filter(pk=absorbed.pk).update(status=MemberStatus.ACTIVE, merged_into=None,
                                                  updated_at=timezone.now())
     merge.status, merge.unmerged_by, merge.unmerged_at = MergeStatus.UNMERGED, actor, timezone.now()
+    outbox_emit(enterprise_id=survivor.enterprise_id, topic="member.unmerged", key=absorbed.pk,
+                payload={"survivor": survivor.pk, "merge": merge.pk})
     merge.save(update_fields=["status", "unmerged_by", "unmerged_at", "updated_at"])
     audit_record(actor=actor, action="member.unmerge", target=survivor, reason=reason, scope_path=survivor.home.path,
                  after={"merge": merge.pk, "absorbed": absorbed.pk})

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yundian.catalog.models import Product, Sku
 from yundian.core.errors import Conflict, NotFound, ValidationFailed
+from yundian.core.outbox import outbox_emit
 from yundian.inventory.models import Warehouse, WarehouseKind
 from yundian.org.models import Enterprise, OrgNode, Staff
 from yundian.org.roles import NodeKind, Perm
@@ -199,3 +200,8 @@ def policy_for(store: OrgNode) -> SalesPolicy:
         if node_id in policies:
             return policies[node_id]
     return SalesPolicy(enterprise_id=store.enterprise_id, node=store)
+
+
+def order_changed(order) -> None:
+    """Tell the warehouse (through the transactional outbox) that this order changed; in the change's transaction."""
+    outbox_emit(enterprise_id=order.enterprise_id, topic="order.changed", key=order.pk)

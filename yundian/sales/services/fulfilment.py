@@ -29,7 +29,7 @@ from ..models import (ApprovalKind, Order, OrderLine, OrderMode, OrderReturn, Or
                       ShipmentLine)
 from .approvals import ApprovalGate, ApprovalIn, run_with_approval
 from ._common import (MAX_QUANTITY, ORDER_SOURCE, RESERVATION_DAYS, RETURN_SOURCE, clean_id, clean_int, clean_ref,
-                      clean_text, order_for, store_warehouse)
+                      clean_text, order_changed, order_for, store_warehouse)
 from .returns import _settle, _stock_actor, line_refund, refund_to_tenders
 
 SHIPPABLE_MODES = {OrderMode.PICKUP, OrderMode.DELIVERY, OrderMode.SHIP_FROM_WAREHOUSE, OrderMode.PREORDER}
@@ -122,6 +122,7 @@ def _ship(actor: Staff, order_id: int, client_ref: str, wanted: dict[int, int] |
             else OrderStatus.FULFILLED
         order.fulfilled_at = timezone.now()
         order.save(update_fields=["status", "fulfilled_at", "updated_at"])
+        order_changed(order)
     return shipment
 
 
@@ -143,6 +144,7 @@ def order_preorder_allocate(*, actor: Staff, order_id: int) -> Order:
     OrderLine.objects.filter(order=order).update(warehouse=warehouse)
     order.warehouse = warehouse
     order.save(update_fields=["warehouse", "updated_at"])
+    order_changed(order)
     audit_record(actor=actor, action="sales.order.preorder_allocated", target=order, after={"warehouse": warehouse.pk},
                  scope_path=order.store.path)
     return order
@@ -210,6 +212,7 @@ def _void(locked: Order, *, actor: Staff | None, reason: str, gate: ApprovalGate
     else:
         locked.status, locked.cancelled_at = OrderStatus.CANCELLED, timezone.now()
         locked.save(update_fields=["status", "cancelled_at", "updated_at"])
+        order_changed(locked)
     if locked.uses_promotions:
         promo_checkout.order_cancelled(enterprise_id=locked.enterprise_id, order_ref=str(locked.pk))
     audit_record(actor=actor, action="sales.order.voided" if locked.paid_total else "sales.order.cancelled",

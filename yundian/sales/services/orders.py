@@ -31,7 +31,7 @@ from .approvals import ApprovalGate, ApprovalIn, run_with_approval
 from .payments import clean_payment, earn_for_paid, set_paid, spend_stored_value, take_payment
 from ._common import (MAX_LINES, MAX_QUANTITY, ORDER_SOURCE, RESERVATION_DAYS, clean_codes, clean_int,
                       clean_optional_id, clean_ref, clean_share_code, clean_sold_at, clean_text, fingerprint, guide_check,
-                      policy_for, raw_rows, ship_pool, skus_for, store_for, store_warehouse)
+                      order_changed, policy_for, raw_rows, ship_pool, skus_for, store_for, store_warehouse)
 
 RESERVING_MODES = {OrderMode.PICKUP, OrderMode.DELIVERY, OrderMode.SHIP_FROM_WAREHOUSE}
 
@@ -360,6 +360,7 @@ def _write(*, actor: Staff, store: OrgNode, channel: str, mode: str, client_ref:
         earn_for_paid(order, actor=actor)
         if order.points_earned:
             order.save(update_fields=["points_earned", "updated_at"])
+    order_changed(order)
     return order
 
 
@@ -461,6 +462,7 @@ def order_edit(*, actor: Staff, order_id: int, lines: Any = (), note: str | None
         if note is not None:
             locked.note = note
         locked.save(update_fields=["total", "discount_total", "note", "updated_at"])
+        order_changed(locked)
         audit_record(actor=actor, action="sales.order.edited", target=locked, before=before,
                      after={"note": locked.note, "total": locked.total,
                             "lines": {pk: {"unit_price": rows[pk].unit_price, "guide_id": rows[pk].guide_id}

@@ -23,7 +23,7 @@ from yundian.promotions.services.referrals import PaidLine
 from .. import hooks, locks
 from ..models import Order, OrderLine, OrderMode, OrderStatus, Payment, PaymentMethod
 from .shifts import current_shift
-from ._common import MAX_AMOUNT, clean_int, clean_ref, clean_text, order_for
+from ._common import MAX_AMOUNT, clean_int, clean_ref, clean_text, order_changed, order_for
 
 PAYMENT_SOURCE = "sales_payment"
 
@@ -81,6 +81,7 @@ def apply_payment(order: Order, payment: PaymentIn, *, actor: Staff | None) -> t
         mark_paid(order, actor=actor)
         fields += ["status", "paid_at", "fulfilled_at", "points_earned"]
     order.save(update_fields=fields)
+    order_changed(order)
     return row, False
 
 

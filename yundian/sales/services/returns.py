@@ -29,7 +29,7 @@ from ..models import (ApprovalKind, Order, OrderLine, OrderReturn, OrderStatus, 
                       ReturnLine)
 from .approvals import ApprovalGate, ApprovalIn, run_with_approval
 from ._common import (MAX_LINES, MAX_QUANTITY, ORDER_SOURCE, RETURN_SOURCE, clean_id, clean_int, clean_ref,
-                      clean_text, fingerprint, order_for, skus_for, store_for, store_warehouse)
+                      clean_text, fingerprint, order_changed, order_for, skus_for, store_for, store_warehouse)
 from .payments import PAYMENT_SOURCE
 from .shifts import current_shift
 
@@ -228,6 +228,7 @@ def _settle(doc: OrderReturn, order: Order, rows: list[ReturnLine], amount: int,
         promo_checkout.order_returned(enterprise_id=order.enterprise_id, order_ref=str(order.pk),
                                       return_ref=f"return:{doc.pk}", returned_amount=amount, full=full)
     order.save(update_fields=["refunded_total", "status", "cancelled_at", "updated_at"])
+    order_changed(order)
 
 
 def _without_receipt(doc: OrderReturn, store: OrgNode, cleaned: list[dict], actor: Staff) -> None:
