@@ -309,6 +309,7 @@ def member_profile(*, actor: Staff, member_id: int) -> dict:
         "merges": list(MemberMerge.objects.filter(Q(survivor=member) | Q(absorbed=member)).order_by("-id")[:10]),
         "pending_adjustments": list(PointsAdjustment.objects.filter(member=member, status="pending")),
         "orders": profile_section("orders", actor, member),  # provided by sales (members never imports it)
+        "coupons": profile_section("coupons", actor, member),  # provided by promotions
         "tags": [],  # filled by the CDP when it lands
         "may_manage": has_perm(actor, Perm.MEMBER_MANAGE, member.home),
         "may_adjust": has_perm(actor, Perm.POINTS_ADJUST, member.home),

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy as _
 
 from yundian.core.money import Money
-from yundian.members.hooks import register_member_coupons
+from yundian.members.hooks import register_member_coupons, register_profile_section
 
 from .engine import Kind
 from .models import Coupon, CouponStatus, PromotionStatus
@@ -52,20 +52,40 @@ def coupon_value(promotion, currency: str) -> str:
     return str(promotion.get_kind_display())
 
 
-@register_member_coupons
-def member_coupons(member) -> list[dict]:
+def coupon_status(coupon, now) -> str:
+    """available, redeemed, void, or expired (still available, but the campaign ended or its window passed)."""
+    promotion = coupon.campaign.promotion
+    if coupon.status == CouponStatus.AVAILABLE and (promotion.status == PromotionStatus.ENDED
+                                                    or (promotion.valid_to is not None and promotion.valid_to <= now)):
+        return EXPIRED
+    return coupon.status
+
+
+def _coupon_rows(coupons, currency: str) -> list[dict]:
     now = timezone.now()
-    currency = member.enterprise.currency
-    coupons = (Coupon.objects.filter(enterprise_id=member.enterprise_id, member=member)
-               .select_related("campaign__promotion").order_by("-issued_at", "-id")[:MEMBER_COUPON_ROWS])
     rows = []
     for coupon in coupons:
         promotion = coupon.campaign.promotion
-        status = coupon.status
-        if status == CouponStatus.AVAILABLE and (promotion.status == PromotionStatus.ENDED
-                                                 or (promotion.valid_to is not None and promotion.valid_to <= now)):
-            status = EXPIRED
+        status = coupon_status(coupon, now)
         rows.append({"code": coupon.code, "campaign": promotion.name, "value": coupon_value(promotion, currency),
                      "valid_from": promotion.valid_from, "valid_to": promotion.valid_to, "status": status,
-                     "status_label": STATUS_LABELS[status]})
+                     "status_label": STATUS_LABELS[status], "issued_at": coupon.issued_at})
     return rows
+
+
+@register_member_coupons
+def member_coupons(member) -> list[dict]:
+    coupons = (Coupon.objects.filter(enterprise_id=member.enterprise_id, member=member)
+               .select_related("campaign__promotion").order_by("-issued_at", "-id")[:MEMBER_COUPON_ROWS])
+    return _coupon_rows(coupons, member.enterprise.currency)
+
+
+@register_profile_section("coupons")
+def member_coupons_section(actor, member) -> dict:
+    """The coupons section of the staff 360° profile: the member's codes with status and validity (the member is
+    already one the actor may see; their coupons are theirs, wherever issued)."""
+    coupons = Coupon.objects.filter(enterprise_id=member.enterprise_id, member=member)
+    rows = _coupon_rows(coupons.select_related("campaign__promotion").order_by("-issued_at", "-id")
+                        [:MEMBER_COUPON_ROWS], member.enterprise.currency)
+    return {"rows": rows, "count_all": coupons.count(),
+            "available": sum(1 for r in rows if r["status"] == CouponStatus.AVAILABLE)}

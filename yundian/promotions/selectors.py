@@ -13,10 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from yundian.core.errors import NotFound
 from yundian.org.models import Staff
 from yundian.org.roles import Perm
-from yundian.org.selectors import scope_paths, scope_q
+from yundian.org.selectors import has_perm, scope_paths, scope_q
 
 from .models import (
-    CouponCampaign, FlashSale, GroupBuyCampaign, GroupBuyGroup, Promotion, PromotionUsage, ReferralEntry, ShareLink,
+    Coupon, CouponCampaign, FlashSale, GroupBuyCampaign, GroupBuyGroup, Promotion, PromotionUsage, ReferralEntry, ShareLink,
     UsageSource,
 )
 from .scoping import visible_q
@@ -93,6 +93,19 @@ def campaign_get(*, actor: Staff, campaign_id: int) -> CouponCampaign:
     if campaign is None:
         raise NotFound(_("Coupon campaign not found."), code="campaign_not_found")
     return campaign
+
+
+def coupon_list(*, actor: Staff, campaign_id: int, status: str | None = None) -> QuerySet[Coupon]:
+    """The issued codes of a campaign the actor may see again: codes issued to members of their member scope, and
+    bearer codes (no member) when they manage promotions where the campaign runs. Oldest first."""
+    campaign = campaign_get(actor=actor, campaign_id=campaign_id)
+    visible = Q(member__isnull=False) & scope_q(actor, Perm.MEMBER_VIEW, "member__home__path")
+    if has_perm(actor, Perm.PROMOTION_MANAGE, campaign.node):
+        visible |= Q(member__isnull=True)
+    qs = Coupon.objects.filter(visible, campaign=campaign, enterprise_id=actor.enterprise_id)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.select_related("member", "issued_by", "campaign__promotion").order_by("id")
 
 
 def flash_sale_list(*, actor: Staff) -> QuerySet[FlashSale]:

@@ -2,6 +2,7 @@
 campaigns (and issuing codes), flash sales and group buys. Public (/p/, no staff sign-in; a signed member token
 says which member acts): the flash-sale page and its buy endpoint, group pages (open / join), share links.
 Parse -> one service/selector -> render; domain errors re-render with the translated message and change nothing."""
+import csv
 import json
 from datetime import datetime
 
@@ -18,6 +19,9 @@ from django.views.decorators.http import require_http_methods
 from yundian.core.errors import DomainError, NotFound, ValidationFailed
 from yundian.core.money import Money
 from yundian.core.numbers import parse_whole
+from yundian.members import selectors as member_selectors
+from yundian.members.models import IdentityKind
+from yundian.members.normalize import mask_identity
 from yundian.org import selectors as org_selectors
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
@@ -25,7 +29,12 @@ from yundian.web.views import console_view
 
 from . import selectors, services
 from .member_tokens import member_from_token
-from .models import FlashSale, GroupBuyCampaign, GroupStatus, PromotionKind, UsageSource
+from .member_pages import EXPIRED, STATUS_LABELS, coupon_status
+from .models import CouponStatus, FlashSale, GroupBuyCampaign, GroupStatus, PromotionKind, UsageSource
+
+CODE_STATUSES = [("", _("All")), (CouponStatus.AVAILABLE, STATUS_LABELS[CouponStatus.AVAILABLE]),
+                 (CouponStatus.REDEEMED, STATUS_LABELS[CouponStatus.REDEEMED]),
+                 (EXPIRED, STATUS_LABELS[EXPIRED]), (CouponStatus.VOID, STATUS_LABELS[CouponStatus.VOID])]
 
 MAX_BODY = 4096
 
@@ -75,6 +84,11 @@ def _ids(value: str, field: str) -> list[int]:
     return out
 
 
+def _picked_ids(post, field: str) -> list[int]:
+    """Ids from a picker (one hidden input per chosen item) or typed with commas (API-style clients)."""
+    return _ids(",".join(post.getlist(field)), field)
+
+
 def _submit(request: HttpRequest, work, done, *, template: str, context, errors: str, **extra) -> HttpResponse:
     """Run a console form's service call: `done(result)` on success; a domain error re-renders `template` with
     `context(request, <errors>=the error, **extra)` at the error's status (the service changed nothing). NotFound
@@ -107,10 +121,13 @@ def overview(request: HttpRequest) -> HttpResponse:
     return render(request, "promotions/overview.html", _overview_context(request))
 
 
+MAX_BUNDLE_ROWS = 4
+
+
 def _maths_from(post) -> dict:
     kind = post.get("kind", "")
-    maths: dict = {"category_ids": _ids(post.get("category_ids", ""), "category_ids") or None,
-                   "sku_ids": _ids(post.get("sku_ids", ""), "sku_ids") or None}
+    maths: dict = {"category_ids": _picked_ids(post, "category_ids") or None,
+                   "sku_ids": _picked_ids(post, "sku_ids") or None}
     if kind in ("percent_off",):
         maths["rate"] = post.get("rate", "").strip()
     elif kind == "amount_off":
@@ -130,9 +147,10 @@ def _maths_from(post) -> dict:
                      get_rate=post.get("get_rate", "0").strip() or "0")
     elif kind == "bundle":
         items = []
-        for sku_id, quantity in zip(post.getlist("bundle_sku"), post.getlist("bundle_quantity")):
+        for row in range(1, MAX_BUNDLE_ROWS + 1):  # one SKU picker and one quantity per row
+            sku_id = post.get(f"bundle_sku_{row}", "")
             if sku_id.strip():
-                items.append({"sku_id": _int(sku_id), "quantity": _int(quantity) or 1})
+                items.append({"sku_id": _int(sku_id), "quantity": _int(post.get(f"bundle_quantity_{row}")) or 1})
         maths.update(bundle_items=items, bundle_price=_money(post.get("bundle_price"), "bundle_price"))
     return maths
 
@@ -220,7 +238,7 @@ def coupon_issue(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
     def issue():
         count = _int(post.get("count"))
-        member_ids = _ids(post.get("member_ids", ""), "member_ids") or None
+        member_ids = _picked_ids(post, "member_ids") or None
         return services.coupon_issue(actor=request.actor, campaign_id=campaign_id,
                                      count=count if member_ids is None else None, member_ids=member_ids)
 
@@ -230,6 +248,50 @@ def coupon_issue(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
     return _submit(request, issue, show, template="promotions/coupons.html", context=_coupons_context,
                    errors="issue_errors", issue_campaign=campaign_id)
+
+
+@console_view(Perm.PROMOTION_VIEW)
+def coupon_codes(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """A campaign's issued codes, again and at any time: code, member (masked), issued by and when, status;
+    filter by status; CSV export of the same rows."""
+    campaign = selectors.campaign_get(actor=request.actor, campaign_id=campaign_id)
+    status = request.GET.get("status", "")
+    if status not in dict(CODE_STATUSES):
+        status = ""
+    coupons = selectors.coupon_list(actor=request.actor, campaign_id=campaign.pk,
+                                    status=None if status in ("", EXPIRED) else status)
+    if status == EXPIRED:
+        coupons = coupons.filter(status=CouponStatus.AVAILABLE)
+    now = timezone.now()
+
+    def row(coupon) -> dict:
+        shown = coupon_status(coupon, now)
+        member = coupon.member
+        return {"code": coupon.code, "status": shown, "status_label": str(STATUS_LABELS[shown]),
+                "member": (member.name or f"#{member.pk}") if member else "",
+                "member_id": member.pk if member else None,
+                "phone": mask_identity(IdentityKind.PHONE, member_selectors.phone_of(member)) if member else "",
+                "issued_by": coupon.issued_by.display_name if coupon.issued_by_id else "",
+                "issued_at": coupon.issued_at}
+
+    if request.GET.get("format") == "csv":
+        rows = [r for r in (row(c) for c in coupons.iterator(chunk_size=2000))
+                if status != EXPIRED or r["status"] == EXPIRED]
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="coupons-{campaign.promotion.code}.csv"'
+        response.write("\ufeff")  # so spreadsheet programs read the UTF-8 names
+        writer = csv.writer(response)
+        writer.writerow([_("Code"), _("Status"), _("Member"), _("Phone"), _("Issued by"), _("Issued at")])
+        for r in rows:
+            writer.writerow([r["code"], r["status_label"], r["member"], r["phone"], r["issued_by"],
+                             timezone.localtime(r["issued_at"]).strftime("%Y-%m-%d %H:%M") if r["issued_at"] else ""])
+        return response
+    page = Paginator(coupons, 100).get_page(request.GET.get("page"))
+    rows = [row(c) for c in page]
+    if status == EXPIRED:
+        rows = [r for r in rows if r["status"] == EXPIRED]
+    return render(request, "promotions/coupon_codes.html", {
+        "campaign": campaign, "page": page, "rows": rows, "status": status, "statuses": CODE_STATUSES})
 
 
 def _flash_context(request, **extra) -> dict:

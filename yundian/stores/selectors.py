@@ -8,6 +8,8 @@ from decimal import Decimal
 from functools import reduce
 from operator import or_
 
+from django.conf import settings
+from django.core.files.storage import default_storage
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +23,25 @@ from yundian.org.roles import Perm
 from .models import THEME_FIELDS, StorefrontPolicy, StorefrontTheme, StoreProfile, StoreStatus, StoreTemplate
 
 # what stores may change when HQ has set nothing: everything but the logo (the brand's), any colour
+THEME_MEDIA_DIR = "stores/theme"  # uploaded logos and banners: <MEDIA_ROOT>/stores/theme/<enterprise id>/<hash>.<ext>
+BUILT_IN_BANNERS = ("spring", "ocean", "forest", "autumn")  # static/stores/banners/<name>.svg
+
+
+def theme_image_choices(enterprise_id: int, current: str = "") -> list[str]:
+    """Images a logo or banner may be picked from: the built-in banners and every image the enterprise uploaded
+    (newest first), plus the current one if it is elsewhere (an https address set through the API)."""
+    choices = [f"/static/stores/banners/{name}.svg" for name in BUILT_IN_BANNERS]
+    folder = f"{THEME_MEDIA_DIR}/{enterprise_id}"
+    if default_storage.exists(folder):
+        files = default_storage.listdir(folder)[1]
+        files.sort(key=lambda f: default_storage.get_modified_time(f"{folder}/{f}"), reverse=True)
+        media = "/" + settings.MEDIA_URL.strip("/")
+        choices += [f"{media}/{folder}/{f}" for f in files[:60]]
+    if current and current not in choices:
+        choices.append(current)
+    return choices
+
+
 DEFAULT_EDITABLE_FIELDS = ("primary_color", "accent_color", "banner_url", "featured_product_ids", "notice")
 EARTH_RADIUS_KM = 6371.0088
 HALF_CIRCUMFERENCE_KM = math.pi * EARTH_RADIUS_KM

@@ -4,6 +4,7 @@ import re
 import uuid
 
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -263,8 +264,10 @@ def _theme_context(request, theme, *, error=None, saved=False) -> dict:
     return {
         "theme": theme, "store": profile, "policy": policy, "is_hq": is_hq, "editable": editable,
         "labels": THEME_LABELS, "palette": policy.allowed_palette if not is_hq else [],
-        "assortment": selectors.assortment_products(profile).order_by("code")[:500],
+        "assortment": selectors.assortment_products(profile).prefetch_related("media").order_by("code")[:500],
         "featured": set(theme.featured_product_ids), "form_errors": error, "saved": saved,
+        "images": selectors.theme_image_choices(profile.node.enterprise_id, theme.banner_url),
+        "logos": selectors.theme_image_choices(profile.node.enterprise_id, theme.logo_url),
     }
 
 
@@ -282,10 +285,17 @@ def theme_edit(request: HttpRequest, store_id: int) -> HttpResponse:
     post = request.POST
     changes = {name: post[name] for name in ("logo_url", "primary_color", "accent_color", "banner_url", "notice")
                if name in post}
+    uploads = {field: request.FILES[key] for field, key in (("banner_url", "banner_upload"), ("logo_url", "logo_upload"))
+               if key in request.FILES}
+    for field in uploads:
+        changes.pop(field, None)  # a new image replaces what was picked
     try:
         if post.get("featured_present"):
             changes["featured_product_ids"] = _id_list(post.getlist("featured_product_ids"), "featured_product_ids")
-        services.storefront_theme_update(actor=request.actor, store_id=store_id, **changes)
+        with transaction.atomic():  # the picked values and the uploads land together or not at all
+            services.storefront_theme_update(actor=request.actor, store_id=store_id, **changes)
+            for field, upload in uploads.items():
+                services.storefront_image_upload(actor=request.actor, store_id=store_id, field=field, upload=upload)
     except DomainError as exc:
         theme.refresh_from_db()
         return render(request, "stores/theme_form.html", _theme_context(request, theme, error=_error(exc)),

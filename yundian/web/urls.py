@@ -15,5 +15,6 @@ urlpatterns = [
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/new/", views.staff_create, name="staff_create"),
     path("inbox/", views.inbox, name="inbox"),
+    path("pick/<slug:kind>/", views.pick, name="pick"),
     path("audit/", views.audit_list, name="audit_list"),
 ]

@@ -15,6 +15,7 @@ from yundian.org.roles import GRANTABLE, NodeKind, Perm, Role
 from yundian.org.selectors import has_perm, staff_for_user
 
 from .inbox import inbox_sections
+from .pickers import KINDS as PICKER_KINDS, picker_search
 
 
 def console_view(perm: str | None = None):
@@ -171,6 +172,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
     """What waits for the actor: approvals and to-dos across stock, sales and members, oldest first."""
     sections = inbox_sections(actor=request.actor)
     return render(request, "web/inbox.html", {"sections": sections, "total": sum(s.count for s in sections)})
+
+
+@console_view()
+def pick(request: HttpRequest, kind: str) -> HttpResponse:
+    """Options for a picker: up to 20 of `kind` matching ?q=, only from the actor's scope (an htmx fragment)."""
+    if kind not in PICKER_KINDS:
+        raise Http404
+    query = request.GET.get("q", "")
+    options = picker_search(actor=request.actor, kind=kind, query=query)
+    return render(request, "web/widgets/picker_options.html", {"options": options, "query": query.strip()})
 
 
 @console_view(Perm.AUDIT_VIEW)

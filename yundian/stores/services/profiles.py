@@ -1,9 +1,15 @@
 """Store profiles and storefront themes: creating a profile for an existing store node, editing a profile
 (store.manage), and a store's theme within its policy (storefront.edit). Audited."""
+import hashlib
+import io
 from typing import Any
 
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
+from PIL import Image
 
 from yundian.core.audit import audit_record
 from yundian.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -172,3 +178,50 @@ def storefront_theme_update(*, actor: Staff, store_id: int, **changes: Any) -> S
     audit_record(actor=actor, action="storefront_theme.update", target=theme, scope_path=profile.node.path,
                  before={k: before[k] for k in changed}, after=changed)
     return theme
+
+
+MAX_IMAGE_BYTES = 3 * 1024 * 1024
+MAX_IMAGE_SIDE = 5000
+IMAGE_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif"}
+
+
+def clean_image_upload(upload: Any, field: str) -> tuple[bytes, str]:
+    """(content, extension) of an uploaded PNG, JPEG, WebP or GIF image of at most 3 MB and 5000 px a side."""
+    if upload is None or not hasattr(upload, "read"):
+        raise ValidationFailed(_("Choose an image file."), code="image_required", details={"field": field})
+    if upload.size > MAX_IMAGE_BYTES:
+        raise ValidationFailed(_("Images may be at most 3 MB."), code="image_too_large",
+                               details={"field": field, "max_bytes": MAX_IMAGE_BYTES})
+    content = upload.read()
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            image.verify()
+            kind, size = image.format, image.size
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationFailed(_("This file is not an image we can show."), code="invalid_image",
+                               details={"field": field})
+    if kind not in IMAGE_FORMATS or max(size) > MAX_IMAGE_SIDE:
+        raise ValidationFailed(_("Use a PNG, JPEG, WebP or GIF image of at most 5000 pixels a side."),
+                               code="invalid_image", details={"field": field})
+    return content, IMAGE_FORMATS[kind]
+
+
+def storefront_image_upload(*, actor: Staff, store_id: int, field: str, upload: Any) -> StorefrontTheme:
+    """Upload an image for a store's logo or banner and use it (the same rules as storefront_theme_update, which
+    it calls). The file is named by its content, under the enterprise's media folder, so the same image uploaded
+    twice is one file; a refused change leaves no new file behind."""
+    if field not in ("logo_url", "banner_url"):
+        raise ValidationFailed(_("Unknown theme field."), code="invalid_theme_field", details={"field": field})
+    selectors.theme_get(actor=actor, store_id=store_id)  # 404 before anything is stored
+    content, extension = clean_image_upload(upload, field)
+    name = f"{selectors.THEME_MEDIA_DIR}/{actor.enterprise_id}/{hashlib.sha256(content).hexdigest()[:20]}.{extension}"
+    created = not default_storage.exists(name)
+    if created:
+        name = default_storage.save(name, ContentFile(content))
+    try:
+        return storefront_theme_update(actor=actor, store_id=store_id, **{field: "/" + settings.MEDIA_URL.strip("/")
+                                                                          + "/" + name})
+    except Exception:
+        if created:
+            default_storage.delete(name)
+        raise

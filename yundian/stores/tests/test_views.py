@@ -108,7 +108,8 @@ def test_a_store_manager_edits_their_storefront_look_on_the_page(chain):
     manager = client_for(chain.manager_a)
     page = manager.get(f"/stores/{chain.store_a.id}/storefront/")
     assert page.status_code == 200
-    assert re.search(r'name="logo_url"[^>]*disabled', text(page))  # the logo is HQ's by default
+    assert re.search(r'data-field="logo_url" disabled', text(page))  # the logo is HQ's by default
+    assert re.search(r'data-field="banner_url">', text(page))
     response = manager.post(f"/stores/{chain.store_a.id}/storefront/", {
         "primary_color": "#389e0d", "accent_color": "#fa8c16", "banner_url": "/static/stores/banners/forest.svg",
         "notice": "店长说：欢迎", "featured_present": "1", "featured_product_ids": [str(shop.catalogue.mug.id)]})
