@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from .errors import ValidationFailed
 
 MINOR_UNITS = {"CNY": 2, "HKD": 2, "USD": 2, "EUR": 2, "JPY": 0, "KRW": 0}
+SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "HKD": "HK$", "JPY": "¥", "KRW": "₩"}
 _AMOUNT_RE = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # ASCII digits only; used with fullmatch
 MAX_AMOUNT_TEXT = 40
 
@@ -96,11 +97,31 @@ class Money:
         return cls(int(scaled), currency)
 
     def format(self) -> str:
+        """The one way an amount is shown to a person: "¥1,234.50", "-¥12.30" (sign before the currency symbol)."""
         places = MINOR_UNITS[self.currency]
         sign = "-" if self.amount < 0 else ""
         whole, part = divmod(abs(self.amount), 10**places) if places else (abs(self.amount), 0)
-        symbol = {"CNY": "¥", "USD": "$", "EUR": "€", "HKD": "HK$", "JPY": "¥", "KRW": "₩"}[self.currency]
-        return f"{sign}{symbol}{whole:,}" + (f".{part:0{places}d}" if places else "")
+        return f"{sign}{SYMBOLS[self.currency]}{whole:,}" + (f".{part:0{places}d}" if places else "")
+
+    def decimal(self) -> Decimal:
+        """The amount in major units as an exact Decimal (1234.50), for exports and spreadsheets."""
+        return Decimal(self.amount).scaleb(-MINOR_UNITS[self.currency]).quantize(
+            Decimal(1).scaleb(-MINOR_UNITS[self.currency]))
+
+    def plain(self) -> str:
+        """The amount as a form field shows it: "1234.50", no symbol, no separators."""
+        return str(self.decimal())
 
     def __str__(self) -> str:
         return self.format()
+
+
+def as_money(value, currency: str | None = "CNY") -> Money | None:
+    """What a page, export or receipt holds (integer minor units, a Money, or nothing) as a Money; None stays None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, Money):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
+        raise TypeError(f"not an amount of minor units: {value!r}")
+    return Money(int(value), currency or "CNY")

@@ -6,11 +6,13 @@ from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yundian.core.exports import table_file
+from yundian.core.money import Money
 from yundian.org.models import Staff
 from yundian.org.roles import Perm
 from yundian.org.selectors import scope_q
 
-from .models import MoveKind, ReplenishmentRule, StockBalance, StockMove
+from .models import MoveKind, ReplenishmentRule, StockBalance, StockMove, WarehouseKind
 
 MAX_ROWS = 5000
 
@@ -36,9 +38,11 @@ def on_hand_by_store(*, actor: Staff) -> tuple[list, list]:
             .annotate(units=Sum("on_hand"), held=Sum("reserved"),
                       value=Sum(F("on_hand") * F("sku__base_price")))
             .order_by("warehouse__code"))
-    columns = [_("Warehouse code"), _("Warehouse"), _("Kind"), _("On hand"), _("Reserved"), _("Value (fen)")]
-    return columns, [[r["warehouse__code"], r["warehouse__name"], r["warehouse__kind"], r["units"], r["held"],
-                      r["value"] or 0] for r in rows[:MAX_ROWS]]
+    columns = [_("Warehouse code"), _("Warehouse"), _("Kind"), _("On hand"), _("Reserved"), _("Value (yuan)")]
+    kinds = dict(WarehouseKind.choices)
+    currency = actor.enterprise.currency
+    return columns, [[r["warehouse__code"], r["warehouse__name"], str(kinds.get(r["warehouse__kind"], "")),
+                      r["units"], r["held"], Money(r["value"] or 0, currency)] for r in rows[:MAX_ROWS]]
 
 
 def on_hand_by_category(*, actor: Staff) -> tuple[list, list]:
@@ -46,9 +50,10 @@ def on_hand_by_category(*, actor: Staff) -> tuple[list, list]:
             .annotate(units=Sum("on_hand"), held=Sum("reserved"),
                       value=Sum(F("on_hand") * F("sku__base_price")))
             .order_by("sku__product__category__code"))
-    columns = [_("Category code"), _("Category"), _("On hand"), _("Reserved"), _("Value (fen)")]
+    columns = [_("Category code"), _("Category"), _("On hand"), _("Reserved"), _("Value (yuan)")]
+    currency = actor.enterprise.currency
     return columns, [[r["sku__product__category__code"] or "-", r["sku__product__category__name"] or "-",
-                      r["units"], r["held"], r["value"] or 0] for r in rows[:MAX_ROWS]]
+                      r["units"], r["held"], Money(r["value"] or 0, currency)] for r in rows[:MAX_ROWS]]
 
 
 def slow_movers(*, actor: Staff, days: int = 30, warehouse_id: int | None = None) -> tuple[list, list]:
@@ -127,25 +132,5 @@ def low_stock_count(actor: Staff) -> int:
 
 
 def export_rows(columns: list, rows: list, fmt: str):
-    """(content type, bytes) of the table as CSV (UTF-8 with BOM, opens in Excel) or an .xlsx workbook."""
-    import csv
-    import io
-
-    if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet("report")
-        sheet.append([str(c) for c in columns])
-        for row in rows:
-            sheet.append(row)
-        out = io.BytesIO()
-        book.save(out)
-        return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", out.getvalue()
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow([str(c) for c in columns])
-    for row in rows:
-        # a cell starting with = + - @ would run as a formula in a spreadsheet: prefix it
-        writer.writerow(["'" + v if isinstance(v, str) and v[:1] in "=+-@" else v for v in row])
-    return "text/csv; charset=utf-8", ("\ufeff" + text.getvalue()).encode()
+    """(content type, bytes) of the table as CSV or .xlsx, through the one export path (money as yuan numbers)."""
+    return table_file(columns, rows, fmt)

@@ -43,8 +43,8 @@ def signed_in_member(request, *, enterprise_id: int) -> Member | None:
             .select_related("tier", "enterprise", "home").first())
 
 
-def _money(member: Member, fen: int) -> str:
-    return Money(fen, member.enterprise.currency).format()
+def _money(member: Member, fen: int) -> Money:
+    return Money(fen, member.enterprise.currency)
 
 
 def account_overview(member: Member) -> dict:

@@ -179,6 +179,13 @@ class MemberMerge(BaseModel):
             models.UniqueConstraint(fields=["absorbed"], condition=Q(status="merged"), name="member_merge_one_live"),
         ]
 
+    @property
+    def rule_label(self) -> str:
+        """The rule as a person reads it: the shared identity's kind, or "manual"."""
+        if self.rule == "manual":
+            return str(_("Manual"))
+        return str(IdentityKind(self.rule).label) if self.rule in IdentityKind.values else self.rule
+
 
 # --- points -------------------------------------------------------------------------------------------
 

@@ -152,7 +152,8 @@ def identity_rows(actor: Staff | None, member: Member) -> list[dict]:
     reveal = may_see_personal_data(actor, member)
     return [{"id": i.pk, "kind": i.kind, "kind_label": i.get_kind_display(),
              "value": i.value if reveal else mask_identity(i.kind, i.value),
-             "is_verified": i.is_verified, "channel": i.channel, "created_at": i.created_at}
+             "is_verified": i.is_verified, "channel": i.channel, "channel_label": i.get_channel_display(),
+             "created_at": i.created_at}
             for i in _identities(member)]
 
 

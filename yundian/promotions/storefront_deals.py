@@ -24,7 +24,7 @@ def live_deals(profile) -> list[dict]:
                  .select_related("sku__product").order_by("ends_at")[:MAX_DEALS]):
         cards.append({"kind": "flash", "badge": _("Flash sale"), "title": sale.name,
                       "subtitle": f"{sale.sku.product.name} {sale.sku.name}".strip(),
-                      "price": Money(sale.price, currency).format(),
+                      "price": Money(sale.price, currency),
                       "url": reverse("storefront_deals:flash", args=[profile.slug, sale.pk])})
     for campaign in (GroupBuyCampaign.objects.filter(enterprise_id=profile.enterprise_id, node_id__in=nodes,
                                                      is_active=True, starts_at__lte=now, ends_at__gt=now, sold__lt=F("cap"))
@@ -32,6 +32,6 @@ def live_deals(profile) -> list[dict]:
         lowest = min(int(t["price"]) for t in campaign.price_tiers)
         cards.append({"kind": "group", "badge": _("Group buy"), "title": campaign.name,
                       "subtitle": f"{campaign.sku.product.name} {campaign.sku.name}".strip(),
-                      "price": Money(lowest, currency).format(),
+                      "price": Money(lowest, currency),
                       "url": reverse("storefront_deals:group_buy", args=[profile.slug, campaign.pk])})
     return cards[:MAX_DEALS]

@@ -39,11 +39,11 @@ def member_orders_section(actor: Staff, member) -> dict:
             "channel": o.get_channel_display(),
             "status": o.get_status_display(),
             "guides": "、".join(sorted(guides.get(o.pk, ()))),
-            "total": Money(o.total, currency).format(),
+            "total": Money(o.total, currency),
         } for o in rows],
         "count_all": count_all,
         "outside_scope": count_all - visible.count(),
-        "paid_total": Money((paid["paid"] or 0) - (paid["refunded"] or 0), currency).format(),
+        "paid_total": Money((paid["paid"] or 0) - (paid["refunded"] or 0), currency),
     }
 
 
@@ -59,6 +59,6 @@ def member_own_orders(member) -> list[dict]:
         "store": o.store.name,
         "channel": o.get_channel_display(),
         "status": o.get_status_display(),
-        "total": Money(o.total - o.refunded_total, currency).format(),
+        "total": Money(o.total - o.refunded_total, currency),
         "points": o.points_earned,
     } for o in rows]

@@ -9,11 +9,11 @@ Chinese thermal printers read in their default Chinese mode.
 import unicodedata
 from dataclasses import dataclass
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from yundian.core.money import Money
+from yundian.core.templatetags.yundian import format_when
 
 from .models import Order, PaymentMethod
 
@@ -50,7 +50,7 @@ def two_columns(left: str, right: str, width: int = WIDTH) -> str:
 class ReceiptLine:
     name: str
     detail: str  # "2 x ¥99.00" or "350 g x ¥12.80/kg"
-    amount: str
+    amount: Money
 
 
 @dataclass(frozen=True)
@@ -61,16 +61,18 @@ class Receipt:
     clerk: str
     mode: str
     lines: list[ReceiptLine]
-    totals: list[tuple[str, str]]
-    payments: list[tuple[str, str]]
+    totals: list[tuple[str, Money]]
+    payments: list[tuple[str, Money]]
     member: str
     points: int
     reprint: int  # 0: the original; n: the n-th reprint
 
 
 def receipt_for(order: Order, *, reprint: int = 0, member_label: str = "") -> Receipt:
-    def money(fen: int) -> str:
-        return Money(fen, order.currency).format()
+    """The receipt's data; amounts are Money, shown by the one formatting path (`|yuan` on the page, `.format()`
+    on the printer)."""
+    def money(fen: int) -> Money:
+        return Money(fen, order.currency)
 
     lines = []
     for line in order.lines.order_by("line_no"):
@@ -93,7 +95,7 @@ def receipt_for(order: Order, *, reprint: int = 0, member_label: str = "") -> Re
         payments.append((_("Refunded"), money(-order.refunded_total)))
     clerk = order.clerk.display_name if order.clerk_id else ""
     return Receipt(store=order.store.name, number=order.number,
-                   placed_at=timezone.localtime(order.placed_at).strftime("%Y-%m-%d %H:%M:%S"), clerk=clerk,
+                   placed_at=format_when(order.placed_at, "seconds"), clerk=clerk,
                    mode=order.get_mode_display(), lines=lines, totals=totals, payments=payments, member=member_label,
                    points=order.points_earned, reprint=reprint)
 
@@ -119,17 +121,17 @@ def escpos(receipt: Receipt) -> bytes:
     text("-" * WIDTH)
     for line in receipt.lines:
         text(clip(line.name, WIDTH))
-        text(two_columns("  " + line.detail, line.amount))
+        text(two_columns("  " + line.detail, line.amount.format()))
     text("-" * WIDTH)
     for label, value in receipt.totals:
         if label == _("Total"):
             out.extend(BOLD_ON)
-            text(two_columns(str(label), value))
+            text(two_columns(str(label), value.format()))
             out.extend(BOLD_OFF)
         else:
-            text(two_columns(str(label), value))
+            text(two_columns(str(label), value.format()))
     for label, value in receipt.payments:
-        text(two_columns(str(label), value))
+        text(two_columns(str(label), value.format()))
     if receipt.member:
         text(two_columns(_("Member"), receipt.member))
         text(two_columns(_("Points earned"), str(receipt.points)))

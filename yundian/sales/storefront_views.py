@@ -68,8 +68,8 @@ def _priced(profile, cart: dict, member) -> dict:
     stock = atp(sku_ids=[l.sku.pk for l in lines], store_node=profile.node)
     refused = priced.coupons_refused(codes)
 
-    def money(fen: int) -> str:
-        return Money(fen, currency).format()
+    def money(fen: int) -> Money:
+        return Money(fen, currency)
 
     return {
         "lines": [{"sku": p.sku, "quantity": p.quantity, "unit_price": money(p.unit_price),
@@ -95,7 +95,7 @@ def _page(request: HttpRequest, profile, *, error: DomainError | None = None, st
     context = {
         **store_selectors.storefront_context(profile), "member": member, "cart": priced, "key": cart["key"],
         "modes": [(m, OrderMode(m).label) for m in modes], "form": form or {"mode": modes[0] if modes else ""},
-        "stored_value": Money(balance, profile.node.enterprise.currency).format() if member else "",
+        "stored_value": Money(balance, profile.node.enterprise.currency) if member else None,
         "may_pay_stored_value": bool(member and priced["lines"] and balance >= priced["total_fen"]),
         "share_code": request.COOKIES.get(SHARE_COOKIE, "")[:40],
         "sign_in_url": f"{reverse('member_account:sign_in', args=[profile.slug])}?next={request.path}",
@@ -202,7 +202,7 @@ def placed(request: HttpRequest, slug: str, number: str) -> HttpResponse:
         raise Http404
     return render(request, "sales/storefront/placed.html", {
         **store_selectors.storefront_context(profile), "order": order,
-        "total": Money(order.total, order.currency).format(), "due": Money(order.due, order.currency).format(),
+        "total": Money(order.total, order.currency), "due": Money(order.due, order.currency),
         "lines": [{"name": line.name, "quantity": line.quantity,
-                   "line_total": Money(line.line_total, order.currency).format()}
+                   "line_total": Money(line.line_total, order.currency)}
                   for line in order.lines.order_by("line_no")]})

@@ -83,12 +83,12 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     return render(request, "sales/order_detail.html", {
         "order": order, "lines": lines, "payments": order.payments.order_by("id"),
         "returns": selectors.return_list(actor=request.actor, order_id=order.pk),
-        "money": lambda fen: Money(fen, order.currency).format(), "may_sell": may_sell,
+        "may_sell": may_sell,
         "may_pay": may_sell and order.status == OrderStatus.OPEN and order.due > 0,
         "may_ship": may_sell and order.status == OrderStatus.PAID and order.mode != OrderMode.TAKE_NOW and outstanding,
         "may_cancel": may_sell and order.status in (OrderStatus.OPEN, OrderStatus.PAID, OrderStatus.COMPLETED),
         "methods": [(v, l) for v, l in PaymentMethod.choices if v != PaymentMethod.STORED_VALUE],
-        "due_yuan": f"{order.due // 100}.{order.due % 100:02d}", "key": uuid4().hex,
+        "due_yuan": Money(order.due, order.currency).plain(), "key": uuid4().hex,
         "error": {"message": error.message, "code": error.code, "details": error.details} if error else None,
     }, status=status)
 

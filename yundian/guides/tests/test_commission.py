@@ -102,7 +102,10 @@ def test_guide_sees_own_commission_and_manager_sees_all_guides(chain, stock):
     assert me["month_commission"] == 990
     assert_error(call(client, "GET", f"/api/v1/guides/commission/guides/{chain.guide_b.id}"), 404)
     page = client.get("/guides/commission/")
-    assert page.status_code == 200 and b'data-testid="month-commission">990' in page.content
+    assert page.status_code == 200 and 'data-testid="month-commission">¥9.90<' in page.content.decode()
+    assert '<td class="num">¥198.00</td><td class="num">¥9.90</td>' in page.content.decode()
     assert client.get("/guides/commission/all/").status_code == 404
     manager_page = client_for(chain.manager_a).get("/guides/commission/all/")
     assert manager_page.status_code == 200 and "guide-a" in manager_page.content.decode()
+    assert ('<td class="num">¥198.00</td><td class="num">¥9.90</td>' in manager_page.content.decode()
+            and '<th class="num">¥248.00</th><th class="num">¥12.40</th>' in manager_page.content.decode())

@@ -82,8 +82,11 @@ def test_reports_export_as_csv_and_excel(stock):
     csv = client.get("/inventory/reports/on-hand-by-store/?format=csv")
     assert csv["Content-Type"].startswith("text/csv")
     lines = csv.content.decode("utf-8-sig").splitlines()
-    assert lines[1:] == ["WH-A,Store A,store,4,0,39600"]
+    assert lines[1:] == ["WH-A,Store A,门店仓,4,0,396.00"]
+    assert lines[0].endswith("货值（元）")
     xlsx = client.get("/inventory/reports/on-hand-by-store/?format=xlsx")
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
-    assert [c.value for c in list(sheet.rows)[1]] == ["WH-A", "Store A", "store", 4, 0, 39600]
+    header, row = list(sheet.rows)[:2]
+    assert [c.value for c in row] == ["WH-A", "Store A", "门店仓", 4, 0, 396]
+    assert header[-1].value == "货值（元）" and row[-1].number_format == "#,##0.00;-#,##0.00"
     assert client.get("/inventory/reports/nope/").status_code == 404

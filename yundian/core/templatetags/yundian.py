@@ -1,0 +1,72 @@
+"""The one formatting path for pages, exports and receipts: `{% load yundian %}`.
+
+- `{{ order.total|yuan }}` -> "¥1,234.50" (integer fen or a Money; `|yuan:currency` for another currency),
+  negative amounts "-¥12.30"; nothing for None.
+- `{{ sku.base_price|yuan_input }}` -> "1234.50": the plain number a price input field shows.
+- `{{ order.placed_at|when }}` -> "2026-12-07 09:30" in the active time zone, `|when:"seconds"` with seconds,
+  `|when:"date"` the day only; `|when:zone` in another zone (a zone name or an object with `time_zone`).
+- `{{ cell|cell }}` -> a report cell: a Money as "¥…", None as "–", anything else as itself.
+"""
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django import template
+from django.utils import timezone
+
+from yundian.core.money import Money, as_money
+
+register = template.Library()
+
+FORMATS = {"minutes": "%Y-%m-%d %H:%M", "seconds": "%Y-%m-%d %H:%M:%S", "date": "%Y-%m-%d", "time": "%H:%M"}
+
+
+@register.filter
+def yuan(value, currency: str = "CNY") -> str:
+    """1290 -> "¥12.90"; Money(-1230) -> "-¥12.30"; None -> ""."""
+    money = as_money(value, currency)
+    return "" if money is None else money.format()
+
+
+@register.filter
+def yuan_input(value, currency: str = "CNY") -> str:
+    """1290 -> "12.90": the value of a price input field."""
+    money = as_money(value, currency)
+    return "" if money is None else money.plain()
+
+
+def _zone(zone):
+    if zone is None or zone == "":
+        return timezone.get_current_timezone()
+    name = zone if isinstance(zone, str) else getattr(zone, "time_zone", "")
+    return ZoneInfo(name) if name else timezone.get_current_timezone()
+
+
+def format_when(value, style: str = "minutes", zone=None) -> str:
+    """A moment as a person reads it, in `zone` (else the active time zone); a date as the day."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        if timezone.is_aware(value):
+            value = value.astimezone(_zone(zone))
+        return value.strftime(FORMATS[style])
+    if isinstance(value, date):
+        return value.strftime(FORMATS["date"])
+    return str(value)
+
+
+@register.filter
+def when(value, arg=None) -> str:
+    """`|when`, `|when:"seconds"`, `|when:"date"`, `|when:"time"` or `|when:store_profile` (its time zone)."""
+    if isinstance(arg, str) and arg in FORMATS:
+        return format_when(value, arg)
+    return format_when(value, "minutes", arg)
+
+
+@register.filter
+def cell(value) -> str:
+    """One cell of a report table: money as "¥…", nothing as "–"."""
+    if value is None:
+        return "–"
+    if isinstance(value, Money):
+        return value.format()
+    return value
