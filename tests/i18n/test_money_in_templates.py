@@ -3,7 +3,7 @@ formatting filters (`{% load yundian %}` `|yuan`, `|yuan_input` for an input's v
 
 Static: every `{{ … }}` and `{% blocktranslate with … %}` expression of every project template whose
 variable is named like money (total, amount, price, discount, balance, commission, cost, *_fen …) must carry a money
-filter (a `data-…` attribute for scripts may hold the minor units). The rendered-page half of the check is tests/i18n/test_money_on_pages.py."""
+filter (an attribute no person reads, `data-…`, `name`, `id`, may hold the minor units). The rendered-page half of the check is tests/i18n/test_money_on_pages.py."""
 import re
 from pathlib import Path
 
@@ -28,13 +28,15 @@ NOT_MONEY_HERE = {
     ("inventory/report.html", "total"): "rows in the report",
     ("inventory/purchase_orders.html", "total"): "rows in the list",
     ("catalog/import_detail.html", "total"): "rows in the import",
+    ("web/inbox.html", "total"): "things waiting for the person",
     ("members/member_detail.html", "i.value"): "an identity (a phone number, an OpenID)",
     ("inventory/partials/line_row.html", "row.cost"): "the unit cost in yuan as typed, echoed into its input",
     ("members/account/coupons.html", "coupon.value"): "a sentence ('¥10.00 off') from promotions.member_pages",
 }
 
 VARIABLE = re.compile(r"\{\{(.*?)\}\}", re.S)
-DATA_ATTRIBUTE = re.compile(r"\sdata-[\w-]+=\"\{\{.*?\}\}\"", re.S)
+# attributes no person reads (for scripts, forms and links); `value`, `title`, `placeholder`, `aria-label` are read
+HIDDEN_ATTRIBUTE = re.compile(r"\s(?:data-[\w-]+|name|id|class|href|for|action)=\"(?:[^\"{]|\{[{%].*?[}%]\}|\{)*?\"", re.S)
 ASSIGNING_TAG = re.compile(r"\{%\s*(?:blocktranslate|blocktrans)\b(.*?)%\}", re.S)
 ASSIGNMENT = re.compile(r"(\w+)=((?:\"[^\"]*\"|'[^']*'|[^\s\"'])+)")
 FORM_VALUE = re.compile(r"^\w*form\.\w+(\.value)?$")
@@ -63,7 +65,7 @@ def expressions(text: str) -> list[str]:
     """What the template prints to a person: `{{ x }}` (not inside a `data-…` attribute), blocktranslate's `with`
     assignments, and its placeholders that are not assigned by its `with` (those print context variables as
     they are)."""
-    text = DATA_ATTRIBUTE.sub("", text)
+    text = HIDDEN_ATTRIBUTE.sub("", text)
     found = []
     for block in BLOCK.finditer(text):
         assigned = {m.group(1) for m in ASSIGNMENT.finditer(block.group(2))}
@@ -99,6 +101,7 @@ def test_the_scan_sees_every_template_and_catches_raw_amounts():
     assert raw_money("{% blocktranslate %}due {{ due }}{% endblocktranslate %}", "x") == ["due"]
     assert raw_money('<p data-fen="{{ sale.price }}" title="{{ sale.price }}">{{ sale.price|yuan }}</p>', "x") == [
         "sale.price"]
+    assert raw_money('<input name="n_{{ d.value }}" value="{{ d.value }}">', "x") == ["d.value"]
     assert raw_money("{{ order.total|yuan }} {{ l.unit_cost|yuan:currency }} {{ s.price|yuan_input }} {{ value }}"
                      "{{ form.price.value }} {{ page.total_rows }} {{ p.discount_rate }}", "x") == []
 

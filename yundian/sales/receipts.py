@@ -158,9 +158,9 @@ def zreport_escpos(*, shift, report: dict, show_expected: bool) -> bytes:
     out.extend(BOLD_OFF + ALIGN_LEFT)
     text(two_columns(_("Shift"), shift.number))
     text(two_columns(_("Clerk"), shift.opened_by.display_name))
-    text(two_columns(_("Opened"), timezone.localtime(shift.opened_at).strftime("%Y-%m-%d %H:%M")))
+    text(two_columns(_("Opened"), format_when(shift.opened_at)))
     if shift.closed_at:
-        text(two_columns(pgettext("till shift", "Closed"), timezone.localtime(shift.closed_at).strftime("%Y-%m-%d %H:%M")))
+        text(two_columns(pgettext("till shift", "Closed"), format_when(shift.closed_at)))
     text("-" * WIDTH)
     for label, count, amount in report_rows(report, currency, show_expected):
         left = f"{label} ({count})" if count != "" else str(label)
