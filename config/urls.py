@@ -19,6 +19,7 @@ urlpatterns = [
     path("guides/", include("yundian.guides.urls")),
     path("pos/", include("yundian.pos.urls")),
     path("promotions/", include("yundian.promotions.urls")),
+    path("analytics/", include("yundian.analytics.urls")),
     path("p/", include("yundian.promotions.public_urls")),  # public promotion pages: flash sales, group buys, shares
     path("", include("yundian.web.urls")),
 ]

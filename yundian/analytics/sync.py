@@ -319,7 +319,7 @@ def write_stock_moves(con, ids: list[int], paths: Paths) -> int:
 
     rows = list(StockMove.objects.filter(id__in=ids).values_list(
         "id", "enterprise_id", "warehouse_id", "sku_id", "kind", "quantity", "reserved_delta", "source_type",
-        "source_id", "occurred_at"))
+        "source_id", "occurred_at", "value"))
     wh = paths.warehouse
     columns = {
         "move_id": [r[0] for r in rows], "enterprise_id": [r[1] for r in rows],
@@ -330,7 +330,7 @@ def write_stock_moves(con, ids: list[int], paths: Paths) -> int:
         "category_id": [paths.sku.get(r[3], (None, None))[1] for r in rows], "kind": [r[4] for r in rows],
         "quantity": [r[5] for r in rows], "reserved_delta": [r[6] for r in rows],
         "source_type": [r[7] for r in rows], "source_id": [r[8] for r in rows],
-        "occurred_at": [utc(r[9]) for r in rows],
+        "occurred_at": [utc(r[9]) for r in rows], "value": [r[10] for r in rows],
     }
     return rows_replace(con, T.FACT_STOCK_MOVE, _table(T.FACT_STOCK_MOVE, columns, "occurred_at"))
 

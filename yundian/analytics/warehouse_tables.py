@@ -47,6 +47,7 @@ FACT_STOCK_MOVE = register_table(TableSpec("fact_stock_move", {
     "move_id": "int64", **_WHERE, "warehouse_id": "int64", "warehouse_kind": "string", "sku_id": "int64",
     "product_id": "int64", "category_id": "int64", "kind": "string", "quantity": "int64", "reserved_delta": "int64",
     "source_type": "string", "source_id": "string", "occurred_at": "timestamp", "local_date": "date",
+    "value": "int64",  # the cost the move added or took out (moving average), fen
 }, key=("move_id",)))
 
 FACT_POINTS_ENTRY = register_table(TableSpec("fact_points_entry", {

@@ -43,6 +43,8 @@ SCHEDULE: list[tuple[str, str, str]] = [
     ("yundian.inventory.tasks.replenishment_nightly", "daily", "03:30"),
     ("yundian.inventory.tasks.reservations_expire_task", "hourly", ":05"),
     ("yundian.ops.tasks.purge_login_attempts", "daily", "04:00"),
+    # a sale is in the warehouse (dashboards, tags) within a minute
+    ("yundian.analytics.tasks.warehouse_sync", "minutes", "1"),
 ]
 
 RETRY_AFTER = timedelta(minutes=5)

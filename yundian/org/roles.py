@@ -90,6 +90,10 @@ class Perm:
     PROMOTION_VIEW = "promotion.view"
     PROMOTION_MANAGE = "promotion.manage"
     COUPON_ISSUE = "coupon.issue"
+    # analytics (yundian.analytics): everyone but guides reads the analytics of their subtree; HQ runs the
+    # warehouse (sync now, rebuild)
+    ANALYTICS_VIEW = "analytics.view"
+    WAREHOUSE_RUN = "warehouse.run"
 
 
 _VIEW = {Perm.ORG_VIEW, Perm.STAFF_VIEW}
@@ -153,6 +157,10 @@ for _role in Role.values:
 for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER):
     PERMISSIONS[_role] |= {Perm.PROMOTION_MANAGE, Perm.COUPON_ISSUE}
 PERMISSIONS[Role.GUIDE].add(Perm.COUPON_ISSUE)
+# analytics permissions (yundian.analytics)
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER, Role.AUDITOR):
+    PERMISSIONS[_role].add(Perm.ANALYTICS_VIEW)
+PERMISSIONS[Role.HQ_ADMIN].add(Perm.WAREHOUSE_RUN)
 
 # the node kinds a role may be held on
 ROLE_NODE_KINDS: dict[str, set[str]] = {
