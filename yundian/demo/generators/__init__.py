@@ -17,6 +17,7 @@ To add a context: write `generators/<context>.py` exposing `step = Step(...)` an
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
@@ -60,19 +61,27 @@ def _steps() -> list[Step]:
 STEPS: Callable[[], list[Step]] = _steps  # a function, so step modules import Django models lazily
 
 
-def shape(scale: int) -> dict[str, int]:
-    """Rows each step would write at `scale`, in step order (no database access)."""
+def shape(scale: int, history: int = 0) -> dict[str, int]:
+    """Rows each step would write at `scale`, in step order (no database access); with `history` days, the
+    history's rows too (an estimate: how many orders a year brings is drawn, not fixed)."""
     check_scale(scale)
     rows: dict[str, int] = {}
     for step in STEPS():
         rows.update(step.shape(scale))
+    if history:
+        from .history import estimate
+
+        rows.update(estimate(scale, history))
     return rows
 
 
 def labels() -> dict[str, str | Promise]:
+    from .history import LABELS as history_labels
+
     merged: dict[str, str | Promise] = {}
     for step in STEPS():
         merged.update(step.labels)
+    merged.update(history_labels)
     return merged
 
 
@@ -82,16 +91,40 @@ def check_scale(scale: int) -> None:
 
 
 def run_seed(*, scale: int, seed: int = 1, code: str = "demo", password: str = DEFAULT_PASSWORD,
-             enterprise_name: str | None = None) -> SeedContext:
+             enterprise_name: str | None = None, history: int = 0, events: bool = False,
+             history_until: date | None = None, progress: Callable[..., None] | None = None) -> SeedContext:
     """Generate a whole enterprise at `scale`, deterministically for `seed`; all or nothing.
 
-    Raises yundian.core.errors.Conflict when the enterprise code (or a generated username) is taken.
+    With `history` > 0, also that many days of orders, returns and their ledgers up to `history_until` (default:
+    yesterday; history.py), in the same transaction; with `events`, their behaviour events are handed to the warehouse once it commits.
+    `progress(stage, done, total)` hears how far the history got. Raises yundian.core.errors.Conflict when the
+    enterprise code (or a generated username) is taken.
     """
     check_scale(scale)
+    if not isinstance(history, int) or isinstance(history, bool) or history < 0:
+        raise ValueError("history must be a whole number of days >= 0")
     ctx = SeedContext(scale=scale, seed=seed, code=code, password=password, enterprise_name=enterprise_name)
     ctx.password_hash = make_password(password)
     with transaction.atomic():
         for step in STEPS():
             ctx.rng = random.Random(f"{seed}:{step.name}")
             step.run(ctx)
+        if history:
+            from .history import run_history
+
+            result = run_history(ctx, history, events=events, until=history_until, progress=progress)
+            if result.events is not None:
+                transaction.on_commit(lambda: load_events(ctx, result.events))
     return ctx
+
+
+def load_events(ctx: SeedContext, table) -> int:
+    """Hand the history's events to the warehouse (bulk Arrow ingest); the rows it kept, or 0 without one."""
+    try:
+        from yundian.cdp.ingest import events_load_bulk
+    except ImportError:  # no warehouse in this build: the events stay unloaded
+        ctx.counts["history_events_loaded"] = 0
+        return 0
+    kept = events_load_bulk(table)
+    ctx.counts["history_events_loaded"] = kept
+    return kept

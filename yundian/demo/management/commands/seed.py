@@ -1,8 +1,10 @@
-"""`yundian seed --scale N [--seed S] [--enterprise CODE]`: generate an enterprise of any size (see yundian.demo.generators).
+"""`yundian seed --scale N [--seed S] [--enterprise CODE] [--history DAYS [--events]]`: generate an enterprise of any
+size (see yundian.demo.generators); `--history` adds that many days of orders, returns and ledgers before today
+(generators/history.py), `--events` their storefront and store-visit events for the warehouse.
 
 `--shape` (alias `--dry-run`) prints the rows each given scale would produce and writes nothing:
 
-    yundian seed --shape --scale 1 20 400
+    yundian seed --shape --scale 1 20 400 [--history 365]
 """
 import re
 import time
@@ -41,11 +43,42 @@ def _pad(text: str, width: int, left: bool) -> str:
     return text + fill if left else fill + text
 
 
-def shape_table(scales: list[int]) -> str:
-    shapes = [generators.shape(s) for s in scales]
+def shape_table(scales: list[int], history: int = 0) -> str:
+    shapes = [generators.shape(s, history=history) for s in scales]
     labels = generators.labels()
     rows = [[str(labels.get(key, key)), *(f"{shape[key]:,}" for shape in shapes)] for key in shapes[0]]
     return format_table([_("scale"), *(str(s) for s in scales)], rows)
+
+
+MAX_HISTORY_DAYS = 3 * 366
+
+
+class ProgressBar:
+    """A one-line text bar for the history: redrawn in place on a terminal, every quarter otherwise."""
+
+    WIDTH = 30
+
+    def __init__(self, out):
+        self.out = out
+        self.tty = bool(getattr(out, "isatty", lambda: False)())
+        self.shown = -1
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != "days":
+            self.out.write(_("Writing the history to the ledgers..."))
+            return
+        quarter = 4 * done // total
+        if not self.tty and quarter == self.shown:
+            return
+        self.shown = quarter
+        filled = self.WIDTH * done // total
+        bar = _("History: [%(bar)s] %(done)s/%(total)s days") % {
+            "bar": "#" * filled + "." * (self.WIDTH - filled), "done": done, "total": total}
+        if self.tty:
+            self.out.write("\r" + bar, ending="\n" if done == total else "")
+            self.out.flush()
+        else:
+            self.out.write(bar)
 
 
 class Command(BaseCommand):
@@ -60,12 +93,18 @@ class Command(BaseCommand):
         parser.add_argument("--password", default=generators.DEFAULT_PASSWORD, help="password of every generated user")
         parser.add_argument("--shape", "--dry-run", action="store_true", dest="shape",
                             help="print the rows each scale would produce, write nothing")
+        parser.add_argument("--history", type=int, default=0, metavar="DAYS",
+                            help="also write this many days of sales history before today (the demo: 365)")
+        parser.add_argument("--events", action="store_true",
+                            help="with --history: also load its behaviour events into the warehouse")
 
-    def handle(self, *args, scale, seed, enterprise, name, password, shape, **options):
+    def handle(self, *args, scale, seed, enterprise, name, password, shape, history, events, **options):
         if any(s < 1 for s in scale):
             raise CommandError(_("The scale must be a whole number of at least 1."))
+        if history < 0 or history > MAX_HISTORY_DAYS:
+            raise CommandError(_("The history is a whole number of days from 0 to %(max)s.") % {"max": MAX_HISTORY_DAYS})
         if shape:
-            self.stdout.write(shape_table(scale))
+            self.stdout.write(shape_table(scale, history))
             return
         if len(scale) != 1:
             raise CommandError(_("Give one scale to write (several only with --shape)."))
@@ -78,7 +117,8 @@ class Command(BaseCommand):
         started = time.perf_counter()
         try:
             ctx = generators.run_seed(scale=scale[0], seed=seed, code=enterprise, password=password,
-                                      enterprise_name=name)
+                                      enterprise_name=name, history=history, events=events,
+                                      progress=ProgressBar(self.stdout) if history else None)
         except Conflict as exc:
             raise CommandError(str(exc.message))
         elapsed = time.perf_counter() - started
