@@ -59,6 +59,7 @@ CAMPAIGNS = [  # (code, name, pay rate, sub-category codes, (first, last) day fo
     ("SPRING", "春季家居焕新", "0.85", ["HOM-KIT", "HOM-CLN"], lambda y: (date(y, 3, 8), date(y, 3, 21))),
 ]
 CAMPAIGN_BOOST = 3.5  # how much more often a promoted category is the reason for a visit while it runs
+COST_SHARE = {"APP": 0.42, "SHO": 0.5, "HOM": 0.55, "FRS": 0.68}  # purchase cost / list price without a supplier price
 # rows per order at scale 1 over a year (measured), for `seed --shape --history`
 PER_ORDER = {"history_order_lines": 1.57, "history_payments": 1.0, "history_returns": 0.107,
              "history_stock_moves": 2.34, "history_points_entries": 0.31, "history_growth_entries": 0.31,
@@ -153,6 +154,7 @@ class Line:
     guide_id: int | None = None
     returned: int = 0
     returned_amount: int = 0
+    cost: int = 0  # the stock value its sale issue took out (moving average)
 
 
 @dataclass(slots=True)
@@ -463,7 +465,7 @@ def run_history(ctx: SeedContext, days: int, *, events: bool = False, until: dat
     plans = _plan(ctx, result.days, stores, members, basket, result.problems,
                   (lambda done, total: progress("days", done, total)) if progress else None)
     ctx.created["history_members"] = members
-    rngs = {name: _stream(ctx, name) for name in ("stock", "pay", "returns")}
+    rngs = {name: _stream(ctx, name) for name in ("pay", "returns")}
     with sql.roomy_cache():
         result.counts, plans = history_post.post(
             ctx, result.days, stores, plans, result.campaigns, result.problems, rngs,

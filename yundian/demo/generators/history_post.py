@@ -39,9 +39,15 @@ class Clock:
         return self.midnight[index] + timedelta(minutes=minute, seconds=second)
 
 
-def stock_pass(plans, days, stores, problems, existing: set, rng: random.Random, clock: Clock):
+def share(total: int, part: int, whole: int) -> int:
+    """total x part / whole in whole fen, rounded half up (as the stock ledger's moving average does)."""
+    return (2 * total * part + whole) // (2 * whole)
+
+
+def stock_pass(plans, days, stores, problems, existing: set, costs: dict[int, int], clock: Clock):
     """Walk the days in order: deliveries before opening, then each order takes its lines off the shelf (a line
-    with no stock is lost). Returns (moves, on_hand) of the history alone; drops orders left with no line."""
+    with no stock is lost). Every move carries its value at moving-average cost (receipts at `costs`, fen per unit
+    or per kilogram). Returns (moves, on_hand, value, orders kept) of the history alone."""
     ndays = len(days)
     demand: dict[tuple[int, int], int] = defaultdict(int)
     weighed: dict[int, bool] = {}
@@ -67,15 +73,19 @@ def stock_pass(plans, days, stores, problems, existing: set, rng: random.Random,
     for plan in plans:
         by_day[plan.day].append(plan)
     on_hand: dict[tuple[int, int], int] = defaultdict(int)
-    moves: list[tuple] = []  # (sku, wh, kind, quantity, source_type, source_id, reason, actor, at)
+    value: dict[tuple[int, int], int] = defaultdict(int)
+    moves: list[tuple] = []  # (sku, wh, kind, quantity, source_type, source_id, reason, actor, at, value)
     kept = []
     def sell(plan):
         wh = plan.store.wh_id
         lines = []
         for line in plan.lines:
             key = (wh, line.sku.id)
-            if on_hand[key] >= line.quantity:
+            held = on_hand[key]
+            if held >= line.quantity:
+                line.cost = value[key] if held == line.quantity else share(value[key], line.quantity, held)
                 on_hand[key] -= line.quantity
+                value[key] -= line.cost
                 lines.append(line)
         if lines:
             plan.lines = lines
@@ -104,11 +114,15 @@ def stock_pass(plans, days, stores, problems, existing: set, rng: random.Random,
                 if weighed[key[1]]:
                     target = -(-max(target, 3000) // 1000) * 1000
                 if target > level:
-                    moves.append((key[1], wh, "receipt", target - level, "demo_history", "replenish", "", None, when))
+                    cost = share(costs[key[1]], target - level, 1000) if weighed[key[1]] else \
+                        costs[key[1]] * (target - level)
+                    moves.append((key[1], wh, "receipt", target - level, "demo_history", "replenish", "", None, when,
+                                  cost))
                     on_hand[key] = target
+                    value[key] += cost
         for plan in today[len(early):]:
             sell(plan)
-    return moves, on_hand, kept
+    return moves, on_hand, value, kept
 
 
 def post(ctx, days, stores, plans, campaigns, problems, rngs, progress=None) -> tuple[dict[str, int], list]:
@@ -126,9 +140,17 @@ def post(ctx, days, stores, plans, campaigns, problems, rngs, progress=None) -> 
     clock = Clock(days)
     ndays = len(days)
     now = timezone.now().astimezone(UTC).replace(tzinfo=None)
+    from yundian.inventory.models import SupplierPrice
+
+    from .history import COST_SHARE
+
     existing = set(StockBalance.objects.filter(warehouse_id__in=[s.wh_id for s in stores])
                    .values_list("warehouse_id", "sku_id"))
-    moves, on_hand, plans = stock_pass(plans, days, stores, problems, existing, rngs["stock"], clock)
+    costs = {line.sku.id: max(1, round(line.sku.price * COST_SHARE.get(line.sku.top, 0.5)))
+             for plan in plans for line in plan.lines}
+    costs.update(SupplierPrice.objects.filter(enterprise=enterprise, is_preferred=True, sku_id__in=list(costs))
+                 .values_list("sku_id", "unit_cost"))
+    moves, on_hand, value, plans = stock_pass(plans, days, stores, problems, existing, costs, clock)
     plans.sort(key=lambda p: (p.day, p.minute, p.store.id))
     counts: dict[str, int] = defaultdict(int)
 
@@ -282,8 +304,10 @@ def post(ctx, days, stores, plans, campaigns, problems, rngs, progress=None) -> 
             return_line_rows.append((doc_id, line.id, line.sku.id, line.quantity, refund, plan.store.wh_id,
                                      line.quantity))
             moves.append((line.sku.id, plan.store.wh_id, "return", line.quantity, "return", str(doc_id),
-                          f"order:{plan.id}", plan.seller.id if plan.seller and plan.channel == "pos" else None, when))
+                          f"order:{plan.id}", plan.seller.id if plan.seller and plan.channel == "pos" else None, when,
+                          line.cost))  # back at the cost it left with
             on_hand[(plan.store.wh_id, line.sku.id)] += line.quantity
+            value[(plan.store.wh_id, line.sku.id)] += line.cost
             reverse_lines.append((plan, line, line.quantity, doc_id, when))
         full = all(line.returned >= line.quantity for line in plan.lines)
         plan.returned = True
@@ -342,7 +366,7 @@ def post(ctx, days, stores, plans, campaigns, problems, rngs, progress=None) -> 
                               l.quantity, l.list_price, l.unit_price, l.discount, l.line_total, l.guide_id,
                               plan.store.wh_id, l.quantity, 0, 0))
             moves.append((l.sku.id, plan.store.wh_id, "sale_issue", -l.quantity, "order", str(plan.id), "", clerk,
-                          plan.placed if pos else fulfilled))
+                          plan.placed if pos else fulfilled, -l.cost))
         tendered, change = plan.total, 0
         if plan.method == "cash":
             rng = rngs["pay"]
@@ -375,9 +399,9 @@ def post(ctx, days, stores, plans, campaigns, problems, rngs, progress=None) -> 
     sql.update(Order, ["refunded_total", "status"], order_updates)
     sql.update(Payment, ["refunded_amount"], payment_refunds)
     counts["history_stock_moves"] = sql.insert(StockMove, [
-        "enterprise", "sku", "warehouse", "kind", "quantity", "reserved_delta", "source_type", "source_id", "reason",
-        "actor", "occurred_at"], [(enterprise.pk, s, w, k, q, 0, st, si, r, a, sql.at(t))
-                                  for s, w, k, q, st, si, r, a, t in moves])
+        "enterprise", "sku", "warehouse", "kind", "quantity", "reserved_delta", "value", "source_type", "source_id",
+        "reason", "actor", "occurred_at"], [(enterprise.pk, s, w, k, q, 0, v, st, si, r, a, sql.at(t))
+                                            for s, w, k, q, st, si, r, a, t, v in moves])
     counts["history_points_entries"] = sql.insert(PointsEntry, [
         "id", "enterprise", "member", "kind", "points", "source_type", "source_id", "store", "actor", "reason",
         "detail", "created_at"], points_rows)
@@ -397,11 +421,12 @@ def post(ctx, days, stores, plans, campaigns, problems, rngs, progress=None) -> 
         "is_reversed", "at"], [(*u[:10], sql.at(u[10])) for u in usages])
 
     # balances: add what the history posted
-    current = {(w, s): (pk, q) for pk, w, s, q in StockBalance.objects.filter(
-        warehouse_id__in=[s.wh_id for s in stores]).values_list("pk", "warehouse_id", "sku_id", "on_hand")}
-    sql.update(StockBalance, ["on_hand"], [(current[k][1] + q, current[k][0]) for k, q in sorted(on_hand.items())
-                                           if k in current and q])
-    StockBalance.objects.bulk_create([StockBalance(warehouse_id=w, sku_id=s, on_hand=q)
+    current = {(w, s): (pk, q, v) for pk, w, s, q, v in StockBalance.objects.filter(
+        warehouse_id__in=[s.wh_id for s in stores]).values_list("pk", "warehouse_id", "sku_id", "on_hand", "value")}
+    sql.update(StockBalance, ["on_hand", "value"],
+               [(current[k][1] + q, current[k][2] + value[k], current[k][0]) for k, q in sorted(on_hand.items())
+                if k in current and (q or value[k])])
+    StockBalance.objects.bulk_create([StockBalance(warehouse_id=w, sku_id=s, on_hand=q, value=value[(w, s)])
                                       for (w, s), q in sorted(on_hand.items()) if (w, s) not in current],
                                      batch_size=sql.BATCH)
     points_now = dict(PointsBalance.objects.filter(member_id__in=list(points_delta)).values_list("member_id", "points"))

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Count, F, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from yundian.catalog.models import Category
 from yundian.core.ledgers import ledger_checks
@@ -258,7 +258,8 @@ def test_seed_command_refuses_a_negative_history_and_shapes_it(db):
     with pytest.raises(CommandError):
         call_command("seed", "--history", "-1", stdout=StringIO())
     out = StringIO()
-    call_command("seed", "--shape", "--scale", "1", "--history", "365", stdout=out)
+    with translation.override("en"):
+        call_command("seed", "--shape", "--scale", "1", "--history", "365", stdout=out)
 
     assert "history: orders" in out.getvalue()
     assert f"{round(history.ORDERS_PER_STORE_DAY * 6 * 365):,}" in out.getvalue()
@@ -271,3 +272,25 @@ def test_the_demo_loads_a_year_of_history_with_events(monkeypatch, db):
 
     assert services.demo_load() is True
     assert (seen["history"], seen["events"], seen["scale"]) == (365, True, 1)
+
+
+def test_the_warehouse_keeps_every_history_event_once(chain, warehouse, db):
+    table = chain.created["history"].events
+
+    assert generators.load_events(chain, table) == table.num_rows
+    assert generators.load_events(chain, table) == 0
+    assert chain.counts["history_events_loaded"] == 0
+
+
+def test_sales_carry_their_cost_and_returns_bring_it_back(chain, db):
+    ids = {str(i) for i in _orders(chain).values_list("id", flat=True)}
+    moves = StockMove.objects.filter(enterprise=chain.enterprise)
+    issued = [v for sid, v in moves.filter(kind="sale_issue", source_type="order").values_list("source_id", "value")
+              if sid in ids]
+    returned = [v for reason, v in moves.filter(kind="return").values_list("reason", "value")
+                if reason.removeprefix("order:") in ids]
+    revenue = OrderLine.objects.filter(order__in=_orders(chain)).aggregate(s=Sum("line_total"))["s"]
+
+    assert len(issued) == chain.counts["history_order_lines"] and max(issued) < 0
+    assert 0.3 < -sum(issued) / revenue < 0.8  # cost of goods sold against what was paid
+    assert len(returned) > 0 and min(returned) > 0
