@@ -6,7 +6,7 @@ from typing import Literal
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from yundian.core.errors import ValidationFailed
@@ -150,7 +150,7 @@ class ReleasedOut(Schema):
 class OrderLineIn(Schema):
     sku_id: int
     quantity: int
-    unit_cost: int = 0
+    unit_cost: int | None = None  # fen; left out: the supplier's price for the SKU
 
 
 class PurchaseOrderIn(Schema):
@@ -183,6 +183,62 @@ class PurchaseOrderOut(Schema):
     @staticmethod
     def resolve_lines(obj):
         return obj["lines"] if isinstance(obj, dict) else _order(obj)["lines"]
+
+
+class SupplierIn(Schema):
+    code: str = Field(..., max_length=40)
+    name: str = Field(..., max_length=120)
+    contact_name: str = Field("", max_length=60)
+    phone: str = Field("", max_length=32)
+    email: str = Field("", max_length=120)
+    payment_terms: str = Field("net_30", max_length=12)
+    lead_time_days: int = 3
+
+
+class SupplierPatch(Schema):
+    name: str | None = Field(None, max_length=120)
+    contact_name: str | None = Field(None, max_length=60)
+    phone: str | None = Field(None, max_length=32)
+    email: str | None = Field(None, max_length=120)
+    payment_terms: str | None = Field(None, max_length=12)
+    lead_time_days: int | None = None
+    is_active: bool | None = None
+
+
+class SupplierOut(Schema):
+    id: int
+    code: str
+    name: str
+    contact_name: str
+    phone: str
+    email: str
+    payment_terms: str
+    lead_time_days: int
+    is_active: bool
+
+
+class SupplierFilter(Schema):
+    q: SafeStr = Field("", max_length=64)
+    is_active: bool | None = None
+
+
+class SupplierPriceIn(Schema):
+    unit_cost: int
+    lead_time_days: int | None = None
+    is_preferred: bool = False
+
+
+class SupplierPriceOut(Schema):
+    supplier_id: int
+    sku_id: int
+    sku_code: str
+    unit_cost: int
+    lead_time_days: int
+    is_preferred: bool
+
+    @staticmethod
+    def resolve_sku_code(obj) -> str:
+        return obj.sku.code
 
 
 class DocFilter(Schema):
@@ -450,6 +506,52 @@ def purchase_order_action(request: HttpRequest, order_id: int, action: Literal["
     handler = {"submit": services.purchase_order_submit, "approve": services.purchase_order_approve,
                "reject": services.purchase_order_reject, "close": services.purchase_order_close}[action]
     return _order(handler(actor=request.auth, order_id=order_id))
+
+
+# --- suppliers --------------------------------------------------------------------------------------------------
+
+@router.get("/suppliers", response={200: list[SupplierOut], **errors()})
+@paginate(LimitOffsetPagination)
+def supplier_list(request: HttpRequest, filters: Query[SupplierFilter]):
+    return selectors.supplier_list(actor=request.auth, query=filters.q, is_active=filters.is_active)
+
+
+@router.post("/suppliers", response={201: SupplierOut, **errors(403, 404, 409)})
+def supplier_create(request: HttpRequest, payload: SupplierIn):
+    def work():
+        return 201, SupplierOut.from_orm(services.supplier_create(actor=request.auth, **payload.dict())).dict()
+
+    return idempotent_response(request, scope="inventory.supplier_create", payload=payload.dict(), work=work)
+
+
+@router.get("/suppliers/{supplier_id}", response={200: SupplierOut, **errors(404)})
+def supplier_get(request: HttpRequest, supplier_id: int):
+    return selectors.supplier_get(actor=request.auth, supplier_id=supplier_id)
+
+
+@router.patch("/suppliers/{supplier_id}", response={200: SupplierOut, **errors(403, 404, 409)})
+def supplier_update(request: HttpRequest, supplier_id: int, payload: SupplierPatch):
+    changes = payload.dict(exclude_unset=True)
+    return services.supplier_update(actor=request.auth, supplier_id=supplier_id, changes=changes)
+
+
+@router.get("/suppliers/{supplier_id}/prices", response={200: list[SupplierPriceOut], **errors(404)})
+@paginate(LimitOffsetPagination)
+def supplier_price_list(request: HttpRequest, supplier_id: int):
+    supplier = selectors.supplier_get(actor=request.auth, supplier_id=supplier_id)
+    return selectors.supplier_price_list(actor=request.auth, supplier_id=supplier.id)
+
+
+@router.put("/suppliers/{supplier_id}/prices/{sku_id}", response={200: SupplierPriceOut, **errors(403, 404, 409)})
+def supplier_price_set(request: HttpRequest, supplier_id: int, sku_id: int, payload: SupplierPriceIn):
+    """Set (or replace) the supplier's price for a SKU; PUT is idempotent by nature."""
+    return services.supplier_price_set(actor=request.auth, supplier_id=supplier_id, sku_id=sku_id, **payload.dict())
+
+
+@router.delete("/suppliers/{supplier_id}/prices/{sku_id}", response={204: None, **errors(403, 404, 409)})
+def supplier_price_remove(request: HttpRequest, supplier_id: int, sku_id: int):
+    services.supplier_price_remove(actor=request.auth, supplier_id=supplier_id, sku_id=sku_id)
+    return Status(204, None)
 
 
 # --- transfers and allocations ----------------------------------------------------------------------------------

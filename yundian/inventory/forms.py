@@ -180,8 +180,8 @@ class LinesForm(forms.Form):
                     raise forms.ValidationError(_("No SKU has the code or barcode “%(code)s”.") % {"code": row.sku},
                                                 code="sku_not_found")
                 line = {"sku_id": known[row.sku], "quantity": parse_whole(row.quantity)}
-                if self.with_cost:
-                    line["unit_cost"] = self._cost(row.cost)
+                if self.with_cost and (cost := self._cost(row.cost)) is not None:
+                    line["unit_cost"] = cost
             except forms.ValidationError as exc:
                 row.error = " ".join(str(m) for m in exc.messages)
                 problems.append(_("Line %(number)d: %(message)s") % {"number": index + 1, "message": row.error})
@@ -202,10 +202,11 @@ class LinesForm(forms.Form):
             raise forms.ValidationError(str(exc.message), code=exc.code)
 
     @staticmethod
-    def _cost(text: str) -> int:
-        """A unit cost typed in yuan ("12.50") -> fen; blank is 0. Money.parse refuses anything else."""
+    def _cost(text: str) -> int | None:
+        """A unit cost typed in yuan ("12.50") -> fen; blank is None (the supplier's price). Money.parse refuses
+        anything else."""
         if not text:
-            return 0
+            return None
         try:
             return Money.parse(text).amount
         except DomainError as exc:

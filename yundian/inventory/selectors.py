@@ -2,7 +2,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from yundian.core.errors import NotFound
@@ -10,8 +10,9 @@ from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm, scope_q
 
+
 from .models import (Adjustment, Allocation, PurchaseOrder, PurchaseOrderStatus, StockBalance, StockMove, Stocktake,
-                     StocktakeLine, Transfer, TransferStatus, Warehouse, WarehouseKind)
+                     StocktakeLine, Supplier, SupplierPrice, Transfer, TransferStatus, Warehouse, WarehouseKind)
 
 
 def warehouse_list(*, actor: Staff, kind: str | None = None, node_id: int | None = None,
@@ -205,3 +206,42 @@ def adjustments_awaiting_approval(*, actor: Staff) -> QuerySet[Adjustment]:
     return (Adjustment.objects.filter(scope_q(actor, Perm.STOCK_APPROVE, "warehouse__node__path"),
                                       enterprise_id=actor.enterprise_id, status=Adjustment.Status.PENDING)
             .select_related("warehouse").order_by("id"))
+
+
+# --- suppliers ---------------------------------------------------------------------------------------------
+
+def _may_see_suppliers(actor: Staff) -> None:
+    if not has_perm(actor, Perm.STOCK_VIEW):
+        raise NotFound(_("Supplier not found."), code="supplier_not_found")
+
+
+def supplier_list(*, actor: Staff, query: str = "", is_active: bool | None = None) -> QuerySet[Supplier]:
+    """The enterprise's suppliers (anyone who may see stock), filtered by name/code/contact text and active flag,
+    each with `price_count` (SKUs it has a price for)."""
+    _may_see_suppliers(actor)
+    qs = Supplier.objects.filter(enterprise_id=actor.enterprise_id)
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(code__icontains=query) | Q(contact_name__icontains=query))
+    if is_active is not None:
+        qs = qs.filter(is_active=is_active)
+    return qs.annotate(price_count=Count("prices")).order_by("code")
+
+
+def supplier_get(*, actor: Staff, supplier_id: int) -> Supplier:
+    supplier = supplier_list(actor=actor).filter(pk=supplier_id).first()
+    if supplier is None:
+        raise NotFound(_("Supplier not found."), code="supplier_not_found")
+    return supplier
+
+
+def supplier_price_list(*, actor: Staff, supplier_id: int | None = None,
+                        sku_id: int | None = None) -> QuerySet[SupplierPrice]:
+    """Supplier prices of one supplier and/or one SKU, with the SKU and supplier loaded."""
+    _may_see_suppliers(actor)
+    qs = SupplierPrice.objects.filter(enterprise_id=actor.enterprise_id)
+    if supplier_id is not None:
+        qs = qs.filter(supplier_id=supplier_id)
+    if sku_id is not None:
+        qs = qs.filter(sku_id=sku_id)
+    return qs.select_related("sku", "supplier").order_by("sku__code", "supplier__code")
+

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_documents
+from . import views, views_documents, views_suppliers
 
 app_name = "inventory"
 
@@ -15,6 +15,12 @@ urlpatterns = [
     path("purchase-orders/", views_documents.purchase_orders, name="purchase_orders"),
     path("purchase-orders/new/", views_documents.purchase_order_create, name="purchase_order_create"),
     path("purchase-orders/<int:order_id>/", views_documents.purchase_order, name="purchase_order"),
+    path("suppliers/", views_suppliers.supplier_list, name="suppliers"),
+    path("suppliers/new/", views_suppliers.supplier_create, name="supplier_create"),
+    path("suppliers/<int:supplier_id>/", views_suppliers.supplier_detail, name="supplier"),
+    path("suppliers/<int:supplier_id>/prices/", views_suppliers.supplier_price_save, name="supplier_price_save"),
+    path("suppliers/<int:supplier_id>/prices/<int:sku_id>/remove/", views_suppliers.supplier_price_remove,
+         name="supplier_price_remove"),
     path("allocations/", views_documents.allocations, name="allocations"),
     path("allocations/new/", views_documents.allocation_create, name="allocation_create"),
     path("allocations/<int:allocation_id>/", views_documents.allocation, name="allocation"),

@@ -5,7 +5,8 @@ from .counting import (adjustment_create, adjustment_decide, stocktake_cancel, s
 from .ledger import (Posting, StockLine, reservations_expire, stock_issue, stock_release, stock_reserve,
                      stock_return)
 from .purchasing import (purchase_order_approve, purchase_order_close, purchase_order_create, purchase_order_reject,
-                         purchase_order_submit, receipt_create, supplier_create)
+                         purchase_order_submit, receipt_create)
+from .suppliers import supplier_create, supplier_price_remove, supplier_price_set, supplier_update
 from .transfers import (allocation_create, allocation_release, transfer_approve, transfer_cancel, transfer_receive,
                         transfer_reject, transfer_request, transfer_ship)
 from .warehouses import in_transit_warehouse, warehouse_create, warehouse_set_active
@@ -15,7 +16,8 @@ __all__ = [
     "in_transit_warehouse", "purchase_order_approve", "purchase_order_close", "purchase_order_create",
     "purchase_order_reject", "purchase_order_submit", "receipt_create", "reservations_expire", "stock_issue",
     "stock_release", "stock_reserve", "stock_return", "stocktake_cancel", "stocktake_count", "stocktake_post",
-    "stocktake_start", "stocktake_submit", "supplier_create", "transfer_approve", "transfer_cancel",
+    "stocktake_start", "stocktake_submit", "supplier_create", "supplier_price_remove", "supplier_price_set",
+    "supplier_update", "transfer_approve", "transfer_cancel",
     "transfer_receive", "transfer_reject", "transfer_request", "transfer_ship", "warehouse_create",
     "warehouse_set_active",
 ]

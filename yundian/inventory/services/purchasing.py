@@ -1,9 +1,9 @@
-"""Suppliers, purchase orders (to a supplier or to HQ) with approval, and receiving with tolerance."""
+"""Purchase orders (to a supplier, priced from its prices, or to HQ) with approval, and receiving with tolerance."""
 from datetime import timedelta
 from math import ceil, floor
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,8 +14,8 @@ from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm, require
 
 from ..models import (MoveKind, PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus, Receipt, ReceiptLine, Supplier,
-                      Transfer, TransferLine, TransferStatus, WarehouseKind)
-from ._common import clean_code, clean_text
+                      SupplierPrice, Transfer, TransferLine, TransferStatus, WarehouseKind)
+from ._common import clean_text
 from ._docs import assign_number, clean_sku_lines, get_scoped, temp_number
 from .ledger import Posting, resolve_skus, resolve_warehouses
 
@@ -23,53 +23,44 @@ MAX_UNIT_COST = 10**10
 S = PurchaseOrderStatus
 
 
-def _hq_path(actor: Staff) -> str:
-    return "/" + actor.home.path.strip("/").split("/")[0] + "/"
-
-
-@transaction.atomic
-def supplier_create(*, actor: Staff, code: str, name: str, lead_time_days: int = 3) -> Supplier:
-    """Add a supplier (HQ: purchase.approve at the root). Audited."""
-    from yundian.org.models import OrgNode
-
-    hq = OrgNode.objects.get(path=_hq_path(actor))
-    require(actor, Perm.PURCHASE_APPROVE, hq)
-    code, name = clean_code(code), clean_text(name, "name", 120)
-    if isinstance(lead_time_days, bool) or not isinstance(lead_time_days, int) or not 0 <= lead_time_days <= 365:
-        raise ValidationFailed(_("Lead time is 0 to 365 days."), code="invalid_number", details={"field": "lead_time_days"})
-    try:
-        with transaction.atomic():
-            supplier = Supplier.objects.create(enterprise_id=actor.enterprise_id, code=code, name=name,
-                                               lead_time_days=lead_time_days)
-    except IntegrityError:
-        raise Conflict(_("This code is already used."), code="supplier_code_taken", details={"field": "code"})
-    audit_record(actor=actor, action="supplier.create", target=supplier, after={"code": code, "name": name},
-                 scope_path=hq.path)
-    return supplier
-
-
-def _order_lines(lines: Any) -> list[tuple[int, int, int]]:
-    """[(sku_id, quantity, unit_cost)] from dicts or tuples; unit cost in fen, optional."""
+def _order_lines(lines: Any) -> list[tuple[int, int, int | None]]:
+    """[(sku_id, quantity, unit_cost)] from dicts or tuples; unit cost in fen, None when not given."""
     if not isinstance(lines, list | tuple) or not lines:
         raise ValidationFailed(_("At least one line is needed."), code="no_lines")
-    costs: dict[int, int] = {}
+    costs: dict[int, int | None] = {}
     plain = []
     for index, raw in enumerate(lines):
         if isinstance(raw, dict):
-            sku_id, quantity, cost = raw.get("sku_id"), raw.get("quantity"), raw.get("unit_cost", 0)
+            sku_id, quantity, cost = raw.get("sku_id"), raw.get("quantity"), raw.get("unit_cost")
         elif isinstance(raw, list | tuple) and len(raw) in (2, 3):
-            sku_id, quantity, cost = (*raw, 0)[:3]
+            sku_id, quantity, cost = (*raw, None)[:3]
         else:
             raise ValidationFailed(_("Each line is (sku_id, quantity, unit_cost)."), code="invalid_line",
                                    details={"line": index})
-        if isinstance(cost, bool) or not isinstance(cost, int) or not 0 <= cost <= MAX_UNIT_COST:
+        if cost is not None and (isinstance(cost, bool) or not isinstance(cost, int) or not 0 <= cost <= MAX_UNIT_COST):
             raise ValidationFailed(_("A cost is a whole number of fen from 0 upwards."), code="invalid_price",
                                    details={"line": index, "field": "unit_cost"})
         plain.append((sku_id, quantity))
         if isinstance(sku_id, int):
             costs[sku_id] = cost
     merged = clean_sku_lines(plain)
-    return [(s, q, costs.get(s, 0)) for s, q in sorted(merged.items())]
+    return [(s, q, costs.get(s)) for s, q in sorted(merged.items())]
+
+
+def _priced(cleaned: list[tuple[int, int, int | None]], supplier: Supplier | None,
+            strict: bool) -> list[tuple[int, int, int]]:
+    """Fill the lines' missing unit costs from the supplier's prices. A person ordering a SKU the supplier has
+    no price for (and typing none) gets 422 `no_supplier_price`; the replenishment task (`strict` False) orders
+    it at 0 on the draft, for a person to price before submitting. Orders to HQ carry no price (0)."""
+    prices = {}
+    if supplier is not None:
+        prices = dict(SupplierPrice.objects.filter(supplier=supplier, sku_id__in=[s for s, _q, _c in cleaned])
+                      .values_list("sku_id", "unit_cost"))
+    unpriced = [s for s, _q, c in cleaned if c is None and supplier is not None and s not in prices]
+    if unpriced and strict:
+        raise ValidationFailed(_("The supplier has no price for these SKUs; enter a unit cost."),
+                               code="no_supplier_price", details={"sku_ids": unpriced})
+    return [(s, q, c if c is not None else prices.get(s, 0)) for s, q, c in cleaned]
 
 
 @transaction.atomic
@@ -77,6 +68,7 @@ def purchase_order_create(*, actor: Staff | None, warehouse_id: int, lines: Any,
                           source_warehouse_id: int | None = None, tolerance_percent: int = 5, note: str = "",
                           origin: str = "manual", enterprise_id: int | None = None) -> PurchaseOrder:
     """A draft purchase order into a warehouse, from a supplier or from an HQ central warehouse (exactly one).
+    Lines without a unit cost take the supplier's price for the SKU (see `_priced`).
 
     `actor=None` is the replenishment task (system). Needs stock.manage on the receiving warehouse.
     """
@@ -100,6 +92,7 @@ def purchase_order_create(*, actor: Staff | None, warehouse_id: int, lines: Any,
         raise ValidationFailed(_("Tolerance is 0 to 50 percent."), code="invalid_number", details={"field": "tolerance_percent"})
     cleaned = _order_lines(lines)
     resolve_skus(enterprise_id=enterprise_id, sku_ids=[s for s, _q, _c in cleaned])
+    cleaned = _priced(cleaned, supplier, strict=actor is not None)
     order = PurchaseOrder.objects.create(
         enterprise_id=enterprise_id, number=temp_number(), warehouse=warehouse, supplier=supplier,
         source_warehouse=source, tolerance_percent=tolerance_percent, origin=origin,

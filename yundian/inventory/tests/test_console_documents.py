@@ -12,7 +12,7 @@ from yundian.core.models import AuditEntry
 from yundian.inventory.models import (Adjustment, AdjustmentLine, Allocation, AllocationLine, PurchaseOrder,
                                       PurchaseOrderLine, Receipt, StockMove, Transfer, TransferLine)
 from yundian.inventory.services import (adjustment_create, in_transit_warehouse, purchase_order_create,
-                                        supplier_create, transfer_request, warehouse_create)
+                                        supplier_create, supplier_price_set, transfer_request, warehouse_create)
 from yundian.org.tests.utils import client_for
 
 from .factories import assert_ledgers_clean, level, make_stock, put, state
@@ -62,7 +62,11 @@ def flash(client, url: str) -> list[str]:
 
 @pytest.fixture
 def supplier(stock):
-    return supplier_create(actor=stock.chain.admin, code="SUP-1", name="Cotton Mill", lead_time_days=4)
+    """A supplier with a price for each tee and the mug (lines typed without a cost take it)."""
+    supplier = supplier_create(actor=stock.chain.admin, code="SUP-1", name="Cotton Mill", lead_time_days=4)
+    for sku, cost in ((stock.cat.tee_s, 1200), (stock.cat.tee_m, 1100), (stock.cat.mug_sku, 700)):
+        supplier_price_set(actor=stock.chain.admin, supplier_id=supplier.id, sku_id=sku.id, unit_cost=cost)
+    return supplier
 
 
 def test_store_manager_creates_a_supplier_order_with_lines_by_code_and_barcode(stock, supplier):
@@ -80,7 +84,7 @@ def test_store_manager_creates_a_supplier_order_with_lines_by_code_and_barcode(s
             order.note, order.created_by_id) == (stock.wh_a.id, supplier.id, None, "draft", 10, "spring restock",
                                                  stock.chain.manager_a.id)
     assert list(order.lines.values_list("sku_id", "quantity", "received", "unit_cost")) == [
-        (stock.cat.tee_s.id, 10, 0, 1250), (stock.cat.tee_m.id, 4, 0, 0)]
+        (stock.cat.tee_s.id, 10, 0, 1250), (stock.cat.tee_m.id, 4, 0, 1100)]  # typed cost, else the supplier's
     assert StockMove.objects.count() == before_moves
     assert order.number in flash(client, response["Location"])[0]
 

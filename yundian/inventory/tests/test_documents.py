@@ -67,7 +67,7 @@ def test_receiving_beyond_the_tolerance_is_422_and_changes_nothing(stock):
 def test_receiving_against_an_unapproved_order_is_409(stock):
     supplier = supplier_create(actor=stock.chain.admin, code="S", name="S")
     order = purchase_order_create(actor=stock.chain.manager_a, warehouse_id=stock.wh_a.id, supplier_id=supplier.id,
-                                  lines=[(stock.cat.tee_s.id, 5)])
+                                  lines=[(stock.cat.tee_s.id, 5, 900)])
     before = state()
     with pytest.raises(Conflict):
         receipt_create(actor=stock.chain.manager_a, warehouse_id=stock.wh_a.id, order_id=order.id,
