@@ -199,3 +199,7 @@ api.add_router("/guides", guides_router)
 from yundian.promotions.api import router as promotions_router  # noqa: E402
 
 api.add_router("/promotions", promotions_router)
+
+from yundian.cdp.api import router as cdp_router  # noqa: E402
+
+api.add_router("/events", cdp_router)

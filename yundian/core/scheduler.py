@@ -45,6 +45,7 @@ SCHEDULE: list[tuple[str, str, str]] = [
     ("yundian.ops.tasks.purge_login_attempts", "daily", "04:00"),
     # a sale is in the warehouse (dashboards, tags) within a minute
     ("yundian.analytics.tasks.warehouse_sync", "minutes", "1"),
+    ("yundian.cdp.tasks.purge_event_inbox", "daily", "04:30"),
 ]
 
 RETRY_AFTER = timedelta(minutes=5)

@@ -1,0 +1,151 @@
+"""From the OLTP inbox to the warehouse: `inbox_flush(con)` moves accepted events into fact_event.
+
+The sync (yundian.analytics.sync) calls it every minute inside its DuckDB write transaction; it reads inbox rows by
+id past the source's watermark ("cdp.inbox" in _sync_state), writes them with `ingest.events_write` and records the
+new watermark in the same transaction, so a crash anywhere leaves the warehouse as it was and the next run does
+the batch again. Writes are idempotent anyway (events are inserted only if their key is new).
+
+Ids may commit out of order on PostgreSQL (a transaction that took id 41 can commit after one that took 42), so an
+id skipped below the watermark is kept as an open gap [low, high, first seen] and re-read on every run for
+GAP_GRACE; after that it is given up (a rolled-back insert leaves a gap that never fills). On SQLite writes are
+serial and gaps come only from rollbacks.
+
+Events of members who withdrew tracking consent or were erased since they were accepted are not moved.
+`inbox_purge` (nightly) deletes rows older than RETENTION that the flush has moved.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+from functools import reduce
+from operator import or_
+
+import pyarrow as pa
+from django.db.models import Q
+from django.utils import timezone
+
+from yundian.core.warehouse import SourceState, state_get, state_put, warehouse_read, warehouse_write
+from yundian.members.models import ConsentChannel, ConsentState, Member, MemberStatus
+
+from .ingest import events_write
+from .models import EventInbox
+from .warehouse_tables import EVENT_INPUT_COLUMNS, FACT_EVENT
+
+SOURCE = "cdp.inbox"
+GAP_GRACE = timedelta(minutes=10)
+RETENTION = timedelta(days=7)
+CHUNK = 20_000
+_COLUMNS = ("id", "enterprise_id", "event_key", "kind", "name", "occurred_at", "received_at", "anonymous_id",
+            "member_id", "store_id", "channel", "sku_id", "order_id", "amount", "properties")
+
+
+def _naive_utc(value: datetime) -> datetime:
+    return value.astimezone(dt_timezone.utc).replace(tzinfo=None) if timezone.is_aware(value) else value
+
+
+def _untracked(member_ids: set[int]) -> set[int]:
+    if not member_ids:
+        return set()
+    withdrawn = ConsentState.objects.filter(member_id__in=member_ids, channel=ConsentChannel.TRACKING, granted=False)
+    erased = Member.objects.filter(pk__in=member_ids, status=MemberStatus.ERASED)
+    return set(withdrawn.values_list("member_id", flat=True)) | set(erased.values_list("pk", flat=True))
+
+
+def _write(con, rows: list[dict]) -> int:
+    untracked = _untracked({r["member_id"] for r in rows if r["member_id"] is not None})
+    rows = [r for r in rows if r["member_id"] not in untracked]
+    if not rows:
+        return 0
+    columns = {c: [r[c] for r in rows] for c in EVENT_INPUT_COLUMNS}
+    columns["occurred_at"] = [_naive_utc(v) for v in columns["occurred_at"]]
+    columns["received_at"] = [_naive_utc(v) for v in columns["received_at"]]
+    schema = pa.schema([(c, FACT_EVENT.arrow_schema.field(c).type) for c in EVENT_INPUT_COLUMNS])
+    return events_write(con, pa.table(columns, schema=schema))
+
+
+def _gaps_between(watermark: int, ids: list[int], seen: str) -> list[list]:
+    """The runs of ids missing between the watermark and the sorted `ids` read after it."""
+    gaps, previous = [], watermark
+    for current in ids:
+        if current > previous + 1:
+            gaps.append([previous + 1, current - 1, seen])
+        previous = current
+    return gaps
+
+
+def _gaps_minus(gaps: list[list], found: set[int]) -> list[list]:
+    """Open gaps after the ids in `found` turned up (a gap splits around each)."""
+    out = []
+    for low, high, seen in gaps:
+        start = low
+        for current in sorted(i for i in found if low <= i <= high):
+            if current > start:
+                out.append([start, current - 1, seen])
+            start = current + 1
+        if start <= high:
+            out.append([start, high, seen])
+    return out
+
+
+def inbox_flush(con, *, now: datetime | None = None, chunk: int = CHUNK) -> int:
+    """Inside the caller's open DuckDB transaction: move inbox rows past the watermark (and rows that filled an
+    open gap) into fact_event and record the new state; the number of events inserted."""
+    now = _naive_utc(now or timezone.now())
+    state = state_get(con, SOURCE)
+    gaps = [list(g) for g in state.gaps or []]
+    inserted = 0
+    if gaps:
+        late = list(EventInbox.objects.filter(reduce(or_, (Q(id__gte=lo, id__lte=hi) for lo, hi, _s in gaps)))
+                    .order_by("id").values(*_COLUMNS))
+        if late:
+            inserted += _write(con, late)
+            gaps = _gaps_minus(gaps, {r["id"] for r in late})
+    watermark = state.watermark
+    while True:
+        rows = list(EventInbox.objects.filter(id__gt=watermark).order_by("id").values(*_COLUMNS)[:chunk])
+        if not rows:
+            break
+        ids = [r["id"] for r in rows]
+        gaps += _gaps_between(watermark, ids, now.isoformat())
+        inserted += _write(con, rows)
+        watermark = ids[-1]
+        if len(rows) < chunk:
+            break
+    gaps = [g for g in gaps if now - datetime.fromisoformat(g[2]) < GAP_GRACE]
+    state_put(con, SourceState(source=SOURCE, watermark=watermark, ts_watermark=state.ts_watermark, gaps=gaps,
+                               rows=state.rows + inserted, updated_at=now))
+    return inserted
+
+
+def inbox_flush_now() -> int:
+    """Open the warehouse and flush the inbox in one transaction (commands, tests, the browser test)."""
+    with warehouse_write() as con:
+        con.begin()
+        try:
+            inserted = inbox_flush(con)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+    return inserted
+
+
+def inbox_purge(*, now: datetime | None = None, batch_size: int = 5000) -> int:
+    """Delete inbox rows received more than RETENTION ago that the flush has moved (at or below the watermark and
+    in no open gap); rows deleted."""
+    with warehouse_read() as wh:
+        state = wh.table("_sync_state").filter(lambda t: t.source == SOURCE).to_pyarrow().to_pylist()
+    if not state:
+        return 0
+    watermark = state[0]["watermark"] or 0
+    gaps = json.loads(state[0]["gaps"] or "[]")
+    moved = Q(id__lte=watermark, received_at__lt=(now or timezone.now()) - RETENTION)
+    for low, high, _seen in gaps:
+        moved &= ~Q(id__gte=low, id__lte=high)
+    deleted = 0
+    while True:
+        ids = list(EventInbox.objects.filter(moved).order_by("id").values_list("id", flat=True)[:batch_size])
+        if not ids:
+            return deleted
+        deleted += EventInbox.objects.filter(id__in=ids).delete()[0]
