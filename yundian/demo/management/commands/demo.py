@@ -11,6 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django.utils.translation import gettext as _
 
+from yundian.analytics.management.commands.warehouse import Progress
+from yundian.analytics.sync import sync_run
 from yundian.demo.management.commands.seed import format_table
 from yundian.demo.selectors import demo_logins
 from yundian.demo.services import DEMO_PASSWORD, demo_load
@@ -34,6 +36,12 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         created = demo_load()
         self.stdout.write(_("Demo data loaded.") if created else _("Demo data already present."))
+        # the analytics warehouse (DuckDB) reads the year of history once here; the scheduler then syncs every minute
+        self.stdout.write(_("Filling the analytics warehouse…"))
+        progress = Progress(self.stdout)
+        result = sync_run(progress=progress)
+        progress.done()
+        self.stdout.write(_("Warehouse ready: %(rows)s rows.") % {"rows": f"{result.total:,}"})
         logins = demo_logins()
         if no_server:
             self.print_logins(logins, url=None)
