@@ -30,7 +30,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -45,7 +45,7 @@ MEMBER_RATE_PER_DAY = 1 / 20  # mean purchase rate of a live member (gamma acros
 DROPOUT = (1.2, 7.0)  # beta(a, b) of the chance to lapse after a purchase (mean 0.15)
 NEW_MEMBER_SHARE = 0.35  # members who join during the history
 STOREFRONT_SHARE = 0.18  # member orders placed on the storefront (delivered from the store)
-RETURN_RATE = {"APP": 0.06, "SHO": 0.06, "HOM": 0.025, "FRS": 0.004}
+RETURN_RATE = {"APP": 0.045, "SHO": 0.045, "HOM": 0.02, "FRS": 0.003}
 RETURNS_STORE_FACTOR = 5.0
 DECLINE_DAYS, DECLINE_TO = 60, 0.4
 STOCKOUT_DAYS = 42
@@ -355,6 +355,11 @@ def _campaigns(days: list[date], cats: set[str]) -> list[dict]:
     return out
 
 
+def _midnight_utc(day: date) -> datetime:
+    """The start of a local day as a UTC-naive datetime (how the history keeps times)."""
+    return timezone.make_aware(datetime.combine(day, time())).astimezone(UTC).replace(tzinfo=None)
+
+
 def _decline(store: StoreInfo, problems: dict, index: int, ndays: int) -> float:
     if store.id != problems.get("declining_store"):
         return 1.0
@@ -375,12 +380,11 @@ def _plan(ctx, days, stores, members, basket, problems, progress) -> list[OrderP
         if rng_join.random() < NEW_MEMBER_SHARE:
             # joins on a day drawn by traffic (people sign up when they shop), usually buying at once
             start = clock.day_at(rng_join.random() * clock.cum[-1])
-            member.joined = datetime.combine(days[start], datetime.min.time())
+            member.joined = _midnight_utc(days[start])
             purchases = model.member_purchase_days(rng_members, clock, start_index=start, rate_per_day=rate,
                                                    dropout=dropout, first_on_start=rng_join.random() < 0.85)
         else:
-            member.joined = datetime.combine(days[0] - timedelta(days=rng_join.randrange(1, 1100)),
-                                             datetime.min.time())
+            member.joined = _midnight_utc(days[0] - timedelta(days=rng_join.randrange(1, 1100)))
             alive = rng_members.random() < 0.8
             purchases = model.member_purchase_days(rng_members, clock, start_index=0, rate_per_day=rate,
                                                    dropout=dropout, first_on_start=False) if alive else []

@@ -5,7 +5,9 @@
   identified when they sign in to check out (member_id from the add-to-cart on), so stitching has work to do;
 - many more sessions end without an order: anonymous visitors and members browsing, some adding to the cart and
   taking things out again, a few sharing a product or looking at a coupon: views >> carts >> orders;
-- every member's till purchase starts with a store visit (channel pos, the order and its amount attached).
+- every member's till purchase starts with a store visit (channel pos, the order and its amount attached), and
+  the door counter records everyone else who came in (anonymous store visits: a store converts 22-35 % of its
+  visitors), so store traffic x conversion x basket adds up to the till's sales.
 
 Columns and types are the warehouse's bulk-ingest contract (yundian.cdp.ingest.events_load_bulk). Times are
 UTC-naive; received_at is a moment after occurred_at (a mini-program sometimes sends hours later).
@@ -140,6 +142,22 @@ def build_events(ctx, days, stores, members, plans, rng: random.Random):
             rows.add("store_visit", plan.placed - timedelta(minutes=rng.randint(3, 30)), member=member.id,
                      store=plan.store.id, channel="pos", order=plan.id, amount=plan.total,
                      properties={"source": "member_identified"})
+    # the door counter: everyone who came into a store, less the members the till already knows
+    conversion = {store.id: rng.uniform(0.22, 0.35) for store in stores}
+    till: dict[tuple[int, int], list[int]] = {}
+    for plan in plans:
+        if plan.channel == "pos":
+            counted = till.setdefault((plan.store.id, plan.day), [0, 0])
+            counted[0] += 1
+            counted[1] += plan.member is not None
+    for (store_id, index), (orders, known) in sorted(till.items()):
+        store = next(s for s in stores if s.id == store_id)
+        opening = model.parse_hours(store.opening, days[index].weekday())
+        visitors = max(orders, model.poisson(rng, orders / conversion[store_id]))
+        for _n in range(visitors - known):
+            rows.add("store_visit", clock.at(index, model.minute_of_day(rng, opening, store.hour_weights),
+                                             rng.randrange(60)),
+                     store=store_id, channel="pos", properties='{"source":"door_counter"}')
     # sessions without an order, spread over the days by traffic and over the waking hours
     browsing = [m for m in members if m.online > 0.2] or members
     weights = [model.day_factor(d) for d in days]

@@ -443,9 +443,10 @@ def post(ctx, days, stores, plans, campaigns, problems, rngs, progress=None) -> 
     CommissionBalance.objects.bulk_create([CommissionBalance(guide_id=g, enterprise=enterprise, amount=a)
                                            for g, a in sorted(commission_totals.items()) if g not in have])
     # members joined when the history says (created_at is when they registered)
-    joined = [(sql.at(m.joined), m.id) for m in sorted(ctx.created.get("history_members", []), key=lambda m: m.id)
-              if m.joined is not None]
-    sql.update(Member, ["created_at"], joined)
+    dated = sorted((m for m in ctx.created.get("history_members", []) if m.joined is not None), key=lambda m: m.id)
+    joined = [(sql.at(m.joined), sql.at(m.joined), m.id) for m in dated]
+    sql.update(Member, ["created_at", "tier_since"], joined)
+    sql.update(Member, ["guide_bound_at"], [(sql.at(m.joined), m.id) for m in dated if m.guide_id])
     counts["history_members_dated"] = len(joined)
     return dict(counts), plans
 

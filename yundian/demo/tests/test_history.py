@@ -227,7 +227,13 @@ def test_events_make_a_funnel_consistent_with_the_orders(chain, db):
     assert len(set(keys)) == len(keys) == chain.counts["history_events"]
     assert kinds["page_view"] + kinds["product_view"] > 5 * kinds["add_to_cart"] > 5 * storefront_orders > 0
     assert kinds["add_to_cart"] > kinds["remove_from_cart"] > 0
-    assert kinds["store_visit"] == member_till_orders
+    visits = [(s, m, o) for k, s, m, o in zip(table.column("kind").to_pylist(), table.column("store_id").to_pylist(),
+                                              table.column("member_id").to_pylist(),
+                                              table.column("order_id").to_pylist()) if k == "store_visit"]
+    till_orders = Counter(_orders(chain).filter(channel="pos").values_list("store_id", flat=True))
+    assert sum(1 for _s, m, o in visits if m is not None and o is not None) == member_till_orders
+    for store_id, n in till_orders.items():  # the door counter saw more people than bought
+        assert 2.5 * n < sum(1 for s, _m, _o in visits if s == store_id) < 5 * n
     assert kinds["search"] > 0 and kinds["share"] > 0 and kinds["coupon_view"] > 0
     assert anonymous > len(keys) // 3
     received_ok = all(r >= o for o, r in zip(table.column("occurred_at").to_pylist(),

@@ -65,7 +65,8 @@ class ProgressBar:
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         if stage != "days":
-            self.out.write(_("Writing the history to the ledgers..."))
+            if stage == "writing":
+                self.out.write(_("Writing the history to the ledgers..."))
             return
         quarter = 4 * done // total
         if not self.tty and quarter == self.shown:
