@@ -116,7 +116,7 @@ def transfer_list(*, actor: Staff, status: str | None = None) -> QuerySet[Transf
         enterprise_id=actor.enterprise_id)
     if status:
         qs = qs.filter(status=status)
-    return qs.select_related("from_warehouse", "to_warehouse").prefetch_related("lines").order_by("-id")
+    return qs.select_related("from_warehouse", "to_warehouse").prefetch_related("lines__sku__product").order_by("-id")
 
 
 def _by_warehouse(model, actor: Staff, status: str | None, warehouse_id: int | None):
@@ -129,7 +129,7 @@ def _by_warehouse(model, actor: Staff, status: str | None, warehouse_id: int | N
 
 
 def purchase_order_list(*, actor: Staff, status: str | None = None, warehouse_id: int | None = None):
-    return _by_warehouse(PurchaseOrder, actor, status, warehouse_id).prefetch_related("lines")
+    return _by_warehouse(PurchaseOrder, actor, status, warehouse_id).prefetch_related("lines__sku__product")
 
 
 def stocktake_list(*, actor: Staff, status: str | None = None, warehouse_id: int | None = None):
@@ -137,7 +137,7 @@ def stocktake_list(*, actor: Staff, status: str | None = None, warehouse_id: int
 
 
 def adjustment_list(*, actor: Staff, status: str | None = None, warehouse_id: int | None = None):
-    return _by_warehouse(Adjustment, actor, status, warehouse_id).prefetch_related("lines")
+    return _by_warehouse(Adjustment, actor, status, warehouse_id).prefetch_related("lines__sku__product")
 
 
 def _get(qs, pk: int, code: str, message):
@@ -164,7 +164,7 @@ def adjustment_get(*, actor: Staff, adjustment_id: int) -> Adjustment:
 
 
 def stocktake_lines(*, stocktake: Stocktake) -> QuerySet[StocktakeLine]:
-    return stocktake.lines.select_related("sku").order_by("sku_id")
+    return stocktake.lines.select_related("sku__product").order_by("sku_id")
 
 
 def allocation_list(*, actor: Staff):

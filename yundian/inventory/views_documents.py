@@ -125,7 +125,7 @@ def purchase_order(request: HttpRequest, order_id: int) -> HttpResponse:
     actor = request.actor
     order = selectors.purchase_order_get(actor=actor, order_id=order_id)
     node = order.warehouse.node
-    lines = list(order.lines.select_related("sku").order_by("id"))
+    lines = list(order.lines.select_related("sku__product").order_by("id"))
     remaining = {l.sku_id: max(l.quantity - l.received, 0) for l in lines}
     quantities_form = partial(QuantitiesForm, sku_ids=[l.sku_id for l in lines], initial_quantities=remaining,
                               blank_is_zero=True)
@@ -139,7 +139,7 @@ def purchase_order(request: HttpRequest, order_id: int) -> HttpResponse:
             "may_receive": may_manage and order.supplier_id is not None
                            and order.status in (PurchaseOrderStatus.APPROVED, PurchaseOrderStatus.PARTIAL),
             "transfers": order.transfers.order_by("id") if order.source_warehouse_id else [],
-            "receipts": order.receipts.prefetch_related("lines").order_by("id"),
+            "receipts": order.receipts.prefetch_related("lines__sku__product").order_by("id"),
         }, status=status)
 
     if request.method != "POST":
@@ -180,7 +180,7 @@ def transfer_create(request: HttpRequest) -> HttpResponse:
 def transfer(request: HttpRequest, transfer_id: int) -> HttpResponse:
     actor = request.actor
     found = selectors.transfer_get(actor=actor, transfer_id=transfer_id)
-    lines = list(found.lines.select_related("sku").order_by("id"))
+    lines = list(found.lines.select_related("sku__product").order_by("id"))
     is_source = has_perm(actor, Perm.STOCK_MANAGE, found.from_warehouse.node)
     is_destination = has_perm(actor, Perm.STOCK_MANAGE, found.to_warehouse.node)
     step = "ship" if found.status == TransferStatus.APPROVED else "receive"
@@ -253,7 +253,7 @@ def allocation(request: HttpRequest, allocation_id: int) -> HttpResponse:
         raise Http404
 
     def page(status: int = 200, error: DomainError | None = None):
-        lines = found.lines.select_related("sku", "to_warehouse").order_by("to_warehouse_id", "sku_id")
+        lines = found.lines.select_related("sku__product", "to_warehouse").order_by("to_warehouse_id", "sku_id")
         return render(request, "inventory/allocation.html", {
             "allocation": found, "lines": lines, "error": error,
             "transfers": found.transfers.select_related("to_warehouse").order_by("id"),
@@ -295,7 +295,7 @@ def adjustment(request: HttpRequest, adjustment_id: int) -> HttpResponse:
 
     def page(status: int = 200, error: DomainError | None = None):
         return render(request, "inventory/adjustment.html", {
-            "adjustment": found, "lines": found.lines.select_related("sku").order_by("id"), "error": error,
+            "adjustment": found, "lines": found.lines.select_related("sku__product").order_by("id"), "error": error,
             "may_decide": found.status == Adjustment.Status.PENDING
                           and has_perm(actor, Perm.STOCK_APPROVE, found.warehouse.node)
                           and found.created_by_id != actor.pk,

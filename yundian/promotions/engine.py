@@ -72,6 +72,7 @@ class MemberInfo:
     id: int
     tier_code: str = ""
     discount_rate: Decimal = Decimal(1)
+    tier_name: str = ""  # what explanations show (the code stays internal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,7 +443,7 @@ def _explain(rule: Rule, amount: int, details: dict, cart: Cart) -> str:
         text = _("Pay %(rate)s of the price on eligible goods.") % {"rate": _rate_text(rule.rate or Decimal(1))}
     elif kind == Kind.TIER_RATE:
         text = _("Member tier %(tier)s pays %(rate)s of the price.") % {
-            "tier": cart.member.tier_code if cart.member else "", "rate": _rate_text(Decimal(details["rate"]))}
+            "tier": (cart.member.tier_name or cart.member.tier_code) if cart.member else "", "rate": _rate_text(Decimal(details["rate"]))}
     elif kind == Kind.AMOUNT_OFF:
         text = _("%(amount)s off each eligible item.") % {"amount": _yuan(rule.amount)}
     elif kind == Kind.THRESHOLD_AMOUNT:

@@ -278,7 +278,8 @@ def cart_build(*, store, channel: str, lines: Sequence[LineIn], member=None, cou
     member_info = None
     if member is not None:
         benefits = member_benefits(member)
-        member_info = MemberInfo(id=member.pk, tier_code=benefits.tier_code, discount_rate=benefits.discount_rate)
+        member_info = MemberInfo(id=member.pk, tier_code=benefits.tier_code, discount_rate=benefits.discount_rate,
+                                 tier_name=benefits.tier_name or "")
     member_id = member.pk if member is not None else None
     rules = automatic_rules(store, at, snap)
     rules += coupon_rules(store, coupon_codes, member_id)

@@ -70,3 +70,27 @@ def cell(value) -> str:
     if isinstance(value, Money):
         return value.format()
     return value
+
+
+@register.filter
+def audit_action(action: str) -> str:
+    """An audit action code as words ("Approved")."""
+    from yundian.core.audit_display import action_label
+
+    return action_label(action or "")
+
+
+@register.filter
+def audit_record(target_type: str) -> str:
+    """An audit target type as the model's translated name."""
+    from yundian.core.audit_display import record_label
+
+    return record_label(target_type or "")
+
+
+@register.filter
+def audit_changes(entry) -> list:
+    """An audit entry's before/after as rows of field label / before / after."""
+    from yundian.core.audit_display import change_rows
+
+    return change_rows(entry.target_type, entry.before, entry.after)

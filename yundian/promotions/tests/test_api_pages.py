@@ -180,6 +180,7 @@ def test_console_pages_render_for_every_role_and_hide_siblings(chain, cat):
             assert client.get(url).status_code == 200, (staff, url)
     page = client_for(chain.manager_a).get("/promotions/").content.decode()
     assert "总部九折" in page and "B店立减" not in page
+    assert '<span class="badge" data-source="promotion">促销</span>' in page and '<span class="badge">promotion<' not in page
     assert client_for(chain.manager_a).get(f"/promotions/{hq.pk}/").status_code == 200
     assert client_for(chain.manager_a).get(f"/promotions/{b.pk}/").status_code == 404
 

@@ -101,6 +101,14 @@ def test_tier_rate_needs_a_member_with_a_discounting_tier():
     assert price_cart(cart(lines, [rule], member=gold)).total == 9500
 
 
+def test_tier_rate_explains_itself_with_the_tiers_name_not_its_code():
+    rule = Rule(id=7, code="VIP", name="会员价", kind=Kind.TIER_RATE)
+    gold = MemberInfo(id=1, tier_code="gold", discount_rate=Decimal("0.95"), tier_name="金卡")
+    with translation.override("zh-hans"):
+        explanation = price_cart(cart([line(0, 10000)], [rule], member=gold)).applied[0]["explanation"]
+    assert "会员等级 金卡" in explanation and "gold" not in explanation
+
+
 def test_a_floor_is_never_crossed_and_the_share_moves_to_other_lines():
     rule = Rule(id=8, code="MJ", name="满减", kind=Kind.THRESHOLD_AMOUNT, tiers=((10000, 6000),))
     with translation.override("en"):

@@ -1,0 +1,34 @@
+"""The audit log reads as words: the action and the record by name, before/after as field / before / after rows with
+translated field names and choice values and money in yuan; never the stored dict text."""
+import re
+
+from yundian.catalog.services import sku_update
+from yundian.catalog.tests.factories import make_catalogue
+from yundian.core.audit_display import action_label, change_rows, record_label
+from yundian.core.models import AuditEntry
+from yundian.org.tests.utils import client_for
+
+
+def test_a_base_price_change_shows_as_a_table_of_changed_fields(chain):
+    cat = make_catalogue(chain)
+    sku_update(actor=chain.admin, sku_id=cat.tee_s.id, base_price=12345, is_active=False)
+    entry = AuditEntry.objects.filter(action="price.base_change").get()
+    html = client_for(chain.admin).get("/audit/").content.decode()
+    row = re.search(r'<tr data-action="price.base_change">.*?</table>', html, re.S).group(0)
+    assert '<td title="price.base_change">基础价已修改</td>' in row
+    assert "<td>基础价</td><td>¥99.00</td><td>¥123.45</td>" in row
+    assert "<td>启用</td><td>是</td><td>否</td>" in row
+    assert "{&#x27;" not in html and "{'" not in html and "base_price" not in re.sub(r'data-\w+="[^"]*"', "", row)
+    assert entry.target_type == "catalog.sku"
+
+
+def test_labels_in_english_and_for_what_we_have_no_words_for(chain):
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert action_label("adjustment.approve") == "Approved" and action_label("x.odd") == "x.odd"
+        assert record_label("sales.order") == "order" and record_label("nope.thing") == "nope.thing"
+        rows = change_rows("sales.order", {"status": "paid", "paid_total": 10000}, {"status": "cancelled",
+                                                                                    "paid_total": 10000})
+        assert [(r.label, r.before, r.after, r.changed) for r in rows] == [
+            ("Status", "Paid", "Cancelled", True), ("Paid", "¥100.00", "¥100.00", False)]
