@@ -17,6 +17,8 @@ DATA_DIR = Path(os.environ.get("YUNDIAN_DATA", BASE_DIR / "var"))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 # the DuckDB warehouse (yundian.core.warehouse); WAREHOUSE_PATH overrides where it lives
 WAREHOUSE_PATH = Path(os.environ.get("WAREHOUSE_PATH", DATA_DIR / "warehouse.duckdb"))
+# when set, the minute sync also writes the warehouse as Parquet there (one folder per table) for Spark to read
+WAREHOUSE_PARQUET_DIR = os.environ.get("WAREHOUSE_PARQUET_DIR") or None
 
 DEBUG = os.environ.get("DEBUG", "0") == "1"
 SECRET_KEY = os.environ.get("SECRET_KEY") or ("dev-only-not-secret" if DEBUG else "")

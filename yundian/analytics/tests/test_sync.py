@@ -200,3 +200,16 @@ def test_the_outbox_row_is_part_of_the_sale_transaction(chain, stock):
                               lines=[{"sku_id": stock.cat.tee_s.id, "quantity": 999}],
                               payments=[{"method": "cash", "client_ref": "p"}])
     assert OutboxEvent.objects.count() == before
+
+
+def test_the_minute_task_exports_parquet_for_a_cluster_when_asked(chain, stock, warehouse, settings, tmp_path):
+    import pyarrow.parquet as pq
+
+    from yundian.analytics.tasks import warehouse_sync
+
+    settings.WAREHOUSE_PARQUET_DIR = str(tmp_path / "lake")
+    order = sell(chain.guide_a, chain.store_a, [(stock.cat.tee_s, 2)])
+    assert warehouse_sync.call() > 0
+    exported = pq.read_table(tmp_path / "lake" / "fact_order" / "data.parquet").to_pylist()
+    assert [(r["order_id"], r["net_total"]) for r in exported] == [(order.id, order.total)]
+    assert not list((tmp_path / "lake" / "fact_order").glob(".*partial"))
