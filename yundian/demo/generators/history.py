@@ -79,6 +79,7 @@ LABELS = {
     "history_promotion_usages": _("history: promotion usage rows"),
     "history_campaigns": _("history: dated campaigns"),
     "history_members_dated": _("history: members given a join date"),
+    "history_tier_upgrades": _("history: tier upgrades"),
     "history_events": _("history: behaviour events"),
     "history_events_loaded": _("history: events kept by the warehouse"),
 }

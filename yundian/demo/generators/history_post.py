@@ -448,7 +448,42 @@ def post(ctx, days, stores, plans, campaigns, problems, rngs, progress=None) -> 
     sql.update(Member, ["created_at", "tier_since"], joined)
     sql.update(Member, ["guide_bound_at"], [(sql.at(m.joined), m.id) for m in dated if m.guide_id])
     counts["history_members_dated"] = len(joined)
+    counts["history_tier_upgrades"] = _tier_upgrades(enterprise, program, plans, now)  # after: sets tier_since
     return dict(counts), plans
+
+
+def _tier_upgrades(enterprise, program, plans, now: datetime) -> int:
+    """Members whose growth over the window now reaches a higher tier move up, as the points hook would have
+    moved them at the order that crossed the line (never down: that is the nightly review's call)."""
+    from django.db.models import Sum
+
+    from yundian.members.models import GrowthEntry, Member, Tier, TierChange
+
+    window = timedelta(days=program.growth_window_days if program else 365)
+    last: dict[int, datetime] = {}
+    for plan in plans:
+        if plan.member is not None:
+            last[plan.member.id] = plan.placed
+    if not last:
+        return 0
+    tiers = sorted(Tier.objects.filter(enterprise=enterprise), key=lambda t: t.min_growth)
+    rank = {t.pk: t.rank for t in tiers}
+    growth = dict(GrowthEntry.objects.filter(enterprise=enterprise, member_id__in=list(last),
+                                             occurred_at__gt=(now - window).replace(tzinfo=UTC))
+                  .values("member_id").annotate(s=Sum("growth")).order_by().values_list("member_id", "s"))
+    updates, changes = [], []
+    for member_id, tier_id in (Member.objects.filter(pk__in=list(last)).order_by("pk")
+                               .values_list("pk", "tier_id")):
+        g = growth.get(member_id) or 0
+        best = next((t for t in reversed(tiers) if t.min_growth <= g), None)
+        if best is None or best.rank <= rank.get(tier_id, -1):
+            continue
+        at = last[member_id]
+        updates.append((best.pk, sql.at(at), sql.at(at + window), member_id))
+        changes.append((member_id, tier_id, best.pk, "upgrade", g, sql.at(at)))
+    sql.update(Member, ["tier", "tier_since", "tier_review_at"], updates)
+    sql.insert(TierChange, ["member", "from_tier", "to_tier", "reason", "growth", "at"], changes)
+    return len(changes)
 
 
 def _commission(enterprise, plans, reverse_lines, stores, days, clock) -> list[tuple]:

@@ -19,7 +19,7 @@ from yundian.demo import generators, services
 from yundian.demo.generators import history, history_events, history_model
 from yundian.guides.models import CommissionEntry
 from yundian.inventory.models import StockBalance, StockMove
-from yundian.members.models import Member
+from yundian.members.models import Member, TierChange
 from yundian.promotions.models import Promotion, PromotionUsage
 from yundian.sales.models import Order, OrderLine, OrderReturn
 from yundian.stores.models import StoreProfile
@@ -300,3 +300,16 @@ def test_sales_carry_their_cost_and_returns_bring_it_back(chain, db):
     assert len(issued) == chain.counts["history_order_lines"] and max(issued) < 0
     assert 0.3 < -sum(issued) / revenue < 0.8  # cost of goods sold against what was paid
     assert len(returned) > 0 and min(returned) > 0
+
+
+def test_members_move_up_to_the_tier_their_growth_reaches(chain, db):
+    upgrades = list(TierChange.objects.filter(member__enterprise=chain.enterprise, reason="upgrade",
+                                              at__lt=timezone.now() - timedelta(hours=12))  # not today's till sales
+                    .select_related("to_tier", "from_tier", "member"))
+
+    assert len(upgrades) == chain.counts["history_tier_upgrades"] > 0
+    for change in upgrades:
+        assert change.member.tier_id == change.to_tier_id
+        assert change.to_tier.min_growth <= change.growth
+        assert change.from_tier is None or change.from_tier.rank < change.to_tier.rank
+        assert change.at == change.member.tier_since
