@@ -118,7 +118,7 @@ def till(request: HttpRequest, store_id: int) -> HttpResponse:
         "urls": {
             "snapshot": reverse("pos:snapshot", args=[store.pk]), "quote": reverse("pos:quote", args=[store.pk]),
             "orders": "/api/v1/sales/orders", "scan": "/api/v1/catalog/scan/",
-            "member_lookup": "/api/v1/members/lookup", "member_register": "/api/v1/members",
+            "member_lookup": "/api/v1/members/lookup", "member_register": "/api/v1/members", "events": "/api/v1/events",
             "receipt": reverse("sales:receipt", args=[0]),
             "order_detail": reverse("sales:order_detail", args=[0]), "sw": reverse("pos:sw"),
             "scope": reverse("pos:home"), "page": request.path,

@@ -187,6 +187,12 @@
     cartChanged();
   }
 
+  // behaviour events for the warehouse (yundian.cdp, /api/v1/events): fire and forget; lost while offline
+  function trackTill(kind, fields) {
+    var at = new Date().toISOString(), id = "pos-" + storeId + "-" + Date.now() + "-" + Math.random().toString(36).slice(2, 10);
+    if (online()) call("POST", cfg.urls.events, { sent_at: at, events: [Object.assign({ event_id: id, kind: kind, store_id: storeId, channel: "pos", timestamp: at }, fields)] });
+  }
+
   function handleCode(raw) {
     var code = String(raw || "").replace(/[\s-]/g, "");
     if (!/^[0-9A-Za-z]{1,32}$/.test(code)) { scanError(msg.bad_barcode); return Promise.resolve(); }
@@ -196,6 +202,7 @@
       var found = lookupLocal(code);
       if (!found) { scanError(msg.unknown_barcode); return; }
       addSku(found.sku, found.weighed ? { weighedCode: code, grams: found.grams } : {});
+      trackTill("scan", { sku_id: found.sku.id, properties: { barcode: code } });
     };
     if (!online()) { local(); return Promise.resolve(); }
     return call("GET", cfg.urls.scan + encodeURIComponent(code) + "?store_id=" + storeId).then(function (res) {
@@ -205,6 +212,7 @@
       var sku = cached || { id: d.sku.id, code: d.sku.code, name: (d.product.name + " " + d.sku.name).trim(),
                             is_weighed: d.sku.is_weighed, price: d.unit_price.price.amount };
       addSku(sku, d.kind === "weighed" ? { weighedCode: d.code, grams: d.grams } : {});
+      trackTill("scan", { sku_id: sku.id, properties: { barcode: code } });
     });
   }
 
@@ -381,6 +389,7 @@
 
   function attachMember(member) {
     state.member = member;
+    if (member.id && !member.offline) trackTill("member_identified", { member_id: member.id });
     text($("member-name"), member.name || ("#" + (member.id || "")));
     text($("member-phone"), member.offline ? member.value + " · " + msg.member_offline : (member.phone || ""));
     $("member-attached").dataset.memberId = member.id || "";
