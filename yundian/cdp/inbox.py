@@ -8,7 +8,7 @@ the batch again. Writes are idempotent anyway (events are inserted only if their
 Ids may commit out of order on PostgreSQL (a transaction that took id 41 can commit after one that took 42), so an
 id skipped below the watermark is kept as an open gap [low, high, first seen] and re-read on every run for
 GAP_GRACE; after that it is given up (a rolled-back insert leaves a gap that never fills). On SQLite writes are
-serial and gaps come only from rollbacks.
+serial and gaps come only from rollbacks. The first run (no watermark yet) starts at the lowest id present.
 
 Events of members who withdrew tracking consent or were erased since they were accepted are not moved.
 `inbox_purge` (nightly) deletes rows older than RETENTION that the flush has moved.
@@ -107,7 +107,8 @@ def inbox_flush(con, *, now: datetime | None = None, chunk: int = CHUNK) -> int:
         if not rows:
             break
         ids = [r["id"] for r in rows]
-        gaps += _gaps_between(watermark, ids, now.isoformat())
+        # the first run starts at the first row there is (ids below it were purged or never used)
+        gaps += _gaps_between(watermark or ids[0] - 1, ids, now.isoformat())
         inserted += _write(con, rows)
         watermark = ids[-1]
         if len(rows) < chunk:

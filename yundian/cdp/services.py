@@ -218,7 +218,8 @@ def events_accept(*, actor: Staff | None, store: str | None, sent_at: datetime |
 
     `actor` is the staff member sending (None: a storefront page, which must name its store). Staff may send for
     stores in their scope, give member ids and till kinds; a storefront names its member by a member token only.
-    Takes no locks: the unique (enterprise, event_key) constraint settles concurrent retries."""
+    Takes no locks: the unique (enterprise, event_key) constraint settles concurrent retries (each event is kept
+    once; two identical batches racing may both count an event as accepted)."""
     now = _utc(now or timezone.now())
     batch_store = _batch_store(store, actor=actor)
     enterprise_id = actor.enterprise_id if actor is not None else batch_store.enterprise_id

@@ -207,3 +207,17 @@ def test_an_utc_naive_timestamp_is_read_as_utc(chain, shop):
            "events": [_event("a", timestamp=(sent - timedelta(minutes=1)).isoformat())]})
     row = EventInbox.objects.get()
     assert abs((row.received_at - row.occurred_at) - timedelta(minutes=1)) < timedelta(seconds=5)
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_retries_of_one_batch_racing_keep_each_event_once(chain):
+    from yundian.cdp.services import events_accept
+    from yundian.core.testing import race_n
+
+    events = [{"event_id": f"k{i}", "kind": "page_view", "store_id": chain.store_a.id} for i in range(200)]
+    results = race_n(4, lambda i: events_accept(actor=chain.admin, store=None, sent_at=None, events=events))
+    assert [r[0] for r in results] == ["ok"] * 4, results
+    assert all(r[1].rejected == [] and r[1].accepted + r[1].duplicates == 200 for r in results)
+    assert EventInbox.objects.count() == 200
+    assert sorted(EventInbox.objects.values_list("event_key", flat=True)) == sorted(e["event_id"] for e in events)
