@@ -29,6 +29,7 @@ def test_a_clerk_registers_a_member_at_the_pos_and_their_360_page_shows_order_po
     page.locator("#pos[data-ready='1']").wait_for()
 
     # the selling guide is 导购小李, not the clerk at the till
+    page.click("#more-options summary")  # guide, mode and coupons sit under one fold on the till
     page.locator("#guide").select_option(str(guide.id))
     # an unknown phone offers registration with the phone filled in
     page.fill("#member-value", "138 0013 8000")

@@ -239,6 +239,7 @@ def test_a_clerk_takes_a_coupon_at_the_till_and_checkout_redeems_it_once(live_se
 
     scan(page, EAN_TEE_S)
     expect(page.locator("#total")).to_have_text("¥99.00")
+    page.click("#more-options summary")  # guide, mode and coupons sit under one fold on the till
     page.fill("#coupon-value", "nosuchcode")
     page.locator("#coupon-form button[type=submit]").click()
     expect(page.locator("#coupon-list li.refused[data-code='NOSUCHCODE']")).to_have_count(1)

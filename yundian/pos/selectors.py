@@ -14,7 +14,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from yundian.catalog.models import Barcode, Sku, WeighedBarcodeScheme
+from yundian.catalog.models import Barcode, MediaKind, ProductMedia, Sku, WeighedBarcodeScheme
 from yundian.catalog.pricing import price_resolve_many
 from yundian.catalog.selectors import scan_resolve
 from yundian.core.errors import Conflict, NotFound, ValidationFailed
@@ -24,7 +24,8 @@ from yundian.members.models import Member
 from yundian.org.models import OrgNode, RoleAssignment, Staff
 from yundian.org.roles import NodeKind, Perm, Role
 from yundian.org.selectors import has_perm, require, scope_q
-from yundian.sales.models import OrderChannel
+from yundian.sales.models import Order, OrderChannel, OrderLine, PaymentMethod
+from yundian.sales.services.returns import RETURNABLE, line_refund
 from yundian.sales.pricing import PRICE_CHANNEL, CartLine, cart_price, clean_codes, scanned_line
 
 MAX_QUOTE_LINES = 200
@@ -85,10 +86,14 @@ def pos_snapshot(*, store: OrgNode, actor: Staff | None = None) -> dict:
                          .order_by("sku_id", "-is_primary", "id").values_list("sku_id", "code")):
         codes[sku_id].append(code)
     currency = store.enterprise.currency
+    covers: dict[int, str] = {}
+    for media in (ProductMedia.objects.filter(product__enterprise_id=store.enterprise_id, kind=MediaKind.IMAGE,
+                                              product__is_active=True).order_by("product_id", "sort_order", "id")):
+        covers.setdefault(media.product_id, media.src)
     rows = [{
         "id": s.pk, "code": s.code, "name": f"{s.product.name} {s.name}".strip(), "unit": s.unit,
         "is_weighed": s.is_weighed, "plu": s.plu or "", "price": prices[s.pk].price.amount,
-        "barcodes": codes.get(s.pk, []),
+        "barcodes": codes.get(s.pk, []), "image": covers.get(s.product_id, ""),
     } for s in skus]
     schemes = [{"prefix": p, "item_digits": i, "value_digits": v, "value_kind": k} for p, i, v, k in
                WeighedBarcodeScheme.objects.filter(enterprise_id=store.enterprise_id, is_active=True)
@@ -204,3 +209,76 @@ def pos_quote(*, actor: Staff, store: OrgNode, lines: Any, member_id: Any = None
         "total_display": money(priced.total), "applied": priced.applied, "coupons_refused": refused,
     }
 
+
+
+RECEIPT_QUERY_MAX = 40
+
+
+def _returnable(line: OrderLine) -> int:
+    return line.shipped_quantity - line.returned_quantity
+
+
+def pos_receipt_lookup(*, actor: Staff, store: OrgNode, query: Any) -> dict:
+    """The store's order with this number (SO…, or its bare digits) or client key, with what each line can still
+    take back, for a return or an exchange at the till. 404 `order_not_found` otherwise."""
+    query = (query or "").strip() if isinstance(query, str) else ""
+    if not query or len(query) > RECEIPT_QUERY_MAX:
+        raise ValidationFailed(_("Scan or type the receipt's order number."), code="invalid_receipt",
+                               details={"field": "q"})
+    digits = query.upper().removeprefix("SO")
+    orders = Order.objects.filter(scope_q(actor, Perm.ORDER_VIEW, "store__path"), enterprise_id=actor.enterprise_id,
+                                  store=store)
+    order = orders.filter(pk=int(digits)).first() if digits.isascii() and digits.isdigit() and len(digits) <= 12 else None
+    if order is None:
+        order = orders.filter(client_ref=query).first()
+    if order is None:
+        raise NotFound(_("No order of this store has this number."), code="order_not_found", details={"q": query})
+    currency = order.currency
+
+    def money(amount: int) -> str:
+        return Money(amount, currency).format()
+
+    methods = dict(PaymentMethod.choices)
+    lines = list(OrderLine.objects.filter(order=order).order_by("line_no"))
+    return {
+        "id": order.pk, "number": order.number, "status": order.status, "status_label": order.get_status_display(),
+        "placed_at": timezone.localtime(order.placed_at).strftime("%Y-%m-%d %H:%M"),
+        "member_id": order.member_id, "total": order.total, "total_display": money(order.total),
+        "refunded_total": order.refunded_total, "refunded_display": money(order.refunded_total),
+        "returnable": order.status in RETURNABLE,
+        "payments": [{"method": p.method, "label": str(methods.get(p.method, p.method)), "amount": p.amount,
+                      "amount_display": money(p.amount)} for p in order.payments.order_by("id")],
+        "lines": [{"id": l.pk, "line_no": l.line_no, "name": l.name, "code": l.sku_code, "is_weighed": l.is_weighed,
+                   "quantity": l.quantity, "returned_quantity": l.returned_quantity, "returnable": _returnable(l),
+                   "line_total": l.line_total, "line_total_display": money(l.line_total)} for l in lines],
+    }
+
+
+def pos_return_quote(*, actor: Staff, store: OrgNode, order_id: Any, lines: Any) -> dict:
+    """What returning these quantities refunds, line by line, by the rule the return itself uses
+    (`sales.services.returns.line_refund`); 409 `return_exceeds_sale` past what a line can take back."""
+    if isinstance(order_id, bool) or not isinstance(order_id, int) or order_id <= 0:
+        raise ValidationFailed(_("Not a valid id."), code="invalid_id", details={"field": "order_id"})
+    order = Order.objects.filter(scope_q(actor, Perm.ORDER_VIEW, "store__path"), enterprise_id=actor.enterprise_id,
+                                 store=store, pk=order_id).first()
+    if order is None:
+        raise NotFound(_("No order of this store has this number."), code="order_not_found")
+    if not isinstance(lines, list) or len(lines) > MAX_QUOTE_LINES:
+        raise ValidationFailed(_("Not a cart line."), code="invalid_line", details={"field": "lines"})
+    by_id = {l.pk: l for l in OrderLine.objects.filter(order=order)}
+    out, total = [], 0
+    for index, raw in enumerate(lines):
+        line_id = raw.get("order_line_id") if isinstance(raw, dict) else None
+        quantity = raw.get("quantity") if isinstance(raw, dict) else None
+        if line_id not in by_id or isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+            raise ValidationFailed(_("Not a cart line."), code="invalid_line", details={"line": index})
+        line = by_id[line_id]
+        if quantity > _returnable(line):
+            raise Conflict(_("More would come back than was handed over."), code="return_exceeds_sale",
+                           details={"line": index, "returnable": _returnable(line)})
+        refund = line_refund(line, quantity)
+        total += refund
+        out.append({"order_line_id": line.pk, "quantity": quantity, "refund": refund})
+    refund_total = min(total, order.paid_total - order.refunded_total)
+    return {"order_id": order.pk, "lines": out, "refund_total": refund_total,
+            "refund_display": Money(refund_total, order.currency).format()}

@@ -25,7 +25,9 @@ from yundian.core.errors import DomainError, NotFound, ValidationFailed
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm, staff_for_user
 from yundian.sales import selectors as sales_selectors
-from yundian.sales.models import OrderMode, PaymentMethod
+from yundian.core.money import Money
+from yundian.sales import services as sales_services
+from yundian.sales.models import OrderMode, PaymentMethod, Refund, ShiftStatus, TillShift
 
 from . import selectors
 
@@ -122,6 +124,9 @@ def till(request: HttpRequest, store_id: int) -> HttpResponse:
             "receipt": reverse("sales:receipt", args=[0]),
             "order_detail": reverse("sales:order_detail", args=[0]), "sw": reverse("pos:sw"),
             "scope": reverse("pos:home"), "page": request.path,
+            "receipt_lookup": reverse("pos:receipt_lookup", args=[store.pk]),
+            "return_quote": reverse("pos:return_quote", args=[store.pk]),
+            "exchange": reverse("pos:exchange", args=[store.pk]),
         },
         "shell_version": shell_version(),
         "may_manage": has_perm(actor, Perm.ORDER_MANAGE, store),
@@ -142,12 +147,18 @@ def till(request: HttpRequest, store_id: int) -> HttpResponse:
         "member_by_phone": _("Attach by phone (checked when synced)"), "member_offline": _("Offline: checked when synced"),
         "remove": _("Remove"), "client_key": _("Client key"), "server_error": _("Something went wrong on our side."),
         "order_link": _("Open receipt"), "no_results": _("No product matches."), "points": _("points earned"),
+        "stock_left": _("In stock: %(n)s"), "stock_short": _("Not enough stock: %(n)s left"),
+        "recall": _("Recall"), "not_returnable": _("This order cannot take returns."),
+        "exchange_summary": _("%(number)s comes back, refund %(amount)s to the original payment"),
+        "exchange_done": _("Exchange"), "return_done": _("Return"), "refunded": _("Refunded"),
+        "new_sale": _("New sale"), "customer_pays": _("Customer pays"), "customer_gets": _("Give back to the customer"),
     }
     response = render(request, "pos/till.html", {
         "store": store, "config": config, "modes": OrderMode.choices,
         "messages_js": messages_js,
         "methods": [(v, label) for v, label in PaymentMethod.choices if v != PaymentMethod.STORED_VALUE],
         "guides": selectors.pos_guide_list(store=store, actor=actor),
+        "shift": TillShift.objects.filter(store=store, opened_by=actor, status=ShiftStatus.OPEN).first(),
     })
     response["Cache-Control"] = "no-cache"
     return response
@@ -172,11 +183,8 @@ def snapshot(request: HttpRequest, store_id: int) -> HttpResponse:
     return response
 
 
-@pos_view(api=True)
-@require_POST
-def quote(request: HttpRequest, store_id: int) -> HttpResponse:
-    """Server-computed cart totals (the sales pricing function); the till shows these, never its own sums."""
-    store = selectors.pos_store_get(actor=request.actor, store_id=store_id)
+def _json_body(request: HttpRequest) -> dict | JsonResponse:
+    """The request's JSON object, or the error response to send (413 too large, 400 not JSON, 422 not an object)."""
     if len(request.body) > MAX_BODY:
         return JsonResponse({"error": {"code": "payload_too_large", "message": _("The request is too large."),
                                        "details": {}}}, status=413)
@@ -187,6 +195,17 @@ def quote(request: HttpRequest, store_id: int) -> HttpResponse:
                                        "details": {}}}, status=400)
     if not isinstance(body, dict):
         raise ValidationFailed(_("Send a cart."), code="invalid_cart")
+    return body
+
+
+@pos_view(api=True)
+@require_POST
+def quote(request: HttpRequest, store_id: int) -> HttpResponse:
+    """Server-computed cart totals (the sales pricing function); the till shows these, never its own sums."""
+    store = selectors.pos_store_get(actor=request.actor, store_id=store_id)
+    body = _json_body(request)
+    if isinstance(body, JsonResponse):
+        return body
     return JsonResponse(selectors.pos_quote(actor=request.actor, store=store, lines=body.get("lines"),
                                             member_id=body.get("member_id"), coupon_codes=body.get("coupon_codes")))
 
@@ -203,3 +222,62 @@ def order_lookup(request: HttpRequest, store_id: int) -> HttpResponse:
         orders = by_number if by_number.exists() else orders.filter(client_ref=query)
     return render(request, "pos/partials/order_lookup.html",
                   {"store": store, "orders": list(orders.select_related("member")[:20]), "q": query})
+
+
+@pos_view(api=True)
+@require_GET
+def receipt_lookup(request: HttpRequest, store_id: int) -> HttpResponse:
+    """An order of the store by receipt number (or client key), with what each line can still take back."""
+    store = selectors.pos_store_get(actor=request.actor, store_id=store_id)
+    return JsonResponse(selectors.pos_receipt_lookup(actor=request.actor, store=store, query=request.GET.get("q")))
+
+
+@pos_view(api=True)
+@require_POST
+def return_quote(request: HttpRequest, store_id: int) -> HttpResponse:
+    """What the picked lines refund (the return's own rule), before the clerk commits the return."""
+    store = selectors.pos_store_get(actor=request.actor, store_id=store_id)
+    body = _json_body(request)
+    if isinstance(body, JsonResponse):
+        return body
+    return JsonResponse(selectors.pos_return_quote(actor=request.actor, store=store, order_id=body.get("order_id"),
+                                                   lines=body.get("lines")))
+
+
+@pos_view(api=True)
+@require_POST
+def exchange(request: HttpRequest, store_id: int) -> HttpResponse:
+    """A return at the till against the receipt, with an exchange when the cart holds new goods (one transaction,
+    once per client key); a manager's approval travels in `approval` (PIN or a remote approval's id)."""
+    store = selectors.pos_store_get(actor=request.actor, store_id=store_id)
+    body = _json_body(request)
+    if isinstance(body, JsonResponse):
+        return body
+    order_id = body.get("order_id")
+    if isinstance(order_id, int) and not isinstance(order_id, bool):
+        selectors.pos_return_quote(actor=request.actor, store=store, order_id=order_id, lines=body.get("lines"))
+    else:
+        raise ValidationFailed(_("Not a valid id."), code="invalid_id", details={"field": "order_id"})
+    result = sales_services.exchange_create(
+        actor=request.actor, order_id=order_id, lines=body.get("lines"), new_lines=body.get("new_lines") or [],
+        payments=body.get("payments") or [], client_ref=body.get("client_ref"), reason=body.get("reason") or "",
+        approval=body.get("approval"), coupon_codes=body.get("coupon_codes"))
+    doc, sale = result.order_return, result.order
+    currency = store.enterprise.currency
+
+    def money(amount: int) -> str:
+        return Money(amount, currency).format()
+
+    methods = dict(PaymentMethod.choices)
+    refunds = [{"method": r.payment.method, "label": str(methods.get(r.payment.method, r.payment.method)),
+                "amount": r.amount, "amount_display": money(r.amount)}
+               for r in Refund.objects.filter(source_ref=f"return:{doc.pk}").select_related("payment")]
+    change = sum(p.change for p in sale.payments.all()) if sale else 0
+    return JsonResponse({
+        "return": {"id": doc.pk, "number": doc.number, "refund_total": doc.refund_total,
+                   "refund_display": money(doc.refund_total), "refunds": refunds},
+        "order": {"id": sale.pk, "number": sale.number, "total": sale.total, "total_display": money(sale.total),
+                  "change": change, "change_display": money(change)} if sale else None,
+        "difference": result.difference, "difference_display": money(abs(result.difference)),
+        "replayed": result.replayed,
+    }, status=200 if result.replayed else 201)

@@ -90,7 +90,7 @@ def receipt_for(order: Order, *, reprint: int = 0, member_label: str = "") -> Re
     for p in order.payments.order_by("id"):
         payments.append((str(methods.get(p.method, p.method)), money(p.tendered if p.tendered else p.amount)))
         if p.change:
-            payments.append((_("Change"), money(p.change)))
+            payments.append((pgettext("cash handed back", "Change"), money(p.change)))
     if order.refunded_total:
         payments.append((_("Refunded"), money(-order.refunded_total)))
     clerk = order.clerk.display_name if order.clerk_id else ""

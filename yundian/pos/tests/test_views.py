@@ -9,6 +9,7 @@ from django.test import Client
 
 from yundian.catalog import services as catalog
 from yundian.catalog.barcodes import SchemeLayout, weighed_encode
+from yundian.catalog.models import ProductMedia
 from yundian.catalog.tests.factories import EAN_TEE_S, UPC_MUG
 from yundian.org import services as org_services
 from yundian.org.roles import Role
@@ -137,6 +138,9 @@ def test_the_snapshot_lists_sellable_skus_with_the_stores_resolved_prices_barcod
                                        name="Web")
     catalog.price_entry_set(actor=chain.admin, price_list_id=online.id, sku_id=stock.cat.mug_sku.id, price=1)
     catalog.sku_update(actor=chain.admin, sku_id=stock.cat.tee_m.id, is_active=False)
+    # the product's cover image (first by sort order) is the till's quick-key picture
+    ProductMedia.objects.create(product=stock.cat.tee, url="https://img.example/tee-back.jpg", sort_order=2)
+    ProductMedia.objects.create(product=stock.cat.tee, url="https://img.example/tee.jpg", sort_order=1)
 
     response = client_for(chain.guide_a).get(f"/pos/{chain.store_a.id}/snapshot.json")
     assert response.status_code == 200
@@ -146,7 +150,8 @@ def test_the_snapshot_lists_sellable_skus_with_the_stores_resolved_prices_barcod
     rows = {row["code"]: row for row in data["skus"]}
     assert sorted(rows) == ["APL-KG", "MUG-01", "TEE-001-S"]  # the inactive SKU is not sold
     assert rows["TEE-001-S"] == {"id": stock.cat.tee_s.id, "code": "TEE-001-S", "name": "纯棉T恤 S", "unit": "pcs",
-                                 "is_weighed": False, "plu": "", "price": 8900, "barcodes": [EAN_TEE_S]}
+                                 "is_weighed": False, "plu": "", "price": 8900, "barcodes": [EAN_TEE_S],
+                                 "image": "https://img.example/tee.jpg"}
     assert rows["MUG-01"]["price"] == 2500  # the online list is not the store's channel
     assert rows["MUG-01"]["barcodes"] == [UPC_MUG]
     assert (rows["APL-KG"]["is_weighed"], rows["APL-KG"]["plu"], rows["APL-KG"]["price"]) == (True, "123", 1280)

@@ -126,8 +126,10 @@
       if (s.plu) state.byPlu[String(parseInt(s.plu, 10))] = s;
     });
     data.weighed_schemes.forEach(function (w) { state.schemes[w.prefix] = w; });
-    text($("snapshot-version"), data.version.slice(0, 8));
+    var at = data.generated_at ? new Date(data.generated_at) : null;
+    text($("snapshot-version"), at && !isNaN(at) ? at.toTimeString().slice(0, 5) : "✓");
     $("snapshot-version").dataset.version = data.version;
+    renderKeys();
   }
 
   function loadSnapshot() {
@@ -267,9 +269,17 @@
       tr.dataset.key = line.key;
       tr.className = "cart-line";
       var name = document.createElement("td");
-      name.innerHTML = "<strong></strong><br><small class='muted'></small>";
+      name.innerHTML = "<strong></strong><br><small class='muted'></small> <span class='stock'></span>";
       name.firstChild.textContent = line.name;
-      name.lastChild.textContent = line.code;
+      name.querySelector("small").textContent = line.code;
+      var stockEl = name.querySelector(".stock");
+      if (q && q.available !== null && q.available !== undefined) {
+        var avail = line.is_weighed ? qtyText({ is_weighed: true, quantity: q.available }) : String(q.available);
+        stockEl.textContent = (q.short ? msg.stock_short : msg.stock_left).replace("%(n)s", avail);
+        stockEl.className = "stock" + (q.short ? " short" : "");
+        tr.dataset.available = q.available;
+        if (q.short) tr.classList.add("is-short");
+      }
       var price = document.createElement("td");
       price.className = "num" + (q ? "" : " provisional");
       price.textContent = fmt(q ? q.unit_price : line.price) + (line.is_weighed ? "/kg" : "");
@@ -317,8 +327,19 @@
       text($("total"), "≈ " + fmt(total) + " (" + msg.provisional + ")");
     }
     show($("provisional-note"), provisional);
+    var ex = state.exchange, button = $("checkout");
+    show($("exchange-refund-row"), !!ex);
+    show($("exchange-diff-row"), !!ex && !!state.cart.length);
+    if (ex) {
+      text($("exchange-refund"), "−" + fmt(ex.refund));
+      var diff = currentTotal() - ex.refund;
+      text($("exchange-diff-label"), diff >= 0 ? msg.customer_pays : msg.customer_gets);
+      text($("exchange-diff"), fmt(Math.abs(diff)));
+      $("exchange-diff-row").dataset.difference = diff;
+    }
+    text(button, ex ? button.dataset.labelExchange : button.dataset.labelSale);
     renderPromotions();
-    $("checkout").disabled = !state.cart.length;
+    button.disabled = !state.cart.length;
     renderTenders();
   }
 
@@ -382,6 +403,272 @@
     addSku(state.byId[parseInt(b.dataset.skuId, 10)]);
     $("search").value = ""; show($("search-results"), false); $("scan").focus();
   });
+
+  // --- quick keys: a product grid from the snapshot (images if the product has one, else a drawn tile) --------
+
+  function tileColour(code) {
+    var h = 0;
+    for (var i = 0; i < code.length; i++) h = (h * 31 + code.charCodeAt(i)) % 360;
+    return "hsl(" + h + ", 55%, 88%)";
+  }
+
+  function renderKeys() {
+    var box = $("quick-keys");
+    if (!box || !state.snapshot) return;
+    box.textContent = "";
+    state.snapshot.skus.slice(0, 48).forEach(function (s) {
+      var b = document.createElement("button");
+      b.type = "button"; b.className = "pos-key"; b.dataset.skuId = s.id;
+      var pic = document.createElement("span");
+      pic.className = "pos-key-pic";
+      if (s.image) {
+        var img = document.createElement("img");
+        img.src = s.image; img.alt = ""; img.loading = "lazy";
+        img.onerror = function () { img.remove(); pic.textContent = s.name.charAt(0); };
+        pic.appendChild(img);
+      } else {
+        pic.textContent = s.name.charAt(0);
+      }
+      pic.style.background = tileColour(s.code);
+      var label = document.createElement("span");
+      label.className = "pos-key-name"; label.textContent = s.name;
+      var price = document.createElement("span");
+      price.className = "pos-key-price"; price.textContent = fmt(s.price) + (s.is_weighed ? "/kg" : "");
+      b.appendChild(pic); b.appendChild(label); b.appendChild(price);
+      box.appendChild(b);
+    });
+  }
+
+  $("quick-keys").addEventListener("click", function (ev) {
+    var b = ev.target.closest("button[data-sku-id]");
+    if (!b) return;
+    var sku = state.byId[parseInt(b.dataset.skuId, 10)];
+    if (sku) addSku(sku);
+  });
+
+  // --- park and recall a sale (kept on this device) ------------------------------------------------------
+
+  var PARK_KEY = "yundian-pos-parked-" + storeId;
+
+  function parked() {
+    try { return JSON.parse(localStorage.getItem(PARK_KEY) || "[]"); } catch (e) { return []; }
+  }
+
+  function saveParked(list) {
+    localStorage.setItem(PARK_KEY, JSON.stringify(list));
+    renderParked();
+  }
+
+  function renderParked() {
+    var list = parked(), ul = $("park-list");
+    text($("park-count"), String(list.length));
+    ul.textContent = "";
+    list.forEach(function (p) {
+      var li = document.createElement("li");
+      li.dataset.parkId = p.id;
+      var what = document.createElement("span");
+      what.textContent = new Date(p.at).toLocaleTimeString().slice(0, 5) + " · " +
+        p.cart.map(function (l) { return l.name + " × " + qtyText(l); }).join(", ") +
+        (p.member ? " · " + (p.member.name || p.member.value || "") : "");
+      var recall = document.createElement("button");
+      recall.type = "button"; recall.className = "primary park-recall"; recall.textContent = msg.recall;
+      var drop = document.createElement("button");
+      drop.type = "button"; drop.className = "link park-drop"; drop.textContent = msg.remove;
+      li.appendChild(what); li.appendChild(recall); li.appendChild(drop);
+      ul.appendChild(li);
+    });
+    show($("park-empty"), !list.length);
+  }
+
+  $("park-sale").addEventListener("click", function () {
+    if (!state.cart.length) return;
+    var list = parked();
+    list.push({ id: newKey(), at: new Date().toISOString(), cart: state.cart, member: state.member,
+                coupons: state.coupons });
+    saveParked(list);
+    resetSale();
+  });
+  $("park-toggle").addEventListener("click", function () { $("park-panel").hidden = !$("park-panel").hidden; renderParked(); });
+  $("park-close").addEventListener("click", function () { show($("park-panel"), false); });
+  $("park-list").addEventListener("click", function (ev) {
+    var li = ev.target.closest("li[data-park-id]");
+    if (!li) return;
+    var list = parked(), entry = list.filter(function (p) { return p.id === li.dataset.parkId; })[0];
+    if (!entry) return;
+    if (ev.target.closest(".park-recall")) {
+      if (state.cart.length) {  // the sale on the till goes to the parked list in its place
+        list.push({ id: newKey(), at: new Date().toISOString(), cart: state.cart, member: state.member,
+                    coupons: state.coupons });
+      }
+      resetSale();
+      state.cart = entry.cart;
+      state.nextKey = entry.cart.reduce(function (m, l) { return Math.max(m, l.key + 1); }, state.nextKey);
+      state.coupons = entry.coupons || [];
+      saveParked(list.filter(function (p) { return p.id !== entry.id; }));
+      show($("park-panel"), false);
+      if (entry.member) attachMember(entry.member); else cartChanged();
+    } else if (ev.target.closest(".park-drop")) {
+      saveParked(list.filter(function (p) { return p.id !== entry.id; }));
+    }
+  });
+
+  // --- returns and exchanges by receipt ------------------------------------------------------------------
+
+  var ret = { order: null, picks: {}, quote: null, seq: 0 };
+
+  function returnError(message) { text($("return-error"), message || ""); show($("return-error"), !!message); }
+
+  function returnLines() {
+    return Object.keys(ret.picks).filter(function (id) { return ret.picks[id] > 0; })
+      .map(function (id) { return { order_line_id: parseInt(id, 10), quantity: ret.picks[id] }; });
+  }
+
+  function renderReturn() {
+    var body = $("return-lines"), order = ret.order;
+    body.textContent = "";
+    if (!order) { show($("return-order"), false); return; }
+    show($("return-order"), true);
+    text($("return-number"), order.number);
+    text($("return-meta"), order.placed_at + " · " + order.total_display + " · " + order.status_label +
+      " · " + order.payments.map(function (p) { return p.label + " " + p.amount_display; }).join(" + "));
+    var refunds = {};
+    (ret.quote ? ret.quote.lines : []).forEach(function (l) { refunds[l.order_line_id] = l.refund; });
+    order.lines.forEach(function (l) {
+      var tr = document.createElement("tr");
+      tr.className = "return-line"; tr.dataset.lineId = l.id;
+      var n = ret.picks[l.id] || 0;
+      tr.innerHTML = "<td><strong></strong><br><small class='muted'></small></td><td class='num'></td>" +
+        "<td class='qty'><button type='button' class='ret-minus' aria-label='-'>−</button><span class='qty-n'></span>" +
+        "<button type='button' class='ret-plus' aria-label='+'>+</button> <small class='muted ret-max'></small></td><td class='num ret-refund'></td>";
+      tr.querySelector("strong").textContent = l.name;
+      tr.querySelector("small").textContent = l.code;
+      tr.children[1].textContent = l.line_total_display + " / " + l.quantity;
+      tr.querySelector(".qty-n").textContent = String(n);
+      tr.querySelector(".ret-max").textContent = "≤ " + l.returnable;
+      tr.querySelector(".ret-refund").textContent = refunds[l.id] !== undefined ? fmt(refunds[l.id]) : "";
+      if (!l.returnable) tr.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+      body.appendChild(tr);
+    });
+    var total = ret.quote ? ret.quote.refund_total : 0;
+    text($("return-refund"), fmt(total));
+    text($("return-tenders"), order.payments.length ? "(" + order.payments.map(function (p) { return p.label; }).join(", ") + ")" : "");
+    var any = returnLines().length > 0 && !!ret.quote;
+    $("return-refund-only").disabled = !any;
+    $("return-exchange").disabled = !any;
+  }
+
+  function quoteReturn() {
+    var lines = returnLines(), seq = ++ret.seq;
+    ret.quote = null;
+    if (!lines.length) { renderReturn(); return Promise.resolve(); }
+    renderReturn();
+    return call("POST", cfg.urls.return_quote, { order_id: ret.order.id, lines: lines }).then(function (res) {
+      if (seq !== ret.seq) return;
+      if (res.status === 200) { ret.quote = res.body; returnError(""); }
+      else returnError(errorText(res));
+      renderReturn();
+    });
+  }
+
+  $("return-toggle").addEventListener("click", function () {
+    show($("return-panel"), $("return-panel").hidden);
+    if (!$("return-panel").hidden) $("return-query").focus();
+  });
+  $("return-close").addEventListener("click", function () { show($("return-panel"), false); $("scan").focus(); });
+
+  $("return-lookup").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var q = $("return-query").value.trim();
+    if (!q) return;
+    if (!online()) { returnError(msg.need_network); return; }
+    call("GET", cfg.urls.receipt_lookup + "?q=" + encodeURIComponent(q)).then(function (res) {
+      if (res.status !== 200) { ret.order = null; returnError(errorText(res)); renderReturn(); return; }
+      returnError("");
+      ret.order = res.body; ret.picks = {}; ret.quote = null;
+      if (!res.body.returnable) returnError(msg.not_returnable);
+      renderReturn();
+    });
+  });
+
+  $("return-lines").addEventListener("click", function (ev) {
+    var tr = ev.target.closest("tr[data-line-id]");
+    if (!tr || !ret.order) return;
+    var id = parseInt(tr.dataset.lineId, 10);
+    var line = ret.order.lines.filter(function (l) { return l.id === id; })[0];
+    var n = ret.picks[id] || 0;
+    if (ev.target.closest(".ret-plus") && n < line.returnable) ret.picks[id] = n + 1;
+    else if (ev.target.closest(".ret-minus") && n > 0) ret.picks[id] = n - 1;
+    else return;
+    quoteReturn();
+  });
+
+  function submitReturn(newLines, payments) {
+    var body = { order_id: ret.order.id, lines: returnLines(), client_ref: newKey(),
+                 reason: $("return-reason").value.trim() };
+    if (newLines) { body.new_lines = newLines; body.payments = payments; }
+    if (newLines && state.coupons.length) body.coupon_codes = state.coupons.slice();
+    return call("POST", cfg.urls.exchange, body);
+  }
+
+  $("return-refund-only").addEventListener("click", function () {
+    var button = this;
+    button.disabled = true;
+    submitReturn(null).then(function (res) {
+      button.disabled = false;
+      if (res.status === 200 || res.status === 201) {
+        showExchangeResult(res.body);
+        endExchange();
+        show($("return-panel"), false);
+        refreshLookup();
+      } else returnError(errorText(res));
+    });
+  });
+
+  $("return-exchange").addEventListener("click", function () {
+    state.exchange = { order: ret.order, lines: returnLines(), refund: ret.quote.refund_total };
+    text($("exchange-summary"), msg.exchange_summary.replace("%(number)s", ret.order.number)
+      .replace("%(amount)s", fmt(ret.quote.refund_total)));
+    show($("exchange-banner"), true);
+    show($("return-panel"), false);
+    renderTotals();
+    $("scan").focus();
+  });
+
+  function endExchange() {
+    state.exchange = null;
+    ret.order = null; ret.picks = {}; ret.quote = null;
+    $("return-query").value = ""; $("return-reason").value = "";
+    show($("exchange-banner"), false);
+    renderReturn();
+    renderTotals();
+  }
+  $("exchange-cancel").addEventListener("click", endExchange);
+
+  function showExchangeResult(data) {
+    var panel = $("receipt-panel"), body = $("receipt-body");
+    panel.dataset.state = "returned";
+    panel.dataset.orderId = data.order ? data.order.id : "";
+    panel.dataset.returnNumber = data["return"].number;
+    text($("receipt-title"), (data.order ? msg.exchange_done : msg.return_done) + " " + data["return"].number +
+      (data.order ? " · " + data.order.number : ""));
+    body.textContent = "";
+    var p = document.createElement("p");
+    p.className = "pos-sums";
+    var refunds = data["return"].refunds.map(function (r) { return r.label + " " + r.amount_display; }).join(" + ");
+    p.textContent = msg.refunded + ": " + data["return"].refund_display + (refunds ? " (" + refunds + ")" : "") +
+      (data.order ? " · " + msg.new_sale + ": " + data.order.total_display : "");
+    body.appendChild(p);
+    if (data.order) {
+      var d = document.createElement("p");
+      d.className = "pos-diff";
+      d.dataset.difference = data.difference;
+      d.textContent = (data.difference >= 0 ? msg.customer_pays : msg.customer_gets) + " " + data.difference_display +
+        (data.order.change ? " · " + msg.change + ": " + data.order.change_display : "");
+      body.appendChild(d);
+    }
+    show($("receipt-print"), !!data.order);
+    show(panel, true);
+  }
 
   // --- member and guide --------------------------------------------------------------------------------
 
@@ -478,7 +765,7 @@
     rows.forEach(function (row) {
       var given = parseAmount(row.querySelector(".tender-given").value), amount = parseAmount(row.querySelector(".tender-amount").value);
       if (row.querySelector(".tender-method").value === "cash" && given !== null && amount !== null && given > amount) {
-        change = msg.change + ": " + fmt(given - amount);
+        change = msg.change + " " + fmt(given - amount);
       }
     });
     text($("change"), change);
@@ -568,6 +855,19 @@
     if (mode === "delivery" && !address) { checkoutError(msg.need_address); return; }
     var clientRef = newKey(), built = buildPayments(clientRef);
     if (built.problem) { checkoutError(built.problem); return; }
+    if (state.exchange) {
+      if (!online()) { checkoutError(msg.need_network); return; }
+      $("checkout").disabled = true;
+      return submitReturn(state.cart.map(linePayload), built.payments).then(function (res) {
+        $("checkout").disabled = false;
+        if (res.status === 200 || res.status === 201) {
+          showExchangeResult(res.body);
+          endExchange();
+          resetSale();
+          refreshLookup();
+        } else checkoutError(errorText(res));
+      });
+    }
     var payload = { store_id: storeId, client_ref: clientRef, channel: "pos", mode: mode,
                     lines: state.cart.map(linePayload), payments: built.payments,
                     guide_id: parseInt($("guide").value, 10) || null };
@@ -861,6 +1161,7 @@
   addTender("cash");
   renderNet();
   renderCart();
+  renderParked();
   Promise.all([loadSnapshot(), renderQueue()]).then(function () {
     root.dataset.ready = "1";
     if (online()) sync();
