@@ -1,5 +1,8 @@
-"""Stock reports, scoped to the actor's stock.view subtree: on hand by store or category, slow movers, turnover,
-low stock. Each returns (columns, rows) so pages, CSV and Excel exports share one definition."""
+"""Stock reports, scoped to the actor's stock.view subtree: on hand by store or category, stock valuation at
+moving-average cost (by warehouse, category, SKU), slow movers, turnover, low stock. Each returns (columns, rows)
+so pages, CSV and Excel exports share one definition. A higher context adds its own (sales: gross margin) with
+`register_report`; a report over a period takes `date_from` and `date_to` (dates, both included)."""
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.db.models import Exists, F, OuterRef, Q, Sum
@@ -118,13 +121,75 @@ def low_stock(*, actor: Staff, warehouse_id: int | None = None, days: int = 14) 
             _("Days of cover")], rows[:MAX_ROWS]
 
 
-REPORTS = {
+def _with_total(rows: list, units_at: int, value_at: int, currency: str) -> list:
+    """The rows and a last "Total" row adding up the units and value columns."""
+    if not rows:
+        return rows
+    total = [""] * len(rows[0])
+    total[0] = str(_("Total"))
+    total[units_at] = sum(r[units_at] for r in rows)
+    total[value_at] = Money(sum(r[value_at].amount for r in rows), currency)
+    return [*rows, total]
+
+
+def sku_label(sku) -> str:
+    """What a person calls a SKU: its product's name and, when it differs, the SKU's own (a size, a colour)."""
+    product = sku.product.name
+    return f"{product} {sku.name}" if sku.name and sku.name != product else product
+
+
+def valuation_by_warehouse(*, actor: Staff) -> tuple[list, list]:
+    """Stock value at moving-average cost (quantity x average cost = the balances' value) per warehouse."""
+    currency = actor.enterprise.currency
+    kinds = dict(WarehouseKind.choices)
+    rows = [[r["warehouse__code"], r["warehouse__name"], str(kinds.get(r["warehouse__kind"], "")), r["units"],
+             Money(r["value"] or 0, currency)]
+            for r in _balances(actor).values("warehouse__code", "warehouse__name", "warehouse__kind")
+            .annotate(units=Sum("on_hand"), value=Sum("value")).order_by("warehouse__code")[:MAX_ROWS]]
+    return ([_("Warehouse code"), _("Warehouse"), _("Kind"), _("On hand"), _("Stock value at cost (yuan)")],
+            _with_total(rows, 3, 4, currency))
+
+
+def valuation_by_category(*, actor: Staff) -> tuple[list, list]:
+    """Stock value at moving-average cost per category (all warehouses in scope)."""
+    currency = actor.enterprise.currency
+    rows = [[r["sku__product__category__code"] or "-", r["sku__product__category__name"] or "-", r["units"],
+             Money(r["value"] or 0, currency)]
+            for r in _balances(actor).values("sku__product__category__code", "sku__product__category__name")
+            .annotate(units=Sum("on_hand"), value=Sum("value")).order_by("sku__product__category__code")[:MAX_ROWS]]
+    return ([_("Category code"), _("Category"), _("On hand"), _("Stock value at cost (yuan)")],
+            _with_total(rows, 2, 3, currency))
+
+
+def valuation_by_sku(*, actor: Staff) -> tuple[list, list]:
+    """Each SKU on hand in each warehouse: quantity, moving-average unit cost, value; most valuable first."""
+    currency = actor.enterprise.currency
+    rows = [[b.warehouse.code, b.sku.code, sku_label(b.sku), b.on_hand, Money(b.average_cost, currency),
+             Money(b.value, currency)]
+            for b in _balances(actor).filter(on_hand__gt=0).select_related("warehouse", "sku__product")
+            .order_by("-value", "warehouse__code", "sku__code")[:MAX_ROWS]]
+    return ([_("Warehouse"), _("SKU"), _("Name"), _("On hand"), _("Average cost (yuan)"),
+             _("Stock value at cost (yuan)")], _with_total(rows, 3, 5, currency))
+
+
+REPORTS: dict[str, tuple[str, Callable]] = {
     "on-hand-by-store": (_("Stock on hand by store"), on_hand_by_store),
     "on-hand-by-category": (_("Stock on hand by category"), on_hand_by_category),
+    "valuation-by-warehouse": (_("Stock valuation by warehouse"), valuation_by_warehouse),
+    "valuation-by-category": (_("Stock valuation by category"), valuation_by_category),
+    "valuation-by-sku": (_("Stock valuation by SKU"), valuation_by_sku),
     "slow-movers": (_("Slow movers (30 days)"), slow_movers),
     "turnover": (_("Turnover (30 days)"), turnover),
     "low-stock": (_("Low stock"), low_stock),
 }
+PERIOD_REPORTS: set[str] = set()  # slugs whose function takes date_from and date_to
+
+
+def register_report(slug: str, title, build: Callable, *, period: bool = False) -> None:
+    """Add a report of a higher context to the stock reports page (called from its AppConfig.ready)."""
+    REPORTS[slug] = (title, build)
+    if period:
+        PERIOD_REPORTS.add(slug)
 
 
 def low_stock_count(actor: Staff) -> int:

@@ -243,5 +243,5 @@ def supplier_price_list(*, actor: Staff, supplier_id: int | None = None,
         qs = qs.filter(supplier_id=supplier_id)
     if sku_id is not None:
         qs = qs.filter(sku_id=sku_id)
-    return qs.select_related("sku", "supplier").order_by("sku__code", "supplier__code")
+    return qs.select_related("sku__product", "supplier").order_by("sku__code", "supplier__code")
 

@@ -1,15 +1,18 @@
 """Stock pages for store managers and HQ: overview (low stock first), balances, movement history, transfers,
 stocktakes (scan to count), adjustments, replenishment suggestions, reports with CSV/Excel export.
 Each view parses, calls one service or selector, renders; domain errors become a message on the page."""
+from datetime import date, timedelta
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from yundian.core.errors import DomainError
+from yundian.core.errors import DomainError, ValidationFailed
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
 from yundian.web.views import console_view
@@ -172,12 +175,41 @@ def report(request: HttpRequest, name: str) -> HttpResponse:
     if name not in reports.REPORTS:
         raise Http404
     title, build = reports.REPORTS[name]
-    columns, rows = build(actor=request.actor)
+    context = {"title": title, "name": name, "period": None, "query": ""}
+    params = {}
+    if name in reports.PERIOD_REPORTS:
+        try:
+            params["date_from"], params["date_to"] = _period(request.GET.get("from"), request.GET.get("to"))
+        except ValidationFailed as exc:
+            context.update(error=exc, columns=[], rows=[], total=0,
+                           period={"from": request.GET.get("from", "")[:10], "to": request.GET.get("to", "")[:10]})
+            return render(request, "inventory/report.html", context, status=exc.status)
+        context["period"] = {"from": params["date_from"].isoformat(), "to": params["date_to"].isoformat()}
+        context["query"] = f"&from={params['date_from'].isoformat()}&to={params['date_to'].isoformat()}"
+    columns, rows = build(actor=request.actor, **params)
     fmt = request.GET.get("format")
     if fmt in ("csv", "xlsx"):
         content_type, data = reports.export_rows(columns, rows, fmt)
         response = HttpResponse(data, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="stock-{name}.{fmt}"'
+        suffix = f"-{params['date_from']:%Y%m%d}-{params['date_to']:%Y%m%d}" if params else ""
+        response["Content-Disposition"] = f'attachment; filename="stock-{name}{suffix}.{fmt}"'
         return response
-    return render(request, "inventory/report.html", {"title": title, "name": name, "columns": columns,
-                                                     "rows": rows[:1000], "total": len(rows)})
+    context.update(columns=columns, rows=rows[:1000], total=len(rows))
+    return render(request, "inventory/report.html", context)
+
+
+MAX_PERIOD_DAYS = 366
+
+
+def _period(start: str | None, end: str | None) -> tuple[date, date]:
+    """The report's days, both included: as typed (YYYY-MM-DD), else the last 30 days up to today; 422 for a
+    date that does not parse, an end before the start or more than a year."""
+    today = timezone.localdate()
+    try:
+        date_to = date.fromisoformat(end.strip()) if end and end.strip() else today
+        date_from = date.fromisoformat(start.strip()) if start and start.strip() else date_to - timedelta(days=29)
+    except ValueError:
+        raise ValidationFailed(_("Enter dates as YYYY-MM-DD."), code="invalid_date")
+    if date_from > date_to or (date_to - date_from).days >= MAX_PERIOD_DAYS:
+        raise ValidationFailed(_("The period runs forward and spans at most a year."), code="invalid_period")
+    return date_from, date_to

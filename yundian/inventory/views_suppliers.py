@@ -20,6 +20,7 @@ from yundian.web.views import console_view
 from . import selectors, services
 from .forms import positive_int
 from .models import PaymentTerms
+from .reports import sku_label
 
 TEXT_FIELDS = ("name", "contact_name", "phone", "email", "payment_terms")
 
@@ -117,7 +118,7 @@ def supplier_price_save(request: HttpRequest, supplier_id: int) -> HttpResponse:
         messages.error(request, str(exc.message))
     else:
         messages.success(request, _("Price of %(sku)s saved: %(cost)s.") % {
-            "sku": price.sku.name, "cost": Money(price.unit_cost, request.actor.enterprise.currency).format()})
+            "sku": sku_label(price.sku), "cost": Money(price.unit_cost, request.actor.enterprise.currency).format()})
     return redirect("inventory:supplier", supplier.id)
 
 

@@ -15,3 +15,6 @@ class SalesConfig(AppConfig):
 
         from .services.fulfilment import refund_group_buy_order
         on_group_buy_refund(refund_group_buy_order)
+        # the gross margin reports join sales to the stock ledger's cost, so they are added from here
+        from . import margin
+        margin.register()

@@ -152,3 +152,28 @@ def test_a_short_sale_is_refused_and_leaves_cost_untouched(stock, supplier):
     assert err.value.code == "insufficient_stock"
     assert state() == before
     assert costed(wh, tee) == (10, 5000, 500)
+
+
+def test_stock_valuation_is_quantity_times_average_cost_per_warehouse_category_and_sku(stock, supplier):
+    from django.utils.translation import gettext
+
+    from yundian.inventory import reports
+
+    tee, mug = stock.cat.tee_s, stock.cat.mug_sku
+    receive(stock, supplier, stock.wh_a, tee, 10, 500)
+    receive(stock, supplier, stock.wh_a, tee, 30, 700)   # 40 tees worth 26000
+    receive(stock, supplier, stock.wh_b, mug, 3, 1001)   # 3 mugs worth 3003
+    sell(stock, stock.wh_a, tee, 20)                     # 20 tees worth 13000 left
+    _columns, rows = reports.valuation_by_warehouse(actor=stock.chain.admin)
+    assert [[c.amount if hasattr(c, "amount") else c for c in r] for r in rows] == [
+        ["WH-A", "Store A", gettext("Store stock room"), 20, 13000],
+        ["WH-B", "Store B", gettext("Store stock room"), 3, 3003],
+        [gettext("Total"), "", "", 23, 16003]]
+    _columns, rows = reports.valuation_by_category(actor=stock.chain.admin)
+    assert [(r[0], r[2], r[3].amount) for r in rows] == [
+        ("APP-TEE", 20, 13000), ("HOME", 3, 3003), (gettext("Total"), 23, 16003)]
+    _columns, rows = reports.valuation_by_sku(actor=stock.chain.admin)
+    assert [[c.amount if hasattr(c, "amount") else c for c in r] for r in rows] == [
+        ["WH-A", "TEE-001-S", "纯棉T恤 S", 20, 650, 13000],
+        ["WH-B", "MUG-01", "马克杯", 3, 1001, 3003],
+        [gettext("Total"), "", "", 23, "", 16003]]

@@ -2,6 +2,7 @@
 a store manager reads them and cannot change them; bad input is shown and changes nothing."""
 import pytest
 from django.contrib.messages import get_messages
+from django.utils.translation import gettext
 
 from yundian.inventory.models import Supplier, SupplierPrice
 from yundian.inventory.services import supplier_create, supplier_price_set
@@ -78,7 +79,7 @@ def test_a_store_manager_reads_suppliers_but_cannot_change_them(stock):
                                                          "lead_time_days": "1"})
     response = client.post(f"/inventory/suppliers/{supplier.id}/prices/{stock.cat.tee_s.id}/remove/")
     assert response.status_code == 302
-    assert flashes(response) == ["Suppliers are kept by headquarters."] * 3  # one per refused post
+    assert flashes(response) == [gettext("Suppliers are kept by headquarters.")] * 3  # one per refused post
     assert snapshot() == before
 
 
