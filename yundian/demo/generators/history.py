@@ -236,8 +236,8 @@ def _load(ctx: SeedContext, rng: random.Random):
     for index, store in enumerate(stores):
         if store.pk not in warehouses:
             continue
-        tops = sold_tops.get(store.pk) or {top_code[c] for c in categories}
-        cats = sorted(code for code in by_cat if any(s.top in tops for p in by_cat[code].values() for s in p[:1]))
+        tops = sold_tops.get(store.pk) or set(top_code.values())
+        cats = sorted(code for code, products in by_cat.items() if next(iter(products.values()))[0].top in tops)
         profile = profiles.get(store.pk)
         community = "FRS" in tops
         infos.append(StoreInfo(

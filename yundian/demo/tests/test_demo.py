@@ -77,7 +77,7 @@ def test_demo_serves_the_login_page_then_stops_its_children_on_sigterm(tmp_path)
                                 cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
     children: list[int] = []
     try:
-        status, deadline = None, time.monotonic() + 240  # ready in ~20 s on an idle box (a year of history included); migrations + seeding compete with the other test workers
+        status, deadline = None, time.monotonic() + 420  # migrate, a year of history, the first warehouse fill: ~1 min on an idle box; far longer when the other test workers compete
         while time.monotonic() < deadline and demo.poll() is None:
             if status is None:
                 try:
