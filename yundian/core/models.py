@@ -15,17 +15,19 @@ class BaseModel(models.Model):
 class AuditEntry(models.Model):
     """Who did what, when, to which record, with the state before and after. Insert-only."""
 
-    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, null=True, related_name="+")
-    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
-    actor_label = models.CharField(max_length=150, blank=True)
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, null=True, related_name="+",
+                                   verbose_name=_("enterprise"))
+    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+",
+                                   verbose_name=_("user"))
+    actor_label = models.CharField(_("who"), max_length=150, blank=True)
     action = models.CharField(_("action"), max_length=64, db_index=True)
-    target_type = models.CharField(max_length=64)
-    target_id = models.CharField(max_length=64)
+    target_type = models.CharField(_("record type"), max_length=64)
+    target_id = models.CharField(_("record id"), max_length=64)
     # scope: the org node path the target lives under, so auditors read only their subtree
-    scope_path = models.CharField(max_length=255, blank=True, db_index=True)
-    before = models.JSONField(null=True, blank=True)
-    after = models.JSONField(null=True, blank=True)
-    reason = models.CharField(max_length=255, blank=True)
+    scope_path = models.CharField(_("scope"), max_length=255, blank=True, db_index=True)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
 
     class Meta:

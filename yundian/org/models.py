@@ -25,13 +25,15 @@ class Enterprise(BaseModel):
 class OrgNode(BaseModel):
     """One node of the org tree. `path` is the chain of ids ("/1/4/9/"): a subtree is a prefix match."""
 
-    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="nodes")
-    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="nodes",
+                                   verbose_name=_("enterprise"))
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children",
+                               verbose_name=_("parent"))
     kind = models.CharField(_("kind"), max_length=16, choices=NodeKind.choices)
     name = models.CharField(_("name"), max_length=120)
     code = models.CharField(_("code"), max_length=32)
-    path = models.CharField(max_length=255, db_index=True, editable=False)
-    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    path = models.CharField(_("path"), max_length=255, db_index=True, editable=False)
+    depth = models.PositiveSmallIntegerField(_("depth"), default=0, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -57,9 +59,11 @@ class OrgNode(BaseModel):
 class Staff(BaseModel):
     """A person working for the enterprise; signs in with a Django user. `home` is where they work."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff")
-    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="staff")
-    home = models.ForeignKey(OrgNode, on_delete=models.PROTECT, related_name="home_staff")
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff",
+                                verbose_name=_("user"))
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="staff",
+                                   verbose_name=_("enterprise"))
+    home = models.ForeignKey(OrgNode, on_delete=models.PROTECT, related_name="home_staff", verbose_name=_("works at"))
     display_name = models.CharField(_("display name"), max_length=80)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     employee_no = models.CharField(_("employee number"), max_length=32, blank=True)
@@ -91,13 +95,13 @@ class RoleAssignment(BaseModel):
 class ApiToken(BaseModel):
     """A bearer token for integrators. Acts as its staff member; only a hash is stored; revocable."""
 
-    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="api_tokens")
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("staff member"))
     name = models.CharField(_("name"), max_length=80)
-    prefix = models.CharField(max_length=12, unique=True)
-    key_hash = models.CharField(max_length=64)
+    prefix = models.CharField(_("prefix"), max_length=12, unique=True)
+    key_hash = models.CharField(_("key hash"), max_length=64)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("API token")
@@ -107,12 +111,15 @@ class ApiToken(BaseModel):
 class AuditDigest(BaseModel):
     """The nightly audit digest: counts of audited actions per enterprise and day (built by a task)."""
 
-    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="audit_digests")
-    day = models.DateField()
-    total = models.PositiveIntegerField(default=0)
-    by_action = models.JSONField(default=dict)
-    by_actor = models.JSONField(default=dict)
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="audit_digests",
+                                   verbose_name=_("enterprise"))
+    day = models.DateField(_("day"))
+    total = models.PositiveIntegerField(_("audited actions"), default=0)
+    by_action = models.JSONField(_("by action"), default=dict)
+    by_actor = models.JSONField(_("by person"), default=dict)
 
     class Meta:
+        verbose_name = _("audit digest")
+        verbose_name_plural = _("audit digests")
         constraints = [models.UniqueConstraint(fields=["enterprise", "day"], name="audit_digest_unique_day")]
         ordering = ["-day"]
