@@ -55,7 +55,8 @@ def product_list(request: HttpRequest) -> HttpResponse:
     actor = request.actor
     query = request.GET.get("q", "")[:64]
     category_id = parse_whole(request.GET.get("category"))
-    products = selectors.product_list(actor=actor, search=query or None, category_id=category_id)
+    products = (selectors.product_list(actor=actor, search=query or None, category_id=category_id)
+                .prefetch_related("media"))
     page = Paginator(products, 50).get_page(request.GET.get("page"))
     context = {"page": page, "q": query, "category_id": category_id,
                "categories": selectors.category_list(actor=actor, include_inactive=False),

@@ -62,8 +62,9 @@ def home(request: HttpRequest) -> HttpResponse:
     counts = {kind.value: nodes.filter(kind=kind.value).count() for kind in NodeKind}
     staff_count = selectors.staff_list(actor=actor).count() if has_perm(actor, Perm.STAFF_VIEW) else None
     roles = actor.roles.select_related("node").order_by("id")
+    waiting = [s for s in inbox_sections(actor=actor, limit=3) if s.count]
     return render(request, "web/home.html", {"counts": counts, "kinds": NodeKind, "staff_count": staff_count,
-                                             "roles": roles})
+                                             "roles": roles, "waiting": waiting})
 
 
 def _grantable_roles(actor) -> list[tuple[str, str]]:

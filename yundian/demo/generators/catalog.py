@@ -10,15 +10,16 @@ Shape at scale s (exact):
                      two shoes (7 sizes), four household items (3, 2, 1, 4 variants), one weighed produce item
     barcodes         one EAN-13 per SKU that is not weighed ("69" + 10-digit sequence + check digit);
                      weighed SKUs carry a PLU (1001, 1002, ...) printed by the scales (scheme 21 = grams, 22 = fen)
-    product_media    P (one cover image each: a small PNG per sub-category, written once to MEDIA_ROOT)
+    product_media    P (one cover picture each, drawn with Pillow: the product's colour, a glyph of its kind and a
+                     character of its name; alike products share one file, so a large chain draws a few hundred)
     price_lists      3 + R: HQ online (every SKU at 95 %), HQ wholesale (every 5th SKU at 70 %), HQ week promo
                      (every 10th SKU at 80 %, valid from yesterday for 7 days), one store list per region
                      (every 20th SKU at 97 %)
     price_entries    K + ceil(K/5) + ceil(K/10) + R ceil(K/20)
 
-Names, base prices and which colours a product comes in are drawn from the step's own random stream.
+Names (a style word and an item: "宽松纯棉圆领T恤"; no style numbers), base prices and which colours a product
+comes in are drawn from the step's own random stream.
 """
-import io
 import math
 from datetime import timedelta
 
@@ -60,6 +61,18 @@ NAMES = {
               ("西红柿", "FRS-VEG", 598), ("土豆", "FRS-VEG", 398), ("黄瓜", "FRS-VEG", 498),
               ("猪肋排", "FRS-MEA", 5980), ("鸡翅中", "FRS-MEA", 4580), ("鲜活基围虾", "FRS-SEA", 8800)],
 }
+# style words that make a name from an item: "宽松" + "纯棉圆领T恤"
+STYLES = {
+    "top": ["基础款", "宽松", "修身", "复古", "通勤", "亲肤", "简约", "落肩"],
+    "bottom": ["高腰", "宽松", "弹力", "复古", "通勤", "直筒", "垂感", "简约"],
+    "outer": ["轻盈", "保暖", "通勤", "复古", "简约", "连帽", "收腰", "宽松"],
+    "run": ["专业", "轻弹", "入门", "竞速", "缓震", "耐磨"],
+    "casual": ["经典", "百搭", "复古", "软底", "轻便", "厚底"],
+    "kitchen": ["家用", "大容量", "便携", "北欧风", "加厚", "日式"],
+    "bedding": ["柔软", "亲肤", "A类", "全棉", "透气", "加厚"],
+    "storage": ["可折叠", "大号", "透明", "抽屉式", "简约", "加厚"],
+    "clean": ["家庭装", "植物", "温和", "强效", "清香", "便携"],
+}
 BRANDS = {"top": "云织", "bottom": "云织", "outer": "云织", "run": "步履", "casual": "步履", "kitchen": "悦家",
           "bedding": "悦家", "storage": "悦家", "clean": "悦家", "fresh": "鲜丰"}
 ORIGINS = ["山东", "陕西", "云南", "海南", "江西", "新疆", "本地", "四川"]
@@ -67,7 +80,6 @@ COLOURS = ["黑色", "白色", "藏青", "浅灰", "卡其", "酒红", "雾蓝",
 SIZES = ["S", "M", "L", "XL"]
 PRICES = {"top": (59, 299), "bottom": (99, 399), "outer": (199, 999), "run": (299, 899), "casual": (199, 699),
           "kitchen": (19, 199), "bedding": (39, 599), "storage": (15, 129), "clean": (9, 99)}
-IMAGE_COLOURS = {"APP": (46, 91, 255), "SHO": (255, 122, 69), "HOM": (82, 196, 26), "FRS": (250, 173, 20)}
 
 LABELS = {
     "categories": _("categories"), "products": _("products"), "skus": _("SKUs"),
@@ -96,25 +108,17 @@ def counts_for(scale: int) -> dict[str, int]:
     }
 
 
-def _cover_images(enterprise_code: str) -> dict[str, str]:
-    """One small PNG per sub-category (a coloured tile with a stripe), saved once; returns storage names."""
-    from PIL import Image, ImageDraw
+def _picture(enterprise_code: str, kind: str, colour: str | None, name: str, item: str,
+             drawn: dict[str, str]) -> str:
+    """The storage name of the product's picture, drawn and saved the first time it is needed in this seed."""
+    from .images import draw_product_image, product_image_name
 
-    names = {}
-    for code, _name, parent in CATEGORIES:
-        if parent is None:
-            continue
-        colour = IMAGE_COLOURS[parent]
-        image = Image.new("RGB", (480, 480), (248, 248, 250))
-        draw = ImageDraw.Draw(image)
-        draw.rounded_rectangle((60, 60, 420, 420), radius=48, fill=colour)
-        shade = tuple(max(0, c - 60) for c in colour)
-        draw.rectangle((60, 300, 420, 340), fill=shade)
-        buffer = io.BytesIO()
-        image.save(buffer, "PNG", optimize=True)
-        names[code] = default_storage.save(f"catalog/demo/{enterprise_code}/{code.lower()}.png",
-                                           ContentFile(buffer.getvalue()))
-    return names
+    name_in_storage = product_image_name(enterprise_code, kind, colour, name, item)
+    if name_in_storage not in drawn:
+        if not default_storage.exists(name_in_storage):  # a second seed into the same media folder reuses it
+            default_storage.save(name_in_storage, ContentFile(draw_product_image(kind, colour, name, item)))
+        drawn[name_in_storage] = name_in_storage
+    return drawn[name_in_storage]
 
 
 def _money(rng, low: int, high: int) -> int:
@@ -143,7 +147,7 @@ def run(ctx: SeedContext) -> None:
             c.path = f"{c.parent.path if c.parent else '/'}{c.pk}/"
             by_code[c.code] = c
         Category.objects.bulk_update(rows, ["path"])
-    covers = _cover_images(ctx.code)
+    drawn: dict[str, str] = {}
 
     products, sku_rows, media = [], [], []
     plu = 1000
@@ -151,17 +155,18 @@ def run(ctx: SeedContext) -> None:
         kind, category_code, variants = KINDS[i % len(KINDS)]
         style = f"{26 + i // 2000:02d}{i % 2000:04d}"
         if kind == "fresh":
-            name, category_code, per_kg = rng.choice(NAMES["fresh"])
-            name = f"{rng.choice(ORIGINS)}{name}"
+            item, category_code, per_kg = rng.choice(NAMES["fresh"])
+            name = f"{rng.choice(ORIGINS)}{item}"
         else:
-            name = f"{rng.choice(NAMES[kind])} {style}"
+            item, word = rng.choice(NAMES[kind]), rng.choice(STYLES[kind])
+            name = item if word[:2] in item else f"{word}{item}"  # never "缓震缓震跑步鞋"
         product = Product(enterprise=enterprise, category=by_code[category_code], code=f"SPU{style}{i % 10}",
                           name=name, brand=BRANDS[kind],
                           attributes={"season": rng.choice(["SS26", "AW26", "全年"])} if kind in (
                               "top", "bottom", "outer", "run", "casual") else {})
         products.append(product)
-        media.append((product, covers[category_code]))
         if kind == "fresh":
+            media.append((product, _picture(ctx.code, kind, None, name, item, drawn)))
             plu += 1
             base = per_kg + rng.randrange(-2, 3) * 100
             sku_rows.append((product, {"code": f"{product.code}-KG", "name": "散称/千克", "unit": Unit.KILOGRAM,
@@ -169,8 +174,10 @@ def run(ctx: SeedContext) -> None:
                                        "options": {}}))
             continue
         base = _money(rng, *PRICES[kind])
+        colour = None
         if kind in ("top", "bottom", "outer"):
             colours = rng.sample(COLOURS, 2)
+            colour = colours[0]
             sizes = SIZES if variants == 8 else SIZES[:3]
             options = [{"颜色": c, "尺码": s} for c in colours for s in sizes]
         elif kind in ("run", "casual"):
@@ -178,6 +185,7 @@ def run(ctx: SeedContext) -> None:
             options = [{"颜色": colour, "尺码": str(size)} for size in range(38, 45)]
         else:
             options = [{"规格": v} for v in rng.sample(["小号", "中号", "大号", "家庭装", "蓝色", "粉色", "白色"], variants)]
+        media.append((product, _picture(ctx.code, kind, colour, name, item, drawn)))
         for n, opt in enumerate(options):
             sku_rows.append((product, {"code": f"{product.code}-{n + 1:02d}", "name": " / ".join(opt.values()),
                                        "unit": Unit.PIECE, "base_price": base, "is_weighed": False, "plu": None,

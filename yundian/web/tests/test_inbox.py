@@ -58,9 +58,12 @@ def test_the_inbox_page_links_to_each_document_and_the_nav_badge_shows_the_count
     assert f'href="/inventory/adjustments/{waiting["adjustment"].id}/"' in html
     assert 'href="/sales/approvals/"' in html
     assert waiting["order"].number in html and 'data-total="4"' in html
-    assert 'data-inbox-count="4"' in client.get("/").content.decode()
+    home = client.get("/").content.decode()
+    assert 'data-inbox-count="4"' in home and 'id="home-todo"' in home
+    assert f'href="/inventory/purchase-orders/{waiting["order"].id}/"' in home
     manager_b_home = client_for(chain.manager_b).get("/").content.decode()
     assert "data-inbox-count" not in manager_b_home and 'href="/inbox/"' in manager_b_home
+    assert 'id="home-todo"' not in manager_b_home
     assert 'data-total="0"' in client_for(chain.manager_b).get("/inbox/").content.decode()
 
 
