@@ -314,6 +314,7 @@ def member_profile(*, actor: Staff, member_id: int) -> dict:
         "tags": [],  # filled by the CDP when it lands
         "may_manage": has_perm(actor, Perm.MEMBER_MANAGE, member.home),
         "may_adjust": has_perm(actor, Perm.POINTS_ADJUST, member.home),
+        "may_approve_points": has_perm(actor, Perm.POINTS_APPROVE, member.home),
         "may_top_up": has_perm(actor, Perm.STORED_VALUE_MANAGE, member.home),
         "may_rebind": has_perm(actor, Perm.MEMBER_REBIND, member.home),
         "may_export": has_perm(actor, Perm.PERSONAL_DATA_EXPORT, member.home),

@@ -85,7 +85,7 @@ def member_detail(request: HttpRequest, member_id: int) -> HttpResponse:
 @console_view(Perm.MEMBER_VIEW)
 @require_http_methods(["POST"])
 def member_action(request: HttpRequest, member_id: int) -> HttpResponse:
-    """One form post per action: consent, top_up, adjust, bind_guide."""
+    """One form post per action: consent, top_up, adjust, approve or reject a pending adjustment, bind_guide."""
     actor, post = request.actor, request.POST
     action = post.get("action", "")
     try:
@@ -104,6 +104,13 @@ def member_action(request: HttpRequest, member_id: int) -> HttpResponse:
                 raise ValidationFailed(_("An adjustment is a non-zero whole number of points."),
                                        code="invalid_number", details={"field": "points"})
             services.points_adjust(actor=actor, member_id=member_id, points=points, reason=post.get("reason", ""))
+        elif action in ("approve_adjustment", "reject_adjustment"):
+            adjustment_id = _int(post.get("adjustment_id")) or -1
+            if action == "approve_adjustment":
+                services.points_adjustment_approve(actor=actor, adjustment_id=adjustment_id)
+            else:
+                services.points_adjustment_reject(actor=actor, adjustment_id=adjustment_id,
+                                                  reason=post.get("reason", ""))
         elif action == "bind_guide":
             services.guide_bind(actor=actor, member_id=member_id, guide_id=_int(post.get("guide_id")) or -1,
                                 reason=post.get("reason", ""))

@@ -80,3 +80,28 @@ def test_hq_stock_overview_lists_a_purchase_order_waiting_for_approval(chain, wa
     purchase_order_approve(actor=chain.east_manager, order_id=waiting["order"].id)
     html = client_for(chain.admin).get("/inventory/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert waiting["order"].number not in html
+
+
+def test_a_points_adjustment_above_the_threshold_waits_in_the_inbox_and_is_approved_on_the_member_page(chain):
+    from yundian.members import services as member_services
+    from yundian.members.models import PointsAdjustment
+    from yundian.members.tests.factories import points, register
+
+    member = register(chain, phone="13811112222", name="王芳", store=chain.store_a)
+    adjustment = member_services.points_adjust(actor=chain.manager_a, member_id=member.id, points=5000,
+                                               reason="补录积分")
+    assert adjustment.status == "pending" and points(member) == 0
+    assert counts_by_kind(chain.east_manager) == {"points_adjustments": 1}
+    assert counts_by_kind(chain.manager_a) == {}  # nobody approves their own
+    assert counts_by_kind(chain.manager_b) == {} and counts_by_kind(chain.west_manager) == {}
+    inbox = client_for(chain.east_manager).get("/inbox/").content.decode()
+    assert f'href="/members/{member.id}/"' in inbox
+    # the requester sees it waiting but no buttons; the region manager decides it on the member page
+    assert 'value="approve_adjustment"' not in client_for(chain.manager_a).get(f"/members/{member.id}/").content.decode()
+    page = client_for(chain.east_manager).get(f"/members/{member.id}/").content.decode()
+    assert f'data-adjustment="{adjustment.id}"' in page and 'value="approve_adjustment"' in page
+    response = client_for(chain.east_manager).post(f"/members/{member.id}/actions/",
+                                                   {"action": "approve_adjustment", "adjustment_id": adjustment.id})
+    assert response.status_code == 302
+    assert (PointsAdjustment.objects.get(pk=adjustment.id).status, points(member)) == ("posted", 5000)
+    assert counts_by_kind(chain.east_manager) == {}
