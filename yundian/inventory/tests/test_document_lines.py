@@ -48,3 +48,17 @@ def test_product_attributes_and_options_show_translated_names(stock):
     page = client_for(stock.chain.admin).get(f"/catalog/products/{stock.cat.tee.id}/").content.decode()
     assert "<dt>材质</dt><dd>cotton</dd>" in page
     assert '<span class="badge">尺码: S</span>' in page and ">material<" not in page
+
+
+def test_the_stock_ledger_names_each_move_s_source_and_reason(stock):
+    from django.utils import translation
+
+    from yundian.inventory.models import AdjustmentReason
+
+    adjustment = adjustment_create(actor=stock.chain.manager_a, warehouse_id=stock.wh_a.id, reason="damaged",
+                                   lines=[(stock.cat.tee_s.id, -1)])
+    page = client_for(stock.chain.admin).get(f"/inventory/moves/?warehouse={stock.wh_a.id}").content.decode()
+    with translation.override("zh-hans"):
+        damaged = str(AdjustmentReason.DAMAGED.label)
+    assert f'<a href="/inventory/adjustments/{adjustment.id}/">调整单 #{adjustment.id}</a></td><td>{damaged}</td>' in page
+    assert "入库单 #" in page and ">adjustment " not in page and ">receipt " not in page
