@@ -8,6 +8,7 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -25,6 +26,7 @@ from yundian.org.models import OrgNode, RoleAssignment, Staff
 from yundian.org.roles import NodeKind, Perm, Role
 from yundian.org.selectors import has_perm, require, scope_q
 from yundian.sales.models import Order, OrderChannel, OrderLine, PaymentMethod
+from yundian.sales.services._common import policy_for
 from yundian.sales.services.returns import RETURNABLE, line_refund
 from yundian.sales.pricing import PRICE_CHANNEL, CartLine, cart_price, clean_codes, scanned_line
 
@@ -239,6 +241,7 @@ def pos_receipt_lookup(*, actor: Staff, store: OrgNode, query: Any) -> dict:
         return Money(amount, currency).format()
 
     methods = dict(PaymentMethod.choices)
+    window = policy_for(store).return_days
     lines = list(OrderLine.objects.filter(order=order).order_by("line_no"))
     return {
         "id": order.pk, "number": order.number, "status": order.status, "status_label": order.get_status_display(),
@@ -246,6 +249,10 @@ def pos_receipt_lookup(*, actor: Staff, store: OrgNode, query: Any) -> dict:
         "member_id": order.member_id, "total": order.total, "total_display": money(order.total),
         "refunded_total": order.refunded_total, "refunded_display": money(order.refunded_total),
         "returnable": order.status in RETURNABLE,
+        "return_days": window,
+        # later than the store's return window: a manager approves (unless the clerk may approve orders there)
+        "needs_approval": order.placed_at < timezone.now() - timedelta(days=window)
+                          and not has_perm(actor, Perm.ORDER_APPROVE, store),
         "payments": [{"method": p.method, "label": str(methods.get(p.method, p.method)), "amount": p.amount,
                       "amount_display": money(p.amount)} for p in order.payments.order_by("id")],
         "lines": [{"id": l.pk, "line_no": l.line_no, "name": l.name, "code": l.sku_code, "is_weighed": l.is_weighed,
@@ -282,3 +289,8 @@ def pos_return_quote(*, actor: Staff, store: OrgNode, order_id: Any, lines: Any)
     refund_total = min(total, order.paid_total - order.refunded_total)
     return {"order_id": order.pk, "lines": out, "refund_total": refund_total,
             "refund_display": Money(refund_total, order.currency).format()}
+
+
+def pos_approver_list(*, store: OrgNode, actor: Staff | None = None) -> list[Staff]:
+    """The store's sellers who may approve orders there (its manager): whose PIN the till asks for."""
+    return [s for s in pos_guide_list(store=store, actor=actor) if has_perm(s, Perm.ORDER_APPROVE, store)]

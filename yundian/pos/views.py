@@ -151,13 +151,14 @@ def till(request: HttpRequest, store_id: int) -> HttpResponse:
         "recall": _("Recall"), "not_returnable": _("This order cannot take returns."),
         "exchange_summary": _("%(number)s comes back, refund %(amount)s to the original payment"),
         "exchange_done": _("Exchange"), "return_done": _("Return"), "refunded": _("Refunded"),
-        "new_sale": _("New sale"), "customer_pays": _("Customer pays"), "customer_gets": _("Give back to the customer"),
+        "new_sale": _("New sale"), "late_return": _("Sold more than %(days)s days ago: a manager approves with their PIN."), "customer_pays": _("Customer pays"), "customer_gets": _("Give back to the customer"),
     }
     response = render(request, "pos/till.html", {
         "store": store, "config": config, "modes": OrderMode.choices,
         "messages_js": messages_js,
         "methods": [(v, label) for v, label in PaymentMethod.choices if v != PaymentMethod.STORED_VALUE],
         "guides": selectors.pos_guide_list(store=store, actor=actor),
+        "approvers": selectors.pos_approver_list(store=store),
         "shift": TillShift.objects.filter(store=store, opened_by=actor, status=ShiftStatus.OPEN).first(),
     })
     response["Cache-Control"] = "no-cache"

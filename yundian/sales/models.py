@@ -294,6 +294,7 @@ class ApprovalKind(models.TextChoices):
     DISCOUNT = "discount", _("Discount beyond the clerk's limit")
     VOID = "void", _("Void a paid order")
     RETURN_NO_RECEIPT = "return_no_receipt", _("Return without receipt")
+    LATE_RETURN = "late_return", _("Return after the return window")
     ORDER_EDIT = "order_edit", _("Order edit")
 
 
@@ -353,13 +354,17 @@ class SalesPolicy(BaseModel):
     """Limits on a node and its subtree (the nearest node's policy wins; none: the defaults below).
 
     A line priced below `price_floor_percent` of its list price, or an order discount above
-    `clerk_discount_percent` of the subtotal, needs a manager's approval unless the seller holds order.approve."""
+    `clerk_discount_percent` of the subtotal, needs a manager's approval unless the seller holds order.approve;
+    so does a return with receipt more than `return_days` after the sale."""
 
     enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
     node = models.OneToOneField("org.OrgNode", on_delete=models.CASCADE, related_name="sales_policy")
     price_floor_percent = models.PositiveSmallIntegerField(default=90)
     clerk_discount_percent = models.PositiveSmallIntegerField(default=10)
     approval_minutes = models.PositiveIntegerField(default=60)
+    return_days = models.PositiveSmallIntegerField(
+        _("return window (days)"), default=30,
+        help_text="a return with receipt later than this many days after the sale needs a manager's approval")
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(price_floor_percent__lte=100) & Q(clerk_discount_percent__lte=100),

@@ -39,6 +39,7 @@ def test_a_receipt_is_found_quoted_and_exchanged_once(chain, stock):
     base = f"/pos/{chain.store_a.id}"
     found = client.get(f"{base}/receipt", {"q": order.number}).json()
     assert (found["id"], found["returnable"], found["total_display"]) == (order.id, True, "¥297.00")
+    assert (found["return_days"], found["needs_approval"]) == (30, False)
     assert [(l["code"], l["quantity"], l["returnable"]) for l in found["lines"]] == [("TEE-001-S", 3, 3)]
     assert client.get(f"{base}/receipt", {"q": str(order.id)}).json()["id"] == order.id
     line_id = found["lines"][0]["id"]

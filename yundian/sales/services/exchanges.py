@@ -13,7 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from yundian.core.errors import ValidationFailed
+from yundian.core.errors import Forbidden, ValidationFailed
 from yundian.org.models import Staff
 from yundian.org.roles import Perm
 
@@ -48,6 +48,20 @@ def exchange_create(*, actor: Staff, order_id: int, lines: Any, new_lines: Any =
     store = store_for(actor, original.store_id, Perm.ORDER_SELL)
     if new_lines and not isinstance(new_lines, list | tuple):
         raise ValidationFailed(_("An order needs at least one line."), code="no_lines", details={"field": "new_lines"})
+    try:
+        return _exchange(actor=actor, original=original, store=store, lines=lines, new_lines=new_lines,
+                         payments=payments, client_ref=client_ref, reason=reason, approval=approval,
+                         coupon_codes=coupon_codes)
+    except Forbidden as exc:
+        if exc.code != "approval_required":
+            raise
+        # the pending request was rolled back with the exchange: the till approves an exchange by a manager's PIN
+        raise Forbidden(exc.message, code="approval_required",
+                        details={**exc.details, "approval_request_id": None, "via": "pin"}) from exc
+
+
+def _exchange(*, actor, original, store, lines, new_lines, payments, client_ref, reason, approval,
+              coupon_codes) -> ExchangeResult:
     with transaction.atomic():
         returned = return_create(actor=actor, order_id=original.pk, lines=lines, client_ref=f"{client_ref}:r",
                                  reason=reason, approval=approval)

@@ -10,6 +10,7 @@ Refunds go back to the order's tenders, newest payment first (stored value back 
 the members' ledger; cash, card and wallet are recorded).
 """
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -29,7 +30,7 @@ from ..models import (ApprovalKind, Order, OrderLine, OrderReturn, OrderStatus, 
                       ReturnLine)
 from .approvals import ApprovalGate, ApprovalIn, run_with_approval
 from ._common import (MAX_LINES, MAX_QUANTITY, ORDER_SOURCE, RETURN_SOURCE, clean_id, clean_int, clean_ref,
-                      clean_text, fingerprint, order_changed, order_for, skus_for, store_for, store_warehouse)
+                      clean_text, fingerprint, order_changed, order_for, policy_for, skus_for, store_for, store_warehouse)
 from .payments import PAYMENT_SOURCE
 from .shifts import current_shift
 
@@ -145,6 +146,10 @@ def return_create(*, actor: Staff, order_id: int | None = None, store_id: int | 
                                          client_ref=client_ref, request_hash=request_hash, reason=reason,
                                          refund_method="" if order else refund_method, created_by=actor)
         if order is not None:
+            window = policy_for(store).return_days
+            if order.placed_at < timezone.now() - timedelta(days=window):
+                doc.approval = gate.require(ApprovalKind.LATE_RETURN, {"action": "return", "request": request_hash},
+                                            summary=f"{order.number} > {window}d", target=doc)
             _with_receipt(doc, order.pk, cleaned, actor)
         else:
             summary = ", ".join(f"{l['sku_id']}x{l['quantity']}" for l in cleaned)

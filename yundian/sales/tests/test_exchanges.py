@@ -103,3 +103,36 @@ def test_an_exchange_whose_new_sale_fails_returns_nothing(chain, stock):
     assert exc.value.details["lines"][0]["available"] == 10
     assert (sales_state(), ledgers(member, stock, chain), OrderReturn.objects.count()) == before
     assert Order.objects.get(pk=order.pk).status == OrderStatus.COMPLETED
+
+
+def test_a_return_after_the_window_needs_a_manager_and_passes_with_their_pin(chain, stock):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from yundian.core.errors import Forbidden
+    from yundian.sales.models import ApprovalRequest
+
+    order = services.order_create(actor=chain.guide_a, store_id=chain.store_a.id, client_ref=next_ref(),
+                                  lines=[{"sku_id": stock.cat.tee_s.id, "quantity": 1}],
+                                  payments=[{"method": "card", "client_ref": "c"}]).order
+    Order.objects.filter(pk=order.pk).update(placed_at=timezone.now() - timedelta(days=31))  # the window is 30 days
+    services.manager_pin_set(actor=chain.manager_a, store_id=chain.store_a.id, pin="2468")
+    args = dict(actor=chain.guide_a, order_id=order.id, client_ref="late-1",
+                lines=[{"order_line_id": order.lines.get().id, "quantity": 1}],
+                new_lines=[{"sku_id": stock.cat.tee_m.id, "quantity": 1}], payments=[{"method": "card", "client_ref": "p"}])
+    before = (sales_state(), OrderReturn.objects.count())
+    with pytest.raises(Forbidden) as exc:
+        services.exchange_create(**args)
+    assert (exc.value.code, exc.value.details["kind"], exc.value.details["approval_request_id"]) == \
+        ("approval_required", "late_return", None)
+    with pytest.raises(Forbidden) as exc:
+        services.return_create(actor=chain.guide_a, order_id=order.id, client_ref="late-2",
+                               lines=[{"order_line_id": order.lines.get().id, "quantity": 1}])
+    assert ApprovalRequest.objects.get(pk=exc.value.details["approval_request_id"]).kind == "late_return"
+    assert (sales_state(), OrderReturn.objects.count()) == before
+
+    done = services.exchange_create(**args, approval={"manager_id": chain.manager_a.id, "pin": "2468"})
+    assert (done.order_return.refund_total, done.order.total, done.difference) == (9900, 9900, 0)
+    assert done.order_return.approval.kind == "late_return" and done.order_return.approval.via == "pin"
+    assert level(stock.wh_a, stock.cat.tee_s) == (10, 0)

@@ -549,10 +549,13 @@
       if (!l.returnable) tr.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
       body.appendChild(tr);
     });
+    show($("return-approval"), !!order.needs_approval);
+    text($("return-approval-note"), msg.late_return.replace("%(days)s", order.return_days));
     var total = ret.quote ? ret.quote.refund_total : 0;
     text($("return-refund"), fmt(total));
     text($("return-tenders"), order.payments.length ? "(" + order.payments.map(function (p) { return p.label; }).join(", ") + ")" : "");
-    var any = returnLines().length > 0 && !!ret.quote;
+    var pinOk = !order.needs_approval || /^\d{4,8}$/.test($("approval-pin").value);
+    var any = returnLines().length > 0 && !!ret.quote && pinOk;
     $("return-refund-only").disabled = !any;
     $("return-exchange").disabled = !any;
   }
@@ -574,6 +577,7 @@
     show($("return-panel"), $("return-panel").hidden);
     if (!$("return-panel").hidden) $("return-query").focus();
   });
+  $("approval-pin").addEventListener("input", renderReturn);
   $("return-close").addEventListener("click", function () { show($("return-panel"), false); $("scan").focus(); });
 
   $("return-lookup").addEventListener("submit", function (ev) {
@@ -606,6 +610,9 @@
     var body = { order_id: ret.order.id, lines: returnLines(), client_ref: newKey(),
                  reason: $("return-reason").value.trim() };
     if (newLines) { body.new_lines = newLines; body.payments = payments; }
+    if (ret.order.needs_approval) {
+      body.approval = { manager_id: parseInt($("approval-manager").value, 10) || null, pin: $("approval-pin").value };
+    }
     if (newLines && state.coupons.length) body.coupon_codes = state.coupons.slice();
     return call("POST", cfg.urls.exchange, body);
   }
@@ -637,7 +644,7 @@
   function endExchange() {
     state.exchange = null;
     ret.order = null; ret.picks = {}; ret.quote = null;
-    $("return-query").value = ""; $("return-reason").value = "";
+    $("return-query").value = ""; $("return-reason").value = ""; $("approval-pin").value = "";
     show($("exchange-banner"), false);
     renderReturn();
     renderTotals();
