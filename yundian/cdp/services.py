@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -253,7 +253,7 @@ def events_accept(*, actor: Staff | None, store: str | None, sent_at: datetime |
     untracked = set(ConsentState.objects.filter(member_id__in=members, channel=ConsentChannel.TRACKING, granted=False)
                     .values_list("member_id", flat=True)) if members else set()
 
-    rows: list[EventInbox] = []
+    rows: list[tuple] = []
     seen: set[str] = set()
     for index, e in parsed:
         try:
@@ -282,20 +282,45 @@ def events_accept(*, actor: Staff | None, store: str | None, sent_at: datetime |
             result.duplicates += 1
             continue
         seen.add(e["event_key"])
-        rows.append(EventInbox(
-            enterprise_id=enterprise_id, event_key=e["event_key"], kind=e["kind"], name=e["name"],
-            occurred_at=e["occurred_at"], received_at=now, anonymous_id=e["anonymous_id"], member_id=e["member_id"],
-            store_id=store_id, channel=e["channel"], sku_id=e["sku_id"], order_id=e["order_id"], amount=e["amount"],
-            properties=e["properties"]))
+        rows.append((enterprise_id, e["event_key"], e["kind"], e["name"], e["occurred_at"], now, e["anonymous_id"],
+                     e["member_id"], store_id, e["channel"], e["sku_id"], e["order_id"], e["amount"],
+                     e["properties"]))
     result.rejected.sort(key=lambda r: r["index"])
     if rows:
         existing = set(EventInbox.objects.filter(enterprise_id=enterprise_id, event_key__in=seen)
                        .values_list("event_key", flat=True))
-        fresh = [row for row in rows if row.event_key not in existing]
+        fresh = [row for row in rows if row[1] not in existing]
         result.duplicates += len(rows) - len(fresh)
-        EventInbox.objects.bulk_create(fresh, ignore_conflicts=True)
+        _inbox_insert(fresh)
         result.accepted = len(fresh)
     return result
+
+
+_INBOX_COLUMNS = ("enterprise_id", "event_key", "kind", "name", "occurred_at", "received_at", "anonymous_id",
+                  "member_id", "store_id", "channel", "sku_id", "order_id", "amount", "properties")
+
+
+def _inbox_insert(rows: list[tuple]) -> None:
+    """Rows in _INBOX_COLUMNS order: INSERT ... ON CONFLICT DO NOTHING with executemany: what bulk_create(ignore_conflicts=True) does, without
+    the ORM compiling a statement for every 1,000 rows (most of a batch's time). SQLite and PostgreSQL alike."""
+    if not rows:
+        return
+    ops = connection.ops
+    table = ops.quote_name(EventInbox._meta.db_table)
+    columns = ", ".join(ops.quote_name(c) for c in _INBOX_COLUMNS)
+    marks = ", ".join(["%s"] * len(_INBOX_COLUMNS))
+    sql = (f"INSERT INTO {table} ({columns}) VALUES ({marks}) "
+           f"ON CONFLICT ({ops.quote_name('enterprise_id')}, {ops.quote_name('event_key')}) DO NOTHING")
+    adapted: dict = {}  # a batch's times repeat (received_at always): adapt each once
+
+    def stamp(value):
+        if value not in adapted:
+            adapted[value] = ops.adapt_datetimefield_value(value)
+        return adapted[value]
+
+    params = [(*r[:4], stamp(r[4]), stamp(r[5]), *r[6:]) for r in rows]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def event_record(*, actor: Staff, kind: str, event_key: str, store_id: int, member_id: int | None = None,
