@@ -10,7 +10,9 @@ id skipped below the watermark is kept as an open gap [low, high, first seen] an
 GAP_GRACE; after that it is given up (a rolled-back insert leaves a gap that never fills). On SQLite writes are
 serial and gaps come only from rollbacks. The first run (no watermark yet) starts at the lowest id present.
 
-Events of members who withdrew tracking consent or were erased since they were accepted are not moved.
+Events of members who withdrew tracking consent or were erased since they were accepted are not moved, and a
+member's withdrawal of tracking consent also deletes what the warehouse already holds of them (each flush sweeps
+the consent changes since the last; `ts_watermark` of the source records how far).
 `inbox_purge` (nightly) deletes rows older than RETENTION that the flush has moved.
 """
 from __future__ import annotations
@@ -35,6 +37,7 @@ from .warehouse_tables import EVENT_INPUT_COLUMNS, FACT_EVENT
 SOURCE = "cdp.inbox"
 GAP_GRACE = timedelta(minutes=10)
 RETENTION = timedelta(days=7)
+SWEEP_OVERLAP = timedelta(minutes=10)
 CHUNK = 20_000
 _COLUMNS = ("id", "enterprise_id", "event_key", "kind", "name", "occurred_at", "received_at", "anonymous_id",
             "member_id", "store_id", "channel", "sku_id", "order_id", "amount", "properties")
@@ -114,9 +117,26 @@ def inbox_flush(con, *, now: datetime | None = None, chunk: int = CHUNK) -> int:
         if len(rows) < chunk:
             break
     gaps = [g for g in gaps if now - datetime.fromisoformat(g[2]) < GAP_GRACE]
-    state_put(con, SourceState(source=SOURCE, watermark=watermark, ts_watermark=state.ts_watermark, gaps=gaps,
-                               rows=state.rows + inserted, updated_at=now))
+    swept = _withdrawn_sweep(con, state.ts_watermark)
+    state_put(con, SourceState(source=SOURCE, watermark=watermark, ts_watermark=swept or state.ts_watermark,
+                               gaps=gaps, rows=state.rows + inserted, updated_at=now))
     return inserted
+
+
+def _withdrawn_sweep(con, since: datetime | None) -> datetime | None:
+    """Members who withdrew tracking consent since the last run lose the events already in the warehouse (and
+    their device links). Re-reads SWEEP_OVERLAP before `since` for changes that committed late (deleting twice is
+    harmless); the newest change time seen, or None if none."""
+    from .identity import members_erased
+
+    withdrawn = ConsentState.objects.filter(channel=ConsentChannel.TRACKING, granted=False)
+    if since is not None:
+        withdrawn = withdrawn.filter(updated_at__gt=(since - SWEEP_OVERLAP).replace(tzinfo=dt_timezone.utc))
+    rows = list(withdrawn.values_list("member_id", "updated_at"))
+    if not rows:
+        return None
+    members_erased(con, sorted({member for member, _at in rows}))
+    return max(_naive_utc(at) for _member, at in rows)
 
 
 def inbox_flush_now() -> int:

@@ -135,3 +135,18 @@ def test_occurred_and_received_times_reach_the_warehouse_in_utc(chain, warehouse
     inbox_flush_now()
     event = _warehouse()[0][0]
     assert (event["occurred_at"], event["local_hour"]) == (datetime(2026, 3, 1, 2, 30), 10)
+
+
+def test_withdrawing_tracking_consent_removes_what_the_warehouse_already_holds(chain, warehouse):
+    member, other = register(chain), register(chain)
+    _accept(chain, ["before"])                                  # anonymous browsing on the member's device
+    _accept(chain, ["signed-in"], member_id=member.pk)
+    _accept(chain, ["other"], member_id=other.pk, anonymous_id="dev-2")
+    assert inbox_flush_now() == 3
+    member_services.consent_set(actor=chain.manager_a, member_id=member.pk, channel="tracking", granted=False)
+    assert inbox_flush_now() == 0
+    events, links, state = _warehouse()
+    assert ([e["event_key"] for e in events], [l["member_id"] for l in links]) == (["other"], [other.pk])
+    assert state.ts_watermark is not None
+    assert inbox_flush_now() == 0
+    assert [e["event_key"] for e in _warehouse()[0]] == ["other"]
