@@ -149,27 +149,29 @@ def measure_ingest(w: dict, *, batch: int, batches: int, scratch: Path, seed: in
     base.register("_first", tables[0])
     base.execute("CREATE TABLE ev AS SELECT * FROM _first LIMIT 0")
     base.unregister("_first")
-    base_times = []
+    base_times, base_cpu = [], 0.0
     for t in tables:
         base.register("_b", t)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         base.execute("INSERT INTO ev SELECT * FROM _b")
         base_times.append(time.perf_counter() - started)
+        base_cpu += time.process_time() - cpu
         base.unregister("_b")
     base.close()
-    kept, times = [], []
+    kept, times, cpus = [], [], []
     for t in tables:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         kept.append(events_load_bulk(t))
         times.append(time.perf_counter() - started)
-    started = time.perf_counter()
+        cpus.append(time.process_time() - cpu)
+    started, cpu = time.perf_counter(), time.process_time()
     again = events_load_bulk(tables[0])
-    again_s = time.perf_counter() - started
+    again_s, again_cpu = time.perf_counter() - started, time.process_time() - cpu
     with warehouse_read() as wh:
         stored = wh.table("fact_event").count().to_pyarrow().as_py()
         links = wh.table("identity_link").count().to_pyarrow().as_py()
-    return {"batch": batch, "batches": batches, "kept": kept, "seconds": times, "again_kept": again,
-            "again_seconds": again_s, "baseline_seconds": base_times, "stored": stored, "links": links,
+    return {"batch": batch, "batches": batches, "kept": kept, "seconds": times, "cpu": cpus, "again_kept": again,
+            "again_seconds": again_s, "again_cpu": again_cpu, "baseline_seconds": base_times, "baseline_cpu": base_cpu, "stored": stored, "links": links,
             "load": load()}
 
 
@@ -178,17 +180,21 @@ def print_ingest(r: dict, *, goal: int = 100_000) -> None:
     secs, base = r["seconds"], r["baseline_seconds"]
     print(f"\nEvent ingest in bulk: cdp.ingest.events_load_bulk, {n} batches of {b:,} events into a fresh warehouse "
           f"(load {r['load']})")
-    print(f"{'load':<52} {'rows':>10} {'seconds':>8} {'rows/s':>10} {'x baseline':>10}")
-    rows = [("baseline: plain DuckDB INSERT of the same batches", b * n, sum(base), None),
-            ("first batch, empty warehouse (tables created)", r["kept"][0], secs[0], secs[0] / base[0])]
+    print("(x baseline: seconds over the plain INSERT's for the same batches; rows/cpu s: rows per CPU second of this "
+          "process, DuckDB's threads included: a figure the load moves far less than the wall clock)")
+    print(f"{'load':<52} {'rows':>10} {'seconds':>8} {'rows/s':>10} {'rows/cpu s':>10} {'x baseline':>10}")
+    cpus = r["cpu"]
+    rows = [("baseline: plain DuckDB INSERT of the same batches", b * n, sum(base), r["baseline_cpu"], None),
+            ("first batch, empty warehouse (tables created)", r["kept"][0], secs[0], cpus[0], secs[0] / base[0])]
     if n > 1:
         rows.append((f"batches 2..{n}, warehouse growing to {b * n:,}", sum(r["kept"][1:]), sum(secs[1:]),
-                     sum(secs[1:]) / sum(base[1:])))
-    rows.append(("all batches", sum(r["kept"]), sum(secs), sum(secs) / sum(base)))
-    rows.append(("first batch again (all duplicates, none kept)", b, r["again_seconds"],
+                     sum(cpus[1:]), sum(secs[1:]) / sum(base[1:])))
+    rows.append(("all batches", sum(r["kept"]), sum(secs), sum(cpus), sum(secs) / sum(base)))
+    rows.append(("first batch again (all duplicates, none kept)", b, r["again_seconds"], r["again_cpu"],
                  r["again_seconds"] / base[0]))
-    for label, count, s, ratio in rows:
-        print(f"{label:<52} {count:>10,} {s:>8.2f} {count / s:>10,.0f} {'1.0' if ratio is None else f'{ratio:.1f}':>10}")
+    for label, count, s, cpu, ratio in rows:
+        print(f"{label:<52} {count:>10,} {s:>8.2f} {count / s:>10,.0f} {count / cpu if cpu else float('nan'):>10,.0f} "
+              f"{'1.0' if ratio is None else f'{ratio:.1f}':>10}")
     rate = sum(r["kept"]) / sum(secs)
     print(f"kept {sum(r['kept']):,} events ({r['stored']:,} in fact_event, {r['links']:,} device links), "
           f"again kept {r['again_kept']}; goal >= {goal:,} events/s in bulk -> {'met' if rate >= goal else 'MISSED'}")
@@ -587,13 +593,50 @@ def lapsers_expr(backend, table: str = "fact_order_line", today: date = TODAY):
     return category_lapsers(backend.table(table), [heavy_category()], today=today)
 
 
-def timed_runs(expr, runs: int) -> tuple[list[float], pa.Table]:
-    times, result = [], None
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def pg_cpu(postmaster: int | None) -> float:
+    """CPU seconds spent by a local PostgreSQL server's processes so far: its live children's own time plus what
+    its reaped children (parallel workers that came and went) left in its children's time. nan if not local."""
+    if postmaster is None:
+        return float("nan")
+    fields = _stat(postmaster)
+    total = (int(fields[13]) + int(fields[14])) / CLOCK_TICKS
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                child = _stat(int(entry.name))
+            except OSError:
+                continue
+            if int(child[1]) == postmaster:
+                total += (int(child[11]) + int(child[12])) / CLOCK_TICKS
+    return total
+
+
+def postmaster_of(backend) -> int | None:
+    """The pid of the PostgreSQL server behind an ibis postgres backend when it runs on this machine."""
+    try:
+        [(directory,)] = backend.raw_sql("SHOW data_directory").fetchall()
+        return int((Path(directory) / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def timed_runs(expr, runs: int, cpu=time.process_time) -> tuple[list[float], list[float], pa.Table]:
+    """Wall seconds and CPU seconds (`cpu()`: this process's for DuckDB, the server's for PostgreSQL) of each run."""
+    times, cpus, result = [], [], None
     for _ in range(runs):
+        before = cpu()
         started = time.perf_counter()
         result = expr.to_pyarrow()
         times.append(time.perf_counter() - started)
-    return times, result
+        cpus.append(cpu() - before)
+    return times, cpus, result
 
 
 def measure_segment(members: int, lines: int, *, scratch: Path, pg_url: str | None, runs: int = 3,
@@ -609,14 +652,16 @@ def measure_segment(members: int, lines: int, *, scratch: Path, pg_url: str | No
     out = {"members": members, "lines": rows, "duck_load": duck_insert, "generated": generate_and_load - duck_insert,
            "duck_size": duck_path.stat().st_size, "category": heavy_category()}
     duck = ibis.duckdb.connect(str(duck_path), read_only=True)
-    out["duck_times"], duck_answer = timed_runs(lapsers_expr(duck, table), runs)
+    out["duck_times"], out["duck_cpu"], duck_answer = timed_runs(lapsers_expr(duck, table), runs)
     out["segment"] = duck_answer.num_rows
     out["duck_load_avg"] = load()
     if pg_url is not None:
         out["pg"] = pg_load(pg_url, duck_path, scratch, table)
         pg = ibis.connect(pg_url)
         try:
-            out["pg_times"], pg_answer = timed_runs(lapsers_expr(pg, table), pg_runs)
+            postmaster = postmaster_of(pg)
+            out["pg_times"], out["pg_cpu"], pg_answer = timed_runs(lapsers_expr(pg, table), pg_runs,
+                                                                   cpu=lambda: pg_cpu(postmaster))
         finally:
             pg.disconnect()
         out["equal"] = duck_answer.to_pylist() == pg_answer.to_pylist()
@@ -631,19 +676,26 @@ def measure_segment(members: int, lines: int, *, scratch: Path, pg_url: str | No
 def print_segment(results: list[dict]) -> None:
     print("\nSegment: analytics.metrics.category_lapsers (>= 2 orders in a category in 90 days, no order in 30), "
           "the same Ibis expression on each engine; baseline: PostgreSQL")
-    print(f"{'shape':<24} {'engine':<11} {'load s':>7} {'size':>9} {'first s':>8} {'best s':>7} {'members':>8} "
-          f"{'x baseline':>10} {'load avg':>14}")
+    print("(first s / best s: wall seconds of the first and the fastest run; cpu s: CPU seconds of the fastest run, "
+          "DuckDB's threads or every PostgreSQL process incl. parallel workers; x baseline: PostgreSQL's over DuckDB's)")
+    print(f"{'shape':<24} {'engine':<11} {'load s':>7} {'size':>9} {'first s':>8} {'best s':>7} {'cpu s':>6} "
+          f"{'members':>8} {'x baseline':>10} {'x cpu':>6} {'load avg':>14}")
     for r in results:
         shape = f"{r['members'] / 1e6:g} M / {r['lines'] / 1e6:.4g} M lines"
         duck_best = min(r["duck_times"])
         pg = r.get("pg")
+        duck_cpu = r["duck_cpu"][r["duck_times"].index(duck_best)]
         speedup = f"{min(r['pg_times']) / duck_best:.1f}" if pg else "-"
         if pg:
+            pg_best = min(r["pg_times"])
+            pg_cpu_s = r["pg_cpu"][r["pg_times"].index(pg_best)]
             print(f"{shape:<24} {'postgresql':<11} {pg['copy'] + pg['index'] + pg['analyze']:>7.0f} "
-                  f"{pg['size'] / 2**30:>7.2f} G {r['pg_times'][0]:>8.2f} {min(r['pg_times']):>7.2f} "
-                  f"{r['segment']:>8,} {1.0:>10.1f} {r['pg_load_avg']:>14}")
+                  f"{pg['size'] / 2**30:>7.2f} G {r['pg_times'][0]:>8.2f} {pg_best:>7.2f} {pg_cpu_s:>6.2f} "
+                  f"{r['segment']:>8,} {1.0:>10.1f} {1.0:>6.1f} {r['pg_load_avg']:>14}")
+        cpu_ratio = f"{pg_cpu_s / duck_cpu:.1f}" if pg and duck_cpu > 0 else "-"
         print(f"{shape:<24} {'duckdb':<11} {r['duck_load']:>7.0f} {r['duck_size'] / 2**30:>7.2f} G "
-              f"{r['duck_times'][0]:>8.2f} {duck_best:>7.2f} {r['segment']:>8,} {speedup:>10} {r['duck_load_avg']:>14}")
+              f"{r['duck_times'][0]:>8.2f} {duck_best:>7.2f} {duck_cpu:>6.2f} {r['segment']:>8,} {speedup:>10} "
+              f"{cpu_ratio:>6} {r['duck_load_avg']:>14}")
         notes = [f"category {r['category']}, {r['lines']:,} lines generated in {r['generated']:.0f} s"]
         if pg:
             notes.append(f"PostgreSQL COPY {pg['copy']:.0f} s + indexes {pg['index']:.0f} s + VACUUM ANALYZE "
