@@ -14,7 +14,7 @@ from yundian.catalog.models import Category, Product
 from yundian.core.errors import DomainError, NotFound, ValidationFailed
 from yundian.core.numbers import parse_whole
 from yundian.org import selectors as org_selectors
-from yundian.org.roles import NodeKind, Perm
+from yundian.org.roles import NodeKind, Perm, Role
 from yundian.web.views import console_view
 
 from . import selectors, services
@@ -238,7 +238,10 @@ def store_open(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         return render(request, "stores/store_open.html", _open_context(request, form=post, error=_error(exc)),
                       status=exc.status)
-    return render(request, "stores/store_opened.html", {"opening": opening}, status=200 if opening.replayed else 201)
+    roles = dict(Role.choices)
+    accounts = [{**a, "role_label": roles.get(a["role"], a["role"])} for a in opening.accounts]
+    return render(request, "stores/store_opened.html", {"opening": opening, "accounts": accounts},
+                  status=200 if opening.replayed else 201)
 
 
 # --- stores and their storefront look ------------------------------------------------------------------------------

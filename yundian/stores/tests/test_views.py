@@ -199,6 +199,8 @@ def test_hq_opens_a_store_on_the_page_once_even_if_the_form_is_sent_twice(chain)
     passwords = re.findall(r"<td><code>([^<]+)</code></td>", html)
     assert len(passwords) == 3 and all(len(p) == 16 for p in passwords)
     assert 'href="/s/CD-002/"' in html
+    assert re.findall(r"<td>([^<]+)</td><td><code>", html) == ["店长", "导购 / 店员", "导购 / 店员"]  # roles by name, not code
+    assert "store_manager" not in html
     before = state()
     second = admin.post("/stores/open/", post)
     assert second.status_code == 200
