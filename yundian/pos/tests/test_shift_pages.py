@@ -29,6 +29,9 @@ def test_a_clerk_opens_moves_cash_and_closes_blind_and_gets_the_z_report(chain, 
     assert (opened.status_code, opened["Location"]) == (302, url)
     shift = TillShift.objects.get(opened_by=chain.guide_a)
     assert shift.opening_float == 15000
+    till = client.get(f"/pos/{chain.store_a.id}/").content.decode()
+    assert f'data-state="open" href="{url}">班次 {shift.number}</a>' in till
+    assert f"/pos/{chain.store_a.id}/settlement/" not in till  # the day's settlement is the manager's
     # a double submit of the same form replays
     assert client.post(url, {"action": "open", "client_ref": "o-1", "n_10000": "1", "n_1000": "5"}).status_code == 302
     assert TillShift.objects.filter(opened_by=chain.guide_a).count() == 1
@@ -86,6 +89,7 @@ def test_the_manager_settles_the_day_once(chain, stock):
     shift_url = f"/pos/{chain.store_a.id}/shift/"
     clerk.post(shift_url, {"action": "open", "client_ref": "o-1", "n_1000": "3"})
     url = f"/pos/{chain.store_a.id}/settlement/"
+    assert f'href="{url}"' in manager.get(f"/pos/{chain.store_a.id}/").content.decode()
     waiting = manager.post(url, {"client_ref": "d-1"})
     assert waiting.status_code == 409 and 'data-code="shifts_still_open"' in waiting.content.decode()
     clerk.post(shift_url, {"action": "close", "client_ref": "c-1", "n_1000": "3"})
