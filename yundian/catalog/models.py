@@ -20,7 +20,8 @@ class Category(BaseModel):
     """A node of the category tree. `path` is the chain of ids ("/3/17/"): a subtree is a prefix match."""
 
     enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="categories")
-    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="children")
+    parent = models.ForeignKey("self", verbose_name=_("parent category"),
+                               on_delete=models.PROTECT, null=True, blank=True, related_name="children")
     name = models.CharField(_("name"), max_length=120)
     code = models.CharField(_("code"), max_length=40)
     path = models.CharField(max_length=255, db_index=True, editable=False)
@@ -42,7 +43,8 @@ class Product(BaseModel):
     """A product (SPU): what the shopper sees; its SKUs are the sellable variants."""
 
     enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="products")
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, null=True, blank=True, related_name="products")
+    category = models.ForeignKey(Category, verbose_name=_("category"),
+                                 on_delete=models.PROTECT, null=True, blank=True, related_name="products")
     code = models.CharField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=200)
     brand = models.CharField(_("brand"), max_length=80, blank=True)
@@ -109,7 +111,7 @@ class Sku(BaseModel):
     """
 
     enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="skus")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="skus")
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="skus")
     code = models.CharField(_("SKU code"), max_length=40)
     name = models.CharField(_("variant name"), max_length=200, blank=True)
     # the variant's options, e.g. {"colour": "black", "size": "42"}
@@ -218,7 +220,8 @@ class PriceList(BaseModel):
     """
 
     enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="price_lists")
-    node = models.ForeignKey("org.OrgNode", on_delete=models.PROTECT, related_name="price_lists")
+    node = models.ForeignKey("org.OrgNode", verbose_name=_("org node"),
+                             on_delete=models.PROTECT, related_name="price_lists")
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     code = models.CharField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=120)

@@ -1,18 +1,13 @@
 from django.contrib import admin
-from unfold.admin import ModelAdmin
+from unfold.admin import ModelAdmin, StackedInline, TabularInline
 
 from .models import AuditEntry
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(ModelAdmin):
-    """Read-only: the audit log is insert-only."""
+class ReadOnlyMixin:
+    """For records only services may write (ledgers, orders, stock documents): the admin shows, never edits."""
 
-    list_display = ("at", "actor_label", "action", "target_type", "target_id")
-    list_filter = ("action", "target_type")
-    search_fields = ("actor_label", "target_id")
-
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -20,3 +15,27 @@ class AuditEntryAdmin(ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, ModelAdmin):
+    pass
+
+
+class ReadOnlyTabularInline(ReadOnlyMixin, TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+
+class ReadOnlyStackedInline(ReadOnlyMixin, StackedInline):
+    extra = 0
+    can_delete = False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """Read-only: the audit log is insert-only."""
+
+    list_display = ("at", "actor_label", "action", "target_type", "target_id")
+    list_filter = ("action", "target_type")
+    search_fields = ("actor_label", "target_id")

@@ -26,7 +26,8 @@ class Warehouse(BaseModel):
     """A place stock is counted in. Belongs to one org node; its scope is that node's subtree."""
 
     enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="warehouses")
-    node = models.ForeignKey("org.OrgNode", on_delete=models.PROTECT, related_name="warehouses")
+    node = models.ForeignKey("org.OrgNode", verbose_name=_("org node"),
+                             on_delete=models.PROTECT, related_name="warehouses")
     kind = models.CharField(_("kind"), max_length=12, choices=WarehouseKind.choices)
     code = models.CharField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=120)
@@ -70,8 +71,10 @@ class StockBalance(models.Model):
     without units. Available to promise is on_hand - reserved.
     """
 
-    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="stock_balances")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="balances")
+    sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"),
+                            on_delete=models.PROTECT, related_name="stock_balances")
+    warehouse = models.ForeignKey(Warehouse, verbose_name=_("warehouse"),
+                                  on_delete=models.PROTECT, related_name="balances")
     on_hand = models.BigIntegerField(_("on hand"), default=0)
     reserved = models.BigIntegerField(_("reserved"), default=0)
     value = models.BigIntegerField(_("stock value (fen)"), default=0, db_default=0)
@@ -112,8 +115,9 @@ class StockMove(models.Model):
     """
 
     enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
-    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="stock_moves")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="moves")
+    sku = models.ForeignKey("catalog.Sku", verbose_name=_("SKU"), on_delete=models.PROTECT, related_name="stock_moves")
+    warehouse = models.ForeignKey(Warehouse, verbose_name=_("warehouse"),
+                                  on_delete=models.PROTECT, related_name="moves")
     kind = models.CharField(_("kind"), max_length=24, choices=MoveKind.choices)
     quantity = models.BigIntegerField(_("quantity"), default=0)
     reserved_delta = models.BigIntegerField(_("reserved change"), default=0)
@@ -248,9 +252,12 @@ class PurchaseOrder(BaseModel):
 
     enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
     number = models.CharField(_("number"), max_length=40)
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="purchase_orders")
-    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
-    source_warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, verbose_name=_("warehouse"),
+                                  on_delete=models.PROTECT, related_name="purchase_orders")
+    supplier = models.ForeignKey(Supplier, verbose_name=_("supplier"),
+                                 on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
+    source_warehouse = models.ForeignKey(Warehouse, verbose_name=_("source warehouse"),
+                                         on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     status = models.CharField(_("status"), max_length=10, choices=PurchaseOrderStatus.choices,
                               default=PurchaseOrderStatus.DRAFT)
     origin = models.CharField(_("origin"), max_length=16, default="manual")  # manual | replenishment | erp
@@ -294,10 +301,13 @@ class Receipt(BaseModel):
     """Goods received into a warehouse, against a purchase order or (ERP/WMS sync) on their own."""
 
     enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="receipts")
-    order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, null=True, blank=True, related_name="receipts")
+    warehouse = models.ForeignKey(Warehouse, verbose_name=_("warehouse"),
+                                  on_delete=models.PROTECT, related_name="receipts")
+    order = models.ForeignKey(PurchaseOrder, verbose_name=_("purchase order"),
+                              on_delete=models.PROTECT, null=True, blank=True, related_name="receipts")
     reference = models.CharField(_("reference"), max_length=64, blank=True)
-    received_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    received_by = models.ForeignKey("org.Staff", verbose_name=_("received by"),
+                                    on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
         verbose_name = _("receipt")
@@ -329,8 +339,10 @@ class Transfer(BaseModel):
 
     enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
     number = models.CharField(_("number"), max_length=40)
-    from_warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="transfers_out")
-    to_warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="transfers_in")
+    from_warehouse = models.ForeignKey(Warehouse, verbose_name=_("from warehouse"),
+                                       on_delete=models.PROTECT, related_name="transfers_out")
+    to_warehouse = models.ForeignKey(Warehouse, verbose_name=_("to warehouse"),
+                                     on_delete=models.PROTECT, related_name="transfers_in")
     status = models.CharField(_("status"), max_length=10, choices=TransferStatus.choices,
                               default=TransferStatus.REQUESTED)
     purchase_order = models.ForeignKey(PurchaseOrder, on_delete=models.PROTECT, null=True, blank=True,
@@ -340,8 +352,8 @@ class Transfer(BaseModel):
     note = models.CharField(_("note"), max_length=255, blank=True)
     requested_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     approved_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    shipped_at = models.DateTimeField(null=True, blank=True)
-    received_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("transfer")
@@ -430,12 +442,13 @@ class Stocktake(BaseModel):
 
     enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
     number = models.CharField(_("number"), max_length=40)
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="stocktakes")
+    warehouse = models.ForeignKey(Warehouse, verbose_name=_("warehouse"),
+                                  on_delete=models.PROTECT, related_name="stocktakes")
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.COUNTING)
     started_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     posted_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    posted_at = models.DateTimeField(null=True, blank=True)
+    posted_at = models.DateTimeField(_("posted at"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=255, blank=True)
 
     class Meta:
@@ -492,12 +505,14 @@ class Adjustment(BaseModel):
 
     enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
     number = models.CharField(_("number"), max_length=40)
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="adjustments")
+    warehouse = models.ForeignKey(Warehouse, verbose_name=_("warehouse"),
+                                  on_delete=models.PROTECT, related_name="adjustments")
     reason = models.CharField(_("reason"), max_length=16, choices=AdjustmentReason.choices)
     note = models.CharField(_("note"), max_length=255, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices)
     value = models.BigIntegerField(_("value (fen)"), default=0)  # sum of |quantity| x base price
-    created_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey("org.Staff", verbose_name=_("created by"),
+                                   on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     decided_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
 

@@ -100,7 +100,8 @@ class Tier(BaseModel):
 
 class Member(BaseModel):
     enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="members")
-    home = models.ForeignKey("org.OrgNode", on_delete=models.PROTECT, related_name="home_members",
+    home = models.ForeignKey("org.OrgNode", verbose_name=_("home store"),
+                             on_delete=models.PROTECT, related_name="home_members",
                              help_text=_("The store where the member registered; decides which staff see them."))
     name = models.CharField(_("name"), max_length=80, blank=True)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True, default="")
@@ -108,11 +109,13 @@ class Member(BaseModel):
     channel = models.CharField(_("registered via"), max_length=16, choices=Channel.choices)
     status = models.CharField(_("status"), max_length=8, choices=MemberStatus.choices, default=MemberStatus.ACTIVE)
     merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="absorbed")
-    tier = models.ForeignKey(Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="members")
-    tier_since = models.DateTimeField(null=True, blank=True)
+    tier = models.ForeignKey(Tier, verbose_name=_("tier"),
+                             on_delete=models.PROTECT, null=True, blank=True, related_name="members")
+    tier_since = models.DateTimeField(_("tier since"), null=True, blank=True)
     tier_review_at = models.DateTimeField(null=True, blank=True, db_index=True,
                                           help_text=_("When the tier is next reviewed for a downgrade."))
-    guide = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="bound_members")
+    guide = models.ForeignKey("org.Staff", verbose_name=_("guide"),
+                              on_delete=models.PROTECT, null=True, blank=True, related_name="bound_members")
     guide_bound_at = models.DateTimeField(null=True, blank=True)
     registered_by = models.ForeignKey("org.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     erased_at = models.DateTimeField(null=True, blank=True)

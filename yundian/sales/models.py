@@ -50,16 +50,19 @@ class Order(BaseModel):
     """One order of any channel. `number` is derived from the pk (no counter row to lock)."""
 
     enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
-    store = models.ForeignKey("org.OrgNode", on_delete=models.PROTECT, related_name="orders")
+    store = models.ForeignKey("org.OrgNode", verbose_name=_("store"), on_delete=models.PROTECT, related_name="orders")
     channel = models.CharField(_("channel"), max_length=12, choices=OrderChannel.choices)
     mode = models.CharField(_("mode"), max_length=20, choices=OrderMode.choices)
     status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.OPEN)
     client_ref = models.CharField(_("client key"), max_length=128, blank=True, default="")
     request_hash = models.CharField(max_length=64, blank=True, default="")
-    clerk = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, null=True, blank=True,
+    clerk = models.ForeignKey("org.Staff", verbose_name=_("clerk"),
+                              on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    member = models.ForeignKey("members.Member", verbose_name=pgettext_lazy("the order's buyer", "member"),
+                               on_delete=models.PROTECT, null=True, blank=True,
                                related_name="orders")
-    warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.PROTECT, null=True, blank=True,
+    warehouse = models.ForeignKey("inventory.Warehouse", verbose_name=_("warehouse"),
+                                  on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="+", help_text="the pool the order's stock comes from")
     currency = models.CharField(max_length=3, default="CNY")
     subtotal = models.BigIntegerField(_("subtotal (fen)"), default=0)
@@ -226,18 +229,24 @@ class OrderReturn(BaseModel):
     Restocks into the warehouse the line came from (or the store's, for take-now and no-receipt returns)."""
 
     enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
-    store = models.ForeignKey("org.OrgNode", on_delete=models.PROTECT, related_name="+")
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="returns")
+    store = models.ForeignKey("org.OrgNode", verbose_name=_("store"), on_delete=models.PROTECT, related_name="+")
+    order = models.ForeignKey(Order, verbose_name=_("order"),
+                              on_delete=models.PROTECT, null=True, blank=True, related_name="returns")
     client_ref = models.CharField(max_length=128, blank=True, default="")
     request_hash = models.CharField(max_length=64, blank=True, default="")
     refund_total = models.BigIntegerField(default=0)
-    refund_method = models.CharField(max_length=16, blank=True, help_text="for returns without receipt")
+    refund_method = models.CharField(_("refund method"), max_length=16, blank=True,
+                                     help_text="for returns without receipt")
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     approval = models.ForeignKey("ApprovalRequest", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    exchange_order = models.ForeignKey(Order, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    created_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    exchange_order = models.ForeignKey(Order, verbose_name=_("exchange order"),
+                                       on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey("org.Staff", verbose_name=_("created by"),
+                                   on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
+        verbose_name = _("order return")
+        verbose_name_plural = _("order returns")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["store", "client_ref"], condition=~Q(client_ref=""),

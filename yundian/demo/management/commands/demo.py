@@ -15,7 +15,7 @@ from yundian.analytics.management.commands.warehouse import Progress
 from yundian.analytics.sync import sync_run
 from yundian.demo.management.commands.seed import format_table
 from yundian.demo.selectors import demo_logins
-from yundian.demo.services import DEMO_PASSWORD, demo_load
+from yundian.demo.services import BACK_OFFICE_LOGIN, DEMO_PASSWORD, demo_load
 from yundian.demo.supervisor import Child, Supervisor, child_env, port_answers, port_is_free, yundian_argv
 
 READY_TIMEOUT_SECONDS = 60
@@ -93,4 +93,6 @@ class Command(BaseCommand):
                                     "printed in this log): %(url)ss/%(slug)s/") % {"url": url, "slug": storefront})
         rows = [[login["role"], login["username"], DEMO_PASSWORD, login["where"]] for login in logins]
         self.stdout.write(format_table([_("role"), _("username"), _("password"), _("works at")], rows, align="llll"))
+        self.stdout.write(_("Back office (Django admin): %(url)sadmin/ — sign in as %(username)s") % {
+            "url": url or "/", "username": BACK_OFFICE_LOGIN})
         self.stdout.write("")
