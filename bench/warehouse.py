@@ -349,13 +349,15 @@ def drive_events(port: int, w: dict, *, clients: int, batch: int, seconds: float
     accepted = [0] * clients
     errors = [0] * clients
     barrier = threading.Barrier(clients + 1)
+    go = threading.Event()
     stop_at = [0.0]
 
     def client(i: int) -> None:
         rng = random.Random(f"{tag}:{i}")
-        bodies = [api_batch(w, rng, batch, f"{tag}-{i}-{k}") for k in range(max(4, int(seconds * 40 / batch) + 4))]
+        bodies = [api_batch(w, rng, batch, f"{tag}-{i}-{k}") for k in range(int(seconds * 3000 / batch) + 4)]
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         barrier.wait()
+        go.wait()
         k = 0
         while time.perf_counter() < stop_at[0] and k < len(bodies):
             started = time.perf_counter()
@@ -379,9 +381,10 @@ def drive_events(port: int, w: dict, *, clients: int, batch: int, seconds: float
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for t in threads:
         t.start()
-    barrier.wait()
+    barrier.wait()  # every client has built its bodies
     started = time.perf_counter()
     stop_at[0] = started + seconds
+    go.set()  # only now may the clients read stop_at
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
@@ -431,7 +434,7 @@ def print_api(r: dict) -> None:
           f"same machine); baseline: 1 client, batches of 100")
     print(f"{'clients':>7} {'batch':>6} {'batches':>8} {'errors':>6} {'events':>9} {'events/s':>9} {'p50 ms':>8} "
           f"{'p99 ms':>8} {'x baseline':>10} {'load':>14}")
-    base = r["rows"][0]["rate"] if r["rows"] else float("nan")
+    base = r["rows"][0]["rate"] if r["rows"] and r["rows"][0]["rate"] else float("nan")
     for row in r["rows"]:
         print(f"{row['clients']:>7} {row['batch']:>6} {row['batches']:>8} {row['errors']:>6} {row['events']:>9,} "
               f"{row['rate']:>9,.0f} {row['p50']:>8.1f} {row['p99']:>8.1f} {row['rate'] / base:>10.1f} {row['load']:>14}")
