@@ -406,7 +406,8 @@ def measure_api(args) -> dict:
         w = run_json(__file__, "--child", "world", env=env)
         with serving(env, workers=args.workers, threads=args.threads) as (port, _server):
             # every worker thread past its first request (Django loaded, connections open) before the clock runs
-            drive_events(port, w, clients=args.workers * args.threads, batch=10, seconds=3, tag="warm")
+            drive_events(port, w, clients=args.workers * args.threads, batch=100, seconds=min(5, args.api_seconds),
+                         tag="warm")
             for clients, batch in API_ROWS:
                 rows.append(drive_events(port, w, clients=clients, batch=batch, seconds=args.api_seconds,
                                          tag=f"c{clients}b{batch}"))
