@@ -32,3 +32,13 @@ def test_labels_in_english_and_for_what_we_have_no_words_for(chain):
                                                                                     "paid_total": 10000})
         assert [(r.label, r.before, r.after, r.changed) for r in rows] == [
             ("Status", "Paid", "Cancelled", True), ("Paid", "¥100.00", "¥100.00", False)]
+
+
+def test_foreign_keys_show_the_record_they_point_at(chain):
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        rows = change_rows("org.staff", {"home": chain.store_a.id}, {"home": chain.store_b.id})
+        unnamed = change_rows("core.auditentry", None, {"enterprise": chain.admin.enterprise_id})
+    assert [(r.label, r.before, r.after) for r in rows] == [("所属组织", str(chain.store_a), str(chain.store_b))]
+    assert unnamed[0].after == str(chain.admin.enterprise) and not unnamed[0].label.isascii()

@@ -81,9 +81,19 @@ def _field(model, name: str):
     return None if field.auto_created and not field.concrete else field  # a reverse relation is no column
 
 
+def _related(field, value):
+    """The record a foreign key pointed at, by its name ("Store A" for warehouse 2); its id if it is gone."""
+    try:
+        return str(field.related_model._default_manager.filter(pk=value).first() or value)
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def _value(field, key: str, value) -> str:
     if value is None or value == "":
         return "–"
+    if field is not None and field.many_to_one and isinstance(value, (int, str)):
+        return _related(field, value)
     if isinstance(value, bool):
         return str(pgettext_lazy("audit log", "Yes") if value else pgettext_lazy("audit log", "No"))
     if isinstance(value, int) and (key in MONEY_KEYS or key.endswith(MONEY_SUFFIXES)):
@@ -114,6 +124,8 @@ def change_rows(target_type: str, before: dict | None, after: dict | None) -> li
             label = str(FIELD_LABELS[key])
         elif field is not None and str(field.verbose_name) != field.name.replace("_", " "):
             label = str(field.verbose_name)  # named in the model, translated
+        elif field is not None and field.is_relation and field.related_model is not None:
+            label = str(field.related_model._meta.verbose_name)  # an unnamed foreign key: what it points at
         else:
             label = key.replace("_", " ")
         shown_before = _value(field, key, before.get(key)) if key in before else "–"

@@ -14,7 +14,7 @@ once.
 """
 from django.db import models
 from django.db.models import F, Q
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from yundian.core.models import BaseModel
 
@@ -318,7 +318,7 @@ class PointsAdjustment(BaseModel):
 
 class GrowthKind(models.TextChoices):
     ORDER = "order", _("Paid order")
-    REVERSE = "reverse", _("Returned")
+    REVERSE = "reverse", pgettext_lazy("points entry", "Returned")
     ADJUST = "adjust", _("Adjusted")
     MERGE_IN = "merge_in", _("Moved in by a merge")
     MERGE_OUT = "merge_out", _("Moved out by a merge")
