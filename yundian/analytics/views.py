@@ -34,7 +34,9 @@ def warehouse(request: HttpRequest) -> HttpResponse:
         lag = (now - status["oldest_pending"]).total_seconds()
     elif status["last_run"] is not None:
         lag = 0
-    sources = [{**s, "label": SOURCE_LABELS.get(s["source"], s["source"])} for s in status["sources"]]
+    order = list(SOURCE_LABELS)
+    sources = sorted(({**s, "label": SOURCE_LABELS.get(s["source"], s["source"])} for s in status["sources"]),
+                     key=lambda s: order.index(s["source"]) if s["source"] in order else len(order))
     context = {
         "status": status, "lag_seconds": lag, "sources": sources,
         "since_run": (now - status["last_run"]).total_seconds() if status["last_run"] else None,
