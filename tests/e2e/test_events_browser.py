@@ -25,7 +25,7 @@ from .test_pos_browser import scan, sign_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _wait_for(kinds: set[str], seconds: float = 15) -> list[tuple]:
+def _wait_for(kinds: set[str], seconds: float = 30) -> list[tuple]:
     deadline = time.monotonic() + seconds
     while True:
         rows = list(EventInbox.objects.order_by("id").values_list("kind", "anonymous_id", "member_id"))
@@ -65,7 +65,7 @@ def test_anonymous_browsing_is_attributed_to_the_member_who_signs_in_and_buys(li
     order = Order.objects.get()
     member_id = order.member_id
     rows = _wait_for(set())
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 30
     while not any(m == member_id for _k, _d, m in rows) and time.monotonic() < deadline:
         time.sleep(0.2)
         rows = _wait_for(set())
