@@ -8,6 +8,11 @@ Shape at scale s (S = 5 s + 1 stores from the org step; K = 24 stocked SKUs):
     sales_history_series    12 H         H = min(S, 8) stores get 182 days of daily sales of 12 SKUs each
     stock_demo_skus         24 or 0      SKUs this step creates itself when no catalogue step ran before it
                                          (else it stocks 24 non-weighed catalogue SKUs spread over the range)
+    purchase_orders         6 or 0       a draft order to each supplier for the central warehouse, its lines
+                                         priced from the supplier's prices (when the suppliers step priced SKUs)
+
+Receipts come in at the SKU's purchase cost (the preferred supplier's price, from the suppliers step) and sales
+leave at the moving-average cost, so every move and balance carries its value like the ledger services write.
 
 Sales history (what `yundian replenishment-backtest` replays) is drawn per (store, SKU) from a demand model
 with the patterns a chain sees: a base rate (log-normal: a few fast movers, many slow), one of four shapes
@@ -40,6 +45,7 @@ LABELS = {
     "replenishment_rules": _("replenishment rules"),
     "sales_history_series": _("sales history series (store x SKU, 182 days)"),
     "stock_demo_skus": _("SKUs created by the stock step"),
+    "purchase_orders": _("purchase orders priced from supplier prices"),
 }
 
 
@@ -57,6 +63,7 @@ def counts_for(scale: int) -> dict[str, int]:
         "replenishment_rules": stores * K_SKUS,
         "sales_history_series": HISTORY_SKUS * min(stores, HISTORY_STORES),
         "stock_demo_skus": 0 if _catalogue_step_runs() else K_SKUS,
+        "purchase_orders": 6 if _catalogue_step_runs() else 0,
     }
 
 
@@ -109,10 +116,31 @@ def _demo_skus(ctx: SeedContext) -> list:
         for i, p in enumerate(products, start=1)])
 
 
+def _supplier_orders(ctx: SeedContext, central, skus: list) -> list:
+    """A draft order to each supplier for the central warehouse: up to three of the SKUs it is preferred for (the
+    stocked ones first), each line priced by the service from the supplier's price."""
+    from yundian.inventory.models import SupplierPrice
+    from yundian.inventory.services import purchase_order_create
+
+    stocked = {s.pk for s in skus}
+    orders = []
+    for supplier in ctx.created.get("suppliers") or []:
+        priced = sorted(SupplierPrice.objects.filter(supplier=supplier).values_list("sku_id", "is_preferred"),
+                        key=lambda row: (row[0] not in stocked, not row[1], row[0]))[:3]
+        if not priced:
+            continue
+        orders.append(purchase_order_create(
+            actor=None, enterprise_id=ctx.enterprise.pk, warehouse_id=central.pk, supplier_id=supplier.pk,
+            lines=[(sku_id, 60 + 20 * index) for index, (sku_id, _preferred) in enumerate(priced)],
+            note=str(_("Monthly restock"))))
+    return orders
+
+
 def run(ctx: SeedContext) -> None:
     from yundian.inventory.models import (MoveKind, ReplenishmentRule, StockBalance, StockMove, Warehouse,
                                           WarehouseKind)
     from yundian.inventory.replenishment import Policy, minmax_from_history
+    from yundian.inventory.services.ledger import share
 
     rng, enterprise, hq, stores = ctx.rng, ctx.enterprise, ctx.created["hq"], ctx.created["stores"]
     # K SKUs spread over the catalogue (not sold by weight); a catalogue of our own when there is none
@@ -138,13 +166,22 @@ def run(ctx: SeedContext) -> None:
 
     moves: list = []
     on_hand: dict[tuple[int, int], int] = {}
+    value: dict[tuple[int, int], int] = {}
     rules: list = []
+    costs = ctx.created.get("purchase_costs") or {}
 
     adapt = connection.ops.adapt_datetimefield_value
 
     def move(sku, wh, kind, quantity, when, source_type, source_id):
-        moves.append((enterprise.pk, sku.pk, wh.pk, kind, quantity, 0, source_type, source_id, "", adapt(when)))
-        on_hand[(sku.pk, wh.pk)] = on_hand.get((sku.pk, wh.pk), 0) + quantity
+        key = (sku.pk, wh.pk)
+        held, units = value.get(key, 0), on_hand.get(key, 0)
+        if quantity > 0:
+            change = quantity * costs.get(sku.pk, 0)
+        else:  # moving average; the last unit takes what is left
+            change = -held if units + quantity <= 0 else -share(held, -quantity, units)
+        moves.append((enterprise.pk, sku.pk, wh.pk, kind, quantity, 0, source_type, source_id, "", adapt(when), change))
+        on_hand[key] = units + quantity
+        value[key] = held + change
 
     opening = at(first_day - timedelta(days=1), 8)
     for sku in skus:
@@ -183,21 +220,22 @@ def run(ctx: SeedContext) -> None:
     # slow part of seeding (same columns and values the ledger services write)
     table = StockMove._meta.db_table
     columns = ["enterprise_id", "sku_id", "warehouse_id", "kind", "quantity", "reserved_delta", "source_type",
-               "source_id", "reason", "occurred_at"]
+               "source_id", "reason", "occurred_at", "value"]
     quote = connection.ops.quote_name
     sql = (f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
            f"VALUES ({', '.join(['%s'] * len(columns))})")
     with connection.cursor() as cursor:
         for start in range(0, len(moves), BATCH):
             cursor.executemany(sql, moves[start:start + BATCH])
-    StockBalance.objects.bulk_create([StockBalance(sku_id=s, warehouse_id=w, on_hand=q)
+    StockBalance.objects.bulk_create([StockBalance(sku_id=s, warehouse_id=w, on_hand=q, value=value[(s, w)])
                                       for (s, w), q in sorted(on_hand.items())], batch_size=BATCH)
     ReplenishmentRule.objects.bulk_create(rules, batch_size=BATCH)
+    orders = _supplier_orders(ctx, central, skus) if _catalogue_step_runs() else []
 
     ctx.created.update({"warehouses": [central, virtual, *store_whs], "central_warehouse": central})
     ctx.counts.update({"warehouses": 2 + len(store_whs), "stock_balances": len(on_hand),
                        "replenishment_rules": len(rules), "sales_history_series": series,
-                       "stock_demo_skus": created_skus})
+                       "stock_demo_skus": created_skus, "purchase_orders": len(orders)})
 
 
 step = Step(name="stock", shape=counts_for, run=run, labels=LABELS)
