@@ -30,7 +30,9 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from yundian.core.warehouse import (TableSpec, SourceState, rows_delete, rows_replace, run, state_get, state_put,
+from yundian.cdp.identity import members_erased
+from yundian.cdp.inbox import inbox_flush_now
+from yundian.core.warehouse import (SourceState, TableSpec, rows_delete, rows_replace, run, state_get, state_put,
                                     tables, warehouse_path, warehouse_write)
 
 from . import warehouse_tables as T
@@ -289,29 +291,13 @@ def write_members(con, member_ids: list[int], paths: Paths) -> int:
     }
     rows_replace(con, T.DIM_MEMBER, T.DIM_MEMBER.arrow(_with_date(columns, "registered_at", "registered_date")))
     if erased:
-        members_erased(con, erased)
+        members_erased(con, erased)  # an erased member leaves no behaviour behind: events and device links go
     return len(rows)
 
 
 def _with_date(columns: dict[str, list], stamp: str, target: str) -> dict[str, list]:
     local_date, _hour = local_parts(pa.array(columns[stamp], type=pa.timestamp("us")))
     return {**columns, target: local_date.to_pylist()}
-
-
-def members_erased(con, member_ids: list[int]) -> None:
-    """An erased member leaves no behaviour behind: their events and device links go (cdp decides how)."""
-    try:
-        from yundian.cdp.identity import members_erased as erase_behaviour
-    except ImportError:  # cdp's identity module not installed yet: remove the links and events directly
-        from yundian.cdp.warehouse_tables import FACT_EVENT, IDENTITY_LINK
-
-        devices = [r[0] for r in run(con, "SELECT DISTINCT anonymous_id FROM identity_link "
-                                         "WHERE list_contains(?::BIGINT[], member_id)", [member_ids])]
-        rows_delete(con, FACT_EVENT, "member_id", member_ids)
-        rows_delete(con, FACT_EVENT, "anonymous_id", [d for d in devices if d])
-        rows_delete(con, IDENTITY_LINK, "member_id", member_ids)
-        return
-    erase_behaviour(con, member_ids)
 
 
 def write_stock_moves(con, ids: list[int], paths: Paths) -> int:
@@ -558,13 +544,10 @@ def sync_run(*, progress: Progress | None = None, batch: int | None = None, now:
         result.rows[source.name] = source.run(progress, now, paths)
     for source in _id_sources(paths):
         result.rows[source.name] = source.run(progress, now, batch)
-    try:
-        from yundian.cdp.inbox import inbox_flush
-    except ImportError:
-        inbox_flush = None
-    if inbox_flush is not None:
-        with warehouse_write() as con:
-            result.rows["cdp.inbox"] = inbox_flush(con)
+    # behaviour events from the API's inbox: rows and watermark in one warehouse transaction
+    result.rows["cdp.inbox"] = inbox_flush_now()
+    if progress and result.rows["cdp.inbox"]:
+        progress("cdp.inbox", result.rows["cdp.inbox"])
     result.finished_at = timezone.now()
     with warehouse_write() as con:
         state = state_get(con, "_run")
