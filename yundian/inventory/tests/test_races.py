@@ -93,3 +93,30 @@ def test_concurrent_first_receipts_creating_the_same_rows_in_opposite_order_do_n
         assert [kind for kind, _ in results] == ["ok", "ok"], results
         assert [level(warehouse, s) for s in skus] == [(5, 0)] * 3
     assert_ledgers_clean()
+
+
+def test_two_sales_at_once_take_out_the_moving_average_cost_exactly_once_each(chain):
+    from yundian.inventory.services import (purchase_order_approve, purchase_order_create, purchase_order_submit,
+                                            receipt_create, supplier_create)
+
+    from .factories import costed
+
+    stock = make_stock(chain)
+    tee, wh = stock.cat.tee_s, stock.wh_a
+    supplier = supplier_create(actor=chain.admin, code="SUP-R", name="Race Supplier")
+    for quantity, cost in ((4, 500), (2, 800)):  # 6 units worth 3600: ¥6.00 each
+        order = purchase_order_create(actor=chain.admin, warehouse_id=wh.id, supplier_id=supplier.id,
+                                      lines=[{"sku_id": tee.id, "quantity": quantity, "unit_cost": cost}])
+        purchase_order_submit(actor=chain.admin, order_id=order.id)
+        purchase_order_approve(actor=chain.admin, order_id=order.id)
+        receipt_create(actor=chain.admin, warehouse_id=wh.id, order_id=order.id, lines=[(tee.id, quantity)])
+    clerk, manager = fresh(chain.guide_a), fresh(chain.manager_a)
+    results = race(
+        lambda: stock_issue(actor=clerk, lines=[(tee.id, wh.id, 3)], source_type="order", source_id="1"),
+        lambda: stock_issue(actor=manager, lines=[(tee.id, wh.id, 3)], source_type="order", source_id="2"),
+    )
+    assert sorted(kind for kind, _ in results) == ["ok", "ok"]
+    # whichever came second saw the first's result under the lock: 3 x 600, then the rest (all of it)
+    assert sorted(StockMove.objects.filter(kind="sale_issue").values_list("value", flat=True)) == [-1800, -1800]
+    assert costed(wh, tee) == (0, 0, 0)
+    assert_ledgers_clean()
