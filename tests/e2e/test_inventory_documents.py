@@ -77,7 +77,7 @@ def test_a_transfer_from_store_a_is_requested_approved_shipped_and_received_in_t
     assert page.locator("h1 .status").get_attribute("data-status") == "requested"
     assert transfer.number in page.locator("ul.messages").inner_text()
     assert page.locator("#transfer-lines tbody tr").all_inner_texts() == [
-        "TEE-001-S\tS\t4\t0\t0", "TEE-001-M\tM\t2\t0\t0"]
+        "TEE-001-S\t纯棉T恤 S\t4\t0\t0", "TEE-001-M\t纯棉T恤 M\t2\t0\t0"]
     page.context.close()
 
     # the dealer (over Store A, the giving side) approves and ships everything requested
@@ -102,7 +102,7 @@ def test_a_transfer_from_store_a_is_requested_approved_shipped_and_received_in_t
         page.click("button[name=action][value=receive]")
     assert page.locator("h1 .status").get_attribute("data-status") == "received"
     assert page.locator("#transfer-lines tbody tr").all_inner_texts() == [
-        "TEE-001-S\tS\t4\t4\t4", "TEE-001-M\tM\t2\t2\t2"]
+        "TEE-001-S\t纯棉T恤 S\t4\t4\t4", "TEE-001-M\t纯棉T恤 M\t2\t2\t2"]
     page.goto(f"{live_server.url}/inventory/balances/?warehouse={wh_c.id}")
     assert balance_rows(page) == [["WH-C", "TEE-001-M", "M", "2", "0", "2"], ["WH-C", "TEE-001-S", "S", "4", "0", "4"]]
     page.context.close()

@@ -41,8 +41,10 @@ ID_PATHS = {
     "/api/v1/catalog/products/{product_id}": "product",
     "/api/v1/catalog/skus/{sku_id}": "sku",
     "/api/v1/catalog/skus/{sku_id}/label.svg": "sku",
+    "/api/v1/inventory/suppliers/{supplier_id}": "supplier",
+    "/api/v1/inventory/suppliers/{supplier_id}/prices": "supplier",
 }
-ENTERPRISE_WIDE = {"transfer", "product", "sku"}
+ENTERPRISE_WIDE = {"transfer", "product", "sku", "supplier"}
 # GET /{id} endpoints outside the matrix, with why
 NOT_IN_MATRIX = {
     "/api/v1/sales/approvals/{approval_id}": "no approval request in the test world",

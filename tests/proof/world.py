@@ -104,7 +104,10 @@ def make_world(code: str = "acme") -> World:
     price_b = catalog.price_list_create(actor=admin, node_id=chain.store_b.id, channel="store", code=f"{code}-PLB",
                                         name="B 价")
     w.price_list = price_a
+    from yundian.inventory.services.suppliers import supplier_create
     from yundian.stores.services import store_profile_create
+
+    supplier = supplier_create(actor=admin, code=f"{code}-SUP", name="华东供应商")
 
     for store in (chain.store_a, chain.store_b):
         store_profile_create(actor=admin, store_id=store.id, address="人民大道 1 号", city="上海", latitude=31.23,
@@ -123,6 +126,7 @@ def make_world(code: str = "acme") -> World:
         "transfer": {"a": w.transfer_a.id, "b": w.transfer_a.id},
         "product": {"a": w.product.id, "b": w.product.id},
         "sku": {"a": w.skus[0].id, "b": w.skus[0].id},
+        "supplier": {"a": supplier.id, "b": supplier.id},
     }
     return w
 
