@@ -15,8 +15,8 @@ from yundian.core.errors import DomainError, NotFound, ValidationFailed
 from yundian.core.money import Money
 from yundian.core.numbers import parse_whole
 from yundian.org import selectors as org_selectors
+from yundian.org.console import console_view
 from yundian.org.roles import NodeKind, Perm
-from yundian.web.views import console_view
 
 from . import imports, selectors, services
 from .models import Channel, ImportRun, Unit

@@ -9,7 +9,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils.translation import pgettext_lazy
 
 from .money import Money
-from .templatetags.yundian import format_when
+from .when import format_when
 
 VERBS = {
     "create": pgettext_lazy("audit log", "Created"), "created": pgettext_lazy("audit log", "Created"), "update": pgettext_lazy("audit log", "Changed"), "edited": pgettext_lazy("audit log", "Changed"),

@@ -6,7 +6,7 @@ import io
 from datetime import date, datetime
 
 from .money import Money
-from .templatetags.yundian import format_when
+from .when import format_when
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -3,8 +3,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from yundian.core.errors import ValidationFailed
+from yundian.org.console import console_view
 from yundian.org.roles import Perm
-from yundian.web.views import console_view
 
 from . import selectors
 

@@ -13,9 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from yundian.core.errors import DomainError, ValidationFailed
+from yundian.org.console import console_view
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
-from yundian.web.views import console_view
 
 from . import reports, selectors, services
 from .forms import positive_int

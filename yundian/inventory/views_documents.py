@@ -18,9 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 from yundian.core.errors import DomainError, NotFound
 from yundian.core.idempotency import run_idempotent
+from yundian.org.console import console_view
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
-from yundian.web.views import console_view
 
 from . import selectors, services
 from .forms import (AdjustmentForm, AllocationForm, LinesForm, PurchaseOrderForm, QuantitiesForm, TransferForm,

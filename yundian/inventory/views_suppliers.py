@@ -12,10 +12,10 @@ from django.views.decorators.http import require_POST
 from yundian.core.errors import DomainError, ValidationFailed
 from yundian.core.money import Money
 from yundian.core.numbers import parse_whole
+from yundian.org.console import console_view
 from yundian.org.models import OrgNode
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
-from yundian.web.views import console_view
 
 from . import selectors, services
 from .forms import positive_int

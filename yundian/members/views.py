@@ -12,9 +12,9 @@ from django.views.decorators.http import require_http_methods
 from yundian.core.errors import DomainError, NotFound, ValidationFailed
 from yundian.core.money import Money
 from yundian.org import selectors as org_selectors
+from yundian.org.console import console_view
 from yundian.org.roles import NodeKind, Perm
 from yundian.org.selectors import has_perm
-from yundian.web.views import console_view
 
 from . import selectors, services
 from .models import Channel, ConsentChannel

@@ -23,9 +23,9 @@ from yundian.members import selectors as member_selectors
 from yundian.members.models import IdentityKind
 from yundian.members.normalize import mask_identity
 from yundian.org import selectors as org_selectors
+from yundian.org.console import console_view
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
-from yundian.web.views import console_view
 
 from . import selectors, services
 from .member_tokens import member_from_token

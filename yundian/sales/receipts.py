@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from yundian.core.money import Money
-from yundian.core.templatetags.yundian import format_when
+from yundian.core.when import format_when
 
 from .models import Order, PaymentMethod
 

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_http_methods
 from yundian.core.errors import DomainError, ValidationFailed
 from yundian.core.money import Money
 from yundian.core.numbers import parse_whole
+from yundian.org.console import console_view
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
-from yundian.web.views import console_view
 
 from . import selectors, services
 from .models import ApprovalStatus, OrderChannel, OrderMode, OrderStatus, PaymentMethod

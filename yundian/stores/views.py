@@ -14,8 +14,8 @@ from yundian.catalog.models import Category, Product
 from yundian.core.errors import DomainError, NotFound, ValidationFailed
 from yundian.core.numbers import parse_whole
 from yundian.org import selectors as org_selectors
+from yundian.org.console import console_view
 from yundian.org.roles import NodeKind, Perm, Role
-from yundian.web.views import console_view
 
 from . import selectors, services
 from .hooks import storefront_deals

@@ -1,6 +1,4 @@
 """Console pages (Django templates + htmx). Same rule as the API: parse -> one service/selector -> render."""
-from functools import wraps
-
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -9,38 +7,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from yundian.core.errors import DomainError, NotFound
-from yundian.org import selectors, services
 from yundian.ops.security import LoginForm
+from yundian.org import selectors, services
+from yundian.org.console import console_view
 from yundian.org.roles import GRANTABLE, NodeKind, Perm, Role
-from yundian.org.selectors import has_perm, staff_for_user
+from yundian.org.selectors import has_perm
 
 from .inbox import inbox_sections
 from .pickers import KINDS as PICKER_KINDS, picker_search
-
-
-def console_view(perm: str | None = None):
-    """Require a signed-in, active staff member (and `perm` somewhere in their scope); sets request.actor."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs):
-            if not request.user.is_authenticated:
-                return redirect(f"{auth_views.redirect_to_login(request.get_full_path()).url}")
-            actor = staff_for_user(request.user)
-            if actor is None:
-                raise Http404
-            if perm and not has_perm(actor, perm):
-                raise Http404
-            request.actor = actor
-            request._yundian_staff = actor
-            try:
-                return view(request, *args, **kwargs)
-            except NotFound:
-                raise Http404
-
-        return wrapped
-
-    return decorator
 
 
 class LoginView(auth_views.LoginView):

@@ -7,18 +7,12 @@
   `|when:"date"` the day only; `|when:zone` in another zone (a zone name or an object with `time_zone`).
 - `{{ cell|cell }}` -> a report cell: a Money as "¥…", None as "–", anything else as itself.
 """
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
 from django import template
-from django.utils import timezone
 
 from yundian.core.money import Money, as_money
+from yundian.core.when import FORMATS, format_when
 
 register = template.Library()
-
-FORMATS = {"minutes": "%Y-%m-%d %H:%M", "seconds": "%Y-%m-%d %H:%M:%S", "date": "%Y-%m-%d", "time": "%H:%M"}
-
 
 @register.filter
 def yuan(value, currency: str = "CNY") -> str:
@@ -32,26 +26,6 @@ def yuan_input(value, currency: str = "CNY") -> str:
     """1290 -> "12.90": the value of a price input field."""
     money = as_money(value, currency)
     return "" if money is None else money.plain()
-
-
-def _zone(zone):
-    if zone is None or zone == "":
-        return timezone.get_current_timezone()
-    name = zone if isinstance(zone, str) else getattr(zone, "time_zone", "")
-    return ZoneInfo(name) if name else timezone.get_current_timezone()
-
-
-def format_when(value, style: str = "minutes", zone=None) -> str:
-    """A moment as a person reads it, in `zone` (else the active time zone); a date as the day."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, datetime):
-        if timezone.is_aware(value):
-            value = value.astimezone(_zone(zone))
-        return value.strftime(FORMATS[style])
-    if isinstance(value, date):
-        return value.strftime(FORMATS["date"])
-    return str(value)
 
 
 @register.filter

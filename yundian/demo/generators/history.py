@@ -45,11 +45,8 @@ MEMBER_RATE_PER_DAY = 1 / 20  # mean purchase rate of a live member (gamma acros
 DROPOUT = (1.2, 7.0)  # beta(a, b) of the chance to lapse after a purchase (mean 0.15)
 NEW_MEMBER_SHARE = 0.35  # members who join during the history
 STOREFRONT_SHARE = 0.18  # member orders placed on the storefront (delivered from the store)
-RETURN_RATE = {"APP": 0.045, "SHO": 0.045, "HOM": 0.02, "FRS": 0.003}
-RETURNS_STORE_FACTOR = 5.0
 DECLINE_DAYS, DECLINE_TO = 60, 0.4
 STOCKOUT_DAYS = 42
-RETURN_REASONS = ["尺码不合适", "颜色与图片不符", "质量问题", "不喜欢", "买重了"]
 CAMPAIGNS = [  # (code, name, pay rate, sub-category codes, (first, last) day for a year)
     ("618", "618 跑鞋节", "0.80", ["SHO-RUN"], lambda y: (date(y, 6, 1), date(y, 6, 18))),
     ("1111", "双11 外套狂欢", "0.75", ["APP-OUT"], lambda y: (date(y, 11, 1), date(y, 11, 11))),
@@ -59,7 +56,6 @@ CAMPAIGNS = [  # (code, name, pay rate, sub-category codes, (first, last) day fo
     ("SPRING", "春季家居焕新", "0.85", ["HOM-KIT", "HOM-CLN"], lambda y: (date(y, 3, 8), date(y, 3, 21))),
 ]
 CAMPAIGN_BOOST = 3.5  # how much more often a promoted category is the reason for a visit while it runs
-COST_SHARE = {"APP": 0.42, "SHO": 0.5, "HOM": 0.55, "FRS": 0.68}  # purchase cost / list price without a supplier price
 # rows per order at scale 1 over a year (measured), for `seed --shape --history`
 PER_ORDER = {"history_order_lines": 1.57, "history_payments": 1.0, "history_returns": 0.107,
              "history_stock_moves": 2.34, "history_points_entries": 0.31, "history_growth_entries": 0.31,

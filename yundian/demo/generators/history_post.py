@@ -142,7 +142,7 @@ def post(ctx, days, stores, plans, campaigns, problems, rngs, progress=None) -> 
     now = timezone.now().astimezone(UTC).replace(tzinfo=None)
     from yundian.inventory.models import SupplierPrice
 
-    from .history import COST_SHARE
+    from .history_model import COST_SHARE
 
     existing = set(StockBalance.objects.filter(warehouse_id__in=[s.wh_id for s in stores])
                    .values_list("warehouse_id", "sku_id"))
@@ -245,7 +245,7 @@ def post(ctx, days, stores, plans, campaigns, problems, rngs, progress=None) -> 
     rng = rngs["returns"]
     stockout = problems.get("stockout", {})
     returns = []  # (plan, [lines], day index, minute)
-    from .history import RETURN_RATE, RETURN_REASONS, RETURNS_STORE_FACTOR
+    from .history_model import RETURN_RATE, RETURN_REASONS, RETURNS_STORE_FACTOR
     for plan in plans:
         if plan.method == "stored_value":
             continue

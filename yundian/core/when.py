@@ -1,0 +1,27 @@
+"""Moments as a person reads them: one format for pages (`|when`), exports and receipts."""
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+FORMATS = {"minutes": "%Y-%m-%d %H:%M", "seconds": "%Y-%m-%d %H:%M:%S", "date": "%Y-%m-%d", "time": "%H:%M"}
+
+
+def _zone(zone):
+    if zone is None or zone == "":
+        return timezone.get_current_timezone()
+    name = zone if isinstance(zone, str) else getattr(zone, "time_zone", "")
+    return ZoneInfo(name) if name else timezone.get_current_timezone()
+
+
+def format_when(value, style: str = "minutes", zone=None) -> str:
+    """A moment as a person reads it, in `zone` (else the active time zone); a date as the day."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        if timezone.is_aware(value):
+            value = value.astimezone(_zone(zone))
+        return value.strftime(FORMATS[style])
+    if isinstance(value, date):
+        return value.strftime(FORMATS["date"])
+    return str(value)
