@@ -33,7 +33,7 @@ from django.utils import timezone
 from yundian.cdp.identity import members_erased
 from yundian.cdp.inbox import inbox_flush_now
 from yundian.core.warehouse import (SourceState, TableSpec, rows_delete, rows_replace, run, state_get, state_put,
-                                    tables, warehouse_path, warehouse_write)
+                                    tables, warehouse_path, warehouse_transaction, warehouse_write)
 
 from . import warehouse_tables as T
 
@@ -139,21 +139,15 @@ class IdSource:
             refound = list(base.filter(gap_q).values_list("id", flat=True)) if gap_q is not None else []
             if not ids and not refound and not state.gaps:
                 break
-            with warehouse_write() as con:
-                con.begin()
-                try:
-                    written = self.write(con, sorted(set(ids) | set(refound))) if (ids or refound) else 0
-                    read_above = state.watermark
-                    state.gaps = gaps_after_read(state, refound + ids, read_above, now)
-                    if ids:
-                        state.watermark = ids[-1]
-                    state.rows += written
-                    state.updated_at = utc(now)
-                    state_put(con, state)
-                    con.commit()
-                except BaseException:
-                    con.rollback()
-                    raise
+            with warehouse_write() as con, warehouse_transaction(con):
+                written = self.write(con, sorted(set(ids) | set(refound))) if (ids or refound) else 0
+                read_above = state.watermark
+                state.gaps = gaps_after_read(state, refound + ids, read_above, now)
+                if ids:
+                    state.watermark = ids[-1]
+                state.rows += written
+                state.updated_at = utc(now)
+                state_put(con, state)
             total += written
             if progress:
                 progress(self.name, written)
@@ -402,18 +396,13 @@ class TimeSource:
             state = state_get(con, self.name)
             since = (state.ts_watermark.replace(tzinfo=UTC) - OVERLAP) if state.ts_watermark else None
             table, newest = self.read(since, paths)
-            con.begin()
-            try:
+            with warehouse_transaction(con):
                 written = rows_replace(con, self.spec, table)
                 if newest is not None:
                     state.ts_watermark = utc(newest)
                 state.rows += written
                 state.updated_at = utc(now)
                 state_put(con, state)
-                con.commit()
-            except BaseException:
-                con.rollback()
-                raise
         if progress and written:
             progress(self.name, written)
         return written
@@ -564,13 +553,11 @@ def sync_rebuild(*, progress: Progress | None = None, batch: int | None = None) 
     from yundian.cdp.warehouse_tables import FACT_EVENT, IDENTITY_LINK
 
     keep = {FACT_EVENT.name, IDENTITY_LINK.name}
-    with warehouse_write() as con:
-        con.begin()
+    with warehouse_write() as con, warehouse_transaction(con):
         for spec in tables().values():
             if spec.name not in keep and spec.name != "_sync_state":
                 run(con, f'DELETE FROM "{spec.name}"')
         run(con, "DELETE FROM \"_sync_state\" WHERE source <> 'cdp.inbox'")
-        con.commit()
     return sync_run(progress=progress, batch=batch)
 
 

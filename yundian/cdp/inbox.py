@@ -27,7 +27,8 @@ import pyarrow as pa
 from django.db.models import Q
 from django.utils import timezone
 
-from yundian.core.warehouse import SourceState, state_get, state_put, warehouse_read, warehouse_write
+from yundian.core.warehouse import (SourceState, state_get, state_put, warehouse_read, warehouse_transaction,
+                                    warehouse_write)
 from yundian.members.models import ConsentChannel, ConsentState, Member, MemberStatus
 
 from .ingest import events_write
@@ -141,15 +142,8 @@ def _withdrawn_sweep(con, since: datetime | None) -> datetime | None:
 
 def inbox_flush_now() -> int:
     """Open the warehouse and flush the inbox in one transaction (commands, tests, the browser test)."""
-    with warehouse_write() as con:
-        con.begin()
-        try:
-            inserted = inbox_flush(con)
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-    return inserted
+    with warehouse_write() as con, warehouse_transaction(con):
+        return inbox_flush(con)
 
 
 def inbox_purge(*, now: datetime | None = None, batch_size: int = 5000) -> int:

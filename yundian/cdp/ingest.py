@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.conf import settings
 
-from yundian.core.warehouse import rows_insert_new, run, warehouse_write
+from yundian.core.warehouse import rows_insert_new, run, warehouse_transaction, warehouse_write
 
 from .warehouse_tables import EVENT_INPUT_COLUMNS, FACT_EVENT, IDENTITY_LINK
 
@@ -101,12 +101,5 @@ def events_write(con, table: pa.Table) -> int:
 def events_load_bulk(table: pa.Table) -> int:
     """Load a batch of events (EVENT_INPUT_COLUMNS) into the warehouse in one transaction; the number kept
     (events whose key was already there are skipped, so loading the same batch twice keeps it once)."""
-    with warehouse_write() as con:
-        con.begin()
-        try:
-            inserted = events_write(con, table)
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
-    return inserted
+    with warehouse_write() as con, warehouse_transaction(con):
+        return events_write(con, table)

@@ -128,6 +128,18 @@ def warehouse_read():
             con.close()
 
 
+@contextmanager
+def warehouse_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One DuckDB transaction: committed when the block ends, rolled back if it raises (or the process dies)."""
+    con.begin()
+    try:
+        yield con
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+
+
 def run(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list:
     """Execute one statement to completion (DuckDB keeps a statement's result open until it is fetched)."""
     return con.execute(sql, params or []).fetchall()

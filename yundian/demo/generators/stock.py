@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import SeedContext, Step
+from .history_model import poisson
 
 K_SKUS = 24
 HISTORY_SKUS = 12
@@ -65,19 +66,6 @@ def counts_for(scale: int) -> dict[str, int]:
         "stock_demo_skus": 0 if _catalogue_step_runs() else K_SKUS,
         "purchase_orders": 6 if _catalogue_step_runs() else 0,
     }
-
-
-def poisson(rng: random.Random, lam: float) -> int:
-    if lam <= 0:
-        return 0
-    if lam > 30:
-        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
-    limit, k, p = math.exp(-lam), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1
 
 
 def demand_series(rng: random.Random, days: int, start_weekday: int = 0) -> list[int]:
