@@ -182,8 +182,8 @@ def write_orders(con, order_ids: list[int], paths: Paths) -> int:
         return 0
     heads = list(Order.objects.filter(id__in=order_ids).values_list(
         "id", "enterprise_id", "store_id", "member_id", "clerk_id", "channel", "mode", "status", "placed_at",
-        "paid_at", "subtotal", "discount_total", "total", "paid_total", "refunded_total", "share_code", "pricing",
-        "updated_at"))
+        "paid_at", "subtotal", "discount_total", "total", "paid_total", "refunded_total", "share_code",
+        "pricing__applied", "updated_at"))  # only what the engine applied, not the whole pricing document
     sale = {h[0]: h[9] is not None and h[7] != OrderStatus.CANCELLED for h in heads}
     head_by_id = {h[0]: h for h in heads}
     lines = list(OrderLine.objects.filter(order_id__in=order_ids).values_list(
@@ -204,7 +204,7 @@ def write_orders(con, order_ids: list[int], paths: Paths) -> int:
         "net_total": [h[13] - h[14] if sale[h[0]] else 0 for h in heads],
         "line_count": [counts.get(h[0], (0, 0))[0] for h in heads],
         "item_count": [counts.get(h[0], (0, 0))[1] for h in heads], "share_code": [h[15] for h in heads],
-        "has_promotion": [bool((h[16] or {}).get("applied")) for h in heads], "updated_at": [utc(h[17]) for h in heads],
+        "has_promotion": [bool(h[16]) for h in heads], "updated_at": [utc(h[17]) for h in heads],
     }
     line_cols = {
         "line_id": [], "order_id": [], "line_no": [], "enterprise_id": [], "org_path": [], "store_id": [],

@@ -105,7 +105,7 @@ def warehouse_write() -> Iterator[duckdb.DuckDBPyConnection]:
     with _locked(path, exclusive=True):
         con = duckdb.connect(str(path))
         try:
-            schema_ensure(con)
+            schema_ensure(con, path)
             yield con
         finally:
             con.close()
@@ -145,8 +145,15 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) ->
     return con.execute(sql, params or []).fetchall()
 
 
-def schema_ensure(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every registered table that is missing and add columns a spec gained since."""
+_ENSURED: set[tuple[str, int]] = set()  # (warehouse file, registered tables) this process has checked
+
+
+def schema_ensure(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> None:
+    """Create every registered table that is missing and add columns a spec gained since (checked once per process
+    and warehouse file; a file replaced meanwhile, e.g. by a restore, is checked again)."""
+    key = (f"{path}:{path.stat().st_ino}" if path is not None and path.exists() else "", len(tables()))
+    if path is not None and key in _ENSURED:
+        return
     existing: dict[str, set[str]] = {}
     for table, column in run(con,
             "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"):
@@ -159,6 +166,8 @@ def schema_ensure(con: duckdb.DuckDBPyConnection) -> None:
         for name, kind in spec.columns.items():
             if name not in existing[spec.name]:
                 run(con, f'ALTER TABLE "{spec.name}" ADD COLUMN "{name}" {_DUCK[kind]}')
+    if path is not None:
+        _ENSURED.add(key)
 
 
 def _conform(spec: TableSpec, batch: pa.Table) -> pa.Table:
