@@ -1,6 +1,7 @@
 """The demo's suppliers: every catalogue SKU priced by a preferred supplier, opening stock received at those costs
 and sold at moving-average cost (the stock ledger's value check holds), draft orders priced from the prices."""
 import pytest
+from django.db import transaction
 from django.db.models import Sum
 
 from yundian.core.ledgers import ledger_checks
@@ -12,10 +13,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
+    with django_db_blocker.unblock(), transaction.atomic():
         ctx = run_seed(scale=1, seed=5, code="supl")
         yield ctx
-        # the module's data goes with the test database
+        # rolled back: a seeded enterprise left behind would show in every later test's counts on this worker
+        transaction.set_rollback(True)
 
 
 def test_suppliers_price_every_catalogue_sku_once_preferred(seeded):
