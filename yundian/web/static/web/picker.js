@@ -40,6 +40,14 @@
     input.focus();
     picker.dispatchEvent(new Event("change", {bubbles: true}));
   }
+  // a list that arrives late (the search sent on focus answering after the one sent on typing) must not move the
+  // option the person has already moved to: remember it before the swap, keep it after if it is still listed
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var picker = pickerOf(e.target);
+    if (!picker || !e.target.classList.contains("picker-list")) return;
+    var active = listOf(picker).querySelector(".active");
+    picker.dataset.activeId = active ? active.dataset.id : "";
+  });
   document.addEventListener("htmx:afterSwap", function (e) {
     var picker = pickerOf(e.target);
     if (!picker || !e.target.classList.contains("picker-list")) return;
@@ -50,7 +58,9 @@
     });
     list.hidden = document.activeElement !== inputOf(picker);
     inputOf(picker).setAttribute("aria-expanded", list.hidden ? "false" : "true");
-    activate(picker, options(picker).filter(function (o) { return !o.classList.contains("taken"); })[0] || null);
+    var free = options(picker).filter(function (o) { return !o.classList.contains("taken"); });
+    var kept = free.filter(function (o) { return o.dataset.id === picker.dataset.activeId; })[0];
+    activate(picker, kept || free[0] || null);
   });
   document.addEventListener("keydown", function (e) {
     var picker = pickerOf(e.target);
