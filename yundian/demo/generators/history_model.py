@@ -14,6 +14,7 @@ import bisect
 import math
 import random
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 WEEKDAY = [0.86, 0.84, 0.88, 0.92, 1.08, 1.38, 1.30]  # Monday .. Sunday
 # Spring Festival (day one of the lunar year)
@@ -192,6 +193,11 @@ def lift(baskets: list[set], a, b) -> float:
     if not n or not na or not nb:
         return 0.0
     return (nab / n) / ((na / n) * (nb / n))
+
+
+def round_half_up(value: Decimal) -> int:
+    """A Decimal amount of fen to whole fen, halves away from zero (as the ledgers round prices and commission)."""
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def poisson(rng: random.Random, lam: float) -> int:

@@ -4,12 +4,15 @@ table and the balances set to what their ledgers now add up to. See history.py f
 import math
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from django.utils import timezone
 
+from yundian.inventory.services.ledger import share
+
 from . import history_model as model
 from . import history_sql as sql
+from .history_model import round_half_up
 from .history_rewards import commission, tier_upgrades
 
 DELIVERY_WEEKDAYS = (0, 3)  # standard stores get the truck on Monday and Thursday; community stores daily
@@ -23,10 +26,6 @@ def issue_minute(plan) -> int:
     return plan.minute + (0 if plan.channel == "pos" else ONLINE_FULFIL_MINUTES)
 
 
-def _round(value: Decimal) -> int:
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
 class Clock:
     """Local days to UTC-naive datetimes (the history's times are local store times)."""
 
@@ -37,11 +36,6 @@ class Clock:
 
     def at(self, index: int, minute: int, second: int = 0) -> datetime:
         return self.midnight[index] + timedelta(minutes=minute, seconds=second)
-
-
-def share(total: int, part: int, whole: int) -> int:
-    """total x part / whole in whole fen, rounded half up (as the stock ledger's moving average does)."""
-    return (2 * total * part + whole) // (2 * whole)
 
 
 def stock_pass(plans, days, stores, problems, existing: set, costs: dict[int, int], clock: Clock):
@@ -197,9 +191,9 @@ def post(ctx, days, stores, plans, campaigns, problems, rngs, progress=None) -> 
             sku = line.sku
             line.list_price = sku.price
             campaign = promos.get(sku.cat)
-            line.unit_price = _round(sku.price * campaign["rate"]) if campaign else sku.price
+            line.unit_price = round_half_up(sku.price * campaign["rate"]) if campaign else sku.price
             units = Decimal(line.quantity) / 1000 if sku.weighed else Decimal(line.quantity)
-            gross, line.line_total = _round(sku.price * units), _round(line.unit_price * units)
+            gross, line.line_total = round_half_up(sku.price * units), round_half_up(line.unit_price * units)
             line.discount = max(0, gross - line.line_total)
             line.guide_id = plan.seller.id if plan.seller else None
             if campaign and line.discount:
@@ -290,7 +284,7 @@ def post(ctx, days, stores, plans, campaigns, problems, rngs, progress=None) -> 
                                     "order", str(plan.id), sql.at(plan.placed)))
 
     # returns, refunds, stock back, points and growth back, commission back (below)
-    return_rows, return_line_rows, refund_rows, line_updates, order_updates, payment_refunds = [], [], [], [], [], []
+    return_rows, return_line_rows, refund_rows, order_updates, payment_refunds = [], [], [], [], []
     reverse_lines: list[tuple] = []  # (plan, line, quantity, return id, at)
     for plan, back, index, minute in returns:
         doc_id = next(return_ids)

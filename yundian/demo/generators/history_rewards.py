@@ -2,13 +2,10 @@
 it) and tier upgrades for members (as the points hook's tier_upgrade_if_qualified would make them)."""
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from . import history_sql as sql
-
-
-def _round(value: Decimal) -> int:
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+from .history_model import round_half_up
 
 
 def tier_upgrades(enterprise, program, plans, now: datetime) -> int:
@@ -109,7 +106,7 @@ def commission(enterprise, plans, reverse_lines, stores, days) -> list[tuple]:
                 for tier in tiers:
                     if month_sales[(line.guide_id, month)] >= tier.min_month_sales:
                         rate = (rule.rate if rule is not None else cplan.default_rate) + tier.bonus_rate
-                amount = _round(Decimal(line.line_total) * rate)
+                amount = round_half_up(Decimal(line.line_total) * rate)
             earned[line.id] = (amount, rate, cplan.pk, month)
             rows.append((enterprise.pk, line.guide_id, plan.store.id, "earn", amount, line.line_total, plan.id, line.id,
                          f"line:{line.id}", None if rate is None else sql.decimal(rate), cplan.pk, sql.day(month), "",
