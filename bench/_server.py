@@ -1,4 +1,4 @@
-"""Shared by the HTTP benchmarks (checkout_http.py, flash_sale_http.py, store_day): a fresh database, a child process with
+"""Shared by the HTTP benchmarks (checkout_http.py, flash_sale_http.py, store_day, warehouse.py): a fresh database, a child process with
 Django for seeding and checks, and a real server process (gunicorn, gthread workers) on a loopback port.
 
     with seeded_database(db, prefix="yd-bench-x-", pg_url=pg_url, script=__file__) as (env, seeded):
@@ -12,6 +12,7 @@ script prints the seed's result as JSON on its last line.
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -136,3 +137,16 @@ def stop(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=30)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (nearest rank, 0 < q < 1) of latencies in seconds, in milliseconds; NaN when there are none."""
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * q))] * 1000
+
+
+def latency_ms(values: list[float]) -> dict[str, float]:
+    """p50 (the median) and p99 of latencies in seconds, in milliseconds (NaN when there are none)."""
+    return {"p50": statistics.median(values) * 1000 if values else float("nan"), "p99": percentile(values, 0.99)}

@@ -23,7 +23,6 @@ import http.client
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import threading
@@ -33,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._server import pg_admin, seeded_database, serving  # noqa: E402
+from bench._server import latency_ms, pg_admin, seeded_database, serving  # noqa: E402
 
 SKUS = 100
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -177,8 +176,7 @@ def drive(port: int, seeded: dict, clients: int, seconds: float, run_tag: str, m
     n = max(1, len(flat))
     return {"orders": len(flat), "errors": sum(errors), "rate": len(flat) / wall,
             "app_ms": app * 1000 / n, "db_ms": db * 1000 / n, "client_ms": own * 1000 / n, "load": os.getloadavg()[0],
-            "p50": statistics.median(flat) * 1000 if flat else float("nan"),
-            "p99": flat[min(len(flat) - 1, int(len(flat) * 0.99))] * 1000 if flat else float("nan")}
+            **latency_ms(flat)}
 
 
 def check(env: dict) -> str:

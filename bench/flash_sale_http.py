@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._server import run_json, seeded_database, serving  # noqa: E402
+from bench._server import percentile as pct, run_json, seeded_database, serving  # noqa: E402
 
 PG_DB = "yd_bench_flash"
 
@@ -131,13 +131,6 @@ def rush(port: int, seeded: dict, clients: int) -> dict:
     for status, latency in results:
         by_status.setdefault(status, []).append(latency)
     return {"wall": wall, "by_status": by_status}
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    return values[min(len(values) - 1, int(len(values) * q))] * 1000
 
 
 def main() -> None:

@@ -35,7 +35,6 @@ import http.client
 import json
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -344,6 +343,8 @@ def api_batch(w: dict, rng: random.Random, size: int, tag: str) -> bytes:
 def drive_events(port: int, w: dict, *, clients: int, batch: int, seconds: float, tag: str) -> dict:
     """`clients` threads POSTing batches of `batch` events for `seconds`, each on its own keep-alive connection:
     events/s accepted and the batch latency percentiles. Bodies are built before the clock starts."""
+    from bench._server import latency_ms
+
     headers = {"Authorization": f"Bearer {w['token']}", "Content-Type": "application/json"}
     latencies: list[list[float]] = [[] for _ in range(clients)]
     accepted = [0] * clients
@@ -388,11 +389,9 @@ def drive_events(port: int, w: dict, *, clients: int, batch: int, seconds: float
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
-    flat = sorted(x for per in latencies for x in per)
+    flat = [x for per in latencies for x in per]
     return {"clients": clients, "batch": batch, "batches": len(flat), "errors": sum(errors),
-            "events": sum(accepted), "rate": sum(accepted) / wall, "load": load(),
-            "p50": statistics.median(flat) * 1000 if flat else float("nan"),
-            "p99": flat[min(len(flat) - 1, int(len(flat) * 0.99))] * 1000 if flat else float("nan")}
+            "events": sum(accepted), "rate": sum(accepted) / wall, "load": load(), **latency_ms(flat)}
 
 
 def measure_api(args) -> dict:

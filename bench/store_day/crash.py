@@ -9,6 +9,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from bench._server import percentile
+
 from . import actions
 from .actions import Day
 
@@ -38,19 +40,13 @@ class Stats:
         wall = (self.ended or time.perf_counter()) - self.started
         rows = []
         for name in sorted(self.outcomes):
-            values = sorted(self.latencies.get(name, []))
+            values = self.latencies.get(name, [])
             counts = self.outcomes[name]
             rows.append({"action": name, "count": sum(counts.values()), "ok": counts.get("ok", 0),
                          "rejected": counts.get("rejected", 0), "errors": counts.get("error", 0),
                          "per_s": sum(counts.values()) / wall if wall else 0,
                          "p50_ms": percentile(values, 0.5), "p99_ms": percentile(values, 0.99)})
         return rows
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    return values[min(len(values) - 1, int(len(values) * q))] * 1000
 
 
 @dataclass
