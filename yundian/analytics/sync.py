@@ -9,7 +9,7 @@ How each source is read:
 - appended rows (the stock, points and commission ledgers; new orders and members; the outbox; the event
   inbox) by id above a watermark. On PostgreSQL ids are handed out before commit, so a row may commit after a
   higher id was read: every id hole below the watermark is kept as a gap and looked up again on the next runs
-  until it fills or has stayed empty for GAP_GRACE (a rolled-back transaction's ids never fill);
+  until it fills or has stayed empty for core.warehouse.GAP_GRACE (a rolled-back transaction's ids never fill);
 - changes to orders and members through the transactional outbox (`core.outbox`): the row's present state is
   read again and replaces what the warehouse had (an order's header, lines and payments together);
 - master data (org nodes, SKUs, staff) and coupon redemptions by modification time, re-reading an overlap
@@ -32,28 +32,19 @@ from django.utils import timezone
 
 from yundian.cdp.identity import members_erased
 from yundian.cdp.inbox import inbox_flush_now
-from yundian.core.warehouse import (SourceState, TableSpec, rows_delete, rows_replace, run, state_get, state_put,
-                                    tables, warehouse_path, warehouse_transaction, warehouse_write)
+from yundian.core.warehouse import (TableSpec, gap_filter, gaps_after_read, naive_utc, rows_delete, rows_replace, run,
+                                    state_get, state_put, tables, warehouse_path, warehouse_transaction,
+                                    warehouse_write)
 
 from . import warehouse_tables as T
 
 logger = logging.getLogger(__name__)
 
 BATCH = 20_000
-GAP_GRACE = timedelta(minutes=10)  # an id hole older than this is a rolled-back transaction, not a late commit
 OVERLAP = timedelta(minutes=5)  # modification-time sources re-read this far back
 DATES_FROM = date(2020, 1, 1)
 
 Progress = Callable[[str, int], None]
-
-
-def utc(value: datetime | None) -> datetime | None:
-    """An aware datetime as naive UTC (the warehouse's clock)."""
-    if value is None:
-        return None
-    if timezone.is_aware(value):
-        value = value.astimezone(UTC)
-    return value.replace(tzinfo=None)
 
 
 def local_parts(ts: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
@@ -83,41 +74,6 @@ def _columns(names: Iterable[str], rows: list[tuple]) -> dict[str, list]:
 
 # --- id sources with gap tracking --------------------------------------------------------------------------------
 
-def _merge_ranges(ids: list[int]) -> list[list[int]]:
-    ranges: list[list[int]] = []
-    for value in sorted(ids):
-        if ranges and value == ranges[-1][1] + 1:
-            ranges[-1][1] = value
-        else:
-            ranges.append([value, value])
-    return ranges
-
-
-def gaps_after_read(state: SourceState, seen_ids: list[int], read_above: int, now: datetime) -> list[list]:
-    """The open gaps once `seen_ids` were read: old gaps minus what filled, plus holes among the new ids."""
-    seen = set(seen_ids)
-    stamp = now.isoformat()
-    kept: list[list] = []
-    for low, high, since in state.gaps or []:
-        if datetime.fromisoformat(since) < now - GAP_GRACE:
-            continue  # never committed: a rolled-back transaction's ids
-        missing = [i for i in range(low, high + 1) if i not in seen]
-        kept.extend([a, b, since] for a, b in _merge_ranges(missing))
-    new_ids = sorted(i for i in seen if i > read_above)
-    if new_ids:
-        holes = [i for i in range(read_above + 1, new_ids[-1]) if i not in seen]
-        kept.extend([a, b, stamp] for a, b in _merge_ranges(holes))
-    return kept
-
-
-def gap_filter(state: SourceState, field_name: str = "id") -> Q | None:
-    q = None
-    for low, high, _since in state.gaps or []:
-        part = Q(**{f"{field_name}__gte": low, f"{field_name}__lte": high})
-        q = part if q is None else q | part
-    return q
-
-
 @dataclass
 class IdSource:
     """Rows appended with increasing ids, written by `write(con, ids) -> rows` (ids of rows that exist)."""
@@ -146,7 +102,7 @@ class IdSource:
                 if ids:
                     state.watermark = ids[-1]
                 state.rows += written
-                state.updated_at = utc(now)
+                state.updated_at = naive_utc(now)
                 state_put(con, state)
             total += written
             if progress:
@@ -197,14 +153,14 @@ def write_orders(con, order_ids: list[int], paths: Paths) -> int:
         "order_id": [h[0] for h in heads], "enterprise_id": [h[1] for h in heads],
         "org_path": [paths.of(h[2]) for h in heads], "store_id": [h[2] for h in heads],
         "member_id": [h[3] for h in heads], "clerk_id": [h[4] for h in heads], "channel": [h[5] for h in heads],
-        "mode": [h[6] for h in heads], "status": [h[7] for h in heads], "placed_at": [utc(h[8]) for h in heads],
-        "paid_at": [utc(h[9]) for h in heads], "is_sale": [sale[h[0]] for h in heads],
+        "mode": [h[6] for h in heads], "status": [h[7] for h in heads], "placed_at": [naive_utc(h[8]) for h in heads],
+        "paid_at": [naive_utc(h[9]) for h in heads], "is_sale": [sale[h[0]] for h in heads],
         "subtotal": [h[10] for h in heads], "discount_total": [h[11] for h in heads], "total": [h[12] for h in heads],
         "paid_total": [h[13] for h in heads], "refunded_total": [h[14] for h in heads],
         "net_total": [h[13] - h[14] if sale[h[0]] else 0 for h in heads],
         "line_count": [counts.get(h[0], (0, 0))[0] for h in heads],
         "item_count": [counts.get(h[0], (0, 0))[1] for h in heads], "share_code": [h[15] for h in heads],
-        "has_promotion": [bool(h[16]) for h in heads], "updated_at": [utc(h[17]) for h in heads],
+        "has_promotion": [bool(h[16]) for h in heads], "updated_at": [naive_utc(h[17]) for h in heads],
     }
     line_cols = {
         "line_id": [], "order_id": [], "line_no": [], "enterprise_id": [], "org_path": [], "store_id": [],
@@ -219,7 +175,7 @@ def write_orders(con, order_ids: list[int], paths: Paths) -> int:
         for key, value in (("line_id", line_id), ("order_id", order_id), ("line_no", line_no),
                            ("enterprise_id", h[1]), ("org_path", paths.of(h[2])), ("store_id", h[2]),
                            ("member_id", h[3]), ("guide_id", guide), ("clerk_id", h[4]), ("channel", h[5]),
-                           ("status", h[7]), ("placed_at", utc(h[8])), ("is_sale", sale[order_id]), ("sku_id", sku),
+                           ("status", h[7]), ("placed_at", naive_utc(h[8])), ("is_sale", sale[order_id]), ("sku_id", sku),
                            ("product_id", paths.sku.get(sku, (None, None))[0]),
                            ("category_id", category if category is not None else paths.sku.get(sku, (None, None))[1]),
                            ("is_weighed", weighed), ("quantity", qty), ("returned_quantity", ret_qty),
@@ -233,7 +189,7 @@ def write_orders(con, order_ids: list[int], paths: Paths) -> int:
         "payment_id": [p[0] for p in pays], "order_id": [p[1] for p in pays],
         "enterprise_id": [head_by_id[p[1]][1] for p in pays], "org_path": [paths.of(head_by_id[p[1]][2]) for p in pays],
         "store_id": [head_by_id[p[1]][2] for p in pays], "method": [p[2] for p in pays], "amount": [p[3] for p in pays],
-        "refunded_amount": [p[4] for p in pays], "created_at": [utc(p[5]) for p in pays],
+        "refunded_amount": [p[4] for p in pays], "created_at": [naive_utc(p[5]) for p in pays],
     }
     # orders that vanished (none do today) or lost all lines/payments are cleared by key first
     gone = sorted(set(order_ids) - set(head_by_id))
@@ -280,7 +236,7 @@ def write_members(con, member_ids: list[int], paths: Paths) -> int:
         "gender": [None if r[3] == MemberStatus.ERASED else r[6] for r in rows],
         "birth_month": [r[7].month if r[7] and r[3] != MemberStatus.ERASED else None for r in rows],
         "birth_day": [r[7].day if r[7] and r[3] != MemberStatus.ERASED else None for r in rows],
-        "channel": [r[8] for r in rows], "registered_at": [utc(r[9]) for r in rows],
+        "channel": [r[8] for r in rows], "registered_at": [naive_utc(r[9]) for r in rows],
         "is_erased": [r[3] == MemberStatus.ERASED for r in rows],
     }
     rows_replace(con, T.DIM_MEMBER, T.DIM_MEMBER.arrow(_with_date(columns, "registered_at", "registered_date")))
@@ -310,7 +266,7 @@ def write_stock_moves(con, ids: list[int], paths: Paths) -> int:
         "category_id": [paths.sku.get(r[3], (None, None))[1] for r in rows], "kind": [r[4] for r in rows],
         "quantity": [r[5] for r in rows], "reserved_delta": [r[6] for r in rows],
         "source_type": [r[7] for r in rows], "source_id": [r[8] for r in rows],
-        "occurred_at": [utc(r[9]) for r in rows], "value": [r[10] for r in rows],
+        "occurred_at": [naive_utc(r[9]) for r in rows], "value": [r[10] for r in rows],
     }
     return rows_replace(con, T.FACT_STOCK_MOVE, _table(T.FACT_STOCK_MOVE, columns, "occurred_at"))
 
@@ -324,7 +280,7 @@ def write_points(con, ids: list[int], paths: Paths) -> int:
         "entry_id": [r[0] for r in rows], "enterprise_id": [r[1] for r in rows],
         "org_path": [paths.of(r[2]) for r in rows], "store_id": [r[2] for r in rows],
         "member_id": [r[3] for r in rows], "kind": [r[4] for r in rows], "points": [r[5] for r in rows],
-        "source_type": [r[6] for r in rows], "source_id": [r[7] for r in rows], "created_at": [utc(r[8]) for r in rows],
+        "source_type": [r[6] for r in rows], "source_id": [r[7] for r in rows], "created_at": [naive_utc(r[8]) for r in rows],
     }
     return rows_replace(con, T.FACT_POINTS_ENTRY, _table(T.FACT_POINTS_ENTRY, columns, "created_at"))
 
@@ -340,7 +296,7 @@ def write_commission(con, ids: list[int], paths: Paths) -> int:
         "org_path": [paths.of(r[2]) for r in rows], "store_id": [r[2] for r in rows],
         "guide_id": [r[3] for r in rows], "kind": [r[4] for r in rows], "amount": [r[5] for r in rows],
         "sales_amount": [r[6] for r in rows], "order_id": [r[7] for r in rows], "order_line_id": [r[8] for r in rows],
-        "month": [r[9] for r in rows], "occurred_at": [utc(r[10]) for r in rows],
+        "month": [r[9] for r in rows], "occurred_at": [naive_utc(r[10]) for r in rows],
     }
     return rows_replace(con, T.FACT_COMMISSION_ENTRY, _table(T.FACT_COMMISSION_ENTRY, columns, "occurred_at"))
 
@@ -365,8 +321,8 @@ def write_outbox(con, ids: list[int], paths: Paths) -> int:
         "enterprise_id": pa.array([r[1] for r in rows], pa.int64()),
         "event_key": [f"outbox:{r[0]}" for r in rows],
         "kind": [r[2].replace(".", "_") for r in rows], "name": [""] * len(rows),
-        "occurred_at": pa.array([utc(r[5]) for r in rows], pa.timestamp("us")),
-        "received_at": pa.array([utc(r[5]) for r in rows], pa.timestamp("us")),
+        "occurred_at": pa.array([naive_utc(r[5]) for r in rows], pa.timestamp("us")),
+        "received_at": pa.array([naive_utc(r[5]) for r in rows], pa.timestamp("us")),
         "anonymous_id": [""] * len(rows),
         "member_id": pa.array([int(r[3]) if r[2].startswith("member.") and int(r[3]) not in erased else None
                                for r in rows], pa.int64()),
@@ -399,9 +355,9 @@ class TimeSource:
             with warehouse_transaction(con):
                 written = rows_replace(con, self.spec, table)
                 if newest is not None:
-                    state.ts_watermark = utc(newest)
+                    state.ts_watermark = naive_utc(newest)
                 state.rows += written
-                state.updated_at = utc(now)
+                state.updated_at = naive_utc(now)
                 state_put(con, state)
         if progress and written:
             progress(self.name, written)
@@ -458,8 +414,8 @@ def read_redemptions(since, paths):
     columns = _columns(["redemption_id", "enterprise_id", "store_id", "campaign_id", "member_id", "order_ref",
                         "discount", "status", "created_at", "restored_at"], [r[:10] for r in rows])
     columns["org_path"] = [paths.of(s) for s in columns["store_id"]]
-    columns["created_at"] = [utc(v) for v in columns["created_at"]]
-    columns["restored_at"] = [utc(v) for v in columns["restored_at"]]
+    columns["created_at"] = [naive_utc(v) for v in columns["created_at"]]
+    columns["restored_at"] = [naive_utc(v) for v in columns["restored_at"]]
     return (_table(T.FACT_COUPON_REDEMPTION, columns, "created_at"), max((r[10] for r in rows), default=None))
 
 
@@ -540,8 +496,8 @@ def sync_run(*, progress: Progress | None = None, batch: int | None = None, now:
     result.finished_at = timezone.now()
     with warehouse_write() as con:
         state = state_get(con, "_run")
-        state.ts_watermark = utc(result.finished_at)
-        state.updated_at = utc(now)
+        state.ts_watermark = naive_utc(result.finished_at)
+        state.updated_at = naive_utc(now)
         state.rows += result.total
         state_put(con, state)
     return result

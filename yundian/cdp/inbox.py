@@ -7,7 +7,7 @@ the batch again. Writes are idempotent anyway (events are inserted only if their
 
 Ids may commit out of order on PostgreSQL (a transaction that took id 41 can commit after one that took 42), so an
 id skipped below the watermark is kept as an open gap [low, high, first seen] and re-read on every run for
-GAP_GRACE; after that it is given up (a rolled-back insert leaves a gap that never fills). On SQLite writes are
+GAP_GRACE (core.warehouse's gap tracking, shared with the sync); after that it is given up (a rolled-back insert leaves a gap that never fills). On SQLite writes are
 serial and gaps come only from rollbacks. The first run (no watermark yet) starts at the lowest id present.
 
 Events of members who withdrew tracking consent or were erased since they were accepted are not moved, and a
@@ -20,15 +20,13 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
-from functools import reduce
-from operator import or_
 
 import pyarrow as pa
 from django.db.models import Q
 from django.utils import timezone
 
-from yundian.core.warehouse import (SourceState, state_get, state_put, warehouse_read, warehouse_transaction,
-                                    warehouse_write)
+from yundian.core.warehouse import (SourceState, gap_filter, gaps_after_read, naive_utc, state_get,
+                                    state_put, warehouse_read, warehouse_transaction, warehouse_write)
 from yundian.members.models import ConsentChannel, ConsentState, Member, MemberStatus
 
 from .ingest import events_write
@@ -36,16 +34,11 @@ from .models import EventInbox
 from .warehouse_tables import EVENT_INPUT_COLUMNS, FACT_EVENT
 
 SOURCE = "cdp.inbox"
-GAP_GRACE = timedelta(minutes=10)
 RETENTION = timedelta(days=7)
 SWEEP_OVERLAP = timedelta(minutes=10)
 CHUNK = 20_000
 _COLUMNS = ("id", "enterprise_id", "event_key", "kind", "name", "occurred_at", "received_at", "anonymous_id",
             "member_id", "store_id", "channel", "sku_id", "order_id", "amount", "properties")
-
-
-def _naive_utc(value: datetime) -> datetime:
-    return value.astimezone(dt_timezone.utc).replace(tzinfo=None) if timezone.is_aware(value) else value
 
 
 def _untracked(member_ids: set[int]) -> set[int]:
@@ -62,62 +55,37 @@ def _write(con, rows: list[dict]) -> int:
     if not rows:
         return 0
     columns = {c: [r[c] for r in rows] for c in EVENT_INPUT_COLUMNS}
-    columns["occurred_at"] = [_naive_utc(v) for v in columns["occurred_at"]]
-    columns["received_at"] = [_naive_utc(v) for v in columns["received_at"]]
+    columns["occurred_at"] = [naive_utc(v) for v in columns["occurred_at"]]
+    columns["received_at"] = [naive_utc(v) for v in columns["received_at"]]
     schema = pa.schema([(c, FACT_EVENT.arrow_schema.field(c).type) for c in EVENT_INPUT_COLUMNS])
     return events_write(con, pa.table(columns, schema=schema))
-
-
-def _gaps_between(watermark: int, ids: list[int], seen: str) -> list[list]:
-    """The runs of ids missing between the watermark and the sorted `ids` read after it."""
-    gaps, previous = [], watermark
-    for current in ids:
-        if current > previous + 1:
-            gaps.append([previous + 1, current - 1, seen])
-        previous = current
-    return gaps
-
-
-def _gaps_minus(gaps: list[list], found: set[int]) -> list[list]:
-    """Open gaps after the ids in `found` turned up (a gap splits around each)."""
-    out = []
-    for low, high, seen in gaps:
-        start = low
-        for current in sorted(i for i in found if low <= i <= high):
-            if current > start:
-                out.append([start, current - 1, seen])
-            start = current + 1
-        if start <= high:
-            out.append([start, high, seen])
-    return out
 
 
 def inbox_flush(con, *, now: datetime | None = None, chunk: int = CHUNK) -> int:
     """Inside the caller's open DuckDB transaction: move inbox rows past the watermark (and rows that filled an
     open gap) into fact_event and record the new state; the number of events inserted."""
-    now = _naive_utc(now or timezone.now())
+    now = naive_utc(now or timezone.now())
     state = state_get(con, SOURCE)
-    gaps = [list(g) for g in state.gaps or []]
     inserted = 0
-    if gaps:
-        late = list(EventInbox.objects.filter(reduce(or_, (Q(id__gte=lo, id__lte=hi) for lo, hi, _s in gaps)))
-                    .order_by("id").values(*_COLUMNS))
-        if late:
-            inserted += _write(con, late)
-            gaps = _gaps_minus(gaps, {r["id"] for r in late})
-    watermark = state.watermark
+    in_gaps = gap_filter(state)
+    late = list(EventInbox.objects.filter(in_gaps).order_by("id").values(*_COLUMNS)) if in_gaps is not None else []
+    if late:
+        inserted += _write(con, late)
+    seen = [r["id"] for r in late]
+    watermark = read_above = state.watermark
     while True:
         rows = list(EventInbox.objects.filter(id__gt=watermark).order_by("id").values(*_COLUMNS)[:chunk])
         if not rows:
             break
         ids = [r["id"] for r in rows]
-        # the first run starts at the first row there is (ids below it were purged or never used)
-        gaps += _gaps_between(watermark or ids[0] - 1, ids, now.isoformat())
+        if not state.watermark and watermark == read_above:
+            read_above = ids[0] - 1  # the first run starts at the first row there is (lower ids were purged)
+        seen += ids
         inserted += _write(con, rows)
         watermark = ids[-1]
         if len(rows) < chunk:
             break
-    gaps = [g for g in gaps if now - datetime.fromisoformat(g[2]) < GAP_GRACE]
+    gaps = gaps_after_read(state, seen, read_above, now)
     swept = _withdrawn_sweep(con, state.ts_watermark)
     state_put(con, SourceState(source=SOURCE, watermark=watermark, ts_watermark=swept or state.ts_watermark,
                                gaps=gaps, rows=state.rows + inserted, updated_at=now))
@@ -137,7 +105,7 @@ def _withdrawn_sweep(con, since: datetime | None) -> datetime | None:
     if not rows:
         return None
     members_erased(con, sorted({member for member, _at in rows}))
-    return max(_naive_utc(at) for _member, at in rows)
+    return max(naive_utc(at) for _member, at in rows)
 
 
 def inbox_flush_now() -> int:

@@ -24,12 +24,13 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 from django.conf import settings
+from django.db.models import Q
 
 _DUCK = {"int64": "BIGINT", "int32": "INTEGER", "string": "VARCHAR", "timestamp": "TIMESTAMP", "date": "DATE",
          "boolean": "BOOLEAN", "float64": "DOUBLE"}
@@ -265,3 +266,55 @@ def state_put(con: duckdb.DuckDBPyConnection, state: SourceState) -> None:
 def states_all(con) -> list[SourceState]:
     rows = run(con, 'SELECT source FROM "_sync_state" ORDER BY source')
     return [state_get(con, source) for (source,) in rows]
+
+
+# --- sources read by id: watermarks and the gaps late commits leave ------------------------------------------------
+# On PostgreSQL ids are handed out before commit, so a row may commit after a higher id was read. Every id hole below
+# a watermark is kept as a gap [low, high, first seen] and looked up again until it fills or has stayed empty for
+# GAP_GRACE (a rolled-back transaction's ids never fill). The sync's id sources and the event inbox flush use these.
+GAP_GRACE = timedelta(minutes=10)
+
+
+def naive_utc(value: datetime | None) -> datetime | None:
+    """An aware datetime as naive UTC (the warehouse's clock); a naive one is taken to be UTC already."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None)
+
+
+def _merge_ranges(ids: list[int]) -> list[list[int]]:
+    ranges: list[list[int]] = []
+    for value in sorted(ids):
+        if ranges and value == ranges[-1][1] + 1:
+            ranges[-1][1] = value
+        else:
+            ranges.append([value, value])
+    return ranges
+
+
+def gaps_after_read(state: SourceState, seen_ids: list[int], read_above: int, now: datetime) -> list[list]:
+    """The open gaps once `seen_ids` were read: old gaps minus what filled, plus holes among the new ids."""
+    seen = set(seen_ids)
+    stamp = now.isoformat()
+    kept: list[list] = []
+    for low, high, since in state.gaps or []:
+        if datetime.fromisoformat(since) < now - GAP_GRACE:
+            continue  # never committed: a rolled-back transaction's ids
+        missing = [i for i in range(low, high + 1) if i not in seen]
+        kept.extend([a, b, since] for a, b in _merge_ranges(missing))
+    new_ids = sorted(i for i in seen if i > read_above)
+    if new_ids:
+        holes = [i for i in range(read_above + 1, new_ids[-1]) if i not in seen]
+        kept.extend([a, b, stamp] for a, b in _merge_ranges(holes))
+    return kept
+
+
+def gap_filter(state: SourceState, field_name: str = "id") -> Q | None:
+    """A filter for the rows whose ids lie in the source's open gaps (None when there are none)."""
+    q = None
+    for low, high, _since in state.gaps or []:
+        part = Q(**{f"{field_name}__gte": low, f"{field_name}__lte": high})
+        q = part if q is None else q | part
+    return q

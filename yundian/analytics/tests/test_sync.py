@@ -6,9 +6,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from yundian.analytics.sync import SourceState, gaps_after_read, sync_rebuild, sync_run, sync_status
+from yundian.analytics.sync import sync_rebuild, sync_run, sync_status
 from yundian.core.models import OutboxEvent
-from yundian.core.warehouse import warehouse_read
+from yundian.core.warehouse import SourceState, gaps_after_read, warehouse_read
 from yundian.members import services as member_services
 from yundian.members.tests.factories import register
 from yundian.sales import services

@@ -10,6 +10,7 @@ from yundian.cdp.models import EventInbox
 from yundian.cdp.services import events_accept
 from yundian.cdp.tasks import purge_event_inbox
 from yundian.core.scheduler import SCHEDULE
+from yundian.core.warehouse import GAP_GRACE
 from yundian.core.warehouse import state_get, warehouse_read, warehouse_write
 from yundian.members import services as member_services
 from yundian.members.tests.factories import register
@@ -92,7 +93,7 @@ def test_an_id_that_commits_late_is_picked_up_from_its_gap_and_a_gap_is_given_up
     d, e = EventInbox.objects.filter(event_key__in=["d", "e"]).order_by("id")
     d.delete()  # rolled back for good
     inbox_flush_now()
-    later = timezone.now() + inbox.GAP_GRACE + timedelta(minutes=1)
+    later = timezone.now() + GAP_GRACE + timedelta(minutes=1)
     with warehouse_write() as con:
         con.begin()
         inbox_flush(con, now=later)
