@@ -4,7 +4,6 @@ import re
 import uuid
 
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
@@ -295,10 +294,10 @@ def theme_edit(request: HttpRequest, store_id: int) -> HttpResponse:
     try:
         if post.get("featured_present"):
             changes["featured_product_ids"] = _id_list(post.getlist("featured_product_ids"), "featured_product_ids")
-        with transaction.atomic():  # the picked values and the uploads land together or not at all
+        if uploads:  # the picked values and the uploads land together or not at all
+            services.storefront_image_upload(actor=request.actor, store_id=store_id, uploads=uploads, **changes)
+        else:
             services.storefront_theme_update(actor=request.actor, store_id=store_id, **changes)
-            for field, upload in uploads.items():
-                services.storefront_image_upload(actor=request.actor, store_id=store_id, field=field, upload=upload)
     except DomainError as exc:
         theme.refresh_from_db()
         return render(request, "stores/theme_form.html", _theme_context(request, theme, error=_error(exc)),

@@ -206,22 +206,28 @@ def clean_image_upload(upload: Any, field: str) -> tuple[bytes, str]:
     return content, IMAGE_FORMATS[kind]
 
 
-def storefront_image_upload(*, actor: Staff, store_id: int, field: str, upload: Any) -> StorefrontTheme:
-    """Upload an image for a store's logo or banner and use it (the same rules as storefront_theme_update, which
-    it calls). The file is named by its content, under the enterprise's media folder, so the same image uploaded
-    twice is one file; a refused change leaves no new file behind."""
-    if field not in ("logo_url", "banner_url"):
-        raise ValidationFailed(_("Unknown theme field."), code="invalid_theme_field", details={"field": field})
+def storefront_image_upload(*, actor: Staff, store_id: int, uploads: dict[str, Any], **changes: Any) -> StorefrontTheme:
+    """Upload images for a store's logo and/or banner (`uploads`: field -> file) and save them with the other theme
+    `changes` in one storefront_theme_update (the same rules). Every file is checked before any is stored; a file is
+    named by its content, under the enterprise's media folder, so the same image uploaded twice is one file; a
+    refused change leaves no new file behind."""
+    for field in uploads:
+        if field not in ("logo_url", "banner_url"):
+            raise ValidationFailed(_("Unknown theme field."), code="invalid_theme_field", details={"field": field})
     selectors.theme_get(actor=actor, store_id=store_id)  # 404 before anything is stored
-    content, extension = clean_image_upload(upload, field)
-    name = f"{selectors.THEME_MEDIA_DIR}/{actor.enterprise_id}/{hashlib.sha256(content).hexdigest()[:20]}.{extension}"
-    created = not default_storage.exists(name)
-    if created:
-        name = default_storage.save(name, ContentFile(content))
+    images = {field: clean_image_upload(upload, field) for field, upload in uploads.items()}
+    media = "/" + settings.MEDIA_URL.strip("/")
+    created = []
     try:
-        return storefront_theme_update(actor=actor, store_id=store_id, **{field: "/" + settings.MEDIA_URL.strip("/")
-                                                                          + "/" + name})
+        for field, (content, extension) in images.items():
+            name = (f"{selectors.THEME_MEDIA_DIR}/{actor.enterprise_id}/"
+                    f"{hashlib.sha256(content).hexdigest()[:20]}.{extension}")
+            if not default_storage.exists(name):
+                name = default_storage.save(name, ContentFile(content))
+                created.append(name)
+            changes[field] = f"{media}/{name}"
+        return storefront_theme_update(actor=actor, store_id=store_id, **changes)
     except Exception:
-        if created:
+        for name in created:
             default_storage.delete(name)
         raise

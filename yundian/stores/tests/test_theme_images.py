@@ -68,3 +68,16 @@ def test_a_refused_upload_changes_nothing_and_leaves_no_file(chain, media, field
                                                 {field: upload or png(), "notice": "不应保存"})
     assert response.status_code == status and f'data-code="{code}"' in response.content.decode()
     assert state() == before and stored(media) == []
+
+
+@pytest.mark.parametrize("who, logo, status, code", [
+    ("manager_a", png((20, 20, 20)), 403, "theme_field_not_editable"),  # the banner is fine, the logo is HQ's
+    ("admin", SimpleUploadedFile("x.png", b"not an image", content_type="image/png"), 422, "invalid_image"),
+])
+def test_a_banner_sent_with_a_refused_logo_is_not_kept_either(chain, media, who, logo, status, code):
+    make_shop(chain)
+    before = state()
+    response = client_for(getattr(chain, who)).post(f"/stores/{chain.store_a.id}/storefront/",
+                                                    {"banner_upload": png(), "logo_upload": logo, "notice": "不应保存"})
+    assert response.status_code == status and f'data-code="{code}"' in response.content.decode()
+    assert state() == before and stored(media) == []
