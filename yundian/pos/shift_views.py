@@ -14,8 +14,8 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from yundian.core.errors import DomainError, ValidationFailed
+from yundian.core.exports import table_file
 from yundian.core.money import Money
-from yundian.inventory.reports import export_rows
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
 from yundian.sales import services as sales_services
@@ -46,6 +46,15 @@ def _amount_from_post(raw: str, currency: str) -> int:
     except ValidationFailed:
         raise ValidationFailed(_("Not an amount of money."), code="invalid_amount", details={"field": "amount"})
     return money.amount
+
+
+def _report_file(report: dict, currency: str, show_expected: bool, fmt: str, filename: str) -> HttpResponse:
+    """The report's rows as a CSV / .xlsx download, through the one export path (amounts as yuan numbers)."""
+    columns = [pgettext("report column", "Item"), pgettext("report column", "Count"), _("Amount (yuan)")]
+    content_type, body = table_file(columns, report_rows(report, currency, show_expected), fmt)
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    return response
 
 
 def _grid(currency: str, counts: dict | None = None) -> list[dict]:
@@ -113,12 +122,8 @@ def shift_report_page(request: HttpRequest, shift_id: int) -> HttpResponse:
     show_expected = closed or has_perm(request.actor, Perm.ORDER_MANAGE, shift.store)
     fmt = request.GET.get("format", "")
     if fmt in ("csv", "xlsx"):
-        rows = report_rows(report, shift.store.enterprise.currency, show_expected)
-        content_type, body = export_rows([pgettext("report column", "Item"), pgettext("report column", "Count"), _("Amount")], rows, fmt)
-        response = HttpResponse(body, content_type=content_type)
-        kind = "Z" if closed else "X"
-        response["Content-Disposition"] = f'attachment; filename="{shift.number}-{kind}.{fmt}"'
-        return response
+        return _report_file(report, shift.store.enterprise.currency, show_expected, fmt,
+                            f"{shift.number}-{'Z' if closed else 'X'}")
     if fmt == "escpos":
         body = zreport_escpos(shift=shift, report=report, show_expected=show_expected)
         response = HttpResponse(body, content_type="application/octet-stream")
@@ -156,11 +161,7 @@ def settlement_page(request: HttpRequest, store_id: int) -> HttpResponse:
     settlement = DailySettlement.objects.filter(store=store, business_date=day).select_related("settled_by").first()
     fmt = request.GET.get("format", "")
     if settlement is not None and fmt in ("csv", "xlsx"):
-        content_type, body = export_rows([pgettext("report column", "Item"), pgettext("report column", "Count"), _("Amount")],
-                                         report_rows(settlement.report, currency, True), fmt)
-        response = HttpResponse(body, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{store.code}-{day.isoformat()}.{fmt}"'
-        return response
+        return _report_file(settlement.report, currency, True, fmt, f"{store.code}-{day.isoformat()}")
     return render(request, "pos/settlement.html", {
         "store": store, "day": day, "shifts": shifts, "settlement": settlement, "error": error,
         "may_manage": has_perm(request.actor, Perm.ORDER_MANAGE, store), "client_ref": uuid.uuid4().hex,

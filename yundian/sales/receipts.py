@@ -164,6 +164,6 @@ def zreport_escpos(*, shift, report: dict, show_expected: bool) -> bytes:
     text("-" * WIDTH)
     for label, count, amount in report_rows(report, currency, show_expected):
         left = f"{label} ({count})" if count != "" else str(label)
-        text(two_columns(left, amount))
+        text(two_columns(left, amount.format()))
     out.extend(b"\n\n\n" + CUT)
     return bytes(out)

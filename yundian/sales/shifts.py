@@ -76,10 +76,11 @@ def method_rows(report: dict) -> list[dict]:
 
 
 def report_rows(report: dict, currency: str, show_expected: bool) -> list[list]:
-    """The report as (label, count, amount) rows for exports and the printed slip; expected cash only when
-    `show_expected` (a clerk's X report is blind)."""
-    def m(v: int) -> str:
-        return Money(v, currency).format()
+    """The report as (label, count, amount) rows for exports and the printed slip, amounts as Money (core.exports
+    writes them as yuan numbers, the slip formats them); expected cash only when `show_expected` (a clerk's X report
+    is blind)."""
+    def m(v: int) -> Money:
+        return Money(v, currency)
 
     rows = [[_("Orders"), report["orders"], m(report["sales_total"])],
             [_("Returns"), report["returns"], m(-report["refunds_total"])],
