@@ -277,7 +277,7 @@ def pos_return_quote(*, actor: Staff, store: OrgNode, order_id: Any, lines: Any)
     for index, raw in enumerate(lines):
         line_id = raw.get("order_line_id") if isinstance(raw, dict) else None
         quantity = raw.get("quantity") if isinstance(raw, dict) else None
-        if line_id not in by_id or isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+        if not isinstance(line_id, int) or line_id not in by_id or isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
             raise ValidationFailed(_("Not a cart line."), code="invalid_line", details={"line": index})
         line = by_id[line_id]
         if quantity > _returnable(line):

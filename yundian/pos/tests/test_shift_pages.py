@@ -103,6 +103,10 @@ def test_the_manager_settles_the_day_once(chain, stock):
         (1, 3000, 3000, 0)
     page = manager.get(done["Location"]).content.decode()
     assert 'data-testid="settled"' in page
+    for day in ("2026-02-30", "0001-01-01", "9999-12-31"):  # not a day, or far out of range: 4xx, not a 500
+        assert manager.get(f"{url}?date={day}").status_code == 422
+        refused = manager.post(url, {"client_ref": "d-3", "business_date": day})
+        assert refused.status_code == 422 and 'data-code="invalid_date"' in refused.content.decode()
     second = manager.post(url, {"client_ref": "d-2"})
     assert second.status_code == 409 and 'data-code="already_settled"' in second.content.decode()
     assert DailySettlement.objects.count() == 1

@@ -79,6 +79,8 @@ def test_bad_returns_at_the_till_are_4xx_and_change_nothing(chain, stock):
          409, "insufficient_stock"),
         ({"order_id": order.id, "client_ref": "", "lines": [{"order_line_id": line_id, "quantity": 1}]},
          422, "invalid_client_ref"),
+        ({"order_id": order.id, "client_ref": "x", "lines": [{"order_line_id": [line_id], "quantity": 1}]},
+         422, "invalid_line"),
     ]
     for body, status, code in cases:
         response = post(client, f"{base}/exchange", body)

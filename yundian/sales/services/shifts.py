@@ -185,11 +185,18 @@ def shift_close(*, actor: Staff, shift_id: int, counts: Any, client_ref: str, no
     return ShiftResult(locked, False)
 
 
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)  # a day outside these is a typing slip
+
+
 def clean_business_date(value: Any) -> date:
-    if isinstance(value, date):
-        return value
-    parsed = parse_date(value) if isinstance(value, str) and len(value) <= 10 else None
-    if parsed is None:
+    """A business day given as YYYY-MM-DD; 422 `invalid_date` for anything else, a day that does not exist
+    (2026-02-30) or one far out of range (its midnight would not fit in a datetime)."""
+    try:
+        parsed = value if isinstance(value, date) else (
+            parse_date(value) if isinstance(value, str) and len(value) <= 10 else None)
+    except ValueError:  # well formed but not a day
+        parsed = None
+    if parsed is None or not FIRST_DAY <= parsed <= LAST_DAY:
         raise ValidationFailed(_("Give the day as YYYY-MM-DD."), code="invalid_date", details={"field": "business_date"})
     return parsed
 
