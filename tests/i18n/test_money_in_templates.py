@@ -21,7 +21,7 @@ MONEY_SUFFIXES = ("_fen", "_total", "_price", "_amount", "_commission", "_cost",
 # names that look like money but count things or hold text (the name is the last part of the variable)
 NOT_MONEY = {"total_rows", "total_limit", "total_stock", "low_total", "per_member_limit", "discount_rate",
              "expiring_total"}
-MONEY_FILTERS = {"yuan", "yuan_input", "fen"}  # `fen` is catalog_tags' older name of `yuan`
+MONEY_FILTERS = {"yuan", "yuan_input"}
 # (template, expression) pairs that are not money although named so: each says why
 NOT_MONEY_HERE = {
     ("inventory/partials/pager.html", "total"): "rows in the list",

@@ -1,13 +1,7 @@
-"""Older names for the core formatting filters (`{% load yundian %}` is the one path; new templates load that).
-
-`fen` is `yuan` (shown with the currency sign) and `yuan` here is `yuan_input` (the plain number of an input)."""
+"""Catalogue template helpers (money and moments are core's: `{% load yundian %}`)."""
 from django import template
 
-from yundian.core.templatetags import yundian as core
-
 register = template.Library()
-register.filter("fen", core.yuan)
-register.filter("yuan", core.yuan_input)
 
 
 @register.filter
