@@ -153,7 +153,7 @@ class Posting:
         self.rows: dict[Key, StockBalance] = {}
         self.moves: list[StockMove] = []
         self.running: dict[Key, list[int]] = {}  # key -> [on_hand, value] after the moves added so far
-        self.fallback: dict[int, int] = {}
+        self.fallback: dict[int, int] | None = None  # sku -> preferred supplier's cost, read once when first needed
 
     def lock(self, keys: Iterable[Key]) -> dict[Key, StockBalance]:
         if self.rows:
@@ -163,10 +163,13 @@ class Posting:
         return self.rows
 
     def _fallback_cost(self, sku_id: int) -> int:
-        if sku_id not in self.fallback:
-            self.fallback[sku_id] = SupplierPrice.objects.filter(
-                sku_id=sku_id, is_preferred=True).values_list("unit_cost", flat=True).first() or 0
-        return self.fallback[sku_id]
+        """The preferred supplier's unit cost of a SKU (0 without one): one query for all the posting's SKUs, only
+        when a move first comes into an empty row (a sale issue never asks)."""
+        if self.fallback is None:
+            self.fallback = dict(SupplierPrice.objects.filter(
+                enterprise_id=self.enterprise_id, sku_id__in={sku for sku, _w in self.rows}, is_preferred=True)
+                .values_list("sku_id", "unit_cost"))
+        return self.fallback.get(sku_id, 0)
 
     def _value(self, key: Key, quantity: int, value: int | None) -> int:
         on_hand, held = self.running[key]

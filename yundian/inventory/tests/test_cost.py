@@ -1,13 +1,15 @@
 """Moving-average stock cost: receipts at the purchase order's price, issues at the average, transfers carrying
 their cost, gains at the average, returns at the cost they left with. Expected figures computed by hand."""
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from yundian.core.errors import Conflict
 from yundian.inventory.models import StockMove, TransferLine
 from yundian.inventory.services import (adjustment_create, allocation_create, allocation_release, in_transit_warehouse,
                                         purchase_order_approve, purchase_order_create, purchase_order_submit,
-                                        receipt_create, stock_issue, stock_return, supplier_create, transfer_approve,
-                                        transfer_receive, transfer_request, transfer_ship)
+                                        receipt_create, stock_issue, stock_return, supplier_create, supplier_price_set,
+                                        transfer_approve, transfer_receive, transfer_request, transfer_ship)
 
 from .factories import assert_ledgers_clean, costed, make_stock, state
 
@@ -140,6 +142,20 @@ def test_a_return_without_its_sale_and_an_adjustment_gain_come_in_at_the_average
     adjustment_create(actor=stock.chain.admin, warehouse_id=wh.id, reason="damaged", lines=[(tee.id, -5)])
     assert costed(wh, tee) == (40, 26000, 650)
     assert StockMove.objects.filter(kind="adjustment").values_list("value", flat=True).order_by("id")[::1] == [1950, -3250]
+    assert_ledgers_clean()
+
+
+def test_units_into_an_empty_row_come_in_at_the_preferred_suppliers_cost_read_once_per_posting(stock, supplier):
+    admin, wh, cat = stock.chain.admin, stock.wh_a, stock.cat
+    supplier_price_set(actor=admin, supplier_id=supplier.id, sku_id=cat.tee_s.id, unit_cost=400, is_preferred=True)
+    supplier_price_set(actor=admin, supplier_id=supplier.id, sku_id=cat.tee_m.id, unit_cost=600, is_preferred=True)
+    supplier_price_set(actor=admin, supplier_id=supplier.id, sku_id=cat.mug_sku.id, unit_cost=900)  # not preferred
+    with CaptureQueriesContext(connection) as queries:
+        stock_return(actor=admin, lines=[(cat.tee_s.id, wh.id, 3), (cat.tee_m.id, wh.id, 2), (cat.mug_sku.id, wh.id, 4)],
+                     source_type="return", source_id="9")
+    assert [costed(wh, sku) for sku in (cat.tee_s, cat.tee_m, cat.mug_sku)] == [(3, 1200, 400), (2, 1200, 600),
+                                                                                 (4, 0, 0)]
+    assert sum("inventory_supplierprice" in q["sql"] for q in queries.captured_queries) == 1
     assert_ledgers_clean()
 
 
