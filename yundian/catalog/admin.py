@@ -20,7 +20,6 @@ class CategoryAdmin(ModelAdmin):
 class SkuInline(ReadOnlyTabularInline):
     model = Sku
     fields = ("code", "name", "price_display", "unit", "is_active")
-    readonly_fields = fields
     show_change_link = True
 
     @admin.display(description=_("base price"))
@@ -40,7 +39,6 @@ class ProductAdmin(ModelAdmin):
 class BarcodeInline(ReadOnlyTabularInline):
     model = Barcode
     fields = ("code", "kind", "is_primary")
-    readonly_fields = fields
 
 
 @admin.register(Sku)

@@ -16,6 +16,11 @@ class ReadOnlyMixin:
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_readonly_fields(self, request, obj=None):
+        """Every field a read-only class lists is shown read-only, its display methods among them, so the class
+        names its fields once (no `readonly_fields = fields`)."""
+        return self.fields or super().get_readonly_fields(request, obj)
+
 
 class ReadOnlyAdmin(ReadOnlyMixin, ModelAdmin):
     pass

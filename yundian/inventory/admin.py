@@ -78,7 +78,6 @@ class StockMoveAdmin(ReadOnlyAdmin):
 class PurchaseOrderLineInline(ReadOnlyTabularInline):
     model = PurchaseOrderLine
     fields = ("sku", "quantity", "received", "unit_cost_display")
-    readonly_fields = fields
 
     @admin.display(description=_("unit cost"))
     def unit_cost_display(self, line):
@@ -97,7 +96,6 @@ class PurchaseOrderAdmin(ReadOnlyAdmin):
 class ReceiptLineInline(ReadOnlyTabularInline):
     model = ReceiptLine
     fields = ("sku", "quantity")
-    readonly_fields = fields
 
 
 @admin.register(Receipt)
@@ -114,7 +112,6 @@ class ReceiptAdmin(ReadOnlyAdmin):
 class TransferLineInline(ReadOnlyTabularInline):
     model = TransferLine
     fields = ("sku", "quantity", "shipped", "received", "shipped_value_display")
-    readonly_fields = fields
 
     @admin.display(description=_("shipped value"))
     def shipped_value_display(self, line):
@@ -133,7 +130,6 @@ class TransferAdmin(ReadOnlyAdmin):
 class AdjustmentLineInline(ReadOnlyTabularInline):
     model = AdjustmentLine
     fields = ("sku", "quantity")
-    readonly_fields = fields
 
 
 @admin.register(Adjustment)
@@ -148,7 +144,6 @@ class AdjustmentAdmin(ReadOnlyAdmin):
 class StocktakeLineInline(ReadOnlyTabularInline):
     model = StocktakeLine
     fields = ("sku", "frozen_on_hand", "counted", "system_at_count", "variance")
-    readonly_fields = fields
 
 
 @admin.register(Stocktake)

@@ -17,7 +17,6 @@ class MemberAdmin(ReadOnlyAdmin):
     list_select_related = ("tier", "home")
     fields = ("name", "phone_masked", "identities_masked", "gender", "birthday", "channel", "status", "tier",
               "tier_since", "home", "guide", "created_at")
-    readonly_fields = fields
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("identities")
