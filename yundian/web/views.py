@@ -36,9 +36,11 @@ def home(request: HttpRequest) -> HttpResponse:
     counts = {kind.value: nodes.filter(kind=kind.value).count() for kind in NodeKind}
     staff_count = selectors.staff_list(actor=actor).count() if has_perm(actor, Perm.STAFF_VIEW) else None
     roles = actor.roles.select_related("node").order_by("id")
-    waiting = [s for s in inbox_sections(actor=actor, limit=3) if s.count]
+    sections = inbox_sections(actor=actor, limit=3)
+    # the badge's count from these sections: the context processor would count every kind again
     return render(request, "web/home.html", {"counts": counts, "kinds": NodeKind, "staff_count": staff_count,
-                                             "roles": roles, "waiting": waiting})
+                                             "roles": roles, "waiting": [s for s in sections if s.count],
+                                             "inbox_count": sum(s.count for s in sections)})
 
 
 def _grantable_roles(actor) -> list[tuple[str, str]]:
@@ -146,7 +148,8 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 def inbox(request: HttpRequest) -> HttpResponse:
     """What waits for the actor: approvals and to-dos across stock, sales and members, oldest first."""
     sections = inbox_sections(actor=request.actor)
-    return render(request, "web/inbox.html", {"sections": sections, "total": sum(s.count for s in sections)})
+    total = sum(s.count for s in sections)
+    return render(request, "web/inbox.html", {"sections": sections, "total": total, "inbox_count": total})
 
 
 @console_view()

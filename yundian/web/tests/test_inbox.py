@@ -105,3 +105,13 @@ def test_a_points_adjustment_above_the_threshold_waits_in_the_inbox_and_is_appro
     assert response.status_code == 302
     assert (PointsAdjustment.objects.get(pk=adjustment.id).status, points(member)) == ("posted", 5000)
     assert counts_by_kind(chain.east_manager) == {}
+
+
+def test_the_inbox_and_home_pages_show_the_badge_from_the_sections_they_counted(chain, waiting, monkeypatch):
+    def counted_again(**kwargs):
+        raise AssertionError("the badge counted every kind a second time")
+
+    monkeypatch.setattr("yundian.web.context.inbox_count", counted_again)
+    client = client_for(chain.admin)
+    assert 'data-inbox-count="4"' in client.get("/inbox/").content.decode()
+    assert 'data-inbox-count="4"' in client.get("/").content.decode()
