@@ -1,4 +1,5 @@
-"""Bulk writing for `seed --history`: ids allocated up front and rows inserted with executemany in batches.
+"""Bulk writing for the seed (`seed --history`, the stock step's sales series): ids allocated up front and
+rows inserted with executemany in batches.
 
 The ORM's per-object work (instances, pre_save, SQL compile) is most of the cost of seeding a year of orders; the
 history knows every id it needs before it writes (order lines point at orders, lots at points entries, commission

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import SeedContext, Step
+from . import history_sql as sql
 from .history_model import poisson
 
 K_SKUS = 24
@@ -206,15 +207,8 @@ def run(ctx: SeedContext) -> None:
                                            min_quantity=low, max_quantity=max(high, low)))
     # the history is ~180 rows per series: a plain executemany, as the ORM's per-object insert compile is the
     # slow part of seeding (same columns and values the ledger services write)
-    table = StockMove._meta.db_table
-    columns = ["enterprise_id", "sku_id", "warehouse_id", "kind", "quantity", "reserved_delta", "source_type",
-               "source_id", "reason", "occurred_at", "value"]
-    quote = connection.ops.quote_name
-    sql = (f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "
-           f"VALUES ({', '.join(['%s'] * len(columns))})")
-    with connection.cursor() as cursor:
-        for start in range(0, len(moves), BATCH):
-            cursor.executemany(sql, moves[start:start + BATCH])
+    sql.insert(StockMove, ["enterprise", "sku", "warehouse", "kind", "quantity", "reserved_delta", "source_type",
+                           "source_id", "reason", "occurred_at", "value"], moves)
     StockBalance.objects.bulk_create([StockBalance(sku_id=s, warehouse_id=w, on_hand=q, value=value[(s, w)])
                                       for (s, w), q in sorted(on_hand.items())], batch_size=BATCH)
     ReplenishmentRule.objects.bulk_create(rules, batch_size=BATCH)
