@@ -30,7 +30,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -352,11 +352,6 @@ def _campaigns(days: list[date], cats: set[str]) -> list[dict]:
     return out
 
 
-def _midnight_utc(day: date) -> datetime:
-    """The start of a local day as a UTC-naive datetime (how the history keeps times)."""
-    return timezone.make_aware(datetime.combine(day, time())).astimezone(UTC).replace(tzinfo=None)
-
-
 def _decline(store: StoreInfo, problems: dict, index: int, ndays: int) -> float:
     if store.id != problems.get("declining_store"):
         return 1.0
@@ -365,6 +360,8 @@ def _decline(store: StoreInfo, problems: dict, index: int, ndays: int) -> float:
 
 
 def _plan(ctx, days, stores, members, basket, problems, progress) -> list[OrderPlan]:
+    from .history_post import midnight_utc
+
     ndays = len(days)
     clock = model.SeasonalClock(days)
     rng_members = _stream(ctx, "members")
@@ -377,11 +374,11 @@ def _plan(ctx, days, stores, members, basket, problems, progress) -> list[OrderP
         if rng_join.random() < NEW_MEMBER_SHARE:
             # joins on a day drawn by traffic (people sign up when they shop), usually buying at once
             start = clock.day_at(rng_join.random() * clock.cum[-1])
-            member.joined = _midnight_utc(days[start])
+            member.joined = midnight_utc(days[start])
             purchases = model.member_purchase_days(rng_members, clock, start_index=start, rate_per_day=rate,
                                                    dropout=dropout, first_on_start=rng_join.random() < 0.85)
         else:
-            member.joined = _midnight_utc(days[0] - timedelta(days=rng_join.randrange(1, 1100)))
+            member.joined = midnight_utc(days[0] - timedelta(days=rng_join.randrange(1, 1100)))
             alive = rng_members.random() < 0.8
             purchases = model.member_purchase_days(rng_members, clock, start_index=0, rate_per_day=rate,
                                                    dropout=dropout, first_on_start=False) if alive else []

@@ -26,13 +26,16 @@ def issue_minute(plan) -> int:
     return plan.minute + (0 if plan.channel == "pos" else ONLINE_FULFIL_MINUTES)
 
 
+def midnight_utc(day: date) -> datetime:
+    """The start of a local day as a UTC-naive datetime (how the history keeps times)."""
+    return timezone.make_aware(datetime.combine(day, time())).astimezone(UTC).replace(tzinfo=None)
+
+
 class Clock:
     """Local days to UTC-naive datetimes (the history's times are local store times)."""
 
     def __init__(self, days: list[date]):
-        tz = timezone.get_current_timezone()
-        self.midnight = [timezone.make_aware(datetime.combine(d, time()), tz).astimezone(UTC).replace(tzinfo=None)
-                         for d in days]
+        self.midnight = [midnight_utc(d) for d in days]
 
     def at(self, index: int, minute: int, second: int = 0) -> datetime:
         return self.midnight[index] + timedelta(minutes=minute, seconds=second)
