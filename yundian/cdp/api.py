@@ -14,13 +14,12 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 from ninja.utils import check_csrf
 
-from yundian.core.errors import DomainError
+from yundian.core.errors import PayloadTooLarge, TooManyRequests
 from yundian.core.schemas import errors
 from yundian.org import services as org_services
 from yundian.org.selectors import staff_for_user
@@ -40,16 +39,6 @@ class Storefront:
 
     def __bool__(self) -> bool:
         return True
-
-
-class TooLarge(DomainError):
-    status = 413
-    code = "payload_too_large"
-
-
-class TooMany(DomainError):
-    status = 429
-    code = "too_many_requests"
 
 
 def _body_size(request: HttpRequest) -> int:
@@ -90,12 +79,12 @@ class EventsGate(HttpBearer):
                 return staff
         self._limit(request, STOREFRONT_MAX_BYTES)
         if _rate_limited(request):
-            raise TooMany(_("Too many requests; try again later."))
+            raise TooManyRequests()
         return Storefront()
 
     def _limit(self, request: HttpRequest, limit: int) -> None:
         if _body_size(request) > limit:
-            raise TooLarge(_("The request is too large."))
+            raise PayloadTooLarge()
 
     def authenticate(self, request: HttpRequest, token: str):  # pragma: no cover - __call__ does the work
         return org_services.api_token_authenticate(token)

@@ -52,3 +52,17 @@ class Conflict(DomainError):
 class IdempotencyConflict(Conflict):
     code = "idempotency_key_reused"
     default_message = _("This idempotency key was already used with a different request.")
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+    default_message = _("The request is too large.")
+
+
+class TooManyRequests(DomainError):
+    """A rate limit was reached: the caller may try again later."""
+
+    status = 429
+    code = "too_many_requests"
+    default_message = _("Too many requests; try again later.")

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext, gettext_lazy as _
 
-from yundian.core.errors import Conflict, DomainError, ValidationFailed
+from yundian.core.errors import Conflict, TooManyRequests, ValidationFailed
 from yundian.org.models import OrgNode
 
 from .. import selectors
@@ -37,12 +37,6 @@ PHONE_COOLDOWN = timedelta(seconds=60)
 PHONE_PER_HOUR = 5
 IP_PER_HOUR = 20
 SALT = "yundian.members.login_code"
-
-
-class TooManyRequests(DomainError):
-    status = 429
-    code = "too_many_requests"
-    default_message = _("Too many tries. Wait a little and try again.")
 
 
 @dataclass(frozen=True)
