@@ -92,12 +92,3 @@ def repeat_buyers(orders: ibis.Table, since: date | None = None, until: date | N
     sales = _between(orders.filter(orders.is_sale & orders.member_id.notnull()), since, until)
     per_member = sales.group_by("member_id").aggregate(days=_.local_date.nunique())
     return per_member.aggregate(buyers=_.member_id.count(), repeat=(_.days >= 2).sum().coalesce(0))
-
-
-def stock_on_hand(moves: ibis.Table, until: date | None = None) -> ibis.Table:
-    """On hand and stock value (fen) per warehouse and SKU from the stock ledger, as of the end of `until`."""
-    if until is not None:
-        moves = moves.filter(moves.local_date <= until)
-    return (moves.group_by(["warehouse_id", "sku_id"])
-            .aggregate(on_hand=_.quantity.sum(), value=_.value.sum().coalesce(0))
-            .order_by(["warehouse_id", "sku_id"]))

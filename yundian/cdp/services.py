@@ -321,16 +321,3 @@ def _inbox_insert(rows: list[tuple]) -> None:
     params = [(*r[:4], stamp(r[4]), stamp(r[5]), *r[6:]) for r in rows]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
-
-
-def event_record(*, actor: Staff, kind: str, event_key: str, store_id: int, member_id: int | None = None,
-                 sku_id: int | None = None, properties: dict | None = None) -> bool:
-    """One server-side event of the till (a scan, a member identified), checked like an API event; False if it
-    was not kept (refused, a duplicate, or the member withdrew tracking). Never raises on bad input."""
-    event = {"event_id": event_key, "kind": kind, "store_id": store_id, "channel": Channel.POS,
-             "properties": properties or {}}
-    if member_id is not None:
-        event["member_id"] = member_id
-    if sku_id is not None:
-        event["sku_id"] = sku_id
-    return events_accept(actor=actor, store=None, sent_at=None, events=[event]).accepted == 1
