@@ -32,9 +32,9 @@ from django.utils import timezone
 
 from yundian.cdp.identity import members_erased
 from yundian.cdp.inbox import inbox_flush_now
-from yundian.core.warehouse import (TableSpec, gap_filter, gaps_after_read, naive_utc, rows_delete, rows_replace, run,
-                                    state_get, state_put, tables, warehouse_path, warehouse_transaction,
-                                    warehouse_write)
+from yundian.core.warehouse import (TableSpec, gap_filter, gaps_after_read, naive_utc, rows_delete, rows_insert,
+                                    rows_replace, run, state_get, state_put, states_all, tables, warehouse_path,
+                                    warehouse_read, warehouse_transaction, warehouse_write)
 
 from . import warehouse_tables as T
 
@@ -88,11 +88,11 @@ class IdSource:
         total = 0
         with warehouse_write() as con:
             state = state_get(con, self.name)
+        # the gaps are looked up once a run, before the first batch (later batches read above them)
+        in_gaps = gap_filter(state)
+        refound = list(self.queryset().filter(in_gaps).values_list("id", flat=True)) if in_gaps is not None else []
         while True:
-            base = self.queryset()
-            gap_q = gap_filter(state)
-            ids = list(base.filter(id__gt=state.watermark).order_by("id").values_list("id", flat=True)[:size])
-            refound = list(base.filter(gap_q).values_list("id", flat=True)) if gap_q is not None else []
+            ids = list(self.queryset().filter(id__gt=state.watermark).order_by("id").values_list("id", flat=True)[:size])
             if not ids and not refound and not state.gaps:
                 break
             with warehouse_write() as con, warehouse_transaction(con):
@@ -105,6 +105,7 @@ class IdSource:
                 state.updated_at = naive_utc(now)
                 state_put(con, state)
             total += written
+            refound = []
             if progress:
                 progress(self.name, written)
             if len(ids) < size:
@@ -191,13 +192,13 @@ def write_orders(con, order_ids: list[int], paths: Paths) -> int:
         "store_id": [head_by_id[p[1]][2] for p in pays], "method": [p[2] for p in pays], "amount": [p[3] for p in pays],
         "refunded_amount": [p[4] for p in pays], "created_at": [naive_utc(p[5]) for p in pays],
     }
-    # orders that vanished (none do today) or lost all lines/payments are cleared by key first
+    # every order read is cleared by key first (an order that lost all its lines or payments has none in the batch)
     gone = sorted(set(order_ids) - set(head_by_id))
     for spec in (T.FACT_ORDER, T.FACT_ORDER_LINE, T.FACT_PAYMENT):
         rows_delete(con, spec, "order_id", list(order_ids))
-    rows_replace(con, T.FACT_ORDER, _table(T.FACT_ORDER, orders, "placed_at", with_hour=True))
-    rows_replace(con, T.FACT_ORDER_LINE, _table(T.FACT_ORDER_LINE, line_cols, "placed_at", with_hour=True))
-    rows_replace(con, T.FACT_PAYMENT, _table(T.FACT_PAYMENT, pay_cols, "created_at"))
+    rows_insert(con, T.FACT_ORDER, _table(T.FACT_ORDER, orders, "placed_at", with_hour=True))
+    rows_insert(con, T.FACT_ORDER_LINE, _table(T.FACT_ORDER_LINE, line_cols, "placed_at", with_hour=True))
+    rows_insert(con, T.FACT_PAYMENT, _table(T.FACT_PAYMENT, pay_cols, "created_at"))
     if gone:
         logger.warning("orders %s are no longer in the database", gone[:10])
     return len(heads)
@@ -477,6 +478,11 @@ TIME_SOURCES = [
 ]
 
 
+def source_names() -> list[str]:
+    """Every source a run reads, in the order it reads them (the progress bar's steps)."""
+    return [source.name for source in TIME_SOURCES] + [source.name for source in _id_sources(None)] + ["cdp.inbox"]
+
+
 def sync_run(*, progress: Progress | None = None, batch: int | None = None, now: datetime | None = None) -> SyncResult:
     """Bring the warehouse up to date with the OLTP database. Safe to run again, concurrently or after a crash:
     concurrent runs take turns on the warehouse lock, and every batch commits with its watermark."""
@@ -524,24 +530,20 @@ def sync_status() -> dict:
 
     if not warehouse_path().exists():
         return {"last_run": None, "pending": OutboxEvent.objects.count(), "oldest_pending": None, "sources": []}
-    from yundian.core.warehouse import warehouse_read
-
     with warehouse_read() as wh:
-        con = wh.con
-        states = {s: (w, ts, g, r, u) for s, w, ts, g, r, u in con.execute(
-            'SELECT source, watermark, ts_watermark, gaps, rows, updated_at FROM "_sync_state" ORDER BY source'
-        ).fetchall()}
-        counts = {name: con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]
+        states = {state.source: state for state in states_all(wh.con)}
+        counts = {name: run(wh.con, f'SELECT count(*) FROM "{name}"')[0][0]
                   for name in tables() if not name.startswith("_")}
-    outbox_mark = states.get("core.outbox", (0,))[0] or 0
-    waiting = OutboxEvent.objects.filter(id__gt=outbox_mark)
+    outbox = states.get("core.outbox")
+    waiting = OutboxEvent.objects.filter(id__gt=outbox.watermark if outbox else 0)
     oldest = waiting.order_by("id").values_list("created_at", flat=True).first()
-    last = states.get("_run", (None, None))[1]
+    last = states["_run"].ts_watermark if "_run" in states else None
     return {
         "last_run": last.replace(tzinfo=UTC) if last else None,
         "pending": waiting.count(),
         "oldest_pending": oldest,
-        "sources": [{"source": s, "watermark": v[0], "rows": v[3], "updated_at": v[4].replace(tzinfo=UTC) if v[4] else None,
-                     "gaps": v[2] not in (None, "", "[]")} for s, v in states.items() if not s.startswith("_")],
+        "sources": [{"source": name, "watermark": state.watermark, "rows": state.rows,
+                     "updated_at": state.updated_at.replace(tzinfo=UTC) if state.updated_at else None,
+                     "gaps": bool(state.gaps)} for name, state in states.items() if not name.startswith("_")],
         "tables": counts,
     }

@@ -10,7 +10,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from yundian.analytics.sync import sync_rebuild, sync_run, sync_status
+from yundian.analytics.sync import source_names, sync_rebuild, sync_run, sync_status
 
 
 class Progress:
@@ -18,6 +18,7 @@ class Progress:
 
     def __init__(self, stream) -> None:
         self.stream = stream
+        self.steps = len(source_names())
         self.rows: dict[str, int] = {}
         self.started = time.monotonic()
         self.tty = stream.isatty()
@@ -27,7 +28,7 @@ class Progress:
         total = sum(self.rows.values())
         rate = total / max(time.monotonic() - self.started, 1e-6)
         width = 30
-        filled = int(width * (len(self.rows) / 11))
+        filled = int(width * len(self.rows) / self.steps)
         line = (f"[{'#' * min(filled, width)}{'.' * max(width - filled, 0)}] {source:<28} {self.rows[source]:>10,} rows"
                 f"  total {total:>11,}  {rate:>9,.0f} rows/s")
         if self.tty:
