@@ -7,7 +7,7 @@ Only coupons issued to that member are listed: code, campaign name, what it is w
 from decimal import Decimal
 
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_lazy as _
+from django.utils.translation import gettext, pgettext_lazy
 
 from yundian.core.money import Money
 from yundian.members.hooks import register_member_coupons, register_profile_section
@@ -17,8 +17,11 @@ from .models import Coupon, CouponStatus, PromotionStatus
 
 MEMBER_COUPON_ROWS = 100
 EXPIRED = "expired"
-STATUS_LABELS = {CouponStatus.AVAILABLE: _("Available"), CouponStatus.REDEEMED: _("Used"), CouponStatus.VOID: _("Void"),
-                 EXPIRED: _("Expired")}
+# with a context: other catalogues translate the same words otherwise (stock's "Available" is 可用库存)
+STATUS_LABELS = {CouponStatus.AVAILABLE: pgettext_lazy("coupon status", "Available"),
+                 CouponStatus.REDEEMED: pgettext_lazy("coupon status", "Used"),
+                 CouponStatus.VOID: pgettext_lazy("coupon status", "Void"),
+                 EXPIRED: pgettext_lazy("coupon status", "Expired")}
 
 
 def _percent_off(rate) -> str:
