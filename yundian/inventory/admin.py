@@ -1,8 +1,9 @@
-"""Back office (Django admin): suppliers and their SKU prices (editable master data), warehouses, and the stock
-documents and ledger read-only — stock changes only through the ledger services (ordered locks, moves, cost)."""
+"""Back office (Django admin): suppliers (editable master data; their SKU prices shown, set on the console),
+warehouses, and the stock documents and ledger read-only — stock changes only through the ledger services
+(ordered locks, moves, cost)."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import ModelAdmin, TabularInline
+from unfold.admin import ModelAdmin
 
 from yundian.core.admin import ReadOnlyAdmin, ReadOnlyTabularInline
 from yundian.core.money import Money
@@ -15,11 +16,15 @@ def _yuan(amount: int) -> str:
     return Money(amount or 0).format()
 
 
-class SupplierPriceInline(TabularInline):
+class SupplierPriceInline(ReadOnlyTabularInline):
+    """Shown, not edited: a price is set on the console's supplier page (supplier_price_set: HQ only, one preferred
+    supplier per SKU, audited with the old and new cost), since it is the cost stock comes in at."""
     model = SupplierPrice
-    fields = ("sku", "unit_cost", "lead_time_days", "is_preferred")
-    autocomplete_fields = ("sku",)
-    extra = 0
+    fields = ("sku", "unit_cost_display", "lead_time_days", "is_preferred")
+
+    @admin.display(description=_("unit cost"))
+    def unit_cost_display(self, price):
+        return _yuan(price.unit_cost)
 
 
 @admin.register(Supplier)
@@ -28,13 +33,6 @@ class SupplierAdmin(ModelAdmin):
     list_filter = ("is_active", "payment_terms")
     search_fields = ("code", "name", "contact_name")
     inlines = [SupplierPriceInline]
-
-    def save_formset(self, request, form, formset, change):
-        for price in formset.save(commit=False):
-            price.enterprise_id = form.instance.enterprise_id
-            price.save()
-        for removed in formset.deleted_objects:
-            removed.delete()
 
 
 @admin.register(Warehouse)
