@@ -2,7 +2,6 @@
 campaigns (and issuing codes), flash sales and group buys. Public (/p/, no staff sign-in; a signed member token
 says which member acts): the flash-sale page and its buy endpoint, group pages (open / join), share links.
 Parse -> one service/selector -> render; domain errors re-render with the translated message and change nothing."""
-import csv
 import json
 from datetime import datetime
 
@@ -17,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from yundian.core.errors import DomainError, NotFound, ValidationFailed
+from yundian.core.exports import table_file
 from yundian.core.money import Money
 from yundian.core.numbers import parse_whole
 from yundian.members import selectors as member_selectors
@@ -277,14 +277,12 @@ def coupon_codes(request: HttpRequest, campaign_id: int) -> HttpResponse:
     if request.GET.get("format") == "csv":
         rows = [r for r in (row(c) for c in coupons.iterator(chunk_size=2000))
                 if status != EXPIRED or r["status"] == EXPIRED]
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        content_type, body = table_file(
+            [_("Code"), _("Status"), _("Member"), _("Phone"), _("Issued by"), _("Issued at")],
+            [[r["code"], r["status_label"], r["member"], r["phone"], r["issued_by"], r["issued_at"]] for r in rows],
+            "csv")
+        response = HttpResponse(body, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="coupons-{campaign.promotion.code}.csv"'
-        response.write("\ufeff")  # so spreadsheet programs read the UTF-8 names
-        writer = csv.writer(response)
-        writer.writerow([_("Code"), _("Status"), _("Member"), _("Phone"), _("Issued by"), _("Issued at")])
-        for r in rows:
-            writer.writerow([r["code"], r["status_label"], r["member"], r["phone"], r["issued_by"],
-                             timezone.localtime(r["issued_at"]).strftime("%Y-%m-%d %H:%M") if r["issued_at"] else ""])
         return response
     page = Paginator(coupons, 100).get_page(request.GET.get("page"))
     rows = [row(c) for c in page]
