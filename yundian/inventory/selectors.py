@@ -104,7 +104,7 @@ def move_list(*, actor: Staff, sku_id: int | None = None, warehouse_id: int | No
         qs = qs.filter(warehouse_id=warehouse_id)
     if kind:
         qs = qs.filter(kind=kind)
-    return qs.select_related("sku", "warehouse").order_by("-occurred_at", "-id")
+    return qs.select_related("sku__product", "warehouse").order_by("-occurred_at", "-id")
 
 
 # --- documents ------------------------------------------------------------------------------------------------

@@ -19,11 +19,14 @@ def note(value: str) -> str:
 
 @register.filter
 def move_reason(value: str, kind: str) -> str:
-    """A stock move's reason: an adjustment's reason code by its label, the codes the ledger writes translated."""
+    """A stock move's reason: an adjustment's reason code by its label, a return's sale as that order (linked), the
+    codes the ledger writes translated."""
     from yundian.inventory.models import AdjustmentReason, MoveKind
 
     if kind == MoveKind.ADJUSTMENT and value in AdjustmentReason.values:
         return str(AdjustmentReason(value).label)
+    if kind == MoveKind.RETURN and ":" in value:  # the sale it came back from, "order:127": that order, linked
+        return stock_source(*value.split(":", 1))
     return str(MOVE_REASONS.get(value, value or ""))
 
 

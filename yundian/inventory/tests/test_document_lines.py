@@ -62,3 +62,13 @@ def test_the_stock_ledger_names_each_move_s_source_and_reason(stock):
         damaged = str(AdjustmentReason.DAMAGED.label)
     assert f'<a href="/inventory/adjustments/{adjustment.id}/">调整单 #{adjustment.id}</a></td><td>{damaged}</td>' in page
     assert "入库单 #" in page and ">adjustment " not in page and ">receipt " not in page
+
+
+def test_a_returned_move_s_reason_is_the_order_it_came_back_from_linked():
+    from django.utils import translation
+
+    from yundian.inventory.templatetags.inventory_tags import move_reason
+
+    with translation.override("zh-hans"):
+        shown = move_reason("order:127", "return")
+    assert shown == '<a href="/sales/orders/127/">订单 SO0000000127</a>'
