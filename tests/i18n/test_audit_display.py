@@ -42,3 +42,11 @@ def test_foreign_keys_show_the_record_they_point_at(chain):
         unnamed = change_rows("core.auditentry", None, {"enterprise": chain.admin.enterprise_id})
     assert [(r.label, r.before, r.after) for r in rows] == [("所属组织", str(chain.store_a), str(chain.store_b))]
     assert unnamed[0].after == str(chain.admin.enterprise) and not unnamed[0].label.isascii()
+
+
+def test_sign_ins_and_transfer_requests_read_as_words():
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert [action_label(a) for a in ("auth.login", "auth.login_failed", "transfer.request")] == [
+            "已登录", "登录失败", "已申请"]

@@ -27,6 +27,8 @@ VERBS = {
     "media_add": pgettext_lazy("audit log", "Image added"), "media_remove": pgettext_lazy("audit log", "Image removed"), "seed": pgettext_lazy("audit log", "Demo data loaded"),
     "seed_catalog": pgettext_lazy("audit log", "Demo data loaded"), "bootstrap": pgettext_lazy("audit log", "Set up"), "post": pgettext_lazy("audit log", "Posted"),
     "preorder_allocated": pgettext_lazy("audit log", "Pre-order stock allocated"),
+    "request": pgettext_lazy("audit log", "Requested"), "login": pgettext_lazy("audit log", "Signed in"),
+    "login_failed": pgettext_lazy("audit log", "Sign-in failed"),
 }
 # keys services write whose model field has no name of its own (or that are not fields at all)
 FIELD_LABELS = {
