@@ -20,6 +20,7 @@ from yundian.catalog.pricing import price_resolve_many
 from yundian.catalog.selectors import scan_resolve
 from yundian.core.errors import Conflict, NotFound, ValidationFailed
 from yundian.core.money import Money
+from yundian.core.when import format_when
 from yundian.inventory.models import StockBalance, Warehouse, WarehouseKind
 from yundian.members.models import Member
 from yundian.org.models import OrgNode, RoleAssignment, Staff
@@ -245,7 +246,7 @@ def pos_receipt_lookup(*, actor: Staff, store: OrgNode, query: Any) -> dict:
     lines = list(OrderLine.objects.filter(order=order).order_by("line_no"))
     return {
         "id": order.pk, "number": order.number, "status": order.status, "status_label": order.get_status_display(),
-        "placed_at": timezone.localtime(order.placed_at).strftime("%Y-%m-%d %H:%M"),
+        "placed_at": format_when(order.placed_at),
         "member_id": order.member_id, "total": order.total, "total_display": money(order.total),
         "refunded_total": order.refunded_total, "refunded_display": money(order.refunded_total),
         "returnable": order.status in RETURNABLE,
