@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from yundian.core.errors import DomainError, ValidationFailed
 from yundian.core.exports import table_file
-from yundian.core.money import Money
+from yundian.core.money import MINOR_UNITS, SYMBOLS, Money
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
 from yundian.sales import services as sales_services
@@ -103,7 +103,8 @@ def shift_page(request: HttpRequest, store_id: int) -> HttpResponse:
     shift = _current(request.actor, store)
     context = {"store": store, "shift": shift, "error": error, "currency": currency, "client_ref": uuid.uuid4().hex,
                "grid": _grid(currency), "may_manage": has_perm(request.actor, Perm.ORDER_MANAGE, store),
-               "cash_kinds": CashMoveKind.choices}
+               "cash_kinds": CashMoveKind.choices,
+               "money_format": {"symbol": SYMBOLS[currency], "places": MINOR_UNITS[currency]}}
     if shift is not None:
         report = shift_report(shift)
         context.update(report=report, methods=method_rows(report), show_expected=context["may_manage"],

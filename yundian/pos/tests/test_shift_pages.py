@@ -25,6 +25,8 @@ def test_a_clerk_opens_moves_cash_and_closes_blind_and_gets_the_z_report(chain, 
     url = f"/pos/{chain.store_a.id}/shift/"
     page = client.get(url)
     assert page.status_code == 200 and 'id="shift-open"' in page.content.decode()
+    # the live count total is formatted with the store currency's symbol and minor units (core.money)
+    assert 'data-count-total data-symbol="¥" data-places="2">¥0.00</strong>' in page.content.decode()
     opened = client.post(url, {"action": "open", "client_ref": "o-1", "n_10000": "1", "n_1000": "5"})
     assert (opened.status_code, opened["Location"]) == (302, url)
     shift = TillShift.objects.get(opened_by=chain.guide_a)

@@ -1,9 +1,11 @@
 // Shift pages: add up a denomination grid as it is typed (display only; the server counts again).
 (function () {
   "use strict";
-  function fmt(fen) {
-    var whole = Math.floor(fen / 100), part = fen % 100;
-    return "¥" + String(whole).replace(/\B(?=(\d{3})+(?!\d))/g, ",") + "." + String(part).padStart(2, "0");
+  // as core.money.Money.format, with the store currency's symbol and minor units from the page
+  function fmt(fen, out) {
+    var places = parseInt(out.dataset.places, 10) || 0, unit = Math.pow(10, places);
+    var whole = String(Math.floor(fen / unit)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    return out.dataset.symbol + whole + (places ? "." + String(fen % unit).padStart(places, "0") : "");
   }
   document.querySelectorAll("form").forEach(function (form) {
     var grid = form.querySelector("[data-count-grid]"), out = form.querySelector("[data-count-total]");
@@ -14,7 +16,7 @@
         var n = /^\d{1,6}$/.test(input.value.trim()) ? parseInt(input.value, 10) : 0;
         sum += n * parseInt(input.dataset.value, 10);
       });
-      out.textContent = fmt(sum);
+      out.textContent = fmt(sum, out);
     }
     grid.addEventListener("input", total);
     total();
