@@ -184,16 +184,18 @@ def snapshot(request: HttpRequest, store_id: int) -> HttpResponse:
     return response
 
 
-def _json_body(request: HttpRequest) -> dict | JsonResponse:
-    """The request's JSON object, or the error response to send (413 too large, 400 not JSON, 422 not an object)."""
+class PayloadTooLarge(DomainError):
+    status = 413
+
+
+def _json_body(request: HttpRequest) -> dict:
+    """The request's JSON object: 413 `payload_too_large`, 400 `malformed_body` (not JSON), 422 not an object."""
     if len(request.body) > MAX_BODY:
-        return JsonResponse({"error": {"code": "payload_too_large", "message": _("The request is too large."),
-                                       "details": {}}}, status=413)
+        raise PayloadTooLarge(_("The request is too large."), code="payload_too_large")
     try:
         body = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
-        return JsonResponse({"error": {"code": "malformed_body", "message": _("The request body is not valid JSON."),
-                                       "details": {}}}, status=400)
+        raise DomainError(_("The request body is not valid JSON."), code="malformed_body")
     if not isinstance(body, dict):
         raise ValidationFailed(_("Send a cart."), code="invalid_cart")
     return body
@@ -205,8 +207,6 @@ def quote(request: HttpRequest, store_id: int) -> HttpResponse:
     """Server-computed cart totals (the sales pricing function); the till shows these, never its own sums."""
     store = selectors.pos_store_get(actor=request.actor, store_id=store_id)
     body = _json_body(request)
-    if isinstance(body, JsonResponse):
-        return body
     return JsonResponse(selectors.pos_quote(actor=request.actor, store=store, lines=body.get("lines"),
                                             member_id=body.get("member_id"), coupon_codes=body.get("coupon_codes")))
 
@@ -239,8 +239,6 @@ def return_quote(request: HttpRequest, store_id: int) -> HttpResponse:
     """What the picked lines refund (the return's own rule), before the clerk commits the return."""
     store = selectors.pos_store_get(actor=request.actor, store_id=store_id)
     body = _json_body(request)
-    if isinstance(body, JsonResponse):
-        return body
     return JsonResponse(selectors.pos_return_quote(actor=request.actor, store=store, order_id=body.get("order_id"),
                                                    lines=body.get("lines")))
 
@@ -252,8 +250,6 @@ def exchange(request: HttpRequest, store_id: int) -> HttpResponse:
     once per client key); a manager's approval travels in `approval` (PIN or a remote approval's id)."""
     store = selectors.pos_store_get(actor=request.actor, store_id=store_id)
     body = _json_body(request)
-    if isinstance(body, JsonResponse):
-        return body
     order_id = body.get("order_id")
     if isinstance(order_id, int) and not isinstance(order_id, bool):
         selectors.pos_return_quote(actor=request.actor, store=store, order_id=order_id, lines=body.get("lines"))

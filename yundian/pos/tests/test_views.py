@@ -224,6 +224,7 @@ def test_a_quote_prices_the_cart_through_the_sales_pricing_function(chain, stock
 
 @pytest.mark.parametrize("body, status, code", [
     (b"{not json", 400, "malformed_body"),
+    (b"[" + b" " * 256 * 1024 + b"]", 413, "payload_too_large"),
     ([], 422, "invalid_cart"),
     ({}, 422, "no_lines"),
     ({"lines": []}, 422, "no_lines"),
