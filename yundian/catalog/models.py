@@ -138,6 +138,13 @@ class Sku(BaseModel):
     def __str__(self) -> str:
         return f"{self.code} {self.name}".strip()
 
+    @property
+    def label(self) -> str:
+        """What a person calls the SKU: its product's name and, when it differs, the SKU's own (a size, a colour).
+        Load the product with it (select_related("product"))."""
+        product = self.product.name
+        return f"{product} {self.name}" if self.name and self.name != product else product
+
 
 class BarcodeKind(models.TextChoices):
     EAN13 = "ean13", _("EAN-13")

@@ -133,9 +133,8 @@ def _with_total(rows: list, units_at: int, value_at: int, currency: str) -> list
 
 
 def sku_label(sku) -> str:
-    """What a person calls a SKU: its product's name and, when it differs, the SKU's own (a size, a colour)."""
-    product = sku.product.name
-    return f"{product} {sku.name}" if sku.name and sku.name != product else product
+    """What a person calls a SKU: catalog's Sku.label (the sales margin report imports it from here)."""
+    return sku.label
 
 
 def valuation_by_warehouse(*, actor: Staff) -> tuple[list, list]:
@@ -164,7 +163,7 @@ def valuation_by_category(*, actor: Staff) -> tuple[list, list]:
 def valuation_by_sku(*, actor: Staff) -> tuple[list, list]:
     """Each SKU on hand in each warehouse: quantity, moving-average unit cost, value; most valuable first."""
     currency = actor.enterprise.currency
-    rows = [[b.warehouse.code, b.sku.code, sku_label(b.sku), b.on_hand, Money(b.average_cost, currency),
+    rows = [[b.warehouse.code, b.sku.code, b.sku.label, b.on_hand, Money(b.average_cost, currency),
              Money(b.value, currency)]
             for b in _balances(actor).filter(on_hand__gt=0).select_related("warehouse", "sku__product")
             .order_by("-value", "warehouse__code", "sku__code")[:MAX_ROWS]]

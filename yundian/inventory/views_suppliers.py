@@ -20,7 +20,6 @@ from yundian.org.selectors import has_perm
 from . import selectors, services
 from .forms import positive_int
 from .models import PaymentTerms
-from .reports import sku_label
 
 TEXT_FIELDS = ("name", "contact_name", "phone", "email", "payment_terms")
 
@@ -118,7 +117,7 @@ def supplier_price_save(request: HttpRequest, supplier_id: int) -> HttpResponse:
         messages.error(request, str(exc.message))
     else:
         messages.success(request, _("Price of %(sku)s saved: %(cost)s.") % {
-            "sku": sku_label(price.sku), "cost": Money(price.unit_cost, request.actor.enterprise.currency).format()})
+            "sku": price.sku.label, "cost": Money(price.unit_cost, request.actor.enterprise.currency).format()})
     return redirect("inventory:supplier", supplier.id)
 
 
