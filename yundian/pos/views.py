@@ -251,10 +251,8 @@ def exchange(request: HttpRequest, store_id: int) -> HttpResponse:
     store = selectors.pos_store_get(actor=request.actor, store_id=store_id)
     body = _json_body(request)
     order_id = body.get("order_id")
-    if isinstance(order_id, int) and not isinstance(order_id, bool):
-        selectors.pos_return_quote(actor=request.actor, store=store, order_id=order_id, lines=body.get("lines"))
-    else:
-        raise ValidationFailed(_("Not a valid id."), code="invalid_id", details={"field": "order_id"})
+    # the order is this store's and the lines can come back (the quote's checks), before anything is written
+    selectors.pos_return_quote(actor=request.actor, store=store, order_id=order_id, lines=body.get("lines"))
     result = sales_services.exchange_create(
         actor=request.actor, order_id=order_id, lines=body.get("lines"), new_lines=body.get("new_lines") or [],
         payments=body.get("payments") or [], client_ref=body.get("client_ref"), reason=body.get("reason") or "",
