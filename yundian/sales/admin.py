@@ -9,7 +9,7 @@ from yundian.core.money import Money
 from .models import Order, OrderLine, OrderReturn, Payment, ReturnLine
 
 
-def _yuan(amount: int, currency: str = "CNY") -> str:
+def _yuan(amount: int, currency: str) -> str:
     return Money(amount or 0, currency).format()
 
 
@@ -93,14 +93,14 @@ class ReturnLineInline(ReadOnlyTabularInline):
 
     @admin.display(description=_("amount"))
     def amount_display(self, line):
-        return _yuan(line.amount)
+        return _yuan(line.amount, line.return_doc.store.enterprise.currency)
 
 
 @admin.register(OrderReturn)
 class OrderReturnAdmin(ReadOnlyAdmin):
     list_display = ("number", "store", "order", "refund_display", "created_at")
     search_fields = ("store__name",)
-    list_select_related = ("store", "order")
+    list_select_related = ("store__enterprise", "order")
     fields = ("number", "store", "order", "exchange_order", "refund_display", "refund_method",
               "reason", "created_by", "created_at")
     readonly_fields = fields
@@ -112,4 +112,4 @@ class OrderReturnAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("refunded"))
     def refund_display(self, doc):
-        return _yuan(doc.refund_total)
+        return _yuan(doc.refund_total, doc.store.enterprise.currency)
