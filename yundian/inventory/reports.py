@@ -106,16 +106,15 @@ def low_stock(*, actor: Staff, warehouse_id: int | None = None, days: int = 14) 
                                                         is_active=True,
                                                         min_quantity__gte=OuterRef("on_hand") - OuterRef("reserved")))
     candidates = _balances(actor, warehouse_id).filter(Q(on_hand__lte=F("reserved")) | below_min)
-    for b in candidates.values("sku_id", "warehouse_id", "sku__code", "sku__name", "warehouse__code", "on_hand",
-                             "reserved"):
-        key = (b["sku_id"], b["warehouse_id"])
-        available = b["on_hand"] - b["reserved"]
+    for b in candidates.select_related("sku__product", "warehouse"):  # the few at or below their reorder point
+        key = (b.sku_id, b.warehouse_id)
+        available = b.on_hand - b.reserved
         units = sold.get(key, 0)
         reorder = minimum.get(key)
         if not ((reorder is not None and available <= reorder) or (available <= 0 and units > 0)):
             continue
         cover = round(available * days / units, 1) if units else None
-        rows.append([b["warehouse__code"], b["sku__code"], b["sku__name"], available, reorder, units, cover])
+        rows.append([b.warehouse.name, b.sku.code, b.sku.label, available, reorder, units, cover])
     rows.sort(key=lambda r: (r[6] if r[6] is not None else 10**9, r[3]))
     return [_("Warehouse"), _("SKU"), _("Name"), _("Available"), _("Reorder point"), _("Sold"),
             _("Days of cover")], rows[:MAX_ROWS]
