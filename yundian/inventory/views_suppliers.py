@@ -13,20 +13,13 @@ from yundian.core.errors import DomainError, ValidationFailed
 from yundian.core.money import Money
 from yundian.core.numbers import parse_whole
 from yundian.org.console import console_view
-from yundian.org.models import OrgNode
 from yundian.org.roles import Perm
-from yundian.org.selectors import has_perm
 
 from . import selectors, services
 from .forms import positive_int
 from .models import PaymentTerms
 
 TEXT_FIELDS = ("name", "contact_name", "phone", "email", "payment_terms")
-
-
-def _may_edit(actor) -> bool:
-    hq = OrgNode.objects.filter(enterprise_id=actor.enterprise_id, depth=0).first()
-    return hq is not None and has_perm(actor, Perm.PURCHASE_APPROVE, hq)
 
 
 def _whole(text: str, field: str) -> int:
@@ -50,12 +43,12 @@ def supplier_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.supplier_list(actor=request.actor, query=query, is_active=active)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "inventory/suppliers.html", {
-        "page": page, "q": query, "active": request.GET.get("active", ""), "may_edit": _may_edit(request.actor)})
+        "page": page, "q": query, "active": request.GET.get("active", ""), "may_edit": services.may_keep_suppliers(request.actor)})
 
 
 @console_view(Perm.STOCK_VIEW)
 def supplier_create(request: HttpRequest) -> HttpResponse:
-    if not _may_edit(request.actor):
+    if not services.may_keep_suppliers(request.actor):
         messages.error(request, _("Suppliers are kept by headquarters."))
         return redirect("inventory:suppliers")
     status, error, values = 200, "", {"payment_terms": PaymentTerms.NET_30, "lead_time_days": "3"}
@@ -78,8 +71,9 @@ def supplier_detail(request: HttpRequest, supplier_id: int) -> HttpResponse:
     actor = request.actor
     supplier = selectors.supplier_get(actor=actor, supplier_id=supplier_id)
     status, error, values = 200, None, None
+    may_edit = services.may_keep_suppliers(actor)
     if request.method == "POST":
-        if not _may_edit(actor):
+        if not may_edit:
             messages.error(request, _("Suppliers are kept by headquarters."))
             return redirect("inventory:supplier", supplier.id)
         values = request.POST
@@ -94,7 +88,7 @@ def supplier_detail(request: HttpRequest, supplier_id: int) -> HttpResponse:
             return redirect("inventory:supplier", supplier.id)
     prices = selectors.supplier_price_list(actor=actor, supplier_id=supplier.id)
     return render(request, "inventory/supplier.html", {
-        "supplier": supplier, "prices": prices, "may_edit": _may_edit(actor), "terms": PaymentTerms.choices,
+        "supplier": supplier, "prices": prices, "may_edit": may_edit, "terms": PaymentTerms.choices,
         "values": values, "error": error}, status=status)
 
 

@@ -6,7 +6,8 @@ from .ledger import (Posting, StockLine, reservations_expire, stock_issue, stock
                      stock_return)
 from .purchasing import (purchase_order_approve, purchase_order_close, purchase_order_create, purchase_order_reject,
                          purchase_order_submit, receipt_create)
-from .suppliers import supplier_create, supplier_price_remove, supplier_price_set, supplier_update
+from .suppliers import (may_keep_suppliers, supplier_create, supplier_price_remove, supplier_price_set,
+                        supplier_update)
 from .transfers import (allocation_create, allocation_release, transfer_approve, transfer_cancel, transfer_receive,
                         transfer_reject, transfer_request, transfer_ship)
 from .warehouses import in_transit_warehouse, warehouse_create, warehouse_set_active

@@ -25,10 +25,21 @@ EMAIL_RE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 PHONE_RE = re.compile(r"[0-9+()\- ]{3,32}")
 
 
+def _root(actor: Staff) -> OrgNode | None:
+    """The enterprise's root node if the actor keeps supplier master data there (purchase.approve), else None."""
+    hq = OrgNode.objects.filter(enterprise_id=actor.enterprise_id, depth=0).first()
+    return hq if hq is not None and has_perm(actor, Perm.PURCHASE_APPROVE, hq) else None
+
+
+def may_keep_suppliers(actor: Staff) -> bool:
+    """Whether the actor may add and change suppliers and their prices (what the pages offer)."""
+    return _root(actor) is not None
+
+
 def _hq(actor: Staff) -> OrgNode:
     """The enterprise's root node, where supplier master data is kept; 403 without purchase.approve there."""
-    hq = OrgNode.objects.get(enterprise_id=actor.enterprise_id, depth=0)
-    if not has_perm(actor, Perm.PURCHASE_APPROVE, hq):
+    hq = _root(actor)
+    if hq is None:
         raise Forbidden(_("Suppliers are kept by headquarters."), code="suppliers_kept_by_hq")
     return hq
 
