@@ -120,14 +120,11 @@ def build_events(ctx, days, stores, members, plans, rng: random.Random):
     clock = Clock(days)
     now = datetime.now(UTC).replace(tzinfo=None)
     rows = _Rows(ctx.enterprise.pk, ctx.seed, now, rng)
-    skus_of = {}
-    for store in stores:
-        seen = {}
-        for plan in plans:
-            if plan.store is store:
-                for line in plan.lines:
-                    seen.setdefault(line.sku.id, line.sku)
-        skus_of[store.id] = [seen[k] for k in sorted(seen)]
+    seen: dict[int, dict] = {store.id: {} for store in stores}
+    for plan in plans:
+        for line in plan.lines:
+            seen[plan.store.id].setdefault(line.sku.id, line.sku)
+    skus_of = {store_id: [skus[k] for k in sorted(skus)] for store_id, skus in seen.items()}
     online_orders = 0
     for plan in plans:
         member = plan.member
@@ -150,8 +147,9 @@ def build_events(ctx, days, stores, members, plans, rng: random.Random):
             counted = till.setdefault((plan.store.id, plan.day), [0, 0])
             counted[0] += 1
             counted[1] += plan.member is not None
+    by_id = {store.id: store for store in stores}
     for (store_id, index), (orders, known) in sorted(till.items()):
-        store = next(s for s in stores if s.id == store_id)
+        store = by_id[store_id]
         opening = model.parse_hours(store.opening, days[index].weekday())
         visitors = max(orders, model.poisson(rng, orders / conversion[store_id]))
         for _n in range(visitors - known):

@@ -179,6 +179,7 @@ def post(ctx, days, stores, plans, campaigns, problems, rngs, progress=None) -> 
     payment_ids = sql.allocate_ids(Payment, len(plans))
     rng = rngs["pay"]
     usages, sv_rows, sv_touched = [], [], set()
+    usages_of: dict[int, list[list]] = defaultdict(list)  # order id -> its usage rows (a full return reverses them)
     for plan, order_id, payment_id in zip(plans, order_ids, payment_ids):
         plan.id, plan.payment_id = order_id, payment_id
         plan.placed = clock.at(plan.day, plan.minute, rng.randrange(60))
@@ -235,6 +236,7 @@ def post(ctx, days, stores, plans, campaigns, problems, rngs, progress=None) -> 
                 usages.append([enterprise.pk, "promotion", entry["rule_id"], str(order_id), plan.store.id,
                                member.id if member else None, bool(joined and joined >= start), plan.total,
                                entry["amount"], False, plan.placed])
+                usages_of[order_id].append(usages[-1])
     if progress is not None:
         progress("priced")
 
@@ -315,8 +317,8 @@ def post(ctx, days, stores, plans, campaigns, problems, rngs, progress=None) -> 
             refund_rows.append((at, at, plan.id, plan.payment_id, amount, f"return:{doc_id}", clerk))
             payment_refunds.append((amount, plan.payment_id))
         order_updates.append((amount, "returned" if full else "partially_returned", plan.id))
-        for u in usages:
-            if full and u[3] == str(plan.id):
+        if full:
+            for u in usages_of[plan.id]:
                 u[9] = True
         if plan.id in lot_of and amount:
             lot_id, growth = lot_of[plan.id]
