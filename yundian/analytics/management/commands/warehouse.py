@@ -5,41 +5,29 @@ sync      bring the DuckDB warehouse up to date with the OLTP database (a progre
 status    when the sync last ran, what waits, rows per table
 export    write every warehouse table as Parquet under DIR (one folder per table), for Spark or another engine
 """
-import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
 from yundian.analytics.sync import source_names, sync_rebuild, sync_run, sync_status
+from yundian.core.progress import ProgressLine
 
 
-class Progress:
-    """One status line rewritten in place on a terminal (a plain line per batch otherwise)."""
+class Progress(ProgressLine):
+    """The sync's progress: rows per source, the whole run's rate."""
 
     def __init__(self, stream) -> None:
-        self.stream = stream
-        self.steps = len(source_names())
+        super().__init__(stream)
         self.rows: dict[str, int] = {}
         self.started = time.monotonic()
-        self.tty = stream.isatty()
+        self.steps = len(source_names())
 
     def __call__(self, source: str, rows: int) -> None:
         self.rows[source] = self.rows.get(source, 0) + rows
         total = sum(self.rows.values())
         rate = total / max(time.monotonic() - self.started, 1e-6)
-        width = 30
-        filled = int(width * len(self.rows) / self.steps)
-        line = (f"[{'#' * min(filled, width)}{'.' * max(width - filled, 0)}] {source:<28} {self.rows[source]:>10,} rows"
-                f"  total {total:>11,}  {rate:>9,.0f} rows/s")
-        if self.tty:
-            self.stream.write("\r" + line)
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-    def done(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
+        self.show(f"[{self.bar(len(self.rows), self.steps)}] {source:<28} {self.rows[source]:>10,} rows"
+                  f"  total {total:>11,}  {rate:>9,.0f} rows/s")
 
 
 class Command(BaseCommand):
@@ -54,7 +42,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, target=None, rebuild=False, batch_size=None, quiet=False, **options):
         if action == "sync":
-            progress = None if quiet else Progress(sys.stdout)
+            progress = None if quiet else Progress(self.stdout)
             run = sync_rebuild if rebuild else sync_run
             result = run(progress=progress, batch=batch_size)
             if progress:

@@ -3,12 +3,12 @@
 import    load behaviour events from a JSON-lines (.jsonl) or Parquet file into the warehouse, with a progress line;
           the file is checked first (a bad record changes nothing) and events already there are skipped
 """
-import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
 from yundian.cdp.imports import ImportRefused, events_import
+from yundian.core.progress import ProgressLine
 from yundian.org.models import Enterprise
 
 
@@ -31,17 +31,12 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size is at least 1")
         started = time.monotonic()
-        tty = sys.stdout.isatty()
+        line = ProgressLine(self.stdout)
 
         def progress(done: int, total: int) -> None:
-            if quiet:
-                return
-            width = 30
-            filled = int(width * done / max(total, 1))
-            rate = done / max(time.monotonic() - started, 1e-6)
-            line = f"[{'#' * filled}{'.' * (width - filled)}] {done:>12,} / {total:,} events  {rate:>10,.0f} events/s"
-            self.stdout.write(("\r" + line) if tty else line, ending="" if tty else "\n")
-            self.stdout.flush()
+            if not quiet:
+                rate = done / max(time.monotonic() - started, 1e-6)
+                line.show(f"[{line.bar(done, total)}] {done:>12,} / {total:,} events  {rate:>10,.0f} events/s")
 
         try:
             read, kept = events_import(file, enterprise_id=enterprise_id, batch_size=batch_size, progress=progress)
@@ -49,7 +44,7 @@ class Command(BaseCommand):
             raise CommandError(f"{file}: {exc}; nothing was loaded") from None
         except FileNotFoundError:
             raise CommandError(f"{file}: no such file") from None
-        if tty and not quiet:
-            self.stdout.write("")
+        if not quiet:
+            line.done()
         self.stdout.write(f"read {read:,} events, kept {kept:,} new ({read - kept:,} already there) "
                           f"in {time.monotonic() - started:.1f} s")

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from yundian.core.errors import Conflict
+from yundian.core.progress import ProgressLine
 from yundian.demo import generators
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -53,14 +54,11 @@ def shape_table(scales: list[int], history: int = 0) -> str:
 MAX_HISTORY_DAYS = 3 * 366
 
 
-class ProgressBar:
-    """A one-line text bar for the history: redrawn in place on a terminal, every quarter otherwise."""
-
-    WIDTH = 30
+class ProgressBar(ProgressLine):
+    """The history's progress: redrawn in place on a terminal, every quarter otherwise."""
 
     def __init__(self, out):
-        self.out = out
-        self.tty = bool(getattr(out, "isatty", lambda: False)())
+        super().__init__(out)
         self.shown = -1
 
     def __call__(self, stage: str, done: int, total: int) -> None:
@@ -72,14 +70,8 @@ class ProgressBar:
         if not self.tty and quarter == self.shown:
             return
         self.shown = quarter
-        filled = self.WIDTH * done // total
-        bar = _("History: [%(bar)s] %(done)s/%(total)s days") % {
-            "bar": "#" * filled + "." * (self.WIDTH - filled), "done": done, "total": total}
-        if self.tty:
-            self.out.write("\r" + bar, ending="\n" if done == total else "")
-            self.out.flush()
-        else:
-            self.out.write(bar)
+        self.show(_("History: [%(bar)s] %(done)s/%(total)s days") % {
+            "bar": self.bar(done, total), "done": done, "total": total}, last=done == total)
 
 
 class Command(BaseCommand):
