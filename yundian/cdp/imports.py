@@ -15,9 +15,13 @@ from datetime import datetime
 from datetime import timezone as dt_timezone
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+
+from yundian.core.warehouse import naive_utc
 
 from .ingest import events_load_bulk
 from .warehouse_tables import EVENT_INPUT_COLUMNS, EVENT_KINDS, FACT_EVENT
@@ -27,7 +31,7 @@ _INTS = ("enterprise_id", "member_id", "store_id", "sku_id", "order_id", "amount
 
 
 class ImportRefused(ValueError):
-    pass
+    """A file that cannot be loaded; the message is translated and names the line, record or column."""
 
 
 def _time(value, where: str) -> datetime | None:
@@ -38,8 +42,8 @@ def _time(value, where: str) -> datetime | None:
     except ValueError:
         stamp = None
     if stamp is None:
-        raise ImportRefused(f"{where}: not an ISO 8601 time: {str(value)[:40]!r}")
-    return stamp.astimezone(dt_timezone.utc).replace(tzinfo=None) if stamp.tzinfo else stamp
+        raise ImportRefused(_("%(where)s: not an ISO 8601 time: %(value)r") % {"where": where, "value": str(value)[:40]})
+    return naive_utc(stamp)
 
 
 def _json_lines(path: Path, size: int, enterprise_id: int | None, now: datetime) -> Iterator[tuple[int, pa.Table]]:
@@ -49,26 +53,26 @@ def _json_lines(path: Path, size: int, enterprise_id: int | None, now: datetime)
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
-            where = f"line {number}"
+            where = _("line %(number)s") % {"number": number}
             try:
                 record = json.loads(line)
             except ValueError:
-                raise ImportRefused(f"{where}: not JSON") from None
+                raise ImportRefused(_("%(where)s: not JSON") % {"where": where}) from None
             if not isinstance(record, dict):
-                raise ImportRefused(f"{where}: not an object")
+                raise ImportRefused(_("%(where)s: not an object") % {"where": where})
             unknown = sorted(set(record) - set(EVENT_INPUT_COLUMNS))
             if unknown:
-                raise ImportRefused(f"{where}: unknown field {unknown[0]!r}")
+                raise ImportRefused(_("%(where)s: unknown field %(field)r") % {"where": where, "field": unknown[0]})
             for name in _INTS:
                 value = record.get(name)
                 if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-                    raise ImportRefused(f"{where}: {name} is not a whole number")
+                    raise ImportRefused(_("%(where)s: %(field)s is not a whole number") % {"where": where, "field": name})
             properties = record.get("properties")
             if properties is not None and not isinstance(properties, dict):
-                raise ImportRefused(f"{where}: properties is not an object")
+                raise ImportRefused(_("%(where)s: properties is not an object") % {"where": where})
             for name in ("event_key", "kind", "name", "anonymous_id", "channel"):
                 if record.get(name) is not None and not isinstance(record[name], str):
-                    raise ImportRefused(f"{where}: {name} is not text")
+                    raise ImportRefused(_("%(where)s: %(field)s is not text") % {"where": where, "field": name})
             columns["enterprise_id"].append(record.get("enterprise_id", enterprise_id))
             columns["occurred_at"].append(_time(record.get("occurred_at"), where))
             columns["received_at"].append(_time(record.get("received_at"), where) or now)
@@ -90,7 +94,7 @@ def _parquet(path: Path, size: int, enterprise_id: int | None, now: datetime) ->
     source = pq.ParquetFile(path)
     unknown = sorted(set(source.schema_arrow.names) - set(EVENT_INPUT_COLUMNS))
     if unknown:
-        raise ImportRefused(f"unknown column {unknown[0]!r}")
+        raise ImportRefused(_("unknown column %(column)r") % {"column": unknown[0]})
     first = 1
     for batch in source.iter_batches(batch_size=size):
         table = pa.Table.from_batches([batch])
@@ -104,7 +108,7 @@ def _parquet(path: Path, size: int, enterprise_id: int | None, now: datetime) ->
                 try:
                     column = table[name].cast(kind)
                 except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                    raise ImportRefused(f"column {name!r} cannot be read as {kind}") from None
+                    raise ImportRefused(_("column %(column)r cannot be read as %(type)s") % {"column": name, "type": kind}) from None
                 if defaults.get(name) is not None:
                     column = pc.fill_null(column, pa.scalar(defaults[name], type=kind))
             else:
@@ -118,18 +122,18 @@ def _check(first: int, table: pa.Table) -> None:
     """Every record has an enterprise, a key of 1 to 64 characters, a known kind and a time."""
     lengths = pc.utf8_length(table["event_key"])
     checks = [
-        (pc.is_null(table["enterprise_id"]), "no enterprise_id (give --enterprise)"),
+        (pc.is_null(table["enterprise_id"]), _("no enterprise_id (give --enterprise)")),
         (pc.or_kleene(pc.is_null(table["event_key"]), pc.or_(pc.less(lengths, 1), pc.greater(lengths, 64))),
-         "event_key is missing or longer than 64"),
+         _("event_key is missing or longer than 64")),
         (pc.invert(pc.fill_null(pc.is_in(table["kind"], value_set=pa.array(EVENT_KINDS)), False)),
-         f"kind is not one of {', '.join(EVENT_KINDS)}"),
-        (pc.is_null(table["occurred_at"]), "occurred_at is missing"),
+         _("kind is not one of %(kinds)s") % {"kinds": ", ".join(EVENT_KINDS)}),
+        (pc.is_null(table["occurred_at"]), _("occurred_at is missing")),
     ]
     for bad, reason in checks:
         bad = pc.fill_null(bad, True)
         if pc.any(bad).as_py():
             index = pc.index(bad, True).as_py()
-            raise ImportRefused(f"record {first + index}: {reason}")
+            raise ImportRefused(_("record %(number)s: %(reason)s") % {"number": first + index, "reason": reason})
 
 
 def events_import(path: str | Path, *, enterprise_id: int | None = None, batch_size: int = 100_000,
@@ -143,7 +147,7 @@ def events_import(path: str | Path, *, enterprise_id: int | None = None, batch_s
     elif path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         reader = _json_lines
     else:
-        raise ImportRefused("the file must end in .jsonl, .ndjson, .json or .parquet")
+        raise ImportRefused(_("the file must end in .jsonl, .ndjson, .json or .parquet"))
     total = 0
     for first, table in reader(path, batch_size, enterprise_id, now):
         _check(first, table)

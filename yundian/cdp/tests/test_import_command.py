@@ -6,10 +6,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from yundian.core.warehouse import warehouse_read
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    with translation.override("en"):
+        yield
 
 
 def _keys() -> list[tuple]:
@@ -35,7 +42,7 @@ def test_a_json_lines_file_is_loaded_once_however_often_it_is_imported(chain, wa
     ])
     out = StringIO()
     call_command("events", "import", str(path), "--enterprise", "acme", "--batch-size", "1", stdout=out)
-    assert out.getvalue().splitlines()[-1].startswith("read 2 events, kept 2 new (0 already there)")
+    assert out.getvalue().splitlines()[-1].startswith("Read 2 events, kept 2 new (0 already there)")
     assert "[###############...............]            1 / 2 events" in out.getvalue()
     call_command("events", "import", str(path), "--enterprise", "acme", stdout=StringIO())
     enterprise = chain.hq.enterprise_id
@@ -54,6 +61,9 @@ def test_a_bad_record_anywhere_in_the_file_loads_nothing(chain, warehouse, tmp_p
                          stdout=StringIO())
     with pytest.raises(CommandError, match="no enterprise_id"):
         call_command("events", "import", str(_jsonl(tmp_path, [good])), stdout=StringIO())
+    with translation.override("zh-hans"), pytest.raises(CommandError, match="第 3 行：未知字段 'colour'；未载入任何事件。"):
+        call_command("events", "import", str(_jsonl(tmp_path, [good, {**good, "event_key": "b"}, {**good, "colour": "red"}])),
+                     "--enterprise", "acme", stdout=StringIO())
     assert _keys() == []
 
 
@@ -66,5 +76,5 @@ def test_a_parquet_file_is_loaded_with_defaults_for_missing_columns(chain, wareh
     }), path)
     out = StringIO()
     call_command("events", "import", str(path), stdout=out)
-    assert out.getvalue().splitlines()[-1].startswith("read 3 events, kept 3 new")
+    assert out.getvalue().splitlines()[-1].startswith("Read 3 events, kept 3 new")
     assert [k[1:3] for k in _keys()] == [("p1", "page_view"), ("p2", "product_view"), ("p3", "custom")]

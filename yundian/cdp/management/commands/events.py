@@ -6,6 +6,7 @@ import    load behaviour events from a JSON-lines (.jsonl) or Parquet file into 
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from yundian.cdp.imports import ImportRefused, events_import
 from yundian.core.progress import ProgressLine
@@ -27,24 +28,26 @@ class Command(BaseCommand):
         if enterprise:
             enterprise_id = Enterprise.objects.filter(code=enterprise).values_list("pk", flat=True).first()
             if enterprise_id is None:
-                raise CommandError(f"no enterprise with the code {enterprise!r}")
+                raise CommandError(_("No enterprise has the code %(code)r.") % {"code": enterprise})
         if batch_size < 1:
-            raise CommandError("--batch-size is at least 1")
+            raise CommandError(_("--batch-size is at least 1."))
         started = time.monotonic()
         line = ProgressLine(self.stdout)
 
         def progress(done: int, total: int) -> None:
             if not quiet:
                 rate = done / max(time.monotonic() - started, 1e-6)
-                line.show(f"[{line.bar(done, total)}] {done:>12,} / {total:,} events  {rate:>10,.0f} events/s")
+                line.show(_("[%(bar)s] %(done)s / %(total)s events  %(rate)s events/s") % {
+                    "bar": line.bar(done, total), "done": f"{done:>12,}", "total": f"{total:,}", "rate": f"{rate:>10,.0f}"})
 
         try:
             read, kept = events_import(file, enterprise_id=enterprise_id, batch_size=batch_size, progress=progress)
         except ImportRefused as exc:
-            raise CommandError(f"{file}: {exc}; nothing was loaded") from None
+            raise CommandError(_("%(file)s: %(reason)s; nothing was loaded.") % {"file": file, "reason": exc}) from None
         except FileNotFoundError:
-            raise CommandError(f"{file}: no such file") from None
+            raise CommandError(_("%(file)s: no such file.") % {"file": file}) from None
         if not quiet:
             line.done()
-        self.stdout.write(f"read {read:,} events, kept {kept:,} new ({read - kept:,} already there) "
-                          f"in {time.monotonic() - started:.1f} s")
+        self.stdout.write(_("Read %(read)s events, kept %(kept)s new (%(old)s already there) in %(seconds)s s.") % {
+            "read": f"{read:,}", "kept": f"{kept:,}", "old": f"{read - kept:,}",
+            "seconds": f"{time.monotonic() - started:.1f}"})
