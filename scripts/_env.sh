@@ -28,4 +28,29 @@ ensure_venv() {
     touch "$stamp"
   fi
   export PATH="$ROOT/.venv/bin:$PATH"
+  ensure_static
+}
+
+# Browser libraries (ECharts) from the npm registry at the versions package-lock.json pins: `npm ci` when the lock
+# changed, then the built file is copied into a gitignored static folder the pages load it from. Without node the
+# pages still work: each chart shows its table instead (under CI=true a missing npm is an error).
+VENDOR_FILES=("node_modules/echarts/dist/echarts.min.js:yundian/core/static/vendor/echarts/echarts.min.js")
+ensure_static() {
+  if ! command -v npm >/dev/null 2>&1; then
+    if [ "${CI:-}" = "true" ]; then echo "CI needs node and npm (apt-get install nodejs npm)" >&2; return 1; fi
+    echo "note: npm not found; charts will show as tables (install node 20 and npm)" >&2
+    return 0
+  fi
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+    touch node_modules/.package-lock.json
+  fi
+  local pair source target
+  for pair in "${VENDOR_FILES[@]}"; do
+    source="${pair%%:*}"; target="${pair#*:}"
+    if ! cmp -s "$source" "$target"; then
+      mkdir -p "$(dirname "$target")"
+      cp "$source" "$target"
+    fi
+  done
 }
