@@ -32,6 +32,8 @@ from django.utils import timezone
 
 from yundian.cdp.identity import members_erased
 from yundian.cdp.inbox import inbox_flush_now
+from yundian.cdp.tag_refresh import tags_refresh_members
+from yundian.cdp.tag_warehouse import member_tags_write
 from yundian.core.warehouse import (TableSpec, gap_filter, gaps_after_read, naive_utc, rows_delete, rows_insert,
                                     rows_replace, run, state_get, state_put, states_all, tables, warehouse_path,
                                     warehouse_read, warehouse_transaction, warehouse_write)
@@ -126,6 +128,7 @@ class Paths:
         self.node = dict(OrgNode.objects.values_list("id", "path"))
         self.warehouse = {w: (node, kind) for w, node, kind in Warehouse.objects.values_list("id", "node_id", "kind")}
         self.sku = {s: (p, c) for s, p, c in Sku.objects.values_list("id", "product_id", "product__category_id")}
+        self.order_members: set[int] = set()  # members whose orders this run wrote (their tags are refreshed)
 
     def of(self, node_id: int | None) -> str | None:
         return self.node.get(node_id) if node_id is not None else None
@@ -142,6 +145,7 @@ def write_orders(con, order_ids: list[int], paths: Paths) -> int:
         "paid_at", "subtotal", "discount_total", "total", "paid_total", "refunded_total", "share_code",
         "pricing__applied", "updated_at"))  # only what the engine applied, not the whole pricing document
     sale = {h[0]: h[9] is not None and h[7] != OrderStatus.CANCELLED for h in heads}
+    paths.order_members.update(h[3] for h in heads if h[3] is not None)
     head_by_id = {h[0]: h for h in heads}
     lines = list(OrderLine.objects.filter(order_id__in=order_ids).values_list(
         "id", "order_id", "line_no", "guide_id", "sku_id", "category_id", "is_weighed", "quantity",
@@ -480,7 +484,14 @@ TIME_SOURCES = [
 
 def source_names() -> list[str]:
     """Every source a run reads, in the order it reads them (the progress bar's steps)."""
-    return [source.name for source in TIME_SOURCES] + [source.name for source in _id_sources(None)] + ["cdp.inbox"]
+    return ([source.name for source in TIME_SOURCES] + [source.name for source in _id_sources(None)]
+            + ["cdp.inbox", "cdp.tags_after_sales", "cdp.tag_change"])
+
+
+def _tag_source() -> IdSource:
+    from yundian.cdp.models import TagChange
+
+    return IdSource("cdp.tag_change", lambda: TagChange.objects.all(), member_tags_write)
 
 
 def sync_run(*, progress: Progress | None = None, batch: int | None = None, now: datetime | None = None) -> SyncResult:
@@ -499,6 +510,10 @@ def sync_run(*, progress: Progress | None = None, batch: int | None = None, now:
     result.rows["cdp.inbox"] = inbox_flush_now()
     if progress and result.rows["cdp.inbox"]:
         progress("cdp.inbox", result.rows["cdp.inbox"])
+    # a sale moves its member's RFM scores and lifecycle in this run, not the next night (cdp reads the facts just
+    # written and changes only these members' scores and computed tags); then the tag history reaches the warehouse
+    result.rows["cdp.tags_after_sales"] = tags_refresh_members(sorted(paths.order_members)) if paths.order_members else 0
+    result.rows["cdp.tag_change"] = _tag_source().run(progress, now, batch)
     result.finished_at = timezone.now()
     with warehouse_write() as con:
         state = state_get(con, "_run")

@@ -8,3 +8,21 @@ from .inbox import inbox_purge
 def purge_event_inbox() -> int:
     """Nightly: forget inbox events older than 7 days that are already in the warehouse."""
     return inbox_purge()
+
+
+@task()
+def tags_refresh(enterprise_id: int) -> int:
+    """On demand (the tags page, the API): refresh one enterprise's rule and computed tags; members refreshed."""
+    from .tag_refresh import tags_refresh as refresh
+
+    return refresh(enterprise_id).members
+
+
+@task()
+def tags_refresh_nightly() -> int:
+    """Nightly: refresh every enterprise's rule and computed tags, RFM scores and lifecycle stages."""
+    from yundian.org.models import Enterprise
+
+    from .tag_refresh import tags_refresh as refresh
+
+    return sum(refresh(enterprise_id).members for enterprise_id in Enterprise.objects.values_list("id", flat=True))

@@ -27,3 +27,8 @@ IDENTITY_LINK = register_table(TableSpec("identity_link", {
 # what a sender gives for each event (the loader derives org_path, product, category, local date and hour)
 EVENT_INPUT_COLUMNS = ("enterprise_id", "event_key", "kind", "name", "occurred_at", "received_at", "anonymous_id",
                        "member_id", "store_id", "channel", "sku_id", "order_id", "amount", "properties")
+
+# who holds which tag (the OLTP MemberTag rows, kept by the analytics sync from the TagChange history)
+DIM_MEMBER_TAG = register_table(TableSpec("dim_member_tag", {
+    "enterprise_id": "int64", "member_id": "int64", "tag_id": "int64", "since": "timestamp",
+}, key=("member_id", "tag_id")))

@@ -46,6 +46,9 @@ SCHEDULE: list[tuple[str, str, str]] = [
     # a sale is in the warehouse (dashboards, tags) within a minute
     ("yundian.analytics.tasks.warehouse_sync", "minutes", "1"),
     ("yundian.cdp.tasks.purge_event_inbox", "daily", "04:30"),
+    # RFM quintiles, lifecycle stages, preferred store/category, price band and rule tags of every member (a sale
+    # already moves its member's within the minute's sync; this moves the quintile bounds and everyone else)
+    ("yundian.cdp.tasks.tags_refresh_nightly", "daily", "02:30"),
 ]
 
 RETRY_AFTER = timedelta(minutes=5)

@@ -94,6 +94,9 @@ class Perm:
     # warehouse (sync now, rebuild)
     ANALYTICS_VIEW = "analytics.view"
     WAREHOUSE_RUN = "warehouse.run"
+    # tags (yundian.cdp): everyone who sees members sees the tags of their part of the tree; HQ and regions
+    # define tags and groups within their subtree (tagging a member by hand needs member.manage)
+    TAG_MANAGE = "tag.manage"
 
 
 _VIEW = {Perm.ORG_VIEW, Perm.STAFF_VIEW}
@@ -161,6 +164,9 @@ PERMISSIONS[Role.GUIDE].add(Perm.COUPON_ISSUE)
 for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER, Role.AUDITOR):
     PERMISSIONS[_role].add(Perm.ANALYTICS_VIEW)
 PERMISSIONS[Role.HQ_ADMIN].add(Perm.WAREHOUSE_RUN)
+# tag permissions (yundian.cdp)
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER):
+    PERMISSIONS[_role].add(Perm.TAG_MANAGE)
 
 # the node kinds a role may be held on
 ROLE_NODE_KINDS: dict[str, set[str]] = {
