@@ -4,6 +4,8 @@ import csv
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from yundian.members.tests.factories import register
@@ -39,3 +41,22 @@ def test_the_codes_export_is_the_listed_rows_with_moments_in_local_time_and_no_f
     page = client_for(chain.admin).get(f"/promotions/coupons/{coupons.id}/codes/").content.decode()
     assert f'data-code="{issued.code}"' in page
     assert timezone.localtime(issued.issued_at).strftime("%Y-%m-%d %H:%M") in page
+
+
+@pytest.mark.django_db
+def test_the_codes_page_and_export_read_members_phones_in_one_query_however_many_rows(chain):
+    coupons = campaign(chain, code_mode="unique")
+    client = client_for(chain.admin)
+
+    def queries(url) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured.captured_queries)
+
+    costs = []
+    for _ in range(2):
+        member = register(chain, store=chain.store_a)
+        services.coupon_issue(actor=chain.admin, campaign_id=coupons.id, member_ids=[member.id])
+        costs.append((queries(f"/promotions/coupons/{coupons.id}/codes/"),
+                      queries(f"/promotions/coupons/{coupons.id}/codes/?format=csv")))
+    assert costs[0] == costs[1]
