@@ -16,8 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from yundian.core.errors import DomainError, ValidationFailed
 from yundian.core.exports import table_file
 from yundian.core.money import MINOR_UNITS, SYMBOLS, Money
+from yundian.core.numbers import parse_whole
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
+from yundian.sales import selectors as sales_selectors
 from yundian.sales import services as sales_services
 from yundian.sales.models import CashMoveKind, DailySettlement, ShiftStatus, TillShift
 from yundian.sales.receipts import zreport_escpos
@@ -34,9 +36,10 @@ def _count_from_post(request: HttpRequest, currency: str) -> dict:
     for value in denominations(currency):
         raw = request.POST.get(f"n_{value}", "").strip()
         if raw:
-            if not raw.isascii() or not raw.isdigit() or len(raw) > 6:
+            pieces = parse_whole(raw) if len(raw) <= 6 else None
+            if pieces is None:
                 raise ValidationFailed(_("Count whole pieces."), code="invalid_count", details={"field": f"n_{value}"})
-            counts[str(value)] = int(raw)
+            counts[str(value)] = pieces
     return counts
 
 
@@ -63,10 +66,6 @@ def _grid(currency: str, counts: dict | None = None) -> list[dict]:
             for v in denominations(currency)]
 
 
-def _current(actor, store) -> TillShift | None:
-    return TillShift.objects.filter(store=store, opened_by=actor, status=ShiftStatus.OPEN).first()
-
-
 @pos_view()
 @require_http_methods(["GET", "POST"])
 def shift_page(request: HttpRequest, store_id: int) -> HttpResponse:
@@ -82,7 +81,7 @@ def shift_page(request: HttpRequest, store_id: int) -> HttpResponse:
                                           float_count=_count_from_post(request, currency),
                                           client_ref=request.POST.get("client_ref"), note=request.POST.get("note", ""))
                 return redirect("pos:shift", store_id=store.pk)
-            shift = _current(request.actor, store)
+            shift = sales_selectors.open_shift(actor=request.actor, store=store)
             if shift is None:
                 raise ValidationFailed(_("Open a shift first."), code="no_open_shift")
             if action in CashMoveKind.values:
@@ -100,7 +99,7 @@ def shift_page(request: HttpRequest, store_id: int) -> HttpResponse:
             raise ValidationFailed(_("Unknown action."), code="invalid_action")
         except DomainError as exc:
             error, status = exc, exc.status
-    shift = _current(request.actor, store)
+    shift = sales_selectors.open_shift(actor=request.actor, store=store)
     context = {"store": store, "shift": shift, "error": error, "currency": currency, "client_ref": uuid.uuid4().hex,
                "grid": _grid(currency), "may_manage": has_perm(request.actor, Perm.ORDER_MANAGE, store),
                "cash_kinds": CashMoveKind.choices,

@@ -22,12 +22,12 @@ from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET, require_POST
 
 from yundian.core.errors import DomainError, NotFound, ValidationFailed
+from yundian.core.money import Money
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm, staff_for_user
 from yundian.sales import selectors as sales_selectors
-from yundian.core.money import Money
 from yundian.sales import services as sales_services
-from yundian.sales.models import OrderMode, PaymentMethod, Refund, ShiftStatus, TillShift
+from yundian.sales.models import OrderMode, PaymentMethod, Refund
 
 from . import selectors
 
@@ -159,7 +159,7 @@ def till(request: HttpRequest, store_id: int) -> HttpResponse:
         "methods": [(v, label) for v, label in PaymentMethod.choices if v != PaymentMethod.STORED_VALUE],
         "guides": selectors.pos_guide_list(store=store, actor=actor),
         "approvers": selectors.pos_approver_list(store=store),
-        "shift": TillShift.objects.filter(store=store, opened_by=actor, status=ShiftStatus.OPEN).first(),
+        "shift": sales_selectors.open_shift(actor=actor, store=store),
     })
     response["Cache-Control"] = "no-cache"
     return response

@@ -15,7 +15,7 @@ from yundian.org.roles import Perm
 from yundian.org.selectors import scope_q
 
 from .models import (ApprovalRequest, ApprovalStatus, Order, OrderChannel, OrderLine, OrderMode, OrderReturn,
-                     OrderStatus)
+                     OrderStatus, ShiftStatus, TillShift)
 
 NUMBER_RE = re.compile(r"(?i)SO0*([0-9]{1,12})")
 
@@ -111,6 +111,11 @@ def approvals_awaiting(*, actor: Staff) -> QuerySet[ApprovalRequest]:
                                            enterprise_id=actor.enterprise_id, status=ApprovalStatus.PENDING,
                                            expires_at__gt=timezone.now())
             .exclude(requested_by=actor).select_related("store", "requested_by").order_by("id"))
+
+
+def open_shift(*, actor: Staff, store) -> TillShift | None:
+    """The actor's open till shift at the store (at most one), or None."""
+    return TillShift.objects.filter(store=store, opened_by=actor, status=ShiftStatus.OPEN).first()
 
 
 __all__ = ["Q"]
