@@ -4,7 +4,7 @@ store's daily settlement (日结). Parse -> one service or selector -> render; e
 a double submit replays instead of doing it twice.
 """
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import date
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,8 +23,10 @@ from yundian.sales import selectors as sales_selectors
 from yundian.sales import services as sales_services
 from yundian.sales.models import CashMoveKind, DailySettlement, ShiftStatus, TillShift
 from yundian.sales.receipts import zreport_escpos
-from yundian.sales.services.shifts import clean_business_date
+from yundian.sales.services.shifts import business_day_bounds, clean_business_date
 from yundian.sales.shifts import denominations, method_rows, report_rows, shift_report
+
+from yundian.stores.selectors import store_time_zone
 
 from . import selectors
 from .views import pos_view
@@ -115,8 +117,13 @@ def shift_page(request: HttpRequest, store_id: int) -> HttpResponse:
 @require_GET
 def shift_report_page(request: HttpRequest, shift_id: int) -> HttpResponse:
     """A shift's report: the frozen Z report once closed (printable; ?format=csv / xlsx / escpos), else the X report
-    (expected cash only for a manager)."""
+    (expected cash only for a manager). Times in the store's time zone."""
     shift = sales_services.shift_for(request.actor, shift_id)
+    with timezone.override(store_time_zone(shift.store_id)):
+        return _shift_report_response(request, shift)
+
+
+def _shift_report_response(request: HttpRequest, shift: TillShift) -> HttpResponse:
     closed = shift.status == ShiftStatus.CLOSED
     report = shift.report if closed else shift_report(shift)
     show_expected = closed or has_perm(request.actor, Perm.ORDER_MANAGE, shift.store)
@@ -155,8 +162,8 @@ def settlement_page(request: HttpRequest, store_id: int) -> HttpResponse:
             return redirect(f"{request.path}?date={day.isoformat()}")
         except DomainError as exc:
             error, status = exc, exc.status
-    start = timezone.make_aware(datetime.combine(day, time.min))
-    shifts = list(TillShift.objects.filter(store=store, opened_at__gte=start, opened_at__lt=start + timedelta(days=1))
+    start, end = business_day_bounds(store.pk, day)
+    shifts = list(TillShift.objects.filter(store=store, opened_at__gte=start, opened_at__lt=end)
                   .select_related("opened_by").order_by("opened_at", "id"))
     settlement = DailySettlement.objects.filter(store=store, business_date=day).select_related("settled_by").first()
     fmt = request.GET.get("format", "")

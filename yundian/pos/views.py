@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotModif
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.gzip import gzip_page
@@ -28,6 +29,7 @@ from yundian.org.selectors import has_perm, staff_for_user
 from yundian.sales import selectors as sales_selectors
 from yundian.sales import services as sales_services
 from yundian.sales.models import OrderMode, PaymentMethod, Refund
+from yundian.stores.selectors import store_time_zone
 
 from . import selectors
 
@@ -40,9 +42,11 @@ def _error(exc: DomainError) -> dict:
     return {"error": exc.as_dict()}
 
 
-def pos_view(*, api: bool = False):
+def pos_view(*, api: bool = False, zoned: bool = True):
     """A signed-in, active staff member (sets request.actor). Out-of-scope objects are 404; for JSON endpoints
-    every domain error answers in the API's error shape with its status."""
+    every domain error answers in the API's error shape with its status. A view of one store (a `store_id` in its
+    URL) runs in that store's time zone (`zoned=False`: endpoints that show no time, such as the quote on every
+    scan, skip the lookup)."""
 
     def decorator(view):
         @wraps(view)
@@ -58,7 +62,10 @@ def pos_view(*, api: bool = False):
             request.actor = actor
             request._yundian_staff = actor
             try:
-                return view(request, *args, **kwargs)
+                # a store's page reads its times (|when, format_when, "today") in the store's time zone
+                store_id = kwargs.get("store_id") if zoned else None
+                with timezone.override(store_time_zone(store_id) if isinstance(store_id, int) else None):
+                    return view(request, *args, **kwargs)
             except DomainError as exc:
                 if api:
                     return JsonResponse(_error(exc), status=exc.status)
@@ -117,6 +124,7 @@ def till(request: HttpRequest, store_id: int) -> HttpResponse:
     actor = request.actor
     config = {
         "store_id": store.pk, "store_name": store.name, "clerk_id": actor.pk, "currency": store.enterprise.currency,
+        "time_zone": timezone.get_current_timezone_name(),
         "urls": {
             "snapshot": reverse("pos:snapshot", args=[store.pk]), "quote": reverse("pos:quote", args=[store.pk]),
             "orders": "/api/v1/sales/orders", "scan": "/api/v1/catalog/scan/",
@@ -166,7 +174,7 @@ def till(request: HttpRequest, store_id: int) -> HttpResponse:
 
 
 @gzip_page
-@pos_view(api=True)
+@pos_view(api=True, zoned=False)
 @require_GET
 def snapshot(request: HttpRequest, store_id: int) -> HttpResponse:
     """The catalogue/price snapshot; `ETag` is its version, so an unchanged snapshot answers 304."""
@@ -201,7 +209,7 @@ def _json_body(request: HttpRequest) -> dict:
     return body
 
 
-@pos_view(api=True)
+@pos_view(api=True, zoned=False)
 @require_POST
 def quote(request: HttpRequest, store_id: int) -> HttpResponse:
     """Server-computed cart totals (the sales pricing function); the till shows these, never its own sums."""

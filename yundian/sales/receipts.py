@@ -14,6 +14,7 @@ from django.utils.translation import pgettext
 
 from yundian.core.money import Money
 from yundian.core.when import format_when
+from yundian.stores.selectors import store_time_zone
 
 from .models import Order, PaymentMethod
 
@@ -95,7 +96,7 @@ def receipt_for(order: Order, *, reprint: int = 0, member_label: str = "") -> Re
         payments.append((_("Refunded"), money(-order.refunded_total)))
     clerk = order.clerk.display_name if order.clerk_id else ""
     return Receipt(store=order.store.name, number=order.number,
-                   placed_at=format_when(order.placed_at, "seconds"), clerk=clerk,
+                   placed_at=format_when(order.placed_at, "seconds", store_time_zone(order.store_id)), clerk=clerk,
                    mode=order.get_mode_display(), lines=lines, totals=totals, payments=payments, member=member_label,
                    points=order.points_earned, reprint=reprint)
 
@@ -158,9 +159,10 @@ def zreport_escpos(*, shift, report: dict, show_expected: bool) -> bytes:
     out.extend(BOLD_OFF + ALIGN_LEFT)
     text(two_columns(_("Shift"), shift.number))
     text(two_columns(_("Clerk"), shift.opened_by.display_name))
-    text(two_columns(_("Opened"), format_when(shift.opened_at)))
+    zone = store_time_zone(shift.store_id)
+    text(two_columns(_("Opened"), format_when(shift.opened_at, zone=zone)))
     if shift.closed_at:
-        text(two_columns(pgettext("till shift", "Closed"), format_when(shift.closed_at)))
+        text(two_columns(pgettext("till shift", "Closed"), format_when(shift.closed_at, zone=zone)))
     text("-" * WIDTH)
     for label, count, amount in report_rows(report, currency, show_expected):
         left = f"{label} ({count})" if count != "" else str(label)

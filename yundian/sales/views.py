@@ -5,6 +5,7 @@ from uuid import uuid4
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
@@ -15,6 +16,7 @@ from yundian.core.numbers import parse_whole
 from yundian.org.console import console_view
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
+from yundian.stores.selectors import store_time_zone
 
 from . import selectors, services
 from .models import ApprovalStatus, OrderChannel, OrderMode, OrderStatus, PaymentMethod
@@ -80,7 +82,8 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     may_sell = has_perm(request.actor, Perm.ORDER_SELL, order.store)
     lines = selectors.order_lines(order)
     outstanding = any(l.quantity - l.shipped_quantity - l.returned_quantity > 0 for l in lines)
-    return render(request, "sales/order_detail.html", {
+    with timezone.override(store_time_zone(order.store_id)):  # the order's times as its store reads them
+        return render(request, "sales/order_detail.html", {
         "order": order, "lines": lines, "payments": order.payments.order_by("id"),
         "returns": selectors.return_list(actor=request.actor, order_id=order.pk),
         "may_sell": may_sell,
@@ -90,7 +93,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         "methods": [(v, l) for v, l in PaymentMethod.choices if v != PaymentMethod.STORED_VALUE],
         "due_yuan": Money(order.due, order.currency).plain(), "key": uuid4().hex,
         "error": {"message": error.message, "code": error.code, "details": error.details} if error else None,
-    }, status=status)
+        }, status=status)
 
 
 @console_view(Perm.ORDER_SELL)

@@ -60,6 +60,7 @@ class StoreDetailOut(StoreOut):
     template_id: int | None
     min_days_cover: int
     max_days_cover: int
+    time_zone: str
 
 
 class NearbyOut(StoreOut):
@@ -110,10 +111,12 @@ class ProfilePatch(ServicesPatch):
     phone: str | None = Field(None, max_length=20)
     opening_hours: dict[str, list[list[str]]] | None = None
     status: str | None = Field(None, max_length=8)
+    time_zone: str | None = Field(None, max_length=64)
 
 
 class OpenIn(ProfileFields):
     template_id: int
+    time_zone: str = Field("", max_length=64)
     parent_id: int
     code: str = Field(..., max_length=32)
     name: str = Field(..., max_length=120)

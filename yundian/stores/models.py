@@ -7,6 +7,7 @@ replenishment defaults. Opening a store copies the recipe into the store's own r
 so later edits of the template never change open stores; the template's theme policy (allowed palette,
 store-editable fields) stays live, so HQ can tighten what stores may change at any time.
 """
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +19,11 @@ THEME_FIELDS = ("logo_url", "primary_color", "accent_color", "banner_url", "feat
 DEFAULT_PRIMARY = "#D4380D"
 DEFAULT_ACCENT = "#FAAD14"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def default_time_zone() -> str:
+    """A new store's time zone: the site's (settings.TIME_ZONE, Asia/Shanghai unless configured)."""
+    return settings.TIME_ZONE
 
 
 class ThemeFields(models.Model):
@@ -114,6 +120,8 @@ class StoreProfile(BaseModel):
     delivery_enabled = models.BooleanField(_("delivery"), default=False)
     min_days_cover = models.PositiveSmallIntegerField(_("minimum days of cover"), default=7)
     max_days_cover = models.PositiveSmallIntegerField(_("maximum days of cover"), default=21)
+    # an IANA name: the till, receipts, shift reports, the daily settlement and order pages read times in it
+    time_zone = models.CharField(_("time zone"), max_length=64, default=default_time_zone)
 
     class Meta:
         verbose_name = _("store profile")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import reduce
 from operator import or_
+from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -61,6 +62,18 @@ def store_list(*, actor: Staff, perm: str = Perm.ORG_VIEW, search: str | None = 
         search = search.strip()[:64]
         qs = qs.filter(Q(node__name__icontains=search) | Q(node__code__icontains=search) | Q(city__icontains=search))
     return qs.order_by("node__path")
+
+
+def store_time_zone(store_id: int) -> str:
+    """The IANA time zone a store's pages, receipts and business days are read in: its profile's, else the
+    site's (a store node without a profile)."""
+    zone = StoreProfile.objects.filter(node_id=store_id).values_list("time_zone", flat=True).first()
+    return zone or settings.TIME_ZONE
+
+
+def time_zone_choices() -> list[str]:
+    """Every IANA time zone name a store may be set to, sorted."""
+    return sorted(available_timezones())
 
 
 def store_get(*, actor: Staff, store_id: int) -> StoreProfile:

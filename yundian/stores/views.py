@@ -3,6 +3,7 @@ mobile-first storefront at /s/<slug>/. Same rule as the API: parse -> one servic
 import re
 import uuid
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -217,7 +218,8 @@ def _open_context(request, *, form=None, error=None) -> dict:
     parents = [n for n in org_selectors.org_node_list(actor=actor, include_inactive=False)
                if n.kind != NodeKind.STORE and org_selectors.has_perm(actor, Perm.STORE_OPEN, n)]
     return {"templates": selectors.store_template_list(actor=actor, include_inactive=False), "parents": parents,
-            "form": form or {}, "form_errors": error,
+            "form": form or {}, "form_errors": error, "time_zones": selectors.time_zone_choices(),
+            "default_time_zone": settings.TIME_ZONE,
             "client_key": (form or {}).get("client_key") or uuid.uuid4().hex}
 
 
@@ -232,7 +234,8 @@ def store_open(request: HttpRequest) -> HttpResponse:
             actor=request.actor, template_id=parse_whole(post.get("template_id")) or -1,
             parent_id=parse_whole(post.get("parent_id")) or -1, code=post.get("code", ""), name=post.get("name", ""),
             address=post.get("address", ""), city=post.get("city", ""), latitude=post.get("latitude", ""),
-            longitude=post.get("longitude", ""), phone=post.get("phone", ""), client_key=post.get("client_key", ""),
+            longitude=post.get("longitude", ""), phone=post.get("phone", ""), time_zone=post.get("time_zone", ""),
+            client_key=post.get("client_key", ""),
         )
     except DomainError as exc:
         return render(request, "stores/store_open.html", _open_context(request, form=post, error=_error(exc)),

@@ -10,6 +10,7 @@ a second close is refused. Every write is once per client key.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,6 +22,7 @@ from yundian.core.errors import Conflict, IdempotencyConflict, NotFound, Validat
 from yundian.org.models import Staff
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm, require, scope_q
+from yundian.stores.selectors import store_time_zone
 
 from .. import locks
 from ..models import CashMove, CashMoveKind, DailySettlement, ShiftStatus, TillShift
@@ -202,8 +204,15 @@ def clean_business_date(value: Any) -> date:
 
 
 def business_date_of(shift: TillShift) -> date:
-    """The business day a shift belongs to: the local date it was opened on."""
-    return timezone.localtime(shift.opened_at).date()
+    """The business day a shift belongs to: the date it was opened on in its store's time zone."""
+    return timezone.localtime(shift.opened_at, ZoneInfo(store_time_zone(shift.store_id))).date()
+
+
+def business_day_bounds(store_id: int, day: date) -> tuple[datetime, datetime]:
+    """When a store's business day starts and the next one starts: midnights in the store's time zone."""
+    zone = ZoneInfo(store_time_zone(store_id))
+    return (datetime.combine(day, time.min, tzinfo=zone),
+            datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone))
 
 
 def settlement_create(*, actor: Staff, store_id: int, business_date: Any, client_ref: str | None = None) -> DailySettlement:
@@ -221,8 +230,7 @@ def settlement_create(*, actor: Staff, store_id: int, business_date: Any, client
         raise Conflict(_("This day is already settled."), code="already_settled", details={"settlement_id": done.pk})
     try:
         with transaction.atomic():
-            start = timezone.make_aware(datetime.combine(day, time.min))
-            shifts = locks.lock_shifts_opened(store.pk, start, start + timedelta(days=1))
+            shifts = locks.lock_shifts_opened(store.pk, *business_day_bounds(store.pk, day))
             if not shifts:
                 raise Conflict(_("No shift was opened at this store that day."), code="no_shifts")
             still_open = [s.number for s in shifts if s.status == ShiftStatus.OPEN]
@@ -277,5 +285,5 @@ def may_see_expected(actor: Staff, shift: TillShift) -> bool:
     return shift.status == ShiftStatus.CLOSED or has_perm(actor, Perm.ORDER_MANAGE, shift.store)
 
 
-__all__ = ["ShiftResult", "cash_move_add", "clean_count", "current_shift", "may_see_expected", "settlement_create",
-           "shift_close", "shift_for", "shift_open"]
+__all__ = ["ShiftResult", "business_day_bounds", "cash_move_add", "clean_count", "current_shift", "may_see_expected",
+           "settlement_create", "shift_close", "shift_for", "shift_open"]

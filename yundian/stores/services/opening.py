@@ -97,7 +97,7 @@ def _open(actor: Staff, template: StoreTemplate, parent_id: int, code: str, name
 @transaction.atomic
 def store_open_from_template(*, actor: Staff, template_id: int, parent_id: int, code: str, name: str, address: str,
                              city: str, latitude: Decimal | str | float, longitude: Decimal | str | float,
-                             phone: str = "", client_key: str) -> StoreOpening:
+                             phone: str = "", time_zone: str = "", client_key: str) -> StoreOpening:
     """Open a store in one click: org node, profile, store warehouse, staff accounts, assortment and theme.
 
     One transaction: any failure (a taken code or username, a bad field, a failing step) leaves nothing behind.
@@ -110,6 +110,8 @@ def store_open_from_template(*, actor: Staff, template_id: int, parent_id: int, 
                                code="client_key_required", details={"field": "client_key"})
     template = _template_for_opening(actor, template_id)
     fields = {"address": address, "city": city, "latitude": latitude, "longitude": longitude, "phone": phone}
+    if time_zone:  # blank: the site's time zone (the profile's default)
+        fields["time_zone"] = time_zone
     payload = {"template_id": template_id, "parent_id": parent_id, "code": code, "name": name,
                **{k: str(v) if isinstance(v, Decimal | float) else v for k, v in fields.items()}}
     passwords: dict[int, str] = {}

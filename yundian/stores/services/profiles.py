@@ -3,6 +3,7 @@
 import hashlib
 import io
 from typing import Any
+from zoneinfo import available_timezones
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -25,7 +26,14 @@ from ._clean import (clean_bool, clean_coordinate, clean_cover, clean_opening_ho
 from .templates import DEFAULT_HOURS, clean_theme_value
 
 PROFILE_FIELDS = ("address", "city", "latitude", "longitude", "phone", "opening_hours", "status", "pickup_enabled",
-                  "delivery_enabled", "min_days_cover", "max_days_cover")
+                  "delivery_enabled", "min_days_cover", "max_days_cover", "time_zone")
+
+
+def clean_time_zone(value: Any) -> str:
+    """An IANA time zone name ("Asia/Shanghai", "Asia/Urumqi", "Europe/Paris"); anything else is a 422."""
+    if not isinstance(value, str) or value not in available_timezones():
+        raise ValidationFailed(_("Not a known time zone."), code="invalid_time_zone", details={"field": "time_zone"})
+    return value
 
 
 def profile_snapshot(p: StoreProfile) -> dict:
@@ -33,7 +41,7 @@ def profile_snapshot(p: StoreProfile) -> dict:
             "latitude": str(p.latitude), "longitude": str(p.longitude), "phone": p.phone,
             "opening_hours": p.opening_hours, "status": p.status, "pickup_enabled": p.pickup_enabled,
             "delivery_enabled": p.delivery_enabled, "min_days_cover": p.min_days_cover,
-            "max_days_cover": p.max_days_cover}
+            "max_days_cover": p.max_days_cover, "time_zone": p.time_zone}
 
 
 def apply_profile(profile: StoreProfile, changes: dict) -> None:
@@ -59,6 +67,8 @@ def apply_profile(profile: StoreProfile, changes: dict) -> None:
             profile.status = value
         elif name in ("pickup_enabled", "delivery_enabled"):
             setattr(profile, name, clean_bool(value, name))
+        elif name == "time_zone":
+            profile.time_zone = clean_time_zone(value)
     if "min_days_cover" in changes or "max_days_cover" in changes:
         profile.min_days_cover, profile.max_days_cover = clean_cover(
             changes.get("min_days_cover", profile.min_days_cover), changes.get("max_days_cover", profile.max_days_cover))
@@ -120,7 +130,8 @@ def store_profile_create(*, actor: Staff, store_id: int, template_id: int | None
 
 @transaction.atomic
 def store_profile_update(*, actor: Staff, store_id: int, **changes: Any) -> StoreProfile:
-    """Change a store's address, coordinates, hours, status, services or cover days (store.manage there)."""
+    """Change a store's address, coordinates, hours, status, services, cover days or time zone (store.manage
+    there)."""
     profile = selectors.store_get(actor=actor, store_id=store_id)
     org_selectors.require(actor, Perm.STORE_MANAGE, profile.node)
     profile = lock_one(StoreProfile.objects.filter(pk=profile.pk).select_related("node"))

@@ -27,6 +27,13 @@
 
   // --- money display (formatting only; amounts come from the server or the cached price list) -----------
 
+  // a moment as the store's wall clock (HH:MM, or HH:MM:SS), in the store's time zone like every page of the till
+  function clock(iso, seconds) {
+    var opts = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: cfg.time_zone };
+    if (seconds) opts.second = "2-digit";
+    try { return new Date(iso).toLocaleTimeString("en-GB", opts); }
+    catch (e) { return new Date(iso).toTimeString().slice(0, seconds ? 8 : 5); }
+  }
   function places() { return PLACES[cfg.currency] === undefined ? 2 : PLACES[cfg.currency]; }
 
   function fmt(fen) {
@@ -467,7 +474,7 @@
       var li = document.createElement("li");
       li.dataset.parkId = p.id;
       var what = document.createElement("span");
-      what.textContent = new Date(p.at).toLocaleTimeString().slice(0, 5) + " · " +
+      what.textContent = clock(p.at) + " · " +
         p.cart.map(function (l) { return l.name + " × " + qtyText(l); }).join(", ") +
         (p.member ? " · " + (p.member.name || p.member.value || "") : "");
       var recall = document.createElement("button");
@@ -1018,7 +1025,7 @@
     li.dataset.clientRef = r.client_ref;
     li.dataset.seq = r.seq;
     var what = document.createElement("span");
-    what.textContent = new Date(r.queued_at).toLocaleTimeString() + " · " +
+    what.textContent = clock(r.queued_at, true) + " · " +
       r.summary.map(function (l) { return l.name + " × " + l.quantity; }).join(", ") + " · ≈ " + fmt(r.provisional_total);
     li.appendChild(what);
     if (attention && r.error) {
