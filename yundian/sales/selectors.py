@@ -14,7 +14,7 @@ from yundian.org.models import Staff
 from yundian.org.roles import Perm
 from yundian.org.selectors import scope_q
 
-from .models import (ApprovalRequest, ApprovalStatus, Order, OrderChannel, OrderLine, OrderMode, OrderReturn,
+from .models import (ApprovalKind, ApprovalRequest, ApprovalStatus, Order, OrderChannel, OrderLine, OrderMode, OrderReturn,
                      OrderStatus, ShiftStatus, TillShift)
 
 NUMBER_RE = re.compile(r"(?i)SO0*([0-9]{1,12})")
@@ -111,6 +111,15 @@ def approvals_awaiting(*, actor: Staff) -> QuerySet[ApprovalRequest]:
                                            enterprise_id=actor.enterprise_id, status=ApprovalStatus.PENDING,
                                            expires_at__gt=timezone.now())
             .exclude(requested_by=actor).select_related("store", "requested_by").order_by("id"))
+
+
+def void_approvals_for(*, actor: Staff, order: Order) -> list[ApprovalRequest]:
+    """The actor's own requests to void this order that can still be used (waiting, or approved and not expired),
+    newest first, with the manager who decided: what the order page offers to pick by the approver's name."""
+    return list(ApprovalRequest.objects.filter(
+        store_id=order.store_id, kind=ApprovalKind.VOID, requested_by=actor, payload__order_id=order.pk,
+        status__in=[ApprovalStatus.PENDING, ApprovalStatus.APPROVED], expires_at__gt=timezone.now(),
+    ).select_related("decided_by").order_by("-id")[:10])
 
 
 def open_shift(*, actor: Staff, store) -> TillShift | None:

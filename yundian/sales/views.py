@@ -39,6 +39,19 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "modes": OrderMode.choices, "channels": OrderChannel.choices})
 
 
+def _approval_from_post(post) -> dict | None:
+    """The approval a void form carries: the manager on site picked by name with their PIN, or a manager's remote
+    approval picked from the list (by the approver's name); None when neither was given."""
+    manager_id = parse_whole(post.get("manager_id"))
+    if manager_id:  # a manager picked on the spot wins over an approval ticked in the list
+        return {"manager_id": manager_id, "pin": post.get("pin", "")[:16]}
+    if (post.get("manager_id") or "").strip():
+        raise ValidationFailed(_("Pick the manager from the list."), code="invalid_manager",
+                               details={"field": "manager_id"})
+    approval_id = parse_whole(post.get("approval_id"))
+    return {"approval_id": approval_id} if approval_id else None
+
+
 def _order_action(request: HttpRequest, order) -> DomainError | None:
     """Run the posted action on the order (take a payment, hand over / ship what is outstanding, cancel or void);
     each is once per form key. Returns the domain error to show, or None."""
@@ -56,9 +69,8 @@ def _order_action(request: HttpRequest, order) -> DomainError | None:
             services.shipment_create(actor=request.actor, order_id=order.pk, client_ref=key,
                                      carrier=post.get("carrier", "")[:40], tracking_no=post.get("tracking_no", "")[:64])
         elif action == "cancel":
-            approval_id = parse_whole(post.get("approval_id"))
             services.order_cancel(actor=request.actor, order_id=order.pk, reason=post.get("reason", "")[:255],
-                                  approval={"approval_id": approval_id} if approval_id else None)
+                                  approval=_approval_from_post(post))
         else:
             raise ValidationFailed(_("Unknown action."), code="invalid_action")
     except DomainError as exc:
@@ -82,6 +94,7 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
     may_sell = has_perm(request.actor, Perm.ORDER_SELL, order.store)
     lines = selectors.order_lines(order)
     outstanding = any(l.quantity - l.shipped_quantity - l.returned_quantity > 0 for l in lines)
+    may_cancel = may_sell and order.status in (OrderStatus.OPEN, OrderStatus.PAID, OrderStatus.COMPLETED)
     with timezone.override(store_time_zone(order.store_id)):  # the order's times as its store reads them
         return render(request, "sales/order_detail.html", {
         "order": order, "lines": lines, "payments": order.payments.order_by("id"),
@@ -89,7 +102,10 @@ def order_detail(request: HttpRequest, order_id: int) -> HttpResponse:
         "may_sell": may_sell,
         "may_pay": may_sell and order.status == OrderStatus.OPEN and order.due > 0,
         "may_ship": may_sell and order.status == OrderStatus.PAID and order.mode != OrderMode.TAKE_NOW and outstanding,
-        "may_cancel": may_sell and order.status in (OrderStatus.OPEN, OrderStatus.PAID, OrderStatus.COMPLETED),
+        "may_cancel": may_cancel,
+        "needs_approval": may_cancel and order.paid_total > 0 and not has_perm(request.actor, Perm.ORDER_APPROVE,
+                                                                                order.store),
+        "void_approvals": selectors.void_approvals_for(actor=request.actor, order=order) if may_cancel else [],
         "methods": [(v, l) for v, l in PaymentMethod.choices if v != PaymentMethod.STORED_VALUE],
         "due_yuan": Money(order.due, order.currency).plain(), "key": uuid4().hex,
         "error": {"message": error.message, "code": error.code, "details": error.details} if error else None,

@@ -85,3 +85,44 @@ def test_cancelling_releases_the_stock_and_voiding_a_paid_order_waits_for_a_mana
     assert (paid.status, paid.refunded_total) == (OrderStatus.CANCELLED, 2500)
     assert Order.objects.filter(status=OrderStatus.CANCELLED).count() == 2
     assert_ledgers_clean()
+
+
+def test_a_void_is_approved_by_a_manager_picked_by_name_never_by_a_typed_id(chain, pickup):
+    from yundian.sales.services import manager_pin_set
+
+    stock, _order = pickup
+    clerk = client_for(chain.guide_a)
+    first, second = (sell(chain.guide_a, chain.store_a, [(stock.cat.mug_sku, 1)]) for _ in range(2))
+    url = f"/sales/orders/{first.pk}/"
+    page = clerk.get(url).content.decode()
+    # the manager on site is picked by name (the staff picker) with a PIN; no box for a request number
+    assert 'data-picker data-name="manager_id"' in page and 'name="pin"' in page and 'inputmode="numeric" value=' not in page
+    assert clerk.post(url, {"action": "cancel", "reason": "wrong item"}).status_code == 403
+    assert 'data-status="pending"' in clerk.get(url).content.decode()  # asked, waiting in the managers' inbox
+    request = ApprovalRequest.objects.get()
+    client_for(chain.manager_a).post("/sales/approvals/", {"approval_id": request.pk, "decision": "approve"})
+    page = clerk.get(url).content.decode()
+    # the approval is offered by the approver's name; the other order's page does not offer it
+    assert f'name="approval_id" value="{request.pk}" checked> {chain.manager_a.display_name} 于 ' in page
+    assert 'name="approval_id"' not in clerk.get(f"/sales/orders/{second.pk}/").content.decode()
+    assert clerk.post(url, {"action": "cancel", "reason": "wrong item", "approval_id": str(request.pk)}).status_code == 302
+    first.refresh_from_db()
+    assert first.status == OrderStatus.CANCELLED
+
+    # the manager on site, picked by name, approves the second void with their PIN; a wrong PIN or a manager typed
+    # by hand changes nothing
+    manager_pin_set(actor=chain.manager_a, store_id=chain.store_a.id, pin="2468")
+    url = f"/sales/orders/{second.pk}/"
+    before = sales_state()
+    wrong = clerk.post(url, {"action": "cancel", "reason": "x", "manager_id": str(chain.manager_a.pk), "pin": "1357"})
+    assert wrong.status_code == 403 and 'data-code="invalid_pin"' in wrong.content.decode()
+    typed = clerk.post(url, {"action": "cancel", "reason": "x", "manager_id": "王店长", "pin": "2468"})
+    assert typed.status_code == 422 and 'data-code="invalid_manager"' in typed.content.decode()
+    assert sales_state() == before
+    done = clerk.post(url, {"action": "cancel", "reason": "x", "manager_id": str(chain.manager_a.pk), "pin": "2468"})
+    assert done.status_code == 302
+    second.refresh_from_db()
+    assert (second.status, second.refunded_total) == (OrderStatus.CANCELLED, 2500)
+    pin_approval = ApprovalRequest.objects.filter(via="pin").get()
+    assert (pin_approval.decided_by_id, pin_approval.requested_by_id) == (chain.manager_a.pk, chain.guide_a.pk)
+    assert_ledgers_clean()
