@@ -186,10 +186,10 @@ def tag_group_update(*, actor: Staff, group_id: int, name: str | None = None,
 
 
 def _clean_rule(rule):
+    if not isinstance(rule, dict) or not rule:
+        raise ValidationFailed(_("A rule tag needs a condition."), code="rule_required", details={"field": "rule"})
     from .conditions import condition_validate  # the condition language (cdp.conditions)
 
-    if not isinstance(rule, dict):
-        raise ValidationFailed(_("A rule tag needs a condition."), code="rule_required", details={"field": "rule"})
     return condition_validate(rule)
 
 
