@@ -203,3 +203,7 @@ api.add_router("/promotions", promotions_router)
 from yundian.cdp.api import router as cdp_router  # noqa: E402
 
 api.add_router("/events", cdp_router)
+
+from yundian.cdp.tag_api import router as cdp_tags_router  # noqa: E402
+
+api.add_router("/cdp", cdp_tags_router)

@@ -443,3 +443,28 @@ def lifecycle_settings_update(*, actor: Staff, **values) -> LifecycleSettings:
 
 def computed_key_label(key: str) -> str:
     return str(dict(ComputedKey.choices).get(key, key))
+
+
+def member_tag_list(*, actor: Staff, member_id: int) -> list[dict]:
+    """The member's tags the actor may see, each with where it came from: source, since, who and why (the reason
+    of the change that gave it). 404 for a member outside the actor's scope."""
+    from yundian.members.selectors import member_get
+
+    member = member_get(actor=actor, member_id=member_id)
+    rows = list(MemberTag.objects.filter(member=member).filter(tag_visible_q(actor, "tag__"))
+                .select_related("tag__group", "actor").order_by("tag__group_id", "tag_id"))
+    reasons = {}
+    for tag_id, reason in (TagChange.objects.filter(member=member, gained=True, tag_id__in=[r.tag_id for r in rows])
+                           .order_by("id").values_list("tag_id", "reason")):
+        reasons[tag_id] = reason  # the latest gain's reason wins
+    return [{"tag": r.tag, "source": r.source, "since": r.since, "actor": r.actor, "reason": reasons.get(r.tag_id, "")}
+            for r in rows]
+
+
+def tag_change_list(*, actor: Staff, member_id: int, limit: int = 50) -> list[TagChange]:
+    """The member's latest tag changes (tags the actor may see), newest first."""
+    from yundian.members.selectors import member_get
+
+    member = member_get(actor=actor, member_id=member_id)
+    return list(TagChange.objects.filter(member=member).filter(tag_visible_q(actor, "tag__"))
+                .select_related("tag", "actor").order_by("-at", "-id")[:limit])
