@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from yundian.core.errors import NotFound
 from yundian.core.locking import lock_rows
 
-from .models import Member, MemberMerge, PointsAdjustment, PointsRule, Tier, TopUpRule
+from .models import Member, Audience, MemberMerge, PointsAdjustment, PointsRule, Tier, TopUpRule
 
 
 def lock_members(member_ids: Iterable[int], *, enterprise_id: int) -> dict[int, Member]:
@@ -60,3 +60,9 @@ def lock_tier(tier_id: int, *, enterprise_id: int) -> Tier | None:
 
 def lock_topup_rule(rule_id: int, *, enterprise_id: int) -> TopUpRule | None:
     return _lock_one(TopUpRule, rule_id, enterprise_id)
+
+
+def lock_audience(audience_id: int, *, enterprise_id: int):
+    """Lock one member list row (the mutex for replacing its entries); None if missing or of another enterprise."""
+    rows = lock_rows(Audience.objects.filter(pk=audience_id, enterprise_id=enterprise_id))
+    return rows[0] if rows else None

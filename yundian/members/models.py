@@ -545,3 +545,41 @@ class LoginCode(models.Model):
         ordering = ["-id"]
         indexes = [models.Index(fields=["enterprise", "phone", "created_at"], name="login_code_phone"),
                    models.Index(fields=["ip", "created_at"], name="login_code_ip")]
+
+
+# --- member lists (audiences) -------------------------------------------------------------------------
+
+class Audience(BaseModel):
+    """A named list of members (an audience) that the lower contexts can check by id: a promotion or coupon
+    campaign for this list only, coupons issued to it, a guide call list made from it. Its entries are filled by
+    its source (a cdp segment's refresh, `source`="segment", `source_id`=the segment) through
+    `audience_replace`; `member_count` and `refreshed_at` are written in the same transaction."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    node = models.ForeignKey("org.OrgNode", verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=120)
+    source = models.CharField(_("source"), max_length=16)
+    source_id = models.BigIntegerField(null=True, blank=True)
+    member_count = models.PositiveIntegerField(_("members"), default=0)
+    refreshed_at = models.DateTimeField(_("refreshed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audience")
+        verbose_name_plural = _("audiences")
+        constraints = [models.UniqueConstraint(fields=["enterprise", "source", "source_id"],
+                                               condition=Q(source_id__isnull=False), name="audience_source_once")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AudienceMember(models.Model):
+    """One member on one list, once (unique); looked up by member for pricing (member, list index)."""
+
+    audience = models.ForeignKey(Audience, on_delete=models.CASCADE, related_name="entries")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+")
+    added_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["audience", "member"], name="audience_member_once")]
+        indexes = [models.Index(fields=["member", "audience"], name="audience_member_by_member")]

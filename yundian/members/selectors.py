@@ -19,11 +19,11 @@ from yundian.core.errors import Forbidden, NotFound, ValidationFailed
 from yundian.core.money import Money
 from yundian.org.models import OrgNode, RoleAssignment, Staff
 from yundian.org.roles import Perm, Role
-from yundian.org.selectors import has_perm, require, scope_q
+from yundian.org.selectors import has_perm, require, scope_paths, scope_q
 
 from .hooks import profile_section
 from .models import (
-    AdjustmentStatus, ConsentChannel, ConsentEvent, ConsentState, GiftCard, GrowthEntry, GuideBindingEvent,
+    Audience, AudienceMember, AdjustmentStatus, ConsentChannel, ConsentEvent, ConsentState, GiftCard, GrowthEntry, GuideBindingEvent,
     IdentityKind, Member, MemberIdentity, MemberMerge, MemberProgram, MemberStatus, PointsAdjustment, PointsBalance, PointsEntry, PointsLot,
     PointsRule, StoredValueBalance, StoredValueEntry, Tier, TopUpRule,
 )
@@ -361,3 +361,41 @@ def gift_card_list(*, actor: Staff, batch: str | None = None, status: str | None
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("-id")
+
+
+# --- audiences (member lists) ------------------------------------------------------------------------
+
+def _ancestor_paths(path: str) -> list[str]:
+    parts = [p for p in path.strip("/").split("/") if p]
+    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+def audience_list(*, actor: Staff, search: str | None = None) -> QuerySet[Audience]:
+    """Audiences the actor may aim a promotion or an action at: owned by a node of their member.view subtree or by a
+    node above it (an HQ segment reaches a store), never a sibling's; newest refreshed first."""
+    paths = scope_paths(actor, Perm.MEMBER_VIEW)
+    if not paths:
+        return Audience.objects.none()
+    where = Q(node__path__in=sorted({a for p in paths for a in _ancestor_paths(p)}))
+    for path in paths:
+        where |= Q(node__path__startswith=path)
+    qs = Audience.objects.filter(where, enterprise_id=actor.enterprise_id).select_related("node")
+    if search:
+        qs = qs.filter(name__icontains=search.strip())
+    return qs.order_by("name", "id")
+
+
+def audience_get(*, actor: Staff, audience_id: int) -> Audience:
+    audience = audience_list(actor=actor).filter(pk=audience_id).first()
+    if audience is None:
+        raise NotFound(_("Member list not found."), code="audience_not_found")
+    return audience
+
+
+def audiences_holding(*, member_id: int | None, audience_ids) -> frozenset[int]:
+    """Which of `audience_ids` list the member: one indexed query (none when nothing is asked)."""
+    wanted = sorted({int(a) for a in audience_ids if a})
+    if member_id is None or not wanted:
+        return frozenset()
+    return frozenset(AudienceMember.objects.filter(member_id=member_id, audience_id__in=wanted)
+                     .values_list("audience_id", flat=True))

@@ -73,6 +73,7 @@ class MemberInfo:
     tier_code: str = ""
     discount_rate: Decimal = Decimal(1)
     tier_name: str = ""  # what explanations show (the code stays internal)
+    audience_ids: frozenset[int] = frozenset()  # the audiences (member lists) of the cart's rules that list them
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,7 @@ class Rule:
     channels: frozenset[str] = frozenset()  # empty: every channel
     tier_codes: frozenset[str] = frozenset()  # non-empty: only members of these tiers
     members_only: bool = False
+    audience_id: int = 0  # non-zero: only members on this audience (member list)
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     coupon_code: str = ""  # non-empty: applies only with this code presented
@@ -269,8 +271,11 @@ def _gate(rule: Rule, cart: Cart) -> tuple[str, dict] | None:
         return "other_channel", {"channels": sorted(rule.channels)}
     if rule.store_paths and not any(cart.store_path.startswith(p) for p in rule.store_paths):
         return "other_store", {}
-    if (rule.members_only or rule.tier_codes or rule.kind == Kind.TIER_RATE) and cart.member is None:
+    needs_member = rule.members_only or rule.tier_codes or rule.audience_id or rule.kind == Kind.TIER_RATE
+    if needs_member and cart.member is None:
         return "member_required", {}
+    if rule.audience_id and rule.audience_id not in cart.member.audience_ids:
+        return "audience_required", {}
     if rule.tier_codes and cart.member.tier_code not in rule.tier_codes:
         return "tier_required", {"tiers": sorted(rule.tier_codes)}
     if rule.coupon_code and rule.coupon_code not in cart.coupon_codes:
@@ -285,6 +290,7 @@ REASONS = {
     "other_store": lambda d: _("Not offered at this store."),
     "member_required": lambda d: _("For members only."),
     "tier_required": lambda d: _("For members of tiers %(tiers)s only.") % {"tiers": ", ".join(d.get("tiers", []))},
+    "audience_required": lambda d: _("For selected members only."),
     "coupon_not_presented": lambda d: _("The coupon was not presented."),
     "no_eligible_items": lambda d: _("Nothing in the cart qualifies."),
     "threshold_not_met": lambda d: _("Add %(short)s more of eligible goods to get it.") % {"short": _yuan(d["short_by"])}

@@ -49,6 +49,9 @@ class Promotion(BaseModel):
     channels = models.JSONField(_("channels (empty: all)"), default=list, blank=True)
     tier_codes = models.JSONField(_("member tiers (empty: everyone)"), default=list, blank=True)
     members_only = models.BooleanField(_("members only"), default=False)
+    audience = models.ForeignKey("members.Audience", verbose_name=_("for the members of"), on_delete=models.PROTECT,
+                                 null=True, blank=True, related_name="+",
+                                 help_text=_("Only members on this list get it (a segment, refreshed with it)."))
     sku_ids = models.JSONField(default=list, blank=True)
     product_ids = models.JSONField(default=list, blank=True)
     category_ids = models.JSONField(default=list, blank=True)
@@ -161,7 +164,9 @@ class CouponStatus(models.TextChoices):
 
 
 class Coupon(BaseModel):
-    """One unique code; a member's once issued to them (by HQ, a store or a guide)."""
+    """One unique code; a member's once issued to them (by HQ, a store or a guide). A code issued to an audience
+    carries its `source` ("audience:<id>"): once per (campaign, member, source), so a retried or doubled issue
+    reaches each member once."""
 
     enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
     campaign = models.ForeignKey(CouponCampaign, on_delete=models.PROTECT, related_name="coupons")
@@ -170,9 +175,12 @@ class Coupon(BaseModel):
     issued_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     issued_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=CouponStatus.choices, default=CouponStatus.AVAILABLE)
+    source = models.CharField(max_length=40, blank=True, default="")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["enterprise", "code"], name="coupon_code_unique")]
+        constraints = [models.UniqueConstraint(fields=["enterprise", "code"], name="coupon_code_unique"),
+                       models.UniqueConstraint(fields=["campaign", "member", "source"], condition=~Q(source=""),
+                                               name="coupon_once_per_source")]
         indexes = [models.Index(fields=["campaign", "member"], name="coupon_campaign_member")]
 
 
@@ -461,3 +469,39 @@ class PromotionUsage(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["source", "source_id", "order_ref"], name="promotion_usage_once")]
         indexes = [models.Index(fields=["enterprise", "source", "source_id"], name="promotion_usage_source")]
+
+
+# --- coupons issued to an audience -----------------------------------------------------------------------------------
+
+class IssueRunStatus(models.TextChoices):
+    RUNNING = "running", _("Issuing")
+    DONE = "done", _("Done")
+
+
+class CouponIssueRun(BaseModel):
+    """Issuing a campaign's codes to the members of an audience (a segment's list), in batches of members by id
+    (`cursor`: the last member id done), so a retry or a second worker continues instead of starting over. Each
+    code carries the source "audience:<id>" (unique per campaign and member), so nobody gets two."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    campaign = models.ForeignKey(CouponCampaign, on_delete=models.PROTECT, related_name="issue_runs")
+    audience = models.ForeignKey("members.Audience", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=10, choices=IssueRunStatus.choices, default=IssueRunStatus.RUNNING)
+    total = models.PositiveIntegerField(default=0)
+    issued = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0, help_text="members who already held the code or the limit")
+    cursor = models.BigIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["audience", "status"], name="coupon_issue_run_audience")]
+
+    @property
+    def source(self) -> str:
+        return f"audience:{self.audience_id}"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, (self.issued + self.skipped) * 100 // self.total)

@@ -23,7 +23,7 @@ from django.utils import timezone
 from yundian.catalog.barcodes import weighed_price
 from yundian.catalog.models import Category, Sku
 from yundian.catalog.pricing import ancestor_ids
-from yundian.members.selectors import member_benefits
+from yundian.members.selectors import audiences_holding, member_benefits
 
 from . import engine
 from .engine import Cart, Kind, Line, MemberInfo, PricingResult, Rule
@@ -69,6 +69,7 @@ def rule_from(promotion: Promotion, *, coupon_code: str = "", source: str = "pro
         category_ids=_frozen(promotion.category_ids), exclude_sku_ids=_frozen(promotion.exclude_sku_ids),
         store_paths=(promotion.node.path,), channels=frozenset(promotion.channels or ()),
         tier_codes=frozenset(promotion.tier_codes or ()), members_only=promotion.members_only,
+        audience_id=promotion.audience_id or 0,
         valid_from=promotion.valid_from, valid_to=promotion.valid_to, coupon_code=coupon_code,
         blocked=blocked or ("" if promotion.status == PromotionStatus.ACTIVE else "coupon_void" if coupon_code
                             else "not_active"),
@@ -275,15 +276,17 @@ def cart_build(*, store, channel: str, lines: Sequence[LineIn], member=None, cou
              category_ids=tuple(_category_chain(l.sku.product.category if l.sku.product.category_id else None)),
              floor=line_floor(l, floors.get(l.sku.pk)), is_weighed=l.sku.is_weighed, list_price=l.list_price)
         for i, l in enumerate(lines))
-    member_info = None
-    if member is not None:
-        benefits = member_benefits(member)
-        member_info = MemberInfo(id=member.pk, tier_code=benefits.tier_code, discount_rate=benefits.discount_rate,
-                                 tier_name=benefits.tier_name or "")
     member_id = member.pk if member is not None else None
     rules = automatic_rules(store, at, snap)
     rules += coupon_rules(store, coupon_codes, member_id)
     rules += claim_rules(store, {l.sku.pk for l in lines}, member_id, at, snap)
+    member_info = None
+    if member is not None:
+        benefits = member_benefits(member)
+        # one query for the whole cart, and none when no rule is for an audience
+        holding = audiences_holding(member_id=member_id, audience_ids={r.audience_id for r in rules})
+        member_info = MemberInfo(id=member.pk, tier_code=benefits.tier_code, discount_rate=benefits.discount_rate,
+                                 tier_name=benefits.tier_name or "", audience_ids=holding)
     return Cart(lines=engine_lines, rules=tuple(rules), store_path=store.path, channel=channel, at=at,
                 member=member_info, coupon_codes=tuple(normalize_code(c) for c in coupon_codes), currency=currency,
                 store_id=store.pk)

@@ -7,6 +7,7 @@ growth.py         growth value and tiers (upgrade at once, downgrade at review)
 stored_value.py   top-ups, spending, refunds, top-up rules, gift cards
 rules.py          points rules, tier edits, top-up rule changes (programme settings, HQ)
 sign_in.py        storefront sign-in of members with a one-time code
+audiences.py      member lists (audiences) that promotions and guides check, filled by their source (a segment)
 """
 from .growth import tier_create, tier_review_due  # noqa: F401
 from .members import (  # noqa: F401
@@ -27,3 +28,4 @@ from .rules import (  # noqa: F401
     points_rule_create, points_rule_deactivate, points_rule_update, tier_update, topup_rule_deactivate,
 )
 from .sign_in import CodeSent, SignIn, TooManyRequests, login_code_send, login_code_verify  # noqa: F401
+from .audiences import AudienceChange, audience_ensure, audience_replace  # noqa: F401

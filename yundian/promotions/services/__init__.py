@@ -6,6 +6,7 @@ flash.py        flash sales: create, buy (exact cap, per-member limit), claims o
 groups.py       group buying: campaigns, open / join, paid, cancelled, expiry with refunds exactly once
 referrals.py    referral rules, share links, rewards and their reversal
 checkout.py     the four calls sales makes per order: placed, paid, cancelled, returned
+audience_coupons.py  a campaign issued to an audience (a segment): each member once, in batches, as a task when large
 """
 from .checkout import order_cancelled, order_paid, order_placed, order_returned  # noqa: F401
 from .coupons import coupon_campaign_create, coupon_issue, coupon_redeem, coupon_restore, coupon_void  # noqa: F401
@@ -21,4 +22,7 @@ from .promotions import price_floor_set, promotion_create, promotion_set_status 
 from .referrals import (  # noqa: F401
     PaidLine, referral_link_visit, referral_reverse_for_return, referral_reward_for_order, referral_rule_set,
     share_link_create,
+)
+from .audience_coupons import (  # noqa: F401
+    coupon_issue_run_start, coupon_issue_run_step, coupon_issue_run_work, coupon_issue_to_audience,
 )

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from yundian.core.audit import audit_record
 from yundian.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from yundian.members.models import Member
+from yundian.members.selectors import audiences_holding
 from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
@@ -40,10 +41,11 @@ def coupon_campaign_create(*, actor: Staff, node_id: int, code: str, name: str, 
                            code_mode: str = CodeMode.UNIQUE, shared_code: str = "", total_limit: int | None = None,
                            per_member_limit: int = 1, restore_rule: str = RestoreRule.CANCEL_OR_FULL_RETURN,
                            priority: int = 0, is_exclusive: bool = False, channels=None, tier_codes=None,
-                           valid_from: datetime | None = None, valid_to: datetime | None = None,
-                           status: str = PromotionStatus.ACTIVE, description: str = "", **maths) -> CouponCampaign:
+                           audience_id: int | None = None, valid_from: datetime | None = None,
+                           valid_to: datetime | None = None, status: str = PromotionStatus.ACTIVE,
+                           description: str = "", **maths) -> CouponCampaign:
     """A coupon campaign on a node of the actor's subtree (promotion.manage there): its benefit (any promotion
-    kind) applies when one of its codes is presented. Audited."""
+    kind) applies when one of its codes is presented (by a member of `audience_id` only, when given). Audited."""
     node = node_for(actor, node_id, Perm.PROMOTION_MANAGE)
     if code_mode not in CodeMode.values:
         raise ValidationFailed(_("Unknown code mode."), code="invalid_code_mode", details={"field": "code_mode"})
@@ -63,8 +65,8 @@ def coupon_campaign_create(*, actor: Staff, node_id: int, code: str, name: str, 
     fields = promotion_fields(enterprise_id=actor.enterprise_id, kind=kind, **maths)
     promotion = create_promotion_row(actor=actor, node=node, code=code, name=name, fields=fields,
                                      description=description, priority=priority, is_exclusive=is_exclusive,
-                                     channels=channels, tier_codes=tier_codes, valid_from=valid_from,
-                                     valid_to=valid_to, status=status, requires_coupon=True)
+                                     channels=channels, tier_codes=tier_codes, audience_id=audience_id,
+                                     valid_from=valid_from, valid_to=valid_to, status=status, requires_coupon=True)
     try:
         with transaction.atomic():
             campaign = CouponCampaign.objects.create(
@@ -192,6 +194,8 @@ def coupon_redeem(*, enterprise_id: int, store: OrgNode, code: str, order_ref: s
         raise Conflict(_("This coupon is not valid now."), code="coupon_expired")
     if not store.path.startswith(promotion.node.path):
         raise Conflict(_("Not offered at this store."), code="other_store")
+    if promotion.audience_id and not audiences_holding(member_id=member_id, audience_ids=[promotion.audience_id]):
+        raise Conflict(_("For selected members only."), code="audience_required")
     if coupon is not None:
         coupon = locks.lock_coupon(coupon.pk)
         if coupon.status != CouponStatus.AVAILABLE:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from yundian.catalog.models import Category, Product, Sku
 from yundian.core.audit import audit_record
 from yundian.core.errors import Conflict, NotFound, ValidationFailed
+from yundian.members import selectors as member_selectors
 from yundian.org.models import Staff
 from yundian.org.roles import Perm
 from yundian.org.selectors import require
@@ -128,15 +129,28 @@ def promotion_fields(*, enterprise_id: int, kind: str, rate=None, amount: int = 
 def _dump(p: Promotion) -> dict:
     return {"code": p.code, "name": p.name, "kind": p.kind, "status": p.status, "node_id": p.node_id,
             "priority": p.priority, "is_exclusive": p.is_exclusive, "rate": p.rate, "amount": p.amount,
-            "tiers": p.tiers, "valid_from": p.valid_from, "valid_to": p.valid_to}
+            "tiers": p.tiers, "valid_from": p.valid_from, "valid_to": p.valid_to, "audience_id": p.audience_id}
+
+
+def audience_for(actor: Staff, audience_id) -> int | None:
+    """The id of an audience (member list) the actor may aim at, or None; anything else is a 422 on the field."""
+    if audience_id is None:
+        return None
+    try:
+        return member_selectors.audience_get(actor=actor, audience_id=clean_int(audience_id, "audience_id", low=1,
+                                                                                high=2**62)).pk
+    except NotFound:
+        raise ValidationFailed(_("Member list not found."), code="audience_not_found",
+                               details={"field": "audience_id"})
 
 
 def create_promotion_row(*, actor: Staff, node, code: str, name: str, fields: dict, description: str = "",
                          priority: int = 0, is_exclusive: bool = False, channels=None, tier_codes=None,
-                         members_only: bool = False, valid_from: datetime | None = None,
-                         valid_to: datetime | None = None, status: str = PromotionStatus.DRAFT,
-                         requires_coupon: bool = False) -> Promotion:
+                         members_only: bool = False, audience_id: int | None = None,
+                         valid_from: datetime | None = None, valid_to: datetime | None = None,
+                         status: str = PromotionStatus.DRAFT, requires_coupon: bool = False) -> Promotion:
     clean_window(valid_from, valid_to)
+    audience_id = audience_for(actor, audience_id)
     if status not in (PromotionStatus.DRAFT, PromotionStatus.ACTIVE):
         raise ValidationFailed(_("A new promotion is a draft or active."), code="invalid_status",
                                details={"field": "status"})
@@ -148,8 +162,8 @@ def create_promotion_row(*, actor: Staff, node, code: str, name: str, fields: di
                 description=clean_text(description, "description", 500),
                 priority=clean_int(priority, "priority", low=-1000, high=1000), is_exclusive=bool(is_exclusive),
                 channels=_clean_channels(channels), tier_codes=_clean_tier_codes(tier_codes),
-                members_only=bool(members_only), valid_from=valid_from, valid_to=valid_to, status=status,
-                requires_coupon=requires_coupon, created_by=actor, **fields)
+                members_only=bool(members_only), audience_id=audience_id, valid_from=valid_from, valid_to=valid_to,
+                status=status, requires_coupon=requires_coupon, created_by=actor, **fields)
     except IntegrityError:
         raise Conflict(_("A promotion with this code exists."), code="promotion_code_taken", details={"field": "code"})
     audit_record(actor=actor, action="promotion.create", target=promotion, after=_dump(promotion),
@@ -160,15 +174,16 @@ def create_promotion_row(*, actor: Staff, node, code: str, name: str, fields: di
 @transaction.atomic
 def promotion_create(*, actor: Staff, node_id: int, code: str, name: str, kind: str, description: str = "",
                      priority: int = 0, is_exclusive: bool = False, channels=None, tier_codes=None,
-                     members_only: bool = False, valid_from: datetime | None = None, valid_to: datetime | None = None,
-                     status: str = PromotionStatus.DRAFT, **maths) -> Promotion:
-    """Create an automatic promotion on a node of the actor's subtree (promotion.manage there). Audited."""
+                     members_only: bool = False, audience_id: int | None = None, valid_from: datetime | None = None,
+                     valid_to: datetime | None = None, status: str = PromotionStatus.DRAFT, **maths) -> Promotion:
+    """Create an automatic promotion on a node of the actor's subtree (promotion.manage there), optionally for the
+    members of one audience only. Audited."""
     node = node_for(actor, node_id, Perm.PROMOTION_MANAGE)
     fields = promotion_fields(enterprise_id=actor.enterprise_id, kind=kind, **maths)
     return create_promotion_row(actor=actor, node=node, code=code, name=name, fields=fields, description=description,
                                 priority=priority, is_exclusive=is_exclusive, channels=channels,
-                                tier_codes=tier_codes, members_only=members_only, valid_from=valid_from,
-                                valid_to=valid_to, status=status)
+                                tier_codes=tier_codes, members_only=members_only, audience_id=audience_id,
+                                valid_from=valid_from, valid_to=valid_to, status=status)
 
 
 STATUS_MOVES = {
