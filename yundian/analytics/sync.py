@@ -424,6 +424,38 @@ def read_redemptions(since, paths):
     return (_table(T.FACT_COUPON_REDEMPTION, columns, "created_at"), max((r[10] for r in rows), default=None))
 
 
+def read_coupons(since, paths):
+    """Coupons issued to members, as they are now (segments count the ones a member holds). A change of the
+    campaign's promotion (its end) re-reads its coupons."""
+    from yundian.promotions.models import Coupon
+
+    rows = list(_since(Coupon.objects.filter(member__isnull=False), since, "updated_at",
+                       "campaign__promotion__updated_at")
+                .values_list("id", "enterprise_id", "campaign__node_id", "campaign_id", "member_id", "status",
+                             "issued_at", "campaign__promotion__valid_to", "updated_at",
+                             "campaign__promotion__updated_at"))
+    ends = pa.array([naive_utc(r[7]) for r in rows], type=pa.timestamp("us"))
+    columns = {
+        "coupon_id": [r[0] for r in rows], "enterprise_id": [r[1] for r in rows],
+        "org_path": [paths.of(r[2]) for r in rows], "campaign_id": [r[3] for r in rows],
+        "member_id": [r[4] for r in rows], "status": [r[5] for r in rows],
+        "issued_at": [naive_utc(r[6]) for r in rows], "valid_until": local_parts(ends)[0].to_pylist(),
+    }
+    newest = max((max(r[8], r[9]) for r in rows), default=None)
+    return T.FACT_COUPON.arrow(columns), newest
+
+
+def read_consents(since, paths):
+    """The latest marketing consent per member and channel (segments: "consent granted for SMS")."""
+    from yundian.members.models import ConsentState
+
+    rows = list(_since(ConsentState.objects.all(), since, "updated_at").values_list(
+        "member_id", "member__enterprise_id", "channel", "granted", "updated_at"))
+    columns = _columns(["member_id", "enterprise_id", "channel", "granted", "updated_at"], rows)
+    columns["updated_at"] = [naive_utc(v) for v in columns["updated_at"]]
+    return T.DIM_MEMBER_CONSENT.arrow(columns), max((r[4] for r in rows), default=None)
+
+
 def dates_ensure(con, today: date) -> None:
     """dim_date from DATES_FROM to a year ahead of today, dim_hour's 24 rows (both idempotent)."""
     last = run(con, "SELECT max(date) FROM dim_date")[0][0]
@@ -479,6 +511,8 @@ TIME_SOURCES = [
     TimeSource("catalog.sku", read_skus, T.DIM_SKU),
     TimeSource("org.staff", read_staff, T.DIM_STAFF),
     TimeSource("promotions.coupon_redemption", read_redemptions, T.FACT_COUPON_REDEMPTION),
+    TimeSource("promotions.coupon", read_coupons, T.FACT_COUPON),
+    TimeSource("members.consent", read_consents, T.DIM_MEMBER_CONSENT),
 ]
 
 

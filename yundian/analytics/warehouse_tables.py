@@ -12,6 +12,7 @@ Facts
     fact_points_entry   the points ledger
     fact_coupon_redemption   one row per coupon use (status: redeemed / restored)
     fact_commission_entry    the commission ledger
+    fact_coupon         one row per coupon code issued to a member: status, validity (segments: coupons held)
     fact_event          behaviour and domain events (declared by cdp)
 Dimensions
     dim_org (stores, regions, dealers, HQ), dim_sku (SKU, product, category), dim_member (no name or phone:
@@ -67,6 +68,13 @@ FACT_COMMISSION_ENTRY = register_table(TableSpec("fact_commission_entry", {
     "occurred_at": "timestamp", "local_date": "date",
 }, key=("entry_id",)))
 
+# a coupon issued to a member, as it is now (segments count the coupons a member holds: available, not expired);
+# valid_until is the local date its promotion ends (null: no end)
+FACT_COUPON = register_table(TableSpec("fact_coupon", {
+    "coupon_id": "int64", "enterprise_id": "int64", "org_path": "string", "campaign_id": "int64",
+    "member_id": "int64", "status": "string", "issued_at": "timestamp", "valid_until": "date",
+}, key=("coupon_id",)))
+
 DIM_ORG = register_table(TableSpec("dim_org", {
     "node_id": "int64", "enterprise_id": "int64", "parent_id": "int64", "kind": "string", "code": "string",
     "name": "string", "org_path": "string", "depth": "int32", "is_active": "boolean",
@@ -84,6 +92,12 @@ DIM_MEMBER = register_table(TableSpec("dim_member", {
     "gender": "string", "birth_month": "int32", "birth_day": "int32", "channel": "string",
     "registered_at": "timestamp", "registered_date": "date", "is_erased": "boolean",
 }, key=("member_id",)))
+
+# the latest consent per (member, channel), from members.ConsentState (segments: "consent granted for SMS")
+DIM_MEMBER_CONSENT = register_table(TableSpec("dim_member_consent", {
+    "member_id": "int64", "enterprise_id": "int64", "channel": "string", "granted": "boolean",
+    "updated_at": "timestamp",
+}, key=("member_id", "channel")))
 
 DIM_STAFF = register_table(TableSpec("dim_staff", {
     "staff_id": "int64", "enterprise_id": "int64", "home_id": "int64", "org_path": "string",

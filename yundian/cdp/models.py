@@ -4,6 +4,7 @@ The events API writes here (one bulk insert per batch), so a web request never o
 moves rows into the warehouse's fact_event each minute and the nightly purge forgets rows already moved.
 """
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from yundian.core.models import BaseModel
@@ -204,3 +205,67 @@ class LifecycleSettings(BaseModel):
     lost_days = models.PositiveSmallIntegerField(_("lost after (days)"), default=365)
     won_back_days = models.PositiveSmallIntegerField(_("won back for (days)"), default=30)
     updated_by = models.ForeignKey("org.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+
+# --- segments ------------------------------------------------------------------------------------------
+
+class SegmentKind(models.TextChoices):
+    DYNAMIC = "dynamic", _("Dynamic (re-evaluated)")
+    SNAPSHOT = "snapshot", _("Snapshot (frozen list)")
+
+
+class Segment(BaseModel):
+    """A group of members defined by a condition tree (`cdp.conditions`), over the members whose home store lies in
+    `node`'s subtree. Dynamic: re-evaluated on each refresh (its member list follows); snapshot: the list frozen
+    when it was taken and never changed. `SegmentMember` holds the current list either way, so promotions and
+    guides check membership in the OLTP database."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    node = models.ForeignKey("org.OrgNode", verbose_name=_("scope"), on_delete=models.PROTECT, related_name="+",
+                             help_text=_("Only members whose home store lies under this node are counted."))
+    name = models.CharField(_("name"), max_length=80)
+    definition = models.JSONField(_("conditions"))
+    kind = models.CharField(_("kind"), max_length=8, choices=SegmentKind.choices, default=SegmentKind.DYNAMIC)
+    created_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+    size = models.PositiveIntegerField(_("segment size"), null=True, blank=True)
+    refreshed_at = models.DateTimeField(_("last refreshed"), null=True, blank=True)
+    is_archived = models.BooleanField(_("archived"), default=False)
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["enterprise", "name"], condition=Q(is_archived=False),
+                                               name="cdp_segment_name_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SegmentMember(models.Model):
+    """A member of a segment's current list (written in bulk by the refresh or the snapshot)."""
+
+    id = models.BigAutoField(primary_key=True)
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="members")
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["segment", "member"], name="cdp_segment_member_unique")]
+        indexes = [models.Index(fields=["member", "segment"], name="cdp_segment_member_by_member")]
+
+
+class SegmentSize(models.Model):
+    """A segment's size on a day (the last refresh of the day), for "size over time"."""
+
+    id = models.BigAutoField(primary_key=True)
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="sizes")
+    day = models.DateField()
+    size = models.PositiveIntegerField()
+    added = models.PositiveIntegerField(default=0)
+    removed = models.PositiveIntegerField(default=0)
+    measured_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["segment", "day"]
+        constraints = [models.UniqueConstraint(fields=["segment", "day"], name="cdp_segment_size_day_unique")]
