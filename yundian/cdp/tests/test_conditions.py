@@ -260,7 +260,7 @@ def evaluate(backend, tree, paths) -> set[int]:
     return set(backend.execute(table).member_id.tolist())
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(world=worlds(), tree=trees, paths=st.sampled_from([None, ["/1/2/"], ["/1/5/6/", "/1/2/4/"], []]))
 def test_a_tree_matches_the_members_a_brute_force_evaluation_finds(warehouse_con, world, tree, paths):
