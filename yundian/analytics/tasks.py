@@ -15,3 +15,11 @@ def warehouse_sync() -> int:
     if target and written:
         warehouse_export(target)
     return written
+
+
+@task()
+def reports_mail() -> int:
+    """Mail the scheduled reports whose period has ended (each schedule once per period); recipients mailed."""
+    from .schedules import schedules_mail_due
+
+    return schedules_mail_due()

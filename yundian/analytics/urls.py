@@ -1,10 +1,14 @@
 from django.urls import path
 
-from . import views
+from . import report_views, schedule_views, views
 
 app_name = "analytics"
 
 urlpatterns = [
     path("warehouse/", views.warehouse, name="warehouse"),
     path("warehouse/sync/", views.warehouse_sync_now, name="warehouse_sync"),
+    path("reports/", report_views.report_hub, name="reports"),
+    path("reports/gmv/", report_views.gmv_page, name="gmv"),
+    path("reports/schedules/", schedule_views.schedules, name="schedules"),
+    path("reports/<slug:slug>/", report_views.report_page, name="report"),
 ]

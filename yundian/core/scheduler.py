@@ -49,6 +49,8 @@ SCHEDULE: list[tuple[str, str, str]] = [
     # RFM quintiles, lifecycle stages, preferred store/category, price band and rule tags of every member (a sale
     # already moves its member's within the minute's sync; this moves the quintile bounds and everyone else)
     ("yundian.cdp.tasks.tags_refresh_nightly", "daily", "02:30"),
+    # yesterday's / last week's / last month's reports, mailed once per schedule and period
+    ("yundian.analytics.tasks.reports_mail", "hourly", ":20"),
 ]
 
 RETRY_AFTER = timedelta(minutes=5)
