@@ -15,7 +15,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from yundian.catalog.models import Barcode, MediaKind, ProductMedia, Sku, WeighedBarcodeScheme
+from yundian.catalog.models import Barcode, Category, MediaKind, ProductMedia, Sku, WeighedBarcodeScheme
 from yundian.catalog.pricing import price_resolve_many
 from yundian.catalog.selectors import scan_resolve
 from yundian.core.errors import Conflict, NotFound, ValidationFailed
@@ -75,13 +75,23 @@ def _fingerprint(content: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:20]
 
 
+def _top_category(sku: Sku) -> int:
+    """The id of the top-level category a SKU's product sits under (0 when it has none): its quick-key tab."""
+    category = sku.product.category
+    if category is None:
+        return 0
+    head = category.path.strip("/").split("/")[0]
+    return int(head) if head.isdigit() else category.pk
+
+
 def pos_snapshot(*, store: OrgNode, actor: Staff | None = None) -> dict:
     """The store's sellable catalogue with today's unit prices (per kg for weighed SKUs), barcodes, weighed
-    barcode schemes and the store's sellers, for selling offline. `version` fingerprints the content (not the
+    barcode schemes, the top-level categories its quick keys are grouped by and the store's sellers, for selling
+    offline. `version` fingerprints the content (not the
     time it was made), so it changes exactly when a SKU, a barcode, a price or a seller changes."""
     now = timezone.now()
     skus = list(Sku.objects.filter(enterprise_id=store.enterprise_id, is_active=True, product__is_active=True)
-                .select_related("product").order_by("product__name", "product_id", "sort_order", "id"))
+                .select_related("product__category").order_by("product__name", "product_id", "sort_order", "id"))
     prices = price_resolve_many(skus, store, PRICE_CHANNEL[OrderChannel.POS], now)
     # one query for every barcode of the enterprise (no IN list of tens of thousands of SKU ids)
     codes: dict[int, list[str]] = defaultdict(list)
@@ -96,14 +106,18 @@ def pos_snapshot(*, store: OrgNode, actor: Staff | None = None) -> dict:
     rows = [{
         "id": s.pk, "code": s.code, "name": f"{s.product.name} {s.name}".strip(), "unit": s.unit,
         "is_weighed": s.is_weighed, "plu": s.plu or "", "price": prices[s.pk].price.amount,
-        "barcodes": codes.get(s.pk, []), "image": covers.get(s.product_id, ""),
+        "barcodes": codes.get(s.pk, []), "image": covers.get(s.product_id, ""), "group": _top_category(s),
     } for s in skus]
+    # the quick keys' tabs: the top-level categories that hold a sellable SKU, in the catalogue's order
+    used = {row["group"] for row in rows}
+    groups = [{"id": c.pk, "name": c.name} for c in Category.objects.filter(
+        enterprise_id=store.enterprise_id, depth=0, pk__in=used - {0}).order_by("sort_order", "name", "id")]
     schemes = [{"prefix": p, "item_digits": i, "value_digits": v, "value_kind": k} for p, i, v, k in
                WeighedBarcodeScheme.objects.filter(enterprise_id=store.enterprise_id, is_active=True)
                .order_by("prefix").values_list("prefix", "item_digits", "value_digits", "value_kind")]
     guides = [{"id": g.pk, "name": g.display_name, "is_guide": g.is_guide} for g in pos_guide_list(store=store, actor=actor)]
     content = {"store": {"id": store.pk, "name": store.name, "code": store.code}, "currency": currency,
-               "skus": rows, "weighed_schemes": schemes, "guides": guides}
+               "skus": rows, "groups": groups, "weighed_schemes": schemes, "guides": guides}
     return {"version": _fingerprint(content), "generated_at": now, **content}
 
 

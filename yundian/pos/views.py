@@ -157,6 +157,7 @@ def till(request: HttpRequest, store_id: int) -> HttpResponse:
         "order_link": _("Open receipt"), "no_results": _("No product matches."), "points": _("points earned"),
         "stock_left": _("In stock: %(n)s"), "stock_short": _("Not enough stock: %(n)s left"),
         "recall": _("Recall"), "not_returnable": _("This order cannot take returns."),
+        "all_products": _("All products"), "other_products": _("Other products"),
         "exchange_summary": _("%(number)s comes back, refund %(amount)s to the original payment"),
         "exchange_done": _("Exchange"), "return_done": _("Return"), "refunded": _("Refunded"),
         "new_sale": _("New sale"), "late_return": _("Sold more than %(days)s days ago: a manager approves with their PIN."), "customer_pays": _("Customer pays"), "customer_gets": _("Give back to the customer"),

@@ -151,7 +151,12 @@ def test_the_snapshot_lists_sellable_skus_with_the_stores_resolved_prices_barcod
     assert sorted(rows) == ["APL-KG", "MUG-01", "TEE-001-S"]  # the inactive SKU is not sold
     assert rows["TEE-001-S"] == {"id": stock.cat.tee_s.id, "code": "TEE-001-S", "name": "纯棉T恤 S", "unit": "pcs",
                                  "is_weighed": False, "plu": "", "price": 8900, "barcodes": [EAN_TEE_S],
-                                 "image": "https://img.example/tee.jpg"}
+                                 "image": "https://img.example/tee.jpg", "group": stock.cat.apparel.id}
+    # quick keys are grouped by top-level category (the tee sits in 服装 > T恤), one tab each (the order is the
+    # catalogue's: sort order, then name as the database collates it)
+    assert rows["MUG-01"]["group"] == stock.cat.household.id
+    assert sorted(data["groups"], key=lambda g: g["id"]) == [{"id": stock.cat.apparel.id, "name": "服装"},
+                                                            {"id": stock.cat.household.id, "name": "家居"}]
     assert rows["MUG-01"]["price"] == 2500  # the online list is not the store's channel
     assert rows["MUG-01"]["barcodes"] == [UPC_MUG]
     assert (rows["APL-KG"]["is_weighed"], rows["APL-KG"]["plu"], rows["APL-KG"]["price"]) == (True, "123", 1280)

@@ -134,7 +134,7 @@
     });
     data.weighed_schemes.forEach(function (w) { state.schemes[w.prefix] = w; });
     var at = data.generated_at ? new Date(data.generated_at) : null;
-    text($("snapshot-version"), at && !isNaN(at) ? at.toTimeString().slice(0, 5) : "✓");
+    text($("snapshot-version"), at && !isNaN(at) ? clock(data.generated_at) : "✓");
     $("snapshot-version").dataset.version = data.version;
     renderKeys();
   }
@@ -411,7 +411,8 @@
     $("search").value = ""; show($("search-results"), false); $("scan").focus();
   });
 
-  // --- quick keys: a product grid from the snapshot (images if the product has one, else a drawn tile) --------
+  // --- quick keys: every sellable SKU as a key (a picture if the product has one, else a drawn tile), in tabs by
+  // top-level category and in pages that fit the grid without scrolling (3 rows on a tablet, 6 x 2 on a phone) ------
 
   function tileColour(code) {
     var h = 0;
@@ -419,32 +420,88 @@
     return "hsl(" + h + ", 55%, 88%)";
   }
 
+  var keys = { group: "all", page: 0 };
+  var PHONE = window.matchMedia ? window.matchMedia("(max-width: 760px)") : null;
+
+  function keysPerPage(box) {
+    if (PHONE && PHONE.matches) return 12;
+    var cols = getComputedStyle(box).gridTemplateColumns.split(" ").filter(Boolean).length;
+    return Math.max(cols, 1) * 3;
+  }
+
+  function keyGroups() {
+    var groups = [{ id: "all", name: msg.all_products }].concat(state.snapshot.groups || []);
+    if (groups.length > 1 && state.snapshot.skus.some(function (s) { return !s.group; })) {
+      groups.push({ id: 0, name: msg.other_products });
+    }
+    return groups.length > 2 ? groups : [];  // one category: no tabs
+  }
+
+  function renderTabs() {
+    var bar = $("quick-tabs");
+    bar.textContent = "";
+    keyGroups().forEach(function (g) {
+      var b = document.createElement("button");
+      b.type = "button"; b.className = "pos-tab"; b.setAttribute("role", "tab");
+      b.dataset.group = String(g.id);
+      b.setAttribute("aria-selected", String(String(g.id) === String(keys.group)));
+      b.textContent = g.name;
+      bar.appendChild(b);
+    });
+  }
+
+  function keyButton(s) {
+    var b = document.createElement("button");
+    b.type = "button"; b.className = "pos-key"; b.dataset.skuId = s.id;
+    var pic = document.createElement("span");
+    pic.className = "pos-key-pic";
+    if (s.image) {
+      var img = document.createElement("img");
+      img.src = s.image; img.alt = ""; img.loading = "lazy";
+      img.onerror = function () { img.remove(); pic.textContent = s.name.charAt(0); };
+      pic.appendChild(img);
+    } else {
+      pic.textContent = s.name.charAt(0);
+    }
+    pic.style.background = tileColour(s.code);
+    var label = document.createElement("span");
+    label.className = "pos-key-name"; label.textContent = s.name;
+    var price = document.createElement("span");
+    price.className = "pos-key-price"; price.textContent = fmt(s.price) + (s.is_weighed ? "/kg" : "");
+    b.appendChild(pic); b.appendChild(label); b.appendChild(price);
+    return b;
+  }
+
   function renderKeys() {
     var box = $("quick-keys");
     if (!box || !state.snapshot) return;
-    box.textContent = "";
-    state.snapshot.skus.slice(0, 48).forEach(function (s) {
-      var b = document.createElement("button");
-      b.type = "button"; b.className = "pos-key"; b.dataset.skuId = s.id;
-      var pic = document.createElement("span");
-      pic.className = "pos-key-pic";
-      if (s.image) {
-        var img = document.createElement("img");
-        img.src = s.image; img.alt = ""; img.loading = "lazy";
-        img.onerror = function () { img.remove(); pic.textContent = s.name.charAt(0); };
-        pic.appendChild(img);
-      } else {
-        pic.textContent = s.name.charAt(0);
-      }
-      pic.style.background = tileColour(s.code);
-      var label = document.createElement("span");
-      label.className = "pos-key-name"; label.textContent = s.name;
-      var price = document.createElement("span");
-      price.className = "pos-key-price"; price.textContent = fmt(s.price) + (s.is_weighed ? "/kg" : "");
-      b.appendChild(pic); b.appendChild(label); b.appendChild(price);
-      box.appendChild(b);
+    renderTabs();
+    var list = state.snapshot.skus.filter(function (s) {
+      return keys.group === "all" || String(s.group || 0) === keys.group;
     });
+    var per = keysPerPage(box), pages = Math.max(1, Math.ceil(list.length / per));
+    keys.page = Math.min(keys.page, pages - 1);
+    box.textContent = "";
+    list.slice(keys.page * per, (keys.page + 1) * per).forEach(function (s) { box.appendChild(keyButton(s)); });
+    text($("keys-page"), (keys.page + 1) + " / " + pages);
+    $("keys-prev").disabled = keys.page === 0;
+    $("keys-next").disabled = keys.page >= pages - 1;
+    $("keys-pager").hidden = pages < 2;
   }
+
+  $("quick-tabs").addEventListener("click", function (ev) {
+    var b = ev.target.closest("button[data-group]");
+    if (!b) return;
+    keys.group = b.dataset.group; keys.page = 0;
+    renderKeys();
+  });
+  $("keys-prev").addEventListener("click", function () { keys.page = Math.max(0, keys.page - 1); renderKeys(); });
+  $("keys-next").addEventListener("click", function () { keys.page += 1; renderKeys(); });
+  var keysResize = null;
+  window.addEventListener("resize", function () {  // a turned tablet fits another number of keys a page
+    clearTimeout(keysResize);
+    keysResize = setTimeout(renderKeys, 150);
+  });
 
   $("quick-keys").addEventListener("click", function (ev) {
     var b = ev.target.closest("button[data-sku-id]");
