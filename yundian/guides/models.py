@@ -118,3 +118,53 @@ class CommissionEntry(models.Model):
             models.Index(fields=["store", "month"], name="guides_entry_store_month"),
             models.Index(fields=["guide", "occurred_at"], name="guides_entry_guide_at"),
         ]
+
+
+# --- call lists (回访清单) --------------------------------------------------------------------------------
+
+class CallList(BaseModel):
+    """Members to call, made from an audience (a segment's member list): each member goes to their bound guide;
+    members without one are the store manager's. One list per (audience, name): making it again adds only
+    members who joined the audience since, never a second row for anyone."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    node = models.ForeignKey("org.OrgNode", verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+")
+    audience = models.ForeignKey("members.Audience", verbose_name=_("members of"), on_delete=models.PROTECT,
+                                 related_name="+")
+    name = models.CharField(_("name"), max_length=120)
+    created_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("call list")
+        verbose_name_plural = _("call lists")
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["audience", "name"], name="call_list_once_per_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CallOutcome(models.TextChoices):
+    PENDING = "pending", _("To call")
+    REACHED = "reached", _("Reached")
+    NO_ANSWER = "no_answer", _("No answer")
+    NOT_INTERESTED = "not_interested", _("Not interested")
+
+
+class CallListEntry(BaseModel):
+    """One member to call on one list, once (unique); `guide` empty: the store manager's (no bound guide)."""
+
+    call_list = models.ForeignKey(CallList, on_delete=models.CASCADE, related_name="entries")
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
+    store = models.ForeignKey("org.OrgNode", on_delete=models.PROTECT, related_name="+")
+    guide = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    outcome = models.CharField(_("outcome"), max_length=16, choices=CallOutcome.choices, default=CallOutcome.PENDING)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    called_at = models.DateTimeField(_("called at"), null=True, blank=True)
+    called_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["call_list", "member"], name="call_list_entry_once")]
+        indexes = [models.Index(fields=["guide", "outcome"], name="call_entry_guide"),
+                   models.Index(fields=["store", "guide"], name="call_entry_store")]

@@ -85,6 +85,13 @@ class Perm:
     COMMISSION_VIEW_OWN = "commission.view_own"
     COMMISSION_VIEW_ALL = "commission.view_all"
     COMMISSION_MANAGE = "commission.manage"
+    # call lists (yundian.guides): managers make them from a segment and follow progress; guides (and store
+    # managers, for members without a guide) work their own calls
+    CALL_LIST_MANAGE = "call_list.manage"
+    CALL_LIST_WORK = "call_list.work"
+    # segments (yundian.cdp): managers export a segment's members (audited); phones stay masked unless the role
+    # may export personal data (personal_data.export)
+    SEGMENT_EXPORT = "segment.export"
     # promotions (yundian.promotions): everyone sees the promotions of their subtree and their results; HQ, regions,
     # dealers and store managers create them on nodes of their subtree; guides (and above) issue coupons to members
     PROMOTION_VIEW = "promotion.view"
@@ -154,6 +161,12 @@ for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGE
     PERMISSIONS[_role].add(Perm.COMMISSION_VIEW_ALL)
 PERMISSIONS[Role.HQ_ADMIN].add(Perm.COMMISSION_MANAGE)
 PERMISSIONS[Role.REGION_MANAGER].add(Perm.COMMISSION_MANAGE)
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER):
+    PERMISSIONS[_role].add(Perm.CALL_LIST_MANAGE)
+for _role in (Role.GUIDE, Role.STORE_MANAGER):
+    PERMISSIONS[_role].add(Perm.CALL_LIST_WORK)
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER):
+    PERMISSIONS[_role].add(Perm.SEGMENT_EXPORT)
 # promotion permissions (yundian.promotions)
 for _role in Role.values:
     PERMISSIONS[_role].add(Perm.PROMOTION_VIEW)

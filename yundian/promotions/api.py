@@ -43,6 +43,7 @@ class PromotionOut(Schema):
     is_exclusive: bool
     channels: list[str]
     tier_codes: list[str]
+    audience_id: int | None
     rate: Decimal | None
     amount: int
     tiers: list[dict]
@@ -86,6 +87,7 @@ class PromotionIn(Maths):
     channels: list[str] | None = Field(None, max_length=3)
     tier_codes: list[str] | None = Field(None, max_length=20)
     members_only: bool = False
+    audience_id: int | None = None
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     status: str = Field("draft", max_length=8)
@@ -196,6 +198,7 @@ class CampaignIn(Maths):
     is_exclusive: bool = False
     channels: list[str] | None = Field(None, max_length=3)
     tier_codes: list[str] | None = Field(None, max_length=20)
+    audience_id: int | None = None
     valid_from: datetime | None = None
     valid_to: datetime | None = None
 

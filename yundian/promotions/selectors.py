@@ -78,7 +78,8 @@ def promotion_list(*, actor: Staff, status: str | None = None, search: str | Non
 
 
 def promotion_get(*, actor: Staff, promotion_id: int) -> Promotion:
-    promotion = Promotion.objects.filter(visible_q(actor), pk=promotion_id).select_related("node").first()
+    promotion = (Promotion.objects.filter(visible_q(actor), pk=promotion_id).select_related("node", "audience")
+                 .first())
     if promotion is None:
         raise NotFound(_("Promotion not found."), code="promotion_not_found")
     return promotion

@@ -124,6 +124,12 @@ def overview(request: HttpRequest) -> HttpResponse:
 MAX_BUNDLE_ROWS = 4
 
 
+def _audience_from(post) -> int | None:
+    """The one audience (segment) picked, or None: for its members only."""
+    picked = _picked_ids(post, "audience_id")
+    return picked[0] if picked else None
+
+
 def _maths_from(post) -> dict:
     kind = post.get("kind", "")
     maths: dict = {"category_ids": _picked_ids(post, "category_ids") or None,
@@ -165,7 +171,8 @@ def promotion_create(request: HttpRequest) -> HttpResponse:
             actor=request.actor, node_id=_int(post.get("node_id")) or -1, code=post.get("code", ""),
             name=post.get("name", ""), kind=post.get("kind", ""), priority=_int(post.get("priority")) or 0,
             is_exclusive=post.get("is_exclusive") == "on", channels=post.getlist("channels") or None,
-            valid_from=_when(post.get("valid_from"), "valid_from"), valid_to=_when(post.get("valid_to"), "valid_to"),
+            audience_id=_audience_from(post), valid_from=_when(post.get("valid_from"), "valid_from"),
+            valid_to=_when(post.get("valid_to"), "valid_to"),
             status="active" if post.get("activate") == "on" else "draft", **_maths_from(post))
 
     return _submit(request, create, lambda promotion: redirect("promotions:detail", promotion_id=promotion.pk),
@@ -223,7 +230,7 @@ def coupon_campaign_create(request: HttpRequest) -> HttpResponse:
             name=post.get("name", ""), kind=post.get("kind", ""), code_mode=post.get("code_mode", "unique"),
             shared_code=post.get("shared_code", ""), total_limit=_int(total) if total else None,
             per_member_limit=_int(post.get("per_member_limit")) or 1,
-            restore_rule=post.get("restore_rule", "cancel_or_return"),
+            restore_rule=post.get("restore_rule", "cancel_or_return"), audience_id=_audience_from(post),
             valid_from=_when(post.get("valid_from"), "valid_from"), valid_to=_when(post.get("valid_to"), "valid_to"),
             **_maths_from(post))
 

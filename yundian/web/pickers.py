@@ -1,4 +1,4 @@
-"""Searchable pickers: one search per kind (SKUs, products, categories, members, staff, stores, warehouses), each
+"""Searchable pickers: one search per kind (SKUs, products, categories, members, staff, stores, audiences, warehouses), each
 through its own context's scoped selector, so a picker offers only what the actor may see (a store manager never
 finds another store's members). The widget (`widgets.Picker`) submits ids; this module turns a typed query into
 options and ids back into labels.
@@ -81,6 +81,9 @@ KINDS: dict[str, PickerKind] = {kind.key: kind for kind in [
     PickerKind("node", _("Search HQ, regions and stores by name or code"),
                lambda a, q: org.org_node_list(actor=a, search=q or None, include_inactive=False),
                lambda a, n: Option(n.pk, n.name, n.code, n.get_kind_display())),
+    PickerKind("audience", _("Search segments by name"),
+               lambda a, q: members.audience_list(actor=a, search=q or None),
+               lambda a, l: Option(l.pk, l.name, str(_("%(n)s members") % {"n": l.member_count}), l.node.name)),
     PickerKind("warehouse", _("Search warehouses by name or code"),
                lambda a, q: _by_name_or_code(stock.warehouse_list(actor=a).filter(is_active=True), q, "name", "code"),
                lambda a, w: Option(w.pk, w.name, w.code, w.get_kind_display())),

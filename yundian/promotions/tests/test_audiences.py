@@ -161,3 +161,25 @@ def test_two_concurrent_issues_to_an_audience_give_each_member_one_code(chain):
     assert CouponCampaign.objects.get(pk=c.pk).issued_count == 30
     runs = CouponIssueRun.objects.filter(pk__in=[first.pk, second.pk])
     assert sum(r.issued for r in runs) == 30 and all(r.status == "done" for r in runs)
+
+
+def test_the_promotion_form_picks_the_audience_by_name_and_the_page_says_for_whom(chain, cat):
+    from django.conf import settings
+
+    from yundian.org.tests.utils import client_for
+
+    vip = audience(chain, [register(chain)], name="高价值会员")
+    client = client_for(chain.admin)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    found = client.get("/pick/audience/", {"q": "高价值"})
+    assert found.status_code == 200 and "高价值会员" in found.content.decode()
+    made = client.post("/promotions/new/", {"node_id": chain.hq.id, "code": "VIP", "name": "会员日", "kind":
+                                            "percent_off", "rate": "0.9", "audience_id": str(vip.pk),
+                                            "activate": "on"})
+    promotion = Promotion.objects.get(code="VIP")
+    assert made.status_code == 302 and promotion.audience_id == vip.pk
+    page = client.get(f"/promotions/{promotion.pk}/").content.decode()
+    assert "高价值会员的会员（当前 1 人）" in page
+    refused = client.post("/promotions/new/", {"node_id": chain.hq.id, "code": "VIP2", "name": "x", "kind":
+                                               "percent_off", "rate": "0.9", "audience_id": "999999"})
+    assert refused.status_code == 422 and Promotion.objects.count() == 1
