@@ -14,6 +14,7 @@ urlpatterns = [
     path("transfers/<int:transfer_id>/<slug:action>/", views.transfer_action, name="transfer_action"),
     path("purchase-orders/", views_documents.purchase_orders, name="purchase_orders"),
     path("purchase-orders/new/", views_documents.purchase_order_create, name="purchase_order_create"),
+    path("purchase-orders/line-price/", views_documents.purchase_line_price, name="purchase_line_price"),
     path("purchase-orders/<int:order_id>/", views_documents.purchase_order, name="purchase_order"),
     path("suppliers/", views_suppliers.supplier_list, name="suppliers"),
     path("suppliers/new/", views_suppliers.supplier_create, name="supplier_create"),

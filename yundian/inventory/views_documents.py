@@ -17,14 +17,16 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from yundian.core.errors import DomainError, NotFound
+from yundian.core.money import Money
+from yundian.core.numbers import parse_whole
 from yundian.core.idempotency import run_idempotent
 from yundian.org.console import console_view
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
 
 from . import selectors, services
-from .forms import (AdjustmentForm, AllocationForm, LinesForm, PurchaseOrderForm, QuantitiesForm, TransferForm,
-                    managed_warehouses, positive_int, status_filter)
+from .forms import (AdjustmentForm, AllocationForm, LinesForm, PurchaseOrderForm, QuantitiesForm, Row, TransferForm,
+                    managed_warehouses, positive_int, skus_by_code, status_filter)
 from .models import Adjustment, Allocation, PurchaseOrderStatus, TransferStatus, WarehouseKind
 
 
@@ -317,3 +319,27 @@ def adjustment(request: HttpRequest, adjustment_id: int) -> HttpResponse:
 def line_row(request: HttpRequest) -> HttpResponse:
     return render(request, "inventory/partials/line_row.html", {"with_cost": request.GET.get("cost") == "1",
                                                                 "row": None})
+
+
+@console_view(Perm.STOCK_MANAGE)
+def purchase_line_price(request: HttpRequest) -> HttpResponse:
+    """The unit-cost cell of a purchase order line while it is typed: the chosen supplier's price and lead time for
+    the SKU (a blank cost is ordered at that price), and the line's total; a warning when the supplier quotes no
+    price for it. Reads only; a code, quantity or cost that is not one yet simply shows no figure."""
+    actor = request.actor
+    code = (request.GET.get("line_sku") or "").strip()[:64]
+    row = Row(code, (request.GET.get("line_quantity") or "").strip()[:20], (request.GET.get("line_cost") or "").strip()[:20])
+    supplier_id = positive_int(request.GET.get("supplier"))
+    sku_id = skus_by_code(actor.enterprise_id, [code]).get(code) if code else None
+    price = None
+    if supplier_id and sku_id:
+        price = selectors.supplier_price_list(actor=actor, supplier_id=supplier_id, sku_id=sku_id).first()
+    try:
+        typed = Money.parse(row.cost).amount if row.cost else None
+    except DomainError:
+        typed = None
+    unit = typed if typed is not None else (price.unit_cost if price else None)
+    quantity = parse_whole(row.quantity)
+    return render(request, "inventory/partials/line_cost.html", {
+        "row": row, "price": price, "no_price": bool(supplier_id and sku_id and price is None),
+        "total": unit * quantity if unit is not None and quantity else None})

@@ -89,3 +89,53 @@ def test_another_enterprises_supplier_is_404(stock):
     client = client_for(stock.chain.admin)
     assert client.get(f"/inventory/suppliers/{theirs.id}/").status_code == 404
     assert client.post(f"/inventory/suppliers/{theirs.id}/prices/", {"sku_id": "1", "unit_cost": "1"}).status_code == 404
+
+
+def test_a_purchase_order_line_shows_the_suppliers_price_and_lead_time_while_typed_and_is_priced_from_it(stock):
+    from yundian.catalog.tests.factories import EAN_TEE_S
+    from yundian.inventory.models import PurchaseOrder
+
+    admin, tee, mug = stock.chain.admin, stock.cat.tee_s, stock.cat.mug_sku
+    acme = supplier_create(actor=admin, code="ACME", name="Acme Textiles", lead_time_days=3)
+    other = supplier_create(actor=admin, code="OTHER", name="Other Goods")
+    supplier_price_set(actor=admin, supplier_id=acme.id, sku_id=tee.id, unit_cost=3250, lead_time_days=6)
+    client = client_for(stock.chain.manager_a)
+    form = client.get("/inventory/purchase-orders/new/").content.decode()
+    # each line row asks for its cost cell as its SKU or quantity is typed, or the supplier changes
+    assert 'id="po-supplier"' in form and 'hx-get="/inventory/purchase-orders/line-price/"' in form
+    assert 'hx-include="this, #po-supplier"' in form
+
+    def cell(**query) -> str:
+        response = client.get("/inventory/purchase-orders/line-price/", query)
+        assert response.status_code == 200
+        return response.content.decode()
+
+    # by code or by barcode: the SKU's name, the price and the lead time, the placeholder and the line total
+    for code in (tee.code, EAN_TEE_S):
+        typed = cell(supplier=acme.id, line_sku=code, line_quantity="12", line_cost="")
+        assert 'data-unit-cost="3250" data-lead-time="6"' in typed and "供应商报价 ¥32.50，6 天到货" in typed
+        assert 'placeholder="32.50"' in typed and '<strong data-testid="line-total">¥390.00</strong>' in typed
+        assert "纯棉T恤 S" in typed and "单价留空即按此价" in typed
+    # a typed cost wins for the total; the supplier price is still shown beside it
+    typed = cell(supplier=acme.id, line_sku=tee.code, line_quantity="2", line_cost="30")
+    assert 'value="30"' in typed and "¥60.00" in typed and "¥32.50" in typed and "单价留空" not in typed
+    # a supplier without a price for the SKU says so; an unknown code, no supplier or junk show no figure
+    assert 'data-testid="no-supplier-price"' in cell(supplier=other.id, line_sku=tee.code, line_quantity="1")
+    for query in ({"supplier": acme.id, "line_sku": "NOPE", "line_quantity": "1"},
+                  {"line_sku": tee.code, "line_quantity": "1"},
+                  {"supplier": "x", "line_sku": mug.code, "line_quantity": "1e9", "line_cost": "abc"},
+                  {"supplier": str(10**30), "line_sku": "\x00", "line_quantity": "-1"}):
+        shown = cell(**query)
+        assert 'data-testid="supplier-price"' not in shown and 'data-testid="line-total"' not in shown
+    # a clerk may not order: the console answers 404 as for any page outside their role (no price leaks)
+    assert client_for(stock.chain.guide_a).get("/inventory/purchase-orders/line-price/",
+                                                {"supplier": acme.id, "line_sku": tee.code}).status_code == 404
+    assert PurchaseOrder.objects.count() == 0
+
+    # the line left blank is ordered at the price shown
+    created = client.post("/inventory/purchase-orders/new/", {
+        "form_key": "po-1", "warehouse": str(stock.wh_a.id), "supplier": str(acme.id), "tolerance_percent": "5",
+        "line_sku": [tee.code], "line_quantity": ["12"], "line_cost": [""]})
+    assert created.status_code == 302
+    order = PurchaseOrder.objects.get()
+    assert list(order.lines.values_list("sku_id", "quantity", "unit_cost")) == [(tee.id, 12, 3250)]
