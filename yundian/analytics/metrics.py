@@ -37,15 +37,83 @@ def _between(table: ibis.Table, since: date | None, until: date | None) -> ibis.
 
 
 def sales_summary(orders: ibis.Table, since: date | None = None, until: date | None = None) -> ibis.Table:
-    """One row: sales orders, net sales (fen), buyers (members), member orders, average order value (fen)."""
+    """One row: sales orders, net sales (fen), buyers (members), member orders, member net sales (fen), average
+    order value (fen)."""
     sales = _between(orders.filter(orders.is_sale), since, until)
     return sales.aggregate(
         orders=_.order_id.count(),
         net_sales=_.net_total.sum().coalesce(0),
         buyers=_.member_id.nunique(),
         member_orders=_.member_id.notnull().sum().coalesce(0),
+        member_sales=_.net_total.sum(where=_.member_id.notnull()).coalesce(0),
         aov=(_.net_total.sum() / _.order_id.count()).round(0).coalesce(0),
     )
+
+
+Windows = dict[str, tuple[date, date]]
+
+
+def _window_table(windows: Windows) -> ibis.Table:
+    return ibis.memtable({"key": list(windows), "since": [a for a, _b in windows.values()],
+                          "until": [b for _a, b in windows.values()]},
+                         schema={"key": "string", "since": "date", "until": "date"})
+
+
+def _windowed(table: ibis.Table, windows: Windows, column: str = "local_date") -> ibis.Table:
+    """Each row once for every window its date falls in, with the window's `key`, `since` and `until` beside it."""
+    frame = _window_table(windows)
+    return table.join(frame, [table[column] >= frame.since, table[column] <= frame.until])
+
+
+def _every_window(result: ibis.Table, windows: Windows) -> ibis.Table:
+    """`result` (one row per key that had rows) with a row of zeros for each window that had none, in window order."""
+    frame = _window_table(windows).select("key", position=ibis.row_number())
+    joined = frame.left_join(result, "key")
+    figures = [c for c in result.columns if c != "key"]
+    return (joined.select("key", "position", **{c: joined[c].coalesce(0) for c in figures})
+            .order_by("position").drop("position"))
+
+
+def sales_windows(orders: ibis.Table, windows: Windows) -> ibis.Table:
+    """One row per window (key -> since, until inclusive) in window order: the `sales_summary` figures of each
+    (orders, net_sales, buyers, member_orders, member_sales), in one grouped pass (a dashboard's today / week / month,
+    their previous periods and last year's)."""
+    sales = _windowed(orders.filter(orders.is_sale), windows)
+    result = sales.group_by("key").aggregate(
+        orders=_.order_id.count(), net_sales=_.net_total.sum(), buyers=_.member_id.nunique(),
+        member_orders=_.member_id.notnull().sum(), member_sales=_.net_total.sum(where=_.member_id.notnull()))
+    return _every_window(result, windows)
+
+
+def repurchase_windows(orders: ibis.Table, windows: Windows) -> ibis.Table:
+    """One row per window: member buyers in it (`buyers`) and of them those who have bought on two or more days up
+    to the window's end (`repeat`: on two days inside it, or inside it and any time before). repeat / buyers is the
+    repurchase rate; unlike `repeat_buyers` it means something for a single day too."""
+    sold = orders.filter(orders.is_sale & orders.member_id.notnull())
+    first = sold.group_by("member_id").aggregate(first_date=_.local_date.min())
+    per_member = (_windowed(sold, windows).group_by(["key", "since", "member_id"])
+                  .aggregate(days=_.local_date.nunique()))
+    per_member = per_member.join(first, "member_id")
+    result = per_member.group_by("key").aggregate(
+        buyers=_.member_id.count(), repeat=((_.days >= 2) | (_.first_date < _.since)).sum())
+    return _every_window(result, windows)
+
+
+def new_members_windows(members: ibis.Table, windows: Windows) -> ibis.Table:
+    """One row per window: members who joined in it (`new_members`), counted once (not the duplicates merged into
+    another member) and at their home store's org path (filter `members` with `in_scope` first)."""
+    joined = members.filter(members.member_id == members.canonical_member_id)
+    result = (_windowed(joined, windows, "registered_date").group_by("key")
+              .aggregate(new_members=_.member_id.count()))
+    return _every_window(result, windows)
+
+
+def sales_by_product(lines: ibis.Table, since: date | None = None, until: date | None = None) -> ibis.Table:
+    """Per product: units sold and net sales (fen) net of returns, highest sales first."""
+    sold = _between(lines.filter(lines.is_sale), since, until)
+    return (sold.group_by("product_id")
+            .aggregate(units=_.net_quantity.sum(), net_sales=_.net_amount.sum())
+            .order_by([ibis.desc("net_sales"), "product_id"]))
 
 
 def sales_daily(orders: ibis.Table, since: date | None = None, until: date | None = None) -> ibis.Table:

@@ -5,6 +5,7 @@ from . import report_views, schedule_views, views
 app_name = "analytics"
 
 urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
     path("warehouse/", views.warehouse, name="warehouse"),
     path("warehouse/sync/", views.warehouse_sync_now, name="warehouse_sync"),
     path("reports/", report_views.report_hub, name="reports"),

@@ -12,6 +12,7 @@ from yundian.org.console import console_view
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
 
+from .dashboard import PERIODS, home_dashboard
 from .selectors import scope_summary
 from .sync import sync_status
 
@@ -56,3 +57,19 @@ def warehouse_sync_now(request: HttpRequest) -> HttpResponse:
     transaction.on_commit(lambda: warehouse_sync.enqueue())
     messages.success(request, _("A sync was queued; the page shows its result within a minute."))
     return redirect("analytics:warehouse")
+
+
+@console_view()
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The actor's dashboard (scoped: HQ the chain, a region its stores, a store itself, a guide their own sales):
+    a fragment the console home loads, or a page of its own."""
+    period = request.GET.get("period", "day")
+    if period not in PERIODS:
+        period = "day"
+    status = sync_status()
+    context = {"synced": status["last_run"] is not None, "last_run": status["last_run"], "period": period,
+               "periods": PERIODS}
+    if context["synced"]:
+        context.update(home_dashboard(actor=request.actor, period=period))
+    template = "analytics/partials/dashboard.html" if request.htmx else "analytics/dashboard.html"
+    return render(request, template, context)

@@ -164,13 +164,14 @@ def _cell(tag: str, value, numeric: bool = False) -> SafeString:
 
 
 def render_chart(spec: dict, *, height: int | None = None, testid: str = "") -> SafeString:
-    """The figure `{% chart %}` renders: the spec as JSON, the drawing box and the table (shown until drawn)."""
+    """The figure `{% chart %}` renders: the spec as JSON, the drawing box and the table. data-chart-state is
+    "pending" until the script draws it ("drawn") or gives up ("table"); the table shows unless drawn."""
     head, rows = chart_table(spec)
     header = format_html_join("", "{}", ((_cell("th", h, n > 0),) for n, h in enumerate(head)))
     body = format_html_join("", "<tr>{}</tr>", ((mark_safe("".join(
         _cell("th" if n == 0 else "td", value, n > 0) for n, value in enumerate(row))),) for row in rows))
     return format_html(
-        '<figure class="chart" data-chart="{spec}" data-chart-state="table"{height}{testid}>'
+        '<figure class="chart" data-chart="{spec}" data-chart-state="pending"{height}{testid}>'
         '<figcaption>{title}</figcaption><div class="chart-box" role="img" aria-label="{title}"></div>'
         '<details class="chart-table" open><summary>{show}</summary><div class="table-wrap">'
         '<table class="table"><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table></div></details></figure>',

@@ -6,7 +6,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from yundian.analytics.dashboard import PERIODS
 from yundian.core.errors import DomainError, NotFound
+from yundian.inventory.reports import low_stock_count
 from yundian.ops.security import LoginForm
 from yundian.org import selectors, services
 from yundian.org.console import console_view
@@ -31,16 +33,17 @@ class LoginView(auth_views.LoginView):
 
 @console_view()
 def home(request: HttpRequest) -> HttpResponse:
+    """The actor's cockpit: what waits for them, stock alerts, and their scope's dashboard (analytics), which loads
+    as a fragment so the page and its to-dos show at once."""
     actor = request.actor
-    nodes = selectors.org_node_list(actor=actor)
-    counts = {kind.value: nodes.filter(kind=kind.value).count() for kind in NodeKind}
-    staff_count = selectors.staff_list(actor=actor).count() if has_perm(actor, Perm.STAFF_VIEW) else None
-    roles = actor.roles.select_related("node").order_by("id")
     sections = inbox_sections(actor=actor, limit=3)
+    stock_alerts = low_stock_count(actor) if has_perm(actor, Perm.STOCK_VIEW) else None
+    period = request.GET.get("period", "day")
     # the badge's count from these sections: the context processor would count every kind again
-    return render(request, "web/home.html", {"counts": counts, "kinds": NodeKind, "staff_count": staff_count,
-                                             "roles": roles, "waiting": [s for s in sections if s.count],
-                                             "inbox_count": sum(s.count for s in sections)})
+    return render(request, "web/home.html", {"waiting": [s for s in sections if s.count],
+                                             "inbox_count": sum(s.count for s in sections),
+                                             "stock_alerts": stock_alerts,
+                                             "period": period if period in PERIODS else "day"})
 
 
 def _grantable_roles(actor) -> list[tuple[str, str]]:

@@ -50,7 +50,7 @@ def test_the_template_tag_renders_spec_box_and_table_escaped():
         html = Template("{% load charts %}{% chart spec height=320 testid='t' %}").render(Context({"spec": spec}))
     assert "<script>" not in html
     assert 'data-chart-height="320"' in html and 'data-testid="t"' in html
-    assert 'data-chart-state="table"' in html and "以表格查看" in html
+    assert 'data-chart-state="pending"' in html and "以表格查看" in html
     assert "<th>a&amp;b</th><td class=\"num\">7</td>" in html
     assert _spec_of(html) == spec
     assert Template("{% load charts %}{% chart spec %}").render(Context({"spec": None})) == ""

@@ -1,7 +1,7 @@
 /* Draws every <figure data-chart="{spec}"> on the page with ECharts (spec: yundian/core/charts.py).
  *
  * The library is loaded once, from this script's data-echarts URL, on the first page that has a chart. When it is
- * missing (not installed) or fails, the figure keeps showing its table (data-chart-state="table"); when drawn the
+ * missing (not installed) or fails, the figure keeps showing its table (data-chart-state "pending" -> "table"); when drawn the
  * table folds into "Show as table" (data-chart-state="drawn"). Figures an htmx swap brings in are drawn too.
  * Money arrives in minor units with the currency's symbol and minor digits; words come translated in the spec,
  * ECharts' own (toolbox, loading) follow <html lang>. Charts follow the window's and their box's size. */
@@ -163,13 +163,13 @@
     var phone = window.innerWidth < 600;
     var wanted = parseInt(figure.getAttribute("data-chart-height") || "300", 10);
     box.style.height = (phone ? Math.min(wanted, spec.type === "tree" || spec.type === "heatmap" ? 320 : 240) : wanted) + "px";
+    figure.setAttribute("data-chart-state", "drawn");  // first, so the box is shown and has its width when drawn
     var chart = echarts.init(box, null, {locale: zh ? "ZH" : "EN"});
     chart.setOption(options(spec, phone));
     chart.on("click", function (p) {
       if (p.data && p.data.url) window.location.href = p.data.url;
     });
     charts.push(chart);
-    figure.setAttribute("data-chart-state", "drawn");
     var table = figure.querySelector("details.chart-table");
     if (table) table.open = false;
     if (window.ResizeObserver) new ResizeObserver(function () { chart.resize(); }).observe(box);
