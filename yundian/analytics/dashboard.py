@@ -185,43 +185,52 @@ FIGURES = [  # key, label, unit
 def _trend(orders: ibis.Table, today: date) -> dict:
     since = today - timedelta(days=TREND_DAYS - 1)
     year = timedelta(weeks=52)
-    now = {r["local_date"]: r["net_sales"] for r in _rows(metrics.sales_daily(orders, since, today))}
-    before = {r["local_date"]: r["net_sales"] for r in _rows(metrics.sales_daily(orders, since - year, today - year))}
+    day = orders.local_date
+    both = orders.filter(((day >= since) & (day <= today)) | ((day >= since - year) & (day <= today - year)))
+    sales = {r["local_date"]: r["net_sales"] for r in _rows(metrics.sales_daily(both))}  # one query, both ranges
     days = [since + timedelta(days=n) for n in range(TREND_DAYS)]
     return charts.line(_("Sales by day, last 30 days"), x=[d.strftime("%m-%d") for d in days], unit=charts.MONEY,
-                       series=[charts.series(_("Sales"), [int(now.get(d) or 0) for d in days]),
-                               charts.series(_("Same days last year"), [int(before.get(d - year) or 0) for d in days],
+                       series=[charts.series(_("Sales"), [int(sales.get(d) or 0) for d in days]),
+                               charts.series(_("Same days last year"), [int(sales.get(d - year) or 0) for d in days],
                                              dashed=True)])
 
 
 def _top_stores(wh, orders: ibis.Table, scope: Scope, since: date, today: date) -> dict | None:
     if scope.guide_id is not None or scope.stores < 2:
         return None
-    top = _rows(metrics.sales_by_store(orders, since, today).limit(TOP_ROWS))
+    org = wh.table("dim_org")
+    top = metrics.sales_by_store(orders, since, today).limit(TOP_ROWS)
+    named = top.left_join(org.select(node_id="node_id", name="name"), top.store_id == org.node_id)
+    top = _rows(named.select("store_id", "name", "net_sales").order_by([ibis.desc("net_sales"), "store_id"]))
     if not top:
         return None
-    org = wh.table("dim_org")
-    names = dict(_rows_pairs(org.filter(org.node_id.isin([r["store_id"] for r in top])).select("node_id", "name")))
-    return charts.bar(_("Top stores this month"), x=[names.get(r["store_id"], str(r["store_id"])) for r in top],
+    return charts.bar(_("Top stores this month"), x=[r["name"] or str(r["store_id"]) for r in top],
                       series=[charts.series(_("Sales"), [int(r["net_sales"]) for r in top])],
                       unit=charts.MONEY, horizontal=True)
 
 
 def _top_products(wh, lines: ibis.Table, since: date, today: date) -> dict | None:
-    top = _rows(metrics.sales_by_product(lines, since, today).limit(TOP_ROWS))
-    top = [r for r in top if r["net_sales"]]
+    sku = wh.table("dim_sku")
+    names = sku.group_by("product_id").aggregate(product_name=sku.product_name.max())
+    top = metrics.sales_by_product(lines, since, today).limit(TOP_ROWS)
+    named = top.left_join(names, "product_id")
+    top = [r for r in _rows(named.select("product_id", "product_name", "net_sales")
+                            .order_by([ibis.desc("net_sales"), "product_id"])) if r["net_sales"]]
     if not top:
         return None
-    sku = wh.table("dim_sku")
-    names = dict(_rows_pairs(sku.filter(sku.product_id.isin([r["product_id"] for r in top]))
-                             .select("product_id", "product_name").distinct()))
-    return charts.bar(_("Top products this month"), x=[names.get(r["product_id"], str(r["product_id"])) for r in top],
+    return charts.bar(_("Top products this month"), x=[r["product_name"] or str(r["product_id"]) for r in top],
                       series=[charts.series(_("Sales"), [int(r["net_sales"]) for r in top])],
                       unit=charts.MONEY, horizontal=True)
 
 
-def _rows_pairs(expr: ibis.Table) -> list[tuple]:
-    return [tuple(r.values()) for r in _rows(expr)]
+def dashboard_data(wh, scope: Scope, today: date) -> dict:
+    """Everything the dashboard reads from the warehouse backend `wh` (any Ibis backend holding the warehouse
+    tables): the nine windows' figures, the trend and the top stores and products charts."""
+    orders, lines, _members = _tables(wh, scope)
+    first = today.replace(day=1)
+    return {"windows": dashboard_figures(wh, scope, today), "trend": _trend(orders, today),
+            "top_stores": _top_stores(wh, orders, scope, first, today),
+            "top_products": _top_products(wh, lines, first, today)}
 
 
 def home_dashboard(*, actor: Staff, period: str = "day", today: date | None = None) -> dict:
@@ -232,13 +241,8 @@ def home_dashboard(*, actor: Staff, period: str = "day", today: date | None = No
     today = today or timezone.localdate()
     scope = scope_of(actor)
     with warehouse_read() as wh:
-        values = dashboard_figures(wh, scope, today)
-        orders, lines, _members = _tables(wh, scope)
-        first = today.replace(day=1)
-        trend = _trend(orders, today)
-        stores = _top_stores(wh, orders, scope, first, today)
-        products = _top_products(wh, lines, first, today)
+        data = dashboard_data(wh, scope, today)
+    values = data["windows"]
     figures = [Figure(key, str(label), unit, values[f"{period}_now"][key], values[f"{period}_previous"][key],
                       values[f"{period}_last_year"][key]) for key, label, unit in FIGURES]
-    return {"scope": scope, "period": period, "periods": PERIODS, "figures": figures, "windows": values,
-            "trend": trend, "top_stores": stores, "top_products": products, "today": today}
+    return {**data, "scope": scope, "period": period, "periods": PERIODS, "figures": figures, "today": today}

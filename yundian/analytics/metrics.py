@@ -60,7 +60,11 @@ def _window_table(windows: Windows) -> ibis.Table:
 
 
 def _windowed(table: ibis.Table, windows: Windows, column: str = "local_date") -> ibis.Table:
-    """Each row once for every window its date falls in, with the window's `key`, `since` and `until` beside it."""
+    """Each row once for every window its date falls in, with the window's `key`, `since` and `until` beside it.
+    Rows in no window are dropped first (last year's windows are far from this year's: a range would read the year)."""
+    day = table[column]
+    spans = sorted(set(windows.values()))
+    table = table.filter(ibis.or_(*[(day >= since) & (day <= until) for since, until in spans]))
     frame = _window_table(windows)
     return table.join(frame, [table[column] >= frame.since, table[column] <= frame.until])
 
