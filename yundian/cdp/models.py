@@ -269,3 +269,31 @@ class SegmentSize(models.Model):
     class Meta:
         ordering = ["segment", "day"]
         constraints = [models.UniqueConstraint(fields=["segment", "day"], name="cdp_segment_size_day_unique")]
+
+class RefreshStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class TagRefreshRun(models.Model):
+    """One refresh of an enterprise's rule and computed tags: who asked, how far it got (the page's progress bar)
+    and what it changed."""
+
+    id = models.BigAutoField(primary_key=True)
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.CASCADE, related_name="+")
+    requested_by = models.ForeignKey("org.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    status = models.CharField(max_length=8, choices=RefreshStatus.choices, default=RefreshStatus.QUEUED)
+    step = models.CharField(max_length=80, blank=True)
+    steps_done = models.PositiveIntegerField(default=0)
+    steps = models.PositiveIntegerField(default=0)
+    members = models.PositiveIntegerField(default=0)
+    gained = models.PositiveIntegerField(default=0)
+    lost = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["enterprise", "-id"])]

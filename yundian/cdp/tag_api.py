@@ -3,17 +3,13 @@ and the lifecycle thresholds. Parse -> one service or selector (cdp.tags) -> sch
 in the one shape, translated."""
 from datetime import datetime
 
-from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from pydantic import StrictInt
 from ninja.pagination import paginate
 
-from yundian.core.errors import Forbidden
 from yundian.core.pagination import LimitOffsetPagination
 from yundian.core.schemas import SafeStr, errors
-from yundian.org.roles import Perm
-from yundian.org.selectors import has_perm
 
 from . import tags as svc
 from .tag_refresh import tag_label
@@ -121,6 +117,7 @@ class LifecycleIO(Schema):
 
 class RefreshOut(Schema):
     queued: bool
+    run_id: int
 
 
 @router.get("/tag-groups", response={200: list[GroupOut], **errors()})
@@ -153,13 +150,8 @@ def tag_create(request: HttpRequest, payload: TagIn):
 @router.post("/tags/refresh", response={202: RefreshOut, **errors(403)})
 def tags_refresh(request: HttpRequest):
     """Queue a refresh of the caller's enterprise's rule and computed tags (HQ and regions)."""
-    from .tasks import tags_refresh as task
-
-    if not has_perm(request.auth, Perm.TAG_MANAGE):
-        raise Forbidden()
-    enterprise_id = request.auth.enterprise_id
-    transaction.on_commit(lambda: task.enqueue(enterprise_id))
-    return 202, {"queued": True}
+    run = svc.tags_refresh_request(actor=request.auth)
+    return 202, {"queued": True, "run_id": run.id}
 
 
 @router.get("/tags/{tag_id}", response={200: TagOut, **errors(404)})

@@ -23,7 +23,8 @@ from yundian.core.warehouse import warehouse_read
 from yundian.members.models import Member
 
 from . import computed
-from .models import (ComputedKey, LifecycleStage, MemberScore, Tag, TagGroup, TagKind, TagSource)
+from .models import (ComputedKey, LifecycleStage, MemberScore, RefreshStatus, Tag, TagGroup, TagKind, TagRefreshRun,
+                     TagSource)
 from .tags import BATCH, lifecycle_settings_get, member_tags_apply
 
 Progress = Callable[[str, int, int], None]  # (step, done, total)
@@ -242,6 +243,30 @@ def tags_refresh(enterprise_id: int, *, today: date | None = None, member_ids: l
         result.gained += applied.gained
         result.lost += applied.lost
         step(tag.code)
+    return result
+
+
+def tags_refresh_run(enterprise_id: int, *, run_id: int | None = None,
+                     progress: Progress | None = None) -> RefreshResult:
+    """`tags_refresh` recorded as a TagRefreshRun (the one named, or a new one): running, each step's progress,
+    then done with what changed, or failed (and the error raised again)."""
+    run = TagRefreshRun.objects.filter(pk=run_id, enterprise_id=enterprise_id).first() if run_id else None
+    if run is None:
+        run = TagRefreshRun.objects.create(enterprise_id=enterprise_id)
+    TagRefreshRun.objects.filter(pk=run.pk).update(status=RefreshStatus.RUNNING, started_at=timezone.now())
+
+    def step(name: str, done: int, total: int) -> None:
+        TagRefreshRun.objects.filter(pk=run.pk).update(step=name[:80], steps_done=done, steps=total)
+        if progress:
+            progress(name, done, total)
+
+    try:
+        result = tags_refresh(enterprise_id, progress=step)
+    except Exception:
+        TagRefreshRun.objects.filter(pk=run.pk).update(status=RefreshStatus.FAILED, finished_at=timezone.now())
+        raise
+    TagRefreshRun.objects.filter(pk=run.pk).update(status=RefreshStatus.DONE, finished_at=timezone.now(),
+                                                   members=result.members, gained=result.gained, lost=result.lost)
     return result
 
 

@@ -11,11 +11,12 @@ def purge_event_inbox() -> int:
 
 
 @task()
-def tags_refresh(enterprise_id: int) -> int:
-    """On demand (the tags page, the API): refresh one enterprise's rule and computed tags; members refreshed."""
-    from .tag_refresh import tags_refresh as refresh
+def tags_refresh(enterprise_id: int, run_id: int | None = None) -> int:
+    """On demand (the tags page, the API, with the run the page follows): refresh one enterprise's rule and
+    computed tags; returns the members refreshed."""
+    from .tag_refresh import tags_refresh_run
 
-    return refresh(enterprise_id).members
+    return tags_refresh_run(enterprise_id, run_id=run_id).members
 
 
 @task()
@@ -23,6 +24,7 @@ def tags_refresh_nightly() -> int:
     """Nightly: refresh every enterprise's rule and computed tags, RFM scores and lifecycle stages."""
     from yundian.org.models import Enterprise
 
-    from .tag_refresh import tags_refresh as refresh
+    from .tag_refresh import tags_refresh_run
 
-    return sum(refresh(enterprise_id).members for enterprise_id in Enterprise.objects.values_list("id", flat=True))
+    return sum(tags_refresh_run(enterprise_id).members
+               for enterprise_id in Enterprise.objects.values_list("id", flat=True))

@@ -275,7 +275,7 @@ def adjustments_awaiting_approval(*, actor: Staff) -> QuerySet[PointsAdjustment]
 
 def member_profile(*, actor: Staff, member_id: int) -> dict:
     """The 360° view for staff: identities (masked per role), tier and growth, balances, guide, consent, recent
-    ledgers and merges. Orders and tags belong to contexts that are not here yet and come back empty."""
+    ledgers and merges. Tags, RFM and behaviour come from the CDP's panel, which the page loads by its URL."""
     member = member_get(actor=actor, member_id=member_id)
     points, principal, bonus = balances(member)
     program = program_get(member.enterprise_id)
@@ -311,7 +311,6 @@ def member_profile(*, actor: Staff, member_id: int) -> dict:
         "pending_adjustments": list(PointsAdjustment.objects.filter(member=member, status="pending")),
         "orders": profile_section("orders", actor, member),  # provided by sales (members never imports it)
         "coupons": profile_section("coupons", actor, member),  # provided by promotions
-        "tags": [],  # filled by the CDP when it lands
         "may_manage": has_perm(actor, Perm.MEMBER_MANAGE, member.home),
         "may_adjust": has_perm(actor, Perm.POINTS_ADJUST, member.home),
         "may_approve_points": has_perm(actor, Perm.POINTS_APPROVE, member.home),

@@ -231,3 +231,22 @@ def test_a_sale_moves_its_members_rfm_and_tags_within_one_sync_and_the_warehouse
     with warehouse_read() as wh:
         t = wh.table("dim_member_tag")
         assert t.filter((t.member_id == buyer.id) & (t.tag_id == hq_tag.id)).count().execute() == 0
+
+
+def test_the_refresh_command_records_its_run_with_progress(chain, warehouse):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from yundian.cdp.models import RefreshStatus, TagRefreshRun
+
+    today = timezone.localdate()
+    member = register(chain)
+    put_warehouse(chain, {member: [(2, 500)]}, today=today)
+    out = StringIO()
+    call_command("tags", "refresh", "--enterprise", chain.admin.enterprise.code, stdout=out)
+    text = out.getvalue()
+    assert "[##############################] 7/7" in text and "1 members" in text
+    run = TagRefreshRun.objects.get()
+    assert (run.status, run.steps_done, run.steps, run.members) == (RefreshStatus.DONE, 7, 7, 1)
+    assert held(member) >= {"lifecycle.new", "price_band.low"}

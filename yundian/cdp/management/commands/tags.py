@@ -7,7 +7,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from yundian.cdp.tag_refresh import tags_refresh
+from yundian.cdp.tag_refresh import tags_refresh_run
 from yundian.core.progress import ProgressLine
 from yundian.org.models import Enterprise
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
                 if not quiet:
                     line.show(f"{ent.code} [{line.bar(done, total)}] {done}/{total} {step:<24}")
 
-            result = tags_refresh(ent.id, progress=progress)
+            result = tags_refresh_run(ent.id, progress=progress)
             if not quiet:
                 line.done()
             self.stdout.write(f"{ent.code}: {result.members:,} members, {result.scores_written:,} scores written, "

@@ -745,8 +745,20 @@
 
   function memberError(message) { text($("member-error"), message || ""); show($("member-error"), !!message); }
 
+  // the member's tags, RFM, lifecycle and coupons: a fragment of the CDP (a higher context), loaded by its URL
+  function memberCdp(member) {
+    var box = $("member-cdp");
+    if (!box) return;
+    box.innerHTML = "";
+    if (!member || !member.id || member.offline || !window.htmx || !navigator.onLine) { show(box, false); return; }
+    show(box, true);
+    window.htmx.ajax("GET", box.dataset.url.replace("/0/", "/" + member.id + "/") + "?compact=1",
+                     { target: box, swap: "innerHTML" });
+  }
+
   function attachMember(member) {
     state.member = member;
+    memberCdp(member);
     if (member.id && !member.offline) trackTill("member_identified", { member_id: member.id });
     text($("member-name"), member.name || ("#" + (member.id || "")));
     text($("member-phone"), member.offline ? member.value + " · " + msg.member_offline : (member.phone || ""));
@@ -760,6 +772,7 @@
 
   $("member-detach").addEventListener("click", function () {
     state.member = null;
+    memberCdp(null);
     show($("member-attached"), false); show($("member-form"), true);
     $("member-value").value = "";
     cartChanged();
@@ -978,6 +991,7 @@
   function resetSale() {
     state.cart = []; state.quote = null; state.quoteFor = ""; state.coupons = [];
     state.member = null;
+    memberCdp(null);
     show($("member-attached"), false); show($("member-form"), true);
     $("member-value").value = ""; memberError("");
     $("delivery").value = "";

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "cdp"
+
+urlpatterns = [
+    path("tags/", views.tags_page, name="tags"),
+    path("tags/action/", views.tags_action, name="tags_action"),
+    path("tags/refresh/", views.tags_refresh, name="tags_refresh"),
+    path("tags/refresh/status/", views.tags_refresh_status, name="tags_refresh_status"),
+    path("tags/import/", views.tags_import, name="tags_import"),
+    path("tags/lifecycle/", views.lifecycle_page, name="lifecycle"),
+    path("members/<int:member_id>/panel/", views.member_panel, name="member_panel"),
+]
