@@ -207,3 +207,7 @@ api.add_router("/events", cdp_router)
 from yundian.cdp.tag_api import router as cdp_tags_router  # noqa: E402
 
 api.add_router("/cdp", cdp_tags_router)
+
+from yundian.cdp.segment_actions_api import router as cdp_segment_actions_router  # noqa: E402
+
+api.add_router("/cdp", cdp_segment_actions_router)

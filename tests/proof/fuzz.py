@@ -52,6 +52,8 @@ NOT_IN_MATRIX = {
     "/api/v1/catalog/imports/{run_id}": "no import run in the test world",
     "/api/v1/stores/templates/{template_id}": "templates are HQ's (enterprise-wide); none in the test world",
     "/api/v1/catalog/scan/{code}": "a barcode or PLU, not an object id (catalogue: enterprise-wide)",
+    "/api/v1/cdp/segments/{segment_id}/coupon-issues": "no segment in the test world (scope: cdp test_segment_actions)",
+    "/api/v1/cdp/segments/{segment_id}/export": "no segment in the test world (scope: cdp test_segment_actions)",
 }
 # writes on objects by id: (method, path, body) -> the kind of object
 ID_WRITES = [

@@ -125,3 +125,30 @@ def test_the_actions_section_issues_from_the_page_and_answers_errors_in_place(ch
     assert export.status_code == 200 and export["Content-Disposition"].endswith(f'segment-{seg.pk}.csv"')
     guide = client_for(chain.guide_a)
     assert guide.get(f"/cdp/segment-actions/{seg.pk}/export/").status_code == 404
+
+
+def test_the_api_issues_makes_a_call_list_and_exports_and_refuses_bad_input_changing_nothing(chain, crowd):
+    from yundian.org.tests.utils import assert_error, call
+
+    make_catalogue(chain)
+    seg = segment(chain, list(crowd))
+    c = campaign(chain)
+    hq = client_for(chain.admin)
+    url = f"/api/v1/cdp/segments/{seg.pk}"
+    issued = call(hq, "post", f"{url}/coupon-issues", {"campaign_id": c.pk})
+    assert issued.status_code == 200, issued.content
+    assert {k: issued.json()[k] for k in ("status", "total", "issued", "skipped", "percent")} == {
+        "status": "done", "total": 3, "issued": 3, "skipped": 0, "percent": 100}
+    assert [r["issued"] for r in call(hq, "get", f"{url}/coupon-issues").json()] == [3]
+    made = call(hq, "post", f"{url}/call-lists", {"name": "回访"})
+    assert (made.status_code, made.json()["added"]) == (200, 3)
+    exported = hq.get(f"{url}/export", {"format": "xlsx"})
+    assert exported.status_code == 200 and exported.content[:2] == b"PK"
+    before = (Coupon.objects.count(), CallListEntry.objects.count())
+    assert_error(call(hq, "post", f"{url}/coupon-issues", {"campaign_id": "1"}), 422)
+    assert_error(call(hq, "post", f"{url}/coupon-issues", {"campaign_id": 10**9}), 404, "campaign_not_found")
+    assert_error(call(hq, "post", f"{url}/call-lists", {"name": ""}), 422)
+    assert_error(hq.get(f"{url}/export", {"format": "pdf"}), 422, "invalid_format")
+    west = client_for(chain.west_manager)
+    assert_error(call(west, "post", f"{url}/coupon-issues", {"campaign_id": c.pk}), 404, "segment_not_found")
+    assert (Coupon.objects.count(), CallListEntry.objects.count()) == before
