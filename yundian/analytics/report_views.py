@@ -154,7 +154,8 @@ def _tree_rows(f: gmv.GmvFigures, currency: str) -> list[dict]:
 def gmv_page(request: HttpRequest) -> HttpResponse:
     actor = request.actor
     grain = request.GET.get("grain") or "month"
-    context = {"grains": [("day", _("Day")), ("week", _("Week")), ("month", _("Month"))], "grain": grain}
+    context = {"grains": [("day", _("Day")), ("week", _("Week")), ("month", _("Month"))], "grain": grain,
+               "reports": [(s, t) for s, (t, _f) in REPORTS.items()]}
     try:
         if grain not in gmv.GRAINS:
             raise ValidationFailed(_("Choose a day, a week or a month."), code="invalid_grain")

@@ -93,8 +93,18 @@ def test_a_weekly_schedule_mails_each_store_manager_their_own_store_once(chain, 
         report_schedule_create(actor=chain.east_manager, report="sales-by-store", node_id=chain.hq.pk,
                                role=Role.STORE_MANAGER, frequency="daily")
     assert refused.value.code == "invalid_node" and ReportSchedule.objects.count() == 0
-    schedule = report_schedule_create(actor=chain.admin, report="sales-by-store", node_id=chain.hq.pk,
-                                      role=Role.STORE_MANAGER, frequency="daily", format="csv")
+    hq = signed_in(chain.admin)
+    form = {"report": "sales-by-store", "node": chain.hq.pk, "role": Role.GUIDE, "frequency": "daily",
+            "format": "csv"}
+    refused_page = hq.post("/analytics/reports/schedules/", form, HTTP_ACCEPT_LANGUAGE="en")
+    assert refused_page.status_code == 422 and 'data-code="invalid_role"' in refused_page.content.decode()
+    assert ReportSchedule.objects.count() == 0  # guides may not read reports: nothing created
+    assert hq.post("/analytics/reports/schedules/", {**form, "role": Role.STORE_MANAGER}).status_code == 302
+    schedule = ReportSchedule.objects.get()
+    assert (schedule.report, schedule.node_id, schedule.frequency, schedule.format) == (
+        "sales-by-store", chain.hq.pk, "daily", "csv")
+    listed = hq.get("/analytics/reports/schedules/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Sales by store" in listed and "Store manager" in listed
     tomorrow = timezone.localdate() + timedelta(days=1)
     assert schedules_mail_due(tomorrow) == 2
     assert schedules_mail_due(tomorrow) == 0  # the same period again: nothing
