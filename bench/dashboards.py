@@ -14,6 +14,9 @@ Rows (each the wall time of the best of --runs runs after one warm-up, with the 
 - HQ dashboard: `analytics.dashboard.dashboard_data` for the whole chain, what the console home reads (the nine
   windows' sales, repurchase and new members, the 30-day trend against last year, top stores and products);
   then the same for one region (250 stores) and one store, and each of the HQ dashboard's parts alone.
+- Reports: the heaviest report, sales by SKU (`analytics.reports.report_run`: distinct orders, units and net sales
+  per SKU with names) for HQ over this month and over a year, the store ranking with same-store growth, and the GMV
+  tree's regions (`analytics.gmv.gmv_figures`; no behaviour events here, so traffic is the orders).
 The baseline, measured in the same process: `analytics.metrics.sales_summary` over the same month for the whole chain
 (one window of one metric, one scan); "x baseline" is each row's time over it. Goal: the HQ dashboard < 1 s.
 The machine's load average is printed beside each row: on a shared box the seconds move with everything else.
@@ -132,6 +135,15 @@ def measure(path: Path, *, stores: int, runs: int) -> list[dict]:
     from yundian.analytics.dashboard import Scope, _tables, _top_products, _top_stores, _trend, dashboard_data, \
         dashboard_figures, period_windows
 
+    import duckdb
+
+    from yundian.analytics import gmv
+    from yundian.analytics.reports import Query, report_run
+    from yundian.core.warehouse import schema_ensure
+
+    con = duckdb.connect(str(path))  # the tables the reports also read (events, staff...), empty here
+    schema_ensure(con)
+    con.close()
     wh = ibis.duckdb.connect(str(path), read_only=True)
     hq = Scope(1, ["/1/"], None, "HQ", stores)
     region = Scope(1, ["/1/2/"], None, "region", len([s for s in range(stores) if s % REGIONS == 0]))
@@ -163,6 +175,14 @@ def measure(path: Path, *, stores: int, runs: int) -> list[dict]:
     row("  HQ: 30-day trend and last year's", lambda: _trend(orders, TODAY))
     row("  HQ: top stores this month", lambda: _top_stores(wh, orders, hq, first, TODAY))
     row("  HQ: top products this month", lambda: _top_products(wh, lines, first, TODAY))
+    year = TODAY - timedelta(days=364)
+    row("report: sales by SKU, HQ, this month", lambda: report_run("sales-by-sku", wh, Query(1, ["/1/"], first, TODAY)),
+        "heaviest")
+    row("report: sales by SKU, HQ, 365 days", lambda: report_run("sales-by-sku", wh, Query(1, ["/1/"], year, TODAY)))
+    row("report: store ranking, HQ, this month",
+        lambda: report_run("store-ranking", wh, Query(1, ["/1/"], first, TODAY)))
+    row("GMV tree: HQ's regions, this month", lambda: gmv.gmv_figures(
+        wh, enterprise_id=1, paths=["/1/"], since=first, until=TODAY, by="children:/1/"))
     answer = dashboard_figures(wh, hq, TODAY)["month_now"]
     wh.disconnect()
     return rows, answer
