@@ -23,3 +23,26 @@ def reports_mail() -> int:
     from .schedules import schedules_mail_due
 
     return schedules_mail_due()
+
+
+@task()
+def clv_refit(enterprise_id: int, actor_id: int | None = None) -> int:
+    """On demand (the CLV page, `yundian clv refit`): refit one enterprise's CLV model; returns the new version."""
+    from yundian.org.models import Staff
+
+    from .clv_services import clv_refit as refit
+
+    actor = Staff.objects.filter(pk=actor_id).first() if actor_id else None
+    return refit(enterprise_id=enterprise_id, actor=actor).version
+
+
+@task()
+def clv_refit_weekly() -> int:
+    """Weekly: refit every enterprise's CLV model (a new version each, bands as tags); returns the models fitted."""
+    from yundian.org.models import Enterprise
+
+    from .clv_services import clv_refit as refit
+    from .models import ClvModelStatus
+
+    return sum(refit(enterprise_id=enterprise_id).status == ClvModelStatus.FITTED
+               for enterprise_id in Enterprise.objects.values_list("id", flat=True))

@@ -12,4 +12,6 @@ urlpatterns = [
     path("reports/gmv/", report_views.gmv_page, name="gmv"),
     path("reports/schedules/", schedule_views.schedules, name="schedules"),
     path("reports/<slug:slug>/", report_views.report_page, name="report"),
+    path("clv/", views.clv, name="clv"),
+    path("clv/refit/", views.clv_refit_now, name="clv_refit"),
 ]

@@ -73,3 +73,26 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context.update(home_dashboard(actor=request.actor, period=period))
     template = "analytics/partials/dashboard.html" if request.htmx else "analytics/dashboard.html"
     return render(request, template, context)
+
+
+@console_view(Perm.ANALYTICS_VIEW)
+def clv(request: HttpRequest) -> HttpResponse:
+    """Customer lifetime value: the enterprise's current model, and its members in the actor's scope by band, by
+    month of joining, P(alive) by repeat purchases and the top members (masked)."""
+    from .clv_selectors import clv_overview
+
+    context = {**clv_overview(request.actor), "may_refit": has_perm(request.actor, Perm.WAREHOUSE_RUN)}
+    return render(request, "analytics/clv.html", context)
+
+
+@require_POST
+@console_view(Perm.WAREHOUSE_RUN)
+def clv_refit_now(request: HttpRequest) -> HttpResponse:
+    from django.db import transaction
+
+    from .tasks import clv_refit
+
+    enterprise_id, actor_id = request.actor.enterprise_id, request.actor.pk
+    transaction.on_commit(lambda: clv_refit.enqueue(enterprise_id, actor_id))
+    messages.success(request, _("A refit of the CLV model was queued; the page shows the new version when it is done."))
+    return redirect("analytics:clv")

@@ -51,6 +51,8 @@ SCHEDULE: list[tuple[str, str, str]] = [
     ("yundian.cdp.tasks.tags_refresh_nightly", "daily", "02:30"),
     # yesterday's / last week's / last month's reports, mailed once per schedule and period
     ("yundian.analytics.tasks.reports_mail", "hourly", ":20"),
+    # each enterprise's CLV model (BG/NBD + Gamma-Gamma) refitted on the week's sales, CLV bands as computed tags
+    ("yundian.analytics.tasks.clv_refit_weekly", "weekly", "mon 03:45"),
 ]
 
 RETRY_AFTER = timedelta(minutes=5)

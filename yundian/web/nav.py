@@ -77,6 +77,7 @@ NAV: list[NavItem] = [
     NavItem("inventory:report", pgettext_lazy("nav", "Stock reports"), Perm.STOCK_VIEW, "analytics",
             ("on-hand-by-store",)),
     NavItem("analytics:reports", pgettext_lazy("nav", "Reports"), Perm.ANALYTICS_VIEW, "analytics"),
+    NavItem("analytics:clv", pgettext_lazy("nav", "Customer lifetime value"), Perm.ANALYTICS_VIEW, "analytics"),
     NavItem("analytics:warehouse", pgettext_lazy("nav", "Warehouse status"), Perm.ANALYTICS_VIEW, "analytics"),
     NavItem("web:org_tree", pgettext_lazy("nav", "Organisation"), Perm.ORG_VIEW, "settings"),
     NavItem("web:staff_list", pgettext_lazy("nav", "Staff"), Perm.STAFF_VIEW, "settings"),
