@@ -9,7 +9,7 @@ dim_member rows, then times the steps of `analytics.clv_services.clv_refit` that
 the RFM summary in DuckDB (`clv_summary_frame`, pure Ibis), the fit (`clv.fit`), the predictions and bands
 (`ClvModel.predict`, `clv_bands`). Goal: the whole under 60 s on the 2-core machine. The baseline is lifetimes'
 BetaGeoFitter on one row per member (no pattern weights), as the package's examples use it.
-(When bench/dashboards.py lands, this table becomes its CLV row.)
+bench/dashboards.py has the same work as one "CLV fit" row on its synthetic chain; this script breaks it into steps.
 """
 import argparse
 import os

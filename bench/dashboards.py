@@ -10,13 +10,17 @@ bench/warehouse.py's generator (a year of members buying at gamma-distributed ra
 lines an order, 3 % cancelled, 2 % returned), fact_order summed from those lines in DuckDB, dim_member (joined over
 two years), dim_org (8 regions, the stores) and dim_sku. The day is the last Sunday of the year's data.
 
-Rows (each the wall time of the best of --runs runs after one warm-up, with the CPU seconds of that run):
+Rows (each the wall time of the best of --runs runs after one warm-up, with the CPU seconds of that run; the CLV row
+is measured once):
 - HQ dashboard: `analytics.dashboard.dashboard_data` for the whole chain, what the console home reads (the nine
   windows' sales, repurchase and new members, the 30-day trend against last year, top stores and products);
   then the same for one region (250 stores) and one store, and each of the HQ dashboard's parts alone.
 - Reports: the heaviest report, sales by SKU (`analytics.reports.report_run`: distinct orders, units and net sales
   per SKU with names) for HQ over this month and over a year, the store ranking with same-store growth, and the GMV
   tree's regions (`analytics.gmv.gmv_figures`; no behaviour events here, so traffic is the orders).
+- CLV fit: the model part of the weekly CLV refit on every member (`analytics.clv`: the RFM summary from fact_order in
+  DuckDB, BG/NBD + Gamma-Gamma fitted, 90-day purchases, P(alive), 12-month CLV and bands). Goal: < 60 s.
+  bench/clv.py times its steps one by one on members simulated from known parameters.
 The baseline, measured in the same process: `analytics.metrics.sales_summary` over the same month for the whole chain
 (one window of one metric, one scan); "x baseline" is each row's time over it. Goal: the HQ dashboard < 1 s.
 The machine's load average is printed beside each row: on a shared box the seconds move with everything else.
@@ -128,7 +132,7 @@ def timed(fn, runs: int) -> tuple[float, float, float]:
     return first, best, best_cpu
 
 
-def measure(path: Path, *, stores: int, runs: int) -> list[dict]:
+def measure(path: Path, *, stores: int, runs: int, with_clv: bool = True) -> list[dict]:
     import ibis
 
     from yundian.analytics import metrics
@@ -183,6 +187,19 @@ def measure(path: Path, *, stores: int, runs: int) -> list[dict]:
         lambda: report_run("store-ranking", wh, Query(1, ["/1/"], first, TODAY)))
     row("GMV tree: HQ's regions, this month", lambda: gmv.gmv_figures(
         wh, enterprise_id=1, paths=["/1/"], since=first, until=TODAY, by="children:/1/"))
+    if with_clv:  # once, not best of runs: the CLV model part of the weekly refit (analytics.clv_services.clv_refit)
+        from yundian.analytics import clv
+
+        started_load = load()
+        before_cpu, started = cpu(), time.perf_counter()
+        transactions = clv.order_transactions(wh.table("fact_order"), wh.table("dim_member"), enterprise_id=1)
+        frame = wh.execute(clv.rfm_summary(transactions, observation_end=TODAY))
+        model = clv.fit(frame)
+        bands = clv.clv_bands(model.predict(frame))
+        spent = time.perf_counter() - started
+        rows.append({"name": "CLV fit: RFM summary, fit, predict, bands (once)", "first": spent, "best": spent,
+                     "cpu": cpu() - before_cpu, "note": f"{len(bands):,} members", "load": started_load, "clv": True})
+        print(f"  CLV: {spent:.1f} s", file=sys.stderr, flush=True)
     answer = dashboard_figures(wh, hq, TODAY)["month_now"]
     wh.disconnect()
     return rows, answer
@@ -195,6 +212,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--no-clv", action="store_true", help="leave out the CLV fit row (about 15 CPU s at 1 M members)")
     parser.add_argument("--warehouse", type=Path, help="a DuckDB file to build once and keep (reused when present)")
     args = parser.parse_args()
     if args.quick:
@@ -211,7 +229,7 @@ def main() -> None:
             built = described(path)
         else:
             built = build(path, stores=args.stores, lines=args.lines, members=args.members)
-        rows, answer = measure(path, stores=args.stores, runs=args.runs)
+        rows, answer = measure(path, stores=args.stores, runs=args.runs, with_clv=not args.no_clv)
     print(f"\nDashboards on DuckDB: {args.stores:,} stores, {built['rows']['fact_order_line']:,} order lines, "
           f"{built['rows']['fact_order']:,} orders, {built['rows']['dim_member']:,} members "
           f"({built['size'] / 2**30:.2f} GB file, built in {built['seconds']:.0f} s); day {TODAY}, "
@@ -225,6 +243,10 @@ def main() -> None:
     print(f"goal: the HQ dashboard < 1 s -> {'met' if hq < 1 else 'MISSED'} ({hq:.2f} s); this month at HQ: "
           f"{answer['orders']:,} orders, ¥{answer['net_sales'] / 100:,.2f}, {answer['active_members']:,} active members, "
           f"repurchase {answer['repurchase_rate']}%")
+    for r in rows:
+        if r.get("clv"):
+            print(f"goal: the CLV fit on {args.members:,} members < 60 s -> {'met' if r['best'] < 60 else 'MISSED'} "
+                  f"({r['best']:.1f} s wall, {r['cpu']:.1f} s CPU)")
 
 
 if __name__ == "__main__":
