@@ -328,7 +328,8 @@ def purchase_line_price(request: HttpRequest) -> HttpResponse:
     price for it. Reads only; a code, quantity or cost that is not one yet simply shows no figure."""
     actor = request.actor
     code = (request.GET.get("line_sku") or "").strip()[:64]
-    row = Row(code, (request.GET.get("line_quantity") or "").strip()[:20], (request.GET.get("line_cost") or "").strip()[:20])
+    row = Row(code, (request.GET.get("line_quantity") or "").strip()[:20],
+              (request.GET.get("line_cost") or "").strip()[:20])
     supplier_id = positive_int(request.GET.get("supplier"))
     sku_id = skus_by_code(actor.enterprise_id, [code]).get(code) if code else None
     price = None
