@@ -58,6 +58,16 @@ def test_a_clerk_opens_moves_cash_and_closes_blind_and_gets_the_z_report(chain, 
     assert ",170.50" in text and ",-0.50" in text and "¥" not in text
     xlsx = client.get(f"/pos/shifts/{shift.id}/?format=xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    # in the workbook the amounts are numbers a spreadsheet adds up (formatted #,##0.00), not "¥170.50" text
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(BytesIO(xlsx.content)).active
+    rows = {row[0].value: row for row in sheet.iter_rows()}
+    assert [c.value for c in rows["项目"]] == ["项目", "笔数", "金额（元）"]
+    assert (float(rows["实点现金"][2].value), rows["实点现金"][2].number_format) == (170.0, "#,##0.00;-#,##0.00")
+    assert float(rows["长短款"][2].value) == -0.5
     escpos = client.get(f"/pos/shifts/{shift.id}/?format=escpos").content
     assert escpos.startswith(b"\x1b@") and "¥170.50".encode("gb18030") in escpos
     # the shift is closed: the page offers a new one, and the old close form's resubmission changes nothing
