@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 
 from yundian.analytics import metrics
+from yundian.analytics.dashboard import period_windows
 from yundian.analytics import warehouse_tables as T
 from yundian.analytics.export import warehouse_export
 from yundian.core.warehouse import rows_replace, warehouse_read, warehouse_write
@@ -116,6 +117,10 @@ def test_metrics_give_the_same_answers_on_duckdb_and_spark(spark, settings, tmp_
             "by_hour": metrics.sales_by_hour(region),
             "lapsers": metrics.category_lapsers(li, [11, 12], today=TODAY),
             "repeat": metrics.repeat_buyers(o, TODAY - timedelta(days=89), TODAY),
+            # the home dashboard's: nine windows through a joined window table, in one pass each
+            "windows": metrics.sales_windows(region, period_windows(TODAY)),
+            "repurchase": metrics.repurchase_windows(o, period_windows(TODAY)),
+            "by_product": metrics.sales_by_product(li, TODAY - timedelta(days=29), TODAY),
         }
 
     with warehouse_read() as duck:
@@ -125,6 +130,8 @@ def test_metrics_give_the_same_answers_on_duckdb_and_spark(spark, settings, tmp_
     # the answers are not trivially empty: the data has what each metric looks for
     assert expected["lapsers"] and len(expected["by_store"]) == 3 and expected["summary"][0][0] > 1000
     assert {row[1] for row in expected["by_store"]} == {"/1/2/101/", "/1/2/102/", "/1/3/103/"}
+    windows, repurchase = ({row[0]: row[1:] for row in expected[name]} for name in ("windows", "repurchase"))
+    assert len(windows) == 9 and windows["month_now"][0] > 0 and repurchase["month_now"][1] > 0
 
 
 def test_identity_stitching_gives_the_same_people_on_duckdb_and_spark(spark, settings, tmp_path):
