@@ -10,7 +10,8 @@ from yundian.sales.tests.factories import sell, stocked
 
 from .conftest import artifacts_dir
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# once: the pages read the warehouse; test_report_pages covers the OLTP side (sync, schedules) on both databases
+pytestmark = [pytest.mark.browser, pytest.mark.once, pytest.mark.django_db(transaction=True)]
 
 
 def _sign_in(page, url, staff):

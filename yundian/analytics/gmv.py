@@ -27,7 +27,9 @@ are exact fractions (`fractions.Fraction`), so the identities hold exactly and a
 
 GMV is net sales (fen) of sale orders, net of refunds (`fact_order.net_total`). For a guide, an order is the part
 of it the guide sold (their lines' net amount; an order two guides served counts for each), the members are those
-bound to the guide plus the guide's other buyers, and traffic is not defined (no visitor belongs to a guide).
+bound to the guide plus the guide's other buyers, and traffic is not defined (no visitor belongs to a guide); lines
+sold without a guide form one more node (`NO_GUIDE`), so a store's guide nodes add up to its lines' net amounts
+(which equal its orders' net totals unless an order paid a different sum than its lines, e.g. rounding at the till).
 
 A factor of 0/0 is 0 (no traffic means no orders, so the product is still GMV). Rounding happens only for display:
 money to the fen half up, rates to 0.1 %; the rounded factors' product may differ from the GMV shown by less
@@ -55,6 +57,7 @@ from .metrics import in_scope
 
 ONLINE_CHANNELS = ("storefront", "miniprogram")
 GRAINS = ("day", "week", "month")
+NO_GUIDE = "none"  # the key of a store's lines sold without a guide, so the guides add up to the store
 _TRUNC = {"day": "D", "week": "W", "month": "M"}
 
 
@@ -220,7 +223,7 @@ def gmv_units(orders: ibis.Table, *, since: date, until: date, by: str, lines: i
             raise ValueError("guides need the order lines")
         sold = _dates(lines.filter(lines.is_sale), since, until)
         per_guide = (sold.group_by(["order_id", "guide_id"]).aggregate(amount=_.net_amount.sum())
-                     .mutate(key=_.guide_id.cast("string").coalesce("")))
+                     .mutate(key=_.guide_id.cast("string").coalesce(NO_GUIDE)))
         heads = sales.select("order_id", "store_id", "local_date", "member_id",
                              is_online=sales.channel != "pos", is_referred=referred)
         joined = per_guide.join(heads, "order_id")

@@ -213,7 +213,7 @@ def gmv_page(request: HttpRequest) -> HttpResponse:
 
         names = dict(Staff.objects.filter(pk__in=[int(k) for k in parts if k.isdigit()])
                      .values_list("pk", "display_name"))
-        rows = [{"name": names.get(int(k), _("No guide")) if k.isdigit() else _("No guide"), "f": f, "url": None}
+        rows = [{"name": names.get(int(k), k) if k.isdigit() else _("No guide"), "f": f, "url": None}
                 for k, f in parts.items()]
     else:
         by_id = {str(c.pk): c for c in children}

@@ -64,6 +64,8 @@ def test_drilling_down_a_region_and_a_store_counts_members_from_elsewhere(facts)
     guides = _figures(paths=["/1/"], since=WEEK[0], until=WEEK[1], by="guides", store_path="/1/2/4/")
     assert {k: (g.gmv, g.orders, g.members, g.active, g.traffic) for k, g in guides.items()} == {
         "7": (17000, 3, 1, 1, None), "8": (8000, 1, 1, 1, None)}
+    store = _figures(paths=["/1/2/4/"], since=WEEK[0], until=WEEK[1])["total"]
+    assert sum(g.gmv for g in guides.values()) == store.gmv == 25000
 
 
 def test_days_count_the_members_who_had_joined_by_then(facts):
