@@ -30,7 +30,7 @@ NOT_MONEY_HERE = {
     ("catalog/import_detail.html", "total"): "rows in the import",
     ("web/inbox.html", "total"): "things waiting for the person",
     ("members/member_detail.html", "i.value"): "an identity (a phone number, an OpenID)",
-    ("inventory/partials/line_row.html", "row.cost"): "the unit cost in yuan as typed, echoed into its input",
+    ("inventory/partials/line_cost.html", "row.cost"): "the unit cost in yuan as typed, echoed into its input",
     ("members/member_detail.html", "c.value"): "a coupon's worth as a sentence from promotions.member_pages",
     ("members/account/coupons.html", "coupon.value"): "a sentence ('¥10.00 off') from promotions.member_pages",
 }
