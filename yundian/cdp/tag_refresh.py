@@ -206,11 +206,13 @@ def tags_refresh(enterprise_id: int, *, today: date | None = None, member_ids: l
     result = RefreshResult()
     rows = _profiles(enterprise_id, today, member_ids)
     # a member the warehouse knows but the database no longer has as a live member is left alone
-    live = set()
-    ids = [r["member_id"] for r in rows]
-    for start in range(0, len(ids), 50_000):
-        live.update(Member.objects.filter(pk__in=ids[start:start + 50_000], merged_into__isnull=True)
-                    .values_list("id", flat=True))
+    alive = Member.objects.filter(enterprise_id=enterprise_id, merged_into__isnull=True)
+    if member_ids is None:
+        live = set(alive.values_list("id", flat=True).iterator(chunk_size=50_000))
+    else:
+        live = set()
+        for start in range(0, len(member_ids), BATCH):
+            live.update(alive.filter(pk__in=member_ids[start:start + BATCH]).values_list("id", flat=True))
     rows = [r for r in rows if r["member_id"] in live]
     result.members = len(rows)
     step("profiles")

@@ -250,3 +250,31 @@ def test_the_refresh_command_records_its_run_with_progress(chain, warehouse):
     run = TagRefreshRun.objects.get()
     assert (run.status, run.steps_done, run.steps, run.members) == (RefreshStatus.DONE, 7, 7, 1)
     assert held(member) >= {"lifecycle.new", "price_band.low"}
+
+
+def test_a_rule_tag_follows_its_condition_with_history_and_only_within_its_region(chain, warehouse):
+    today = timezone.localdate()
+    big, small, west_big = register(chain), register(chain), register(chain, store=chain.store_b)
+    put_warehouse(chain, {big: [(3, 50_000)], small: [(3, 900)], west_big: [(2, 80_000)]}, today=today)
+    with warehouse_write() as con, warehouse_transaction(con):  # the members' home stores' org paths
+        for member, store in ((big, chain.store_a), (small, chain.store_a), (west_big, chain.store_b)):
+            con.execute("UPDATE dim_member SET org_path = ?, status = 'active' WHERE member_id = ?",
+                        [store.path, member.id])
+    group = svc.tag_group_create(actor=chain.east_manager, name="华东规则", code="east-rules")
+    rule = {"group": "and", "conditions": [
+        {"kind": "orders", "measure": "spent", "op": ">=", "value": 10_000, "days": 30}]}
+    tag = svc.tag_create(actor=chain.east_manager, group_id=group.id, name="华东大客", code="east-big",
+                         kind=TagKind.RULE, rule=rule)
+    with pytest.raises(ValidationFailed):  # a bad tree is refused by the condition language
+        svc.tag_create(actor=chain.east_manager, group_id=group.id, name="x", code="x", kind=TagKind.RULE,
+                       rule={"group": "and", "conditions": [{"kind": "orders", "measure": "weight"}]})
+    tags_refresh(chain.admin.enterprise_id, today=today)
+    # West's big spender meets the condition but lies outside the East tag's region
+    assert {m.id for m in (big, small, west_big) if "east-big" in held(m)} == {big.id}
+    assert history(big)[-1] == ("east-big", True, "rule")
+    # the condition tightens: the member loses the tag at the next refresh, with history
+    svc.tag_update(actor=chain.east_manager, tag_id=tag.id, rule={"group": "and", "conditions": [
+        {"kind": "orders", "measure": "spent", "op": ">=", "value": 100_000, "days": 30}]})
+    tags_refresh(chain.admin.enterprise_id, today=today)
+    assert "east-big" not in held(big)
+    assert [h for h in history(big) if h[0] == "east-big"] == [("east-big", True, "rule"), ("east-big", False, "rule")]
