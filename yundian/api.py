@@ -211,3 +211,7 @@ api.add_router("/cdp", cdp_tags_router)
 from yundian.cdp.segment_actions_api import router as cdp_segment_actions_router  # noqa: E402
 
 api.add_router("/cdp", cdp_segment_actions_router)
+
+from yundian.cdp.segment_api import router as cdp_segments_router  # noqa: E402
+
+api.add_router("/cdp/segments", cdp_segments_router)

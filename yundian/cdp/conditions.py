@@ -316,10 +316,17 @@ def _event(ctx: _Context, node: dict) -> _Set:
 
     events = ctx.table("fact_event")
     events = ctx.window(events.filter(events.kind == node["event"]), node["days"])
-    links = ctx.table("identity_link")
-    resolved = events_resolved(events, links, ctx.all_members)
+    # a signed-in event names its member; only anonymous ones need stitching through the device links (the
+    # expensive part of events_resolved), so the two are resolved apart and counted together
+    signed = events.filter(events.member_id.notnull())
+    mapping = ctx.all_members.select(_m=ctx.all_members.member_id, _c=ctx.all_members.canonical_member_id)
+    signed = signed.left_join(mapping, signed.member_id == mapping._m)
+    signed = signed.select(person_id=signed._c.fill_null(signed.member_id))
+    anonymous = events.filter(events.member_id.isnull() & (events.anonymous_id != ""))
+    stitched = events_resolved(anonymous, ctx.table("identity_link"), ctx.all_members).select("person_id")
+    resolved = signed.union(stitched, distinct=False)
     resolved = resolved.filter(resolved.person_id.notnull())
-    per_member = resolved.group_by(member_id=resolved.person_id).aggregate(value=resolved.event_key.count())
+    per_member = resolved.group_by(member_id=resolved.person_id).aggregate(value=resolved.count())
     did = per_member.filter(per_member.value >= node["min_times"]).select("member_id")
     return _Set(did, negated=not node["did"])
 

@@ -28,3 +28,11 @@ def tags_refresh_nightly() -> int:
 
     return sum(tags_refresh_run(enterprise_id).members
                for enterprise_id in Enterprise.objects.values_list("id", flat=True))
+
+
+@task()
+def segments_refresh_nightly() -> int:
+    """Nightly, after the tags: re-evaluate every live dynamic segment and record its size for the day."""
+    from .segments import segments_refresh_all
+
+    return segments_refresh_all()

@@ -29,6 +29,8 @@ VERBS = {
     "preorder_allocated": pgettext_lazy("audit log", "Pre-order stock allocated"),
     "request": pgettext_lazy("audit log", "Requested"), "login": pgettext_lazy("audit log", "Signed in"),
     "login_failed": pgettext_lazy("audit log", "Sign-in failed"),
+    "refresh": pgettext_lazy("audit log", "Refreshed"), "snapshot": pgettext_lazy("audit log", "Snapshot taken"),
+    "archive": pgettext_lazy("audit log", "Archived"),
 }
 # keys services write whose model field has no name of its own (or that are not fields at all)
 FIELD_LABELS = {

@@ -53,6 +53,8 @@ SCHEDULE: list[tuple[str, str, str]] = [
     ("yundian.analytics.tasks.reports_mail", "hourly", ":20"),
     # each enterprise's CLV model (BG/NBD + Gamma-Gamma) refitted on the week's sales, CLV bands as computed tags
     ("yundian.analytics.tasks.clv_refit_weekly", "weekly", "mon 03:45"),
+    # dynamic segments re-evaluated after the tags they may name, one size a day for "size over time"
+    ("yundian.cdp.tasks.segments_refresh_nightly", "daily", "03:15"),
 ]
 
 RETRY_AFTER = timedelta(minutes=5)

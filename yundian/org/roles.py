@@ -104,6 +104,9 @@ class Perm:
     # tags (yundian.cdp): everyone who sees members sees the tags of their part of the tree; HQ and regions
     # define tags and groups within their subtree (tagging a member by hand needs member.manage)
     TAG_MANAGE = "tag.manage"
+    # segments (yundian.cdp): everyone who sees members sees the segments of their part of the tree; managers
+    # (store and above) build, refresh and snapshot segments over the members of their own subtree
+    SEGMENT_MANAGE = "segment.manage"
 
 
 _VIEW = {Perm.ORG_VIEW, Perm.STAFF_VIEW}
@@ -180,6 +183,10 @@ PERMISSIONS[Role.HQ_ADMIN].add(Perm.WAREHOUSE_RUN)
 # tag permissions (yundian.cdp)
 for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER):
     PERMISSIONS[_role].add(Perm.TAG_MANAGE)
+
+# segment permissions (yundian.cdp)
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER):
+    PERMISSIONS[_role].add(Perm.SEGMENT_MANAGE)
 
 # the node kinds a role may be held on
 ROLE_NODE_KINDS: dict[str, set[str]] = {

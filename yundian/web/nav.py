@@ -66,6 +66,7 @@ NAV: list[NavItem] = [
     NavItem("inventory:adjustments", pgettext_lazy("nav", "Adjustments"), Perm.STOCK_VIEW, "stock"),
     NavItem("members:member_list", pgettext_lazy("nav", "Members"), Perm.MEMBER_VIEW, "members"),
     NavItem("cdp:tags", pgettext_lazy("nav", "Tags"), Perm.MEMBER_VIEW, "members"),
+    NavItem("segments:list", pgettext_lazy("nav", "Segments"), Perm.MEMBER_VIEW, "members"),
     NavItem("promotions:overview", pgettext_lazy("nav", "Promotions"), Perm.PROMOTION_VIEW, "marketing"),
     NavItem("promotions:coupons", pgettext_lazy("nav", "Coupons"), Perm.PROMOTION_VIEW, "marketing"),
     NavItem("promotions:flash_groups", pgettext_lazy("nav", "Flash sales and group buys"), Perm.PROMOTION_VIEW,
