@@ -23,7 +23,7 @@ from yundian.org.selectors import has_perm, scope_paths
 
 from . import tags as svc
 from .models import ComputedKey, LifecycleStage, MemberScore, TagKind, TagSource
-from .tag_refresh import RFM_GROUP_LABELS, tag_label
+from .tag_refresh import GROUP_DESCRIPTIONS, RFM_GROUP_LABELS, tag_label
 
 KIND_HELP = {
     TagKind.MANUAL: _("Staff put it on members by hand, in bulk or from a file."),
@@ -68,8 +68,11 @@ def _tags_context(request: HttpRequest, **extra) -> dict:
         by_group.setdefault(tag.group_id, []).append({
             "tag": tag, "label": tag_label(tag), "kind_label": tag.get_kind_display(), "holders": counts.get(tag.id, 0),
             "may_edit": tag.kind != TagKind.COMPUTED and has_perm(actor, Perm.TAG_MANAGE, tag.node)})
+    # the system's groups are named in the reader's language (the stored name is the language of the first refresh)
     sections = [{"group": g, "rows": by_group.get(g.id, []), "computed_label": (
         ComputedKey(g.computed_key).label if g.computed_key else ""),
+        "name": ComputedKey(g.computed_key).label if g.computed_key else g.name,
+        "description": GROUP_DESCRIPTIONS.get(g.computed_key, g.description) if g.computed_key else g.description,
         "may_add": not g.computed_key and has_perm(actor, Perm.TAG_MANAGE, g.node)} for g in groups]
     nodes = _manage_nodes(actor)
     return {"sections": sections, "kinds": [(k, label, KIND_HELP[k]) for k, label in TagKind.choices],
@@ -215,7 +218,8 @@ def _panel_context(request: HttpRequest, member_id: int, **extra) -> dict:
             "rfm_label": RFM_GROUP_LABELS.get(score.rfm_group, "") if score else "",
             "lifecycle_label": LifecycleStage(score.lifecycle).label if score and score.lifecycle else "",
             "timeline": _timeline(member), "coupons": coupons, "compact": request.GET.get("compact") == "1",
-            "changes": svc.tag_change_list(actor=actor, member_id=member.id, limit=10), **extra}
+            "changes": [{"change": c, "label": tag_label(c.tag)}
+                        for c in svc.tag_change_list(actor=actor, member_id=member.id, limit=10)], **extra}
 
 
 @console_view(Perm.MEMBER_VIEW)
