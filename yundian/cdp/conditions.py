@@ -242,11 +242,14 @@ class _Context:
             return table.filter(table[column] <= self.today)
         return table.filter((table[column] > self.today - timedelta(days=days)) & (table[column] <= self.today))
 
-    def canonical(self, per_member: ibis.Table, value: str) -> ibis.Table:
-        """Per-member figures (member_id, value) summed onto each member's survivor."""
-        mapping = self.all_members.select(_m=self.all_members.member_id, _c=self.all_members.canonical_member_id)
-        joined = per_member.join(mapping, per_member.member_id == mapping._m)
-        return joined.group_by(member_id=joined._c).aggregate(**{value: joined[value].sum()})
+    def canonical(self, facts: ibis.Table) -> ibis.Table:
+        """Facts with member_id moved to the member's survivor. Only merged members differ from themselves, so the
+        join is against those few (a small hash table), not every member: a fact of a member the enterprise does
+        not know keeps its id and, never being in the scoped members, counts for nobody."""
+        merged = self.all_members.filter(self.all_members.member_id != self.all_members.canonical_member_id)
+        merged = merged.select(_m=merged.member_id, _c=merged.canonical_member_id)
+        joined = facts.left_join(merged, facts.member_id == merged._m)
+        return joined.mutate(member_id=joined._c.fill_null(joined.member_id)).drop("_m", "_c")
 
     def compared(self, per_member: ibis.Table, op: str, target: int) -> _Set:
         """Members whose figure compares true; a member without rows has 0."""
@@ -301,14 +304,14 @@ def _orders(ctx: _Context, node: dict) -> _Set:
         amount, order = "net_total", "order_id"
     if node["channels"]:
         facts = facts.filter(facts.channel.isin(node["channels"]))
-    facts = ctx.window(facts, node["days"])
+    facts = ctx.canonical(ctx.window(facts, node["days"]).select("member_id", order, amount))
     if node["measure"] == "spent":
         per_member = facts.group_by("member_id").aggregate(value=facts[amount].sum())
     else:
         # an order counts once for its member even when several of its lines match
         per_order = facts.select("member_id", order).distinct()
         per_member = per_order.group_by("member_id").aggregate(value=per_order[order].count())
-    return ctx.compared(ctx.canonical(per_member, "value"), node["op"], node["value"])
+    return ctx.compared(per_member, node["op"], node["value"])
 
 
 def _event(ctx: _Context, node: dict) -> _Set:
@@ -318,12 +321,11 @@ def _event(ctx: _Context, node: dict) -> _Set:
     events = ctx.window(events.filter(events.kind == node["event"]), node["days"])
     # a signed-in event names its member; only anonymous ones need stitching through the device links (the
     # expensive part of events_resolved), so the two are resolved apart and counted together
-    signed = events.filter(events.member_id.notnull())
-    mapping = ctx.all_members.select(_m=ctx.all_members.member_id, _c=ctx.all_members.canonical_member_id)
-    signed = signed.left_join(mapping, signed.member_id == mapping._m)
-    signed = signed.select(person_id=signed._c.fill_null(signed.member_id))
+    signed = ctx.canonical(events.filter(events.member_id.notnull()).select("member_id"))
+    signed = signed.select(person_id=signed.member_id)
     anonymous = events.filter(events.member_id.isnull() & (events.anonymous_id != ""))
-    stitched = events_resolved(anonymous, ctx.table("identity_link"), ctx.all_members).select("person_id")
+    merged = ctx.all_members.filter(ctx.all_members.member_id != ctx.all_members.canonical_member_id)
+    stitched = events_resolved(anonymous, ctx.table("identity_link"), merged).select("person_id")
     resolved = signed.union(stitched, distinct=False)
     resolved = resolved.filter(resolved.person_id.notnull())
     per_member = resolved.group_by(member_id=resolved.person_id).aggregate(value=resolved.count())
@@ -332,9 +334,9 @@ def _event(ctx: _Context, node: dict) -> _Set:
 
 
 def _points(ctx: _Context, node: dict) -> _Set:
-    entries = ctx.table("fact_points_entry")
+    entries = ctx.canonical(ctx.table("fact_points_entry").select("member_id", "points"))
     per_member = entries.group_by("member_id").aggregate(value=entries.points.sum())
-    return ctx.compared(ctx.canonical(per_member, "value"), node["op"], node["value"])
+    return ctx.compared(per_member, node["op"], node["value"])
 
 
 def _coupons(ctx: _Context, node: dict) -> _Set:
