@@ -12,6 +12,7 @@ urlpatterns = [
     path("stores/templates/<int:template_id>/", views.template_edit, name="template_edit"),
     path("stores/policy/", views.policy_set, name="policy_set"),
     path("stores/<int:store_id>/storefront/", views.theme_edit, name="theme_edit"),
+    path("stores/<int:store_id>/edit/", views.store_edit, name="store_edit"),
     # the public storefront: no sign-in
     path("s/<str:slug>/", views.storefront, name="storefront"),
     path("s/<str:slug>/p/<int:product_id>/", views.storefront_product, name="storefront_product"),

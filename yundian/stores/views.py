@@ -20,7 +20,7 @@ from yundian.org.roles import NodeKind, Perm, Role
 from . import selectors, services
 from .hooks import storefront_deals
 from .shortcuts import storefront_or_404
-from .models import THEME_FIELDS, WEEKDAYS
+from .models import THEME_FIELDS, WEEKDAYS, StoreStatus
 
 WEEKDAY_LABELS = selectors.WEEKDAY_LABELS
 THEME_LABELS = {"logo_url": _("Logo"), "primary_color": _("Primary colour"), "accent_color": _("Accent colour"),
@@ -274,6 +274,33 @@ def _theme_context(request, theme, *, error=None, saved=False) -> dict:
         "images": selectors.theme_image_choices(profile.node.enterprise_id, theme.banner_url),
         "logos": selectors.theme_image_choices(profile.node.enterprise_id, theme.logo_url),
     }
+
+
+PROFILE_FORM_FIELDS = ("address", "city", "phone", "status", "time_zone")
+
+
+@console_view(Perm.STORE_MANAGE)
+@require_http_methods(["GET", "POST"])
+def store_edit(request: HttpRequest, store_id: int) -> HttpResponse:
+    """A store's details (store.manage there): address, city, phone, status, pickup / delivery and its time zone,
+    which the till, receipts, shift reports, the daily settlement and order pages read times in."""
+    profile = selectors.store_get(actor=request.actor, store_id=store_id)
+    if not org_selectors.has_perm(request.actor, Perm.STORE_MANAGE, profile.node):
+        raise Http404
+    error, status, saved = None, 200, request.GET.get("saved") == "1"
+    if request.method == "POST":
+        post = request.POST
+        changes = {name: post.get(name, "") for name in PROFILE_FORM_FIELDS}
+        changes.update(pickup_enabled=post.get("pickup_enabled") == "on",
+                       delivery_enabled=post.get("delivery_enabled") == "on")
+        try:
+            services.store_profile_update(actor=request.actor, store_id=profile.node_id, **changes)
+            return redirect(f"{request.path}?saved=1")
+        except DomainError as exc:
+            error, status = _error(exc), exc.status
+    return render(request, "stores/store_edit.html", {
+        "store": profile, "form": request.POST if error else None, "form_errors": error, "saved": saved,
+        "statuses": StoreStatus.choices, "time_zones": selectors.time_zone_choices()}, status=status)
 
 
 @console_view(Perm.STOREFRONT_EDIT)
