@@ -23,6 +23,7 @@ SOURCE_LABELS = {
     "core.outbox": gettext_lazy("Business changes (outbox)"), "org.node": gettext_lazy("Organisation"),
     "catalog.sku": gettext_lazy("Goods"), "org.staff": gettext_lazy("Staff"),
     "promotions.coupon_redemption": gettext_lazy("Coupon redemptions"), "cdp.inbox": gettext_lazy("Behaviour events"),
+    "cdp.tag_change": gettext_lazy("Member tag changes"),
     "promotions.coupon": gettext_lazy("Coupons issued to members"), "members.consent": gettext_lazy("Marketing consent"),
 }
 
