@@ -409,3 +409,18 @@ def test_a_valid_tree_comes_back_in_normal_form():
     assert condition_validate(tree) == {"group": "and", "conditions": [
         {"kind": "tier", "in": [1, 2]}, {"kind": "event", "event": "search", "did": True, "min_times": 1,
                                           "days": None}]}
+
+
+def test_a_window_of_n_days_holds_today_and_the_n_minus_1_days_before(warehouse_con):
+    con, backend = warehouse_con
+    edge = {**HAND, "orders": HAND["orders"] + [
+        {"order_id": 7, "enterprise_id": E, "member_id": 6, "channel": "pos", "local_date": _day(6), "is_sale": True,
+         "net_total": 100},  # the 7th day back from today, today included: inside 7 days
+        {"order_id": 8, "enterprise_id": E, "member_id": 2, "channel": "pos", "local_date": _day(7), "is_sale": True,
+         "net_total": 100},  # the 8th: outside
+        {"order_id": 9, "enterprise_id": E, "member_id": 2, "channel": "pos", "local_date": _day(-1), "is_sale": True,
+         "net_total": 100},  # tomorrow (a clock ahead): not yet
+    ]}
+    load_world(con, edge)
+    tree = {"kind": "orders", "measure": "count", "op": ">=", "value": 1, "days": 7}
+    assert evaluate(backend, tree, None) == brute_members(edge, condition_validate(tree), None) == {1, 6}
