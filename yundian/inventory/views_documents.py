@@ -10,6 +10,7 @@ from functools import partial
 from uuid import uuid4
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
@@ -331,6 +332,10 @@ def purchase_line_price(request: HttpRequest) -> HttpResponse:
     row = Row(code, (request.GET.get("line_quantity") or "").strip()[:20],
               (request.GET.get("line_cost") or "").strip()[:20])
     supplier_id = positive_int(request.GET.get("supplier"))
+    try:  # the same text check as the form's (no control characters: PostgreSQL refuses a NUL in a query)
+        LinesForm._text(code, "line_sku")
+    except ValidationError:
+        code = ""
     sku_id = skus_by_code(actor.enterprise_id, [code]).get(code) if code else None
     price = None
     if supplier_id and sku_id:
