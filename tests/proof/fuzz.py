@@ -43,6 +43,8 @@ ID_PATHS = {
     "/api/v1/catalog/skus/{sku_id}/label.svg": "sku",
     "/api/v1/inventory/suppliers/{supplier_id}": "supplier",
     "/api/v1/inventory/suppliers/{supplier_id}/prices": "supplier",
+    "/api/v1/cdp/members/{member_id}/tags": "member",
+    "/api/v1/cdp/tags/{tag_id}": "tag",
 }
 ENTERPRISE_WIDE = {"transfer", "product", "sku", "supplier"}
 # GET /{id} endpoints outside the matrix, with why
@@ -54,6 +56,10 @@ NOT_IN_MATRIX = {
     "/api/v1/catalog/scan/{code}": "a barcode or PLU, not an object id (catalogue: enterprise-wide)",
     "/api/v1/cdp/segments/{segment_id}/coupon-issues": "no segment in the test world (scope: cdp test_segment_actions)",
     "/api/v1/cdp/segments/{segment_id}/export": "no segment in the test world (scope: cdp test_segment_actions)",
+    "/api/v1/cdp/segments/{segment_id}": "a segment is evaluated in the warehouse, which the world has not (scope: cdp "
+                                         "test_segment_api)",
+    "/api/v1/cdp/segments/{segment_id}/members": "as /cdp/segments/{segment_id}",
+    "/api/v1/cdp/segments/{segment_id}/sizes": "as /cdp/segments/{segment_id}",
 }
 # writes on objects by id: (method, path, body) -> the kind of object
 ID_WRITES = [

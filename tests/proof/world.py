@@ -112,7 +112,13 @@ def make_world(code: str = "acme") -> World:
     for store in (chain.store_a, chain.store_b):
         store_profile_create(actor=admin, store_id=store.id, address="人民大道 1 号", city="上海", latitude=31.23,
                              longitude=121.47)
+    from yundian.cdp.tags import tag_create, tag_group_create
+
+    group = tag_group_create(actor=admin, name="偏好", code=f"{code}-pref")
+    tag_a = tag_create(actor=admin, group_id=group.id, name="A 店常客", code=f"{code}-ta", node_id=chain.store_a.id)
+    tag_b = tag_create(actor=admin, group_id=group.id, name="B 店常客", code=f"{code}-tb", node_id=chain.store_b.id)
     w.ids = {
+        "tag": {"a": tag_a.id, "b": tag_b.id},
         "order": {"a": w.order_a.id, "b": w.order_b.id},
         "return": {"a": w.return_a.id, "b": return_b.id},
         "member": {"a": w.member_a.id, "b": w.member_b.id},

@@ -24,6 +24,7 @@ from yundian.org.models import Staff
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm, scope_q
 from yundian.promotions import services as promotion_services
+from yundian.promotions import tasks as promotion_tasks
 from yundian.promotions.models import CouponIssueRun
 
 from .models import Segment, SegmentMember
@@ -69,7 +70,7 @@ def segment_issue_coupons(*, actor: Staff, segment_id: int, campaign_id: int) ->
     if not has_perm(actor, Perm.COUPON_ISSUE):
         raise Forbidden()
     audience = segment_audience_sync(segment=segment)
-    return promotion_services.coupon_issue_run_start(actor=actor, campaign_id=campaign_id, audience_id=audience.pk)
+    return promotion_tasks.coupon_issue_run_start(actor=actor, campaign_id=campaign_id, audience_id=audience.pk)
 
 
 def segment_issue_runs(*, actor: Staff, segment_id: int, limit: int = 5) -> list[CouponIssueRun]:

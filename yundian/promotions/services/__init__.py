@@ -24,5 +24,5 @@ from .referrals import (  # noqa: F401
     share_link_create,
 )
 from .audience_coupons import (  # noqa: F401
-    coupon_issue_run_start, coupon_issue_run_step, coupon_issue_run_work, coupon_issue_to_audience,
+    coupon_issue_run_step, coupon_issue_run_work, coupon_issue_to_audience,
 )

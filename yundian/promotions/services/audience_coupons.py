@@ -118,15 +118,3 @@ def coupon_issue_run_work(*, run_id: int, batch: int = BATCH) -> CouponIssueRun:
         run = coupon_issue_run_step(run_id=run_id, batch=batch)
         if run.status == IssueRunStatus.DONE:
             return run
-
-
-def coupon_issue_run_start(*, actor: Staff, campaign_id: int, audience_id: int) -> CouponIssueRun:
-    """Start a run and issue it now when the list is small (INLINE_MAX), else hand it to the task after commit."""
-    run = coupon_issue_to_audience(actor=actor, campaign_id=campaign_id, audience_id=audience_id)
-    if run.status == IssueRunStatus.RUNNING and run.total <= INLINE_MAX:
-        return coupon_issue_run_work(run_id=run.pk)
-    if run.status == IssueRunStatus.RUNNING:
-        from ..tasks import issue_coupons_to_audience  # tasks imports services: resolve at call time
-
-        transaction.on_commit(lambda: issue_coupons_to_audience.enqueue(run_id=run.pk))
-    return run

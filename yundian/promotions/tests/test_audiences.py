@@ -9,7 +9,7 @@ from yundian.core.errors import Conflict, ValidationFailed
 from yundian.core.models import AuditEntry
 from yundian.core.testing import race
 from yundian.members import services as member_services
-from yundian.promotions import services
+from yundian.promotions import services, tasks
 from yundian.promotions.models import Coupon, CouponCampaign, CouponIssueRun, Promotion
 from yundian.promotions.services import audience_coupons
 
@@ -112,7 +112,7 @@ def test_a_coupon_issued_to_an_audience_reaches_each_member_once_even_when_retri
     newcomer = register(chain)
     member_services.audience_replace(enterprise_id=chain.hq.enterprise_id, audience_id=vip.pk,
                                      member_ids=[m.pk for m in members] + [newcomer.pk])
-    second = services.coupon_issue_run_start(actor=chain.admin, campaign_id=c.pk, audience_id=vip.pk)
+    second = tasks.coupon_issue_run_start(actor=chain.admin, campaign_id=c.pk, audience_id=vip.pk)
     assert (second.status, second.issued, second.skipped) == ("done", 1, 6)
     assert issued(c) == Counter({m.pk: 1 for m in members + [newcomer]})
     assert CouponCampaign.objects.get(pk=c.pk).issued_count == 7
@@ -126,7 +126,7 @@ def test_a_store_manager_issues_only_to_the_audience_members_of_their_store(chai
     mine, theirs = register(chain), register(chain, store=chain.store_b)
     vip = audience(chain, [mine, theirs])
     c = campaign(chain)
-    run = services.coupon_issue_run_start(actor=chain.manager_a, campaign_id=c.pk, audience_id=vip.pk)
+    run = tasks.coupon_issue_run_start(actor=chain.manager_a, campaign_id=c.pk, audience_id=vip.pk)
     assert (run.total, run.issued) == (1, 1) and issued(c) == Counter({mine.pk: 1})
 
 
