@@ -12,6 +12,7 @@ from yundian.core.pagination import LimitOffsetPagination
 from yundian.core.schemas import SafeStr, errors
 
 from . import tags as svc
+from . import tasks
 from .tag_refresh import tag_label
 
 router = Router(tags=["cdp"])
@@ -150,7 +151,7 @@ def tag_create(request: HttpRequest, payload: TagIn):
 @router.post("/tags/refresh", response={202: RefreshOut, **errors(403)})
 def tags_refresh(request: HttpRequest):
     """Queue a refresh of the caller's enterprise's rule and computed tags (HQ and regions)."""
-    run = svc.tags_refresh_request(actor=request.auth)
+    run = tasks.tags_refresh_request(actor=request.auth)
     return 202, {"queued": True, "run_id": run.id}
 
 

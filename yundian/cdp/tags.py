@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
@@ -469,24 +468,6 @@ def tag_change_list(*, actor: Staff, member_id: int, limit: int = 50) -> list[Ta
     member = member_get(actor=actor, member_id=member_id)
     return list(TagChange.objects.filter(member=member).filter(tag_visible_q(actor, "tag__"))
                 .select_related("tag", "actor").order_by("-at", "-id")[:limit])
-
-
-@transaction.atomic
-def tags_refresh_request(*, actor: Staff):
-    """Queue a refresh of the actor's enterprise's rule and computed tags (HQ and regions); the TagRefreshRun the
-    page follows. A refresh already queued or running is returned instead of queueing a second."""
-    from .models import RefreshStatus, TagRefreshRun
-    from .tasks import tags_refresh
-
-    if not scope_paths(actor, Perm.TAG_MANAGE):
-        raise Forbidden()
-    busy = TagRefreshRun.objects.filter(enterprise_id=actor.enterprise_id,
-                                        status__in=[RefreshStatus.QUEUED, RefreshStatus.RUNNING]).order_by("-id").first()
-    if busy is not None and busy.created_at > timezone.now() - timedelta(hours=2):
-        return busy
-    run = TagRefreshRun.objects.create(enterprise_id=actor.enterprise_id, requested_by=actor)
-    transaction.on_commit(lambda: tags_refresh.enqueue(actor.enterprise_id, run.id))
-    return run
 
 
 def tag_refresh_latest(enterprise_id: int):

@@ -22,6 +22,7 @@ from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm, scope_paths
 
 from . import tags as svc
+from . import tasks
 from .models import ComputedKey, LifecycleStage, MemberScore, TagKind, TagSource
 from .tag_refresh import GROUP_DESCRIPTIONS, RFM_GROUP_LABELS, tag_label
 
@@ -122,7 +123,7 @@ def tags_action(request: HttpRequest) -> HttpResponse:
 @require_POST
 def tags_refresh(request: HttpRequest) -> HttpResponse:
     try:
-        svc.tags_refresh_request(actor=request.actor)
+        tasks.tags_refresh_request(actor=request.actor)
     except DomainError as exc:
         return render(request, "cdp/tags.html", _tags_context(request, form_errors=_error(exc)), status=exc.status)
     if request.htmx:
