@@ -30,7 +30,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
                "mode": g.get("mode") if g.get("mode") in OrderMode.values else None,
                "channel": g.get("channel") if g.get("channel") in OrderChannel.values else None}
     day = parse_date((g.get("day") or "")[:10]) if g.get("day") else None
-    qs = selectors.order_list(actor=request.actor, **filters).select_related("store", "member")
+    qs = selectors.order_list(actor=request.actor, **filters).select_related("store__store_profile", "member")
     if day:
         qs = qs.filter(placed_at__date=day)
     page = Paginator(qs, 50).get_page(g.get("page"))

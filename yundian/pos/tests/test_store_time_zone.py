@@ -1,5 +1,5 @@
 """A store keeps its own time zone: the till, its receipts, shift and Z reports, the daily settlement and the
-order page read times in it, and a business day is the store's midnight to midnight."""
+order page and list and its storefront read times in it, and a business day is the store's midnight to midnight."""
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -94,3 +94,32 @@ def test_the_order_page_the_receipt_and_the_till_lookup_read_the_store_clock(cha
     assert "2026-12-06 19:30" in lookup
     till = clerk.get(f"/pos/{chain.store_a.id}/").content.decode()
     assert '"time_zone": "America/Los_Angeles"' in till
+
+
+def test_the_order_list_reads_each_order_in_its_own_stores_clock(chain, west):
+    order = sell(chain.guide_a, chain.store_a, [(west.cat.mug_sku, 1)])
+    other = sell(chain.guide_b, chain.store_b, [(west.cat.mug_sku, 1)])
+    Order.objects.filter(pk__in=[order.pk, other.pk]).update(placed_at=MOMENT)
+    page = client_for(chain.admin).get("/sales/orders/").content.decode()
+    rows = {number: page.split(number, 1)[1].split("</tr>", 1)[0] for number in (order.number, other.number)}
+    assert "2026-12-06 19:30" in rows[order.number] and "2026-12-07 11:30" not in rows[order.number]
+    assert "2026-12-07 11:30" in rows[other.number]
+
+
+def test_a_storefront_reads_its_stores_clock_and_the_next_request_the_sites(chain, west,
+                                                                            django_capture_on_commit_callbacks):
+    from yundian.members.tests.factories import register
+    from yundian.members.tests.storefront import english_client, sign_in
+
+    member = register(chain, phone="13900003030")
+    order = sell(chain.guide_a, chain.store_a, [(west.cat.mug_sku, 1)], member_id=member.pk)
+    Order.objects.filter(pk=order.pk).update(placed_at=MOMENT)
+    shopper = english_client()
+    sign_in(shopper, "la-1", "13900003030", django_capture_on_commit_callbacks)
+    orders = shopper.get("/s/la-1/me/orders/").content.decode()
+    assert f'data-order="{order.number}"' in orders
+    assert "2026-12-06 19:30" in orders and "2026-12-07 11:30" not in orders
+    # the zone is the storefront request's alone: a console page served next reads the site's zone
+    other = sell(chain.guide_b, chain.store_b, [(west.cat.mug_sku, 1)])
+    Order.objects.filter(pk=other.pk).update(placed_at=MOMENT)
+    assert "2026-12-07 11:30:00" in client_for(chain.admin).get(f"/sales/orders/{other.id}/").content.decode()
