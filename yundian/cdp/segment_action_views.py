@@ -13,6 +13,8 @@ from yundian.promotions import selectors as promotion_selectors
 from yundian.promotions.models import CodeMode, IssueRunStatus, PromotionStatus
 
 from . import segment_actions
+from .models import Tag, TagKind
+from .tags import tag_visible_q
 
 
 def _int(value) -> int | None:
@@ -36,6 +38,10 @@ def _context(request: HttpRequest, segment_id: int, **extra) -> dict:
             "campaigns": campaigns, "may_issue": may_issue, "runs": runs,
             "running": any(r.status == IssueRunStatus.RUNNING for r in runs),
             "may_call": has_perm(actor, Perm.CALL_LIST_MANAGE),
+            "manual_tags": (list(Tag.objects.filter(tag_visible_q(actor), enterprise_id=actor.enterprise_id,
+                                                    kind=TagKind.MANUAL, is_active=True)
+                                 .select_related("group").order_by("group__name", "name")[:200])
+                            if has_perm(actor, Perm.MEMBER_MANAGE) else []),
             "may_export": has_perm(actor, Perm.SEGMENT_EXPORT, segment.node), **extra}
 
 
@@ -62,6 +68,14 @@ def issue_coupons(request: HttpRequest, segment_id: int) -> HttpResponse:
     return _answer(request, segment_id, lambda: segment_actions.segment_issue_coupons(
         actor=request.actor, segment_id=segment_id, campaign_id=_int(request.POST.get("campaign_id")) or -1),
         "issued")
+
+
+@console_view(Perm.MEMBER_MANAGE)
+@require_http_methods(["POST"])
+def tag_members(request: HttpRequest, segment_id: int) -> HttpResponse:
+    return _answer(request, segment_id, lambda: segment_actions.segment_tag_members(
+        actor=request.actor, segment_id=segment_id, tag_id=_int(request.POST.get("tag_id")) or -1,
+        remove=request.POST.get("remove") == "1", reason=request.POST.get("reason", "")), "tagged")
 
 
 @console_view(Perm.CALL_LIST_MANAGE)

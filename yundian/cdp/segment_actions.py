@@ -1,6 +1,6 @@
 """Acting on a segment: its members as an audience the lower contexts can check (members.Audience, one per
-segment, kept equal to the segment's list), coupons issued to them (promotions), a guide call list (guides) and
-an audited, masked export.
+segment, kept equal to the segment's list), coupons issued to them (promotions), a manual tag put on (or taken off)
+all of them, a guide call list (guides) and an audited, masked export.
 
 The segment's refresh (or snapshot) calls `segment_audience_sync(segment=..., member_ids=...)` with the list it
 just wrote, so a promotion "for this segment only" follows the segment within the same refresh. Every action
@@ -18,7 +18,7 @@ from yundian.core.exports import table_file
 from yundian.guides import calls
 from yundian.guides.models import CallList
 from yundian.members import selectors as member_selectors, services as member_services
-from yundian.members.models import Audience, IdentityKind, Member
+from yundian.members.models import Audience, IdentityKind, Member, MemberStatus
 from yundian.members.normalize import mask_phone
 from yundian.org.models import Staff
 from yundian.org.roles import Perm
@@ -27,7 +27,8 @@ from yundian.promotions import services as promotion_services
 from yundian.promotions import tasks as promotion_tasks
 from yundian.promotions.models import CouponIssueRun
 
-from .models import Segment, SegmentMember
+from . import tags as tag_services
+from .models import Segment, SegmentMember, TagSource
 
 SOURCE = "segment"
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -80,6 +81,33 @@ def segment_issue_runs(*, actor: Staff, segment_id: int, limit: int = 5) -> list
         return []
     return list(CouponIssueRun.objects.filter(audience=audience).select_related("campaign__promotion",
                                                                                  "requested_by")[:limit])
+
+
+@transaction.atomic
+def segment_tag_members(*, actor: Staff, segment_id: int, tag_id: int, remove: bool = False,
+                        reason: str = "") -> dict:
+    """Put a manual tag on every member of the segment (or take it off them) in one bulk write, each gain and loss
+    kept in the members' tag history with the segment as the reason. Members the actor may not tag (outside their
+    member.manage scope or the tag's node) are skipped and counted, not refused: a segment may be wider than a tag.
+    Doing it again changes nothing. Audited: segment, tag, gained, lost, skipped."""
+    segment = segment_for_action(actor=actor, segment_id=segment_id)
+    tag = tag_services._manual_tag(actor, tag_id)
+    listed = list(SegmentMember.objects.filter(segment=segment).values_list("member_id", flat=True))
+    allowed = set(Member.objects.filter(
+        member_selectors.member_scope_q(actor, Perm.MEMBER_MANAGE), segment_memberships(segment),
+        home__path__startswith=tag.node.path, status=MemberStatus.ACTIVE, merged_into__isnull=True,
+    ).values_list("id", flat=True))
+    chosen = [m for m in listed if m in allowed]
+    note = tag_services._clean(reason, "reason", 200, required=False)
+    why = (segment.name + (f" · {note}" if note else ""))[:255]  # shown beside the source "bulk" in the history
+    result = tag_services.member_tags_apply(enterprise_id=actor.enterprise_id,
+                                            tag_id_by_member={m: None if remove else tag.pk for m in chosen},
+                                            family={tag.pk}, source=TagSource.BULK, reason=why, actor=actor)
+    outcome = {"tag": tag.name, "removed": remove, "gained": result.gained, "lost": result.lost,
+               "unchanged": len(chosen) - result.gained - result.lost, "skipped": len(listed) - len(chosen)}
+    audit_record(actor=actor, action="segment.tag", target=segment,
+                 after={"segment": segment.name, **outcome}, scope_path=segment.node.path)
+    return outcome
 
 
 def segment_call_list(*, actor: Staff, segment_id: int, name: str) -> tuple[CallList, int]:

@@ -152,3 +152,65 @@ def test_the_api_issues_makes_a_call_list_and_exports_and_refuses_bad_input_chan
     west = client_for(chain.west_manager)
     assert_error(call(west, "post", f"{url}/coupon-issues", {"campaign_id": c.pk}), 404, "segment_not_found")
     assert (Coupon.objects.count(), CallListEntry.objects.count()) == before
+
+
+def _manual_tag(chain, *, node=None, name="母婴关注"):
+    from yundian.cdp import tags
+    group = tags.tag_group_create(actor=chain.admin, name="运营", code="ops")
+    return tags.tag_create(actor=chain.admin, group_id=group.pk, name=name, code="baby", node_id=(node or chain.hq).id)
+
+
+def test_a_manual_tag_goes_on_every_member_of_a_segment_once_with_history_and_comes_off_again(chain, crowd):
+    from yundian.cdp.models import MemberTag, TagChange
+    a, b, west = crowd
+    seg = segment(chain, [a, b, west])
+    tag = _manual_tag(chain)
+    segment_actions.segment_tag_members(actor=chain.admin, segment_id=seg.pk, tag_id=tag.pk, reason="母亲节")
+    assert set(MemberTag.objects.filter(tag=tag).values_list("member_id", flat=True)) == {a.pk, b.pk, west.pk}
+    again = segment_actions.segment_tag_members(actor=chain.admin, segment_id=seg.pk, tag_id=tag.pk)
+    assert (again["gained"], again["unchanged"], again["skipped"]) == (0, 3, 0)
+    gains = TagChange.objects.filter(tag=tag, gained=True)
+    assert gains.count() == 3 and {(c.reason, c.source, c.actor_id) for c in gains} == \
+        {("高价值会员 · 母亲节", "bulk", chain.admin.pk)}
+    off = segment_actions.segment_tag_members(actor=chain.admin, segment_id=seg.pk, tag_id=tag.pk, remove=True)
+    assert (off["lost"], MemberTag.objects.filter(tag=tag).count()) == (3, 0)
+    assert list(AuditEntry.objects.filter(action="segment.tag").order_by("id").values_list("after__gained", "after__lost")) == \
+        [(3, 0), (0, 0), (0, 3)]
+
+
+def test_a_region_tag_put_on_an_hq_segment_reaches_only_that_regions_members(chain, crowd):
+    from yundian.cdp.models import MemberTag
+    a, b, west = crowd
+    seg = segment(chain, [a, b, west])
+    east_tag = _manual_tag(chain, node=chain.east)
+    outcome = segment_actions.segment_tag_members(actor=chain.admin, segment_id=seg.pk, tag_id=east_tag.pk)
+    assert (outcome["gained"], outcome["skipped"]) == (2, 1)
+    assert set(MemberTag.objects.filter(tag=east_tag).values_list("member_id", flat=True)) == {a.pk, b.pk}
+
+
+def test_tagging_a_segment_refuses_another_regions_segment_or_an_unknown_tag_and_changes_nothing(chain, crowd):
+    from yundian.cdp.models import MemberTag, TagChange
+    seg = segment(chain, list(crowd))
+    manual = _manual_tag(chain)
+    west_seg = segment(chain, [crowd[2]], node=chain.west, name="西区")
+    with pytest.raises(NotFound):
+        segment_actions.segment_tag_members(actor=chain.east_manager, segment_id=west_seg.pk, tag_id=manual.pk)
+    with pytest.raises(NotFound):
+        segment_actions.segment_tag_members(actor=chain.admin, segment_id=seg.pk, tag_id=10**9)
+    assert (MemberTag.objects.count(), TagChange.objects.count(),
+            AuditEntry.objects.filter(action="segment.tag").count()) == (0, 0, 0)
+
+
+def test_the_actions_section_tags_a_segment_from_the_page(chain, crowd):
+    seg = segment(chain, list(crowd))
+    tag = _manual_tag(chain)
+    client = client_for(chain.admin)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    panel = client.get(f"/cdp/segment-actions/{seg.pk}/").content.decode()
+    assert "运营 · 母婴关注" in panel and 'data-action="tag-members"' in panel
+    done = client.post(f"/cdp/segment-actions/{seg.pk}/tag/", {"tag_id": tag.pk, "remove": "0"})
+    assert done.status_code == 200 and 'data-gained="3"' in done.content.decode()
+    bad = client.post(f"/cdp/segment-actions/{seg.pk}/tag/", {"tag_id": "x", "remove": "0"})
+    assert bad.status_code == 404
+    guide = client_for(chain.guide_a)
+    assert 'data-action="tag-members"' not in guide.get(f"/cdp/segment-actions/{seg.pk}/").content.decode()
