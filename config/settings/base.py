@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "yundian.pos",
     "yundian.cdp",
     "yundian.analytics",
+    "yundian.journeys",
     "yundian.web",
     "yundian.demo",
     "yundian.ops",

@@ -1,5 +1,9 @@
-"""Moments as a person reads them: one format for pages (`|when`), exports and receipts."""
-from datetime import date, datetime
+"""Moments as a person reads them: one format for pages (`|when`), exports and receipts; and the project's clock.
+
+`now()` is the time code that schedules work reads (journeys' waits and triggers): `timezone.now()` moved by
+`travel(delta)`, which tests (and a demo) use to let hours or days pass without sleeping. `travel_reset()` undoes it.
+"""
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -25,3 +29,23 @@ def format_when(value, style: str = "minutes", zone=None) -> str:
     if isinstance(value, date):
         return value.strftime(FORMATS["date"])
     return str(value)
+
+
+_shift = timedelta(0)
+
+
+def now() -> datetime:
+    """The current moment (aware, UTC), as moved by `travel`."""
+    return timezone.now() + _shift
+
+
+def travel(delta: timedelta) -> datetime:
+    """Move the clock forward (or back) by `delta` for this process; returns the new now."""
+    global _shift
+    _shift += delta
+    return now()
+
+
+def travel_reset() -> None:
+    global _shift
+    _shift = timedelta(0)

@@ -107,6 +107,10 @@ class Perm:
     # segments (yundian.cdp): everyone who sees members sees the segments of their part of the tree; managers
     # (store and above) build, refresh and snapshot segments over the members of their own subtree
     SEGMENT_MANAGE = "segment.manage"
+    # journeys (yundian.journeys): everyone who sees members sees the journeys of their part of the tree and their
+    # results; HQ and regions build, publish, pause and stop journeys over the members of their own subtree
+    JOURNEY_VIEW = "journey.view"
+    JOURNEY_MANAGE = "journey.manage"
 
 
 _VIEW = {Perm.ORG_VIEW, Perm.STAFF_VIEW}
@@ -187,6 +191,12 @@ for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER):
 # segment permissions (yundian.cdp)
 for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER):
     PERMISSIONS[_role].add(Perm.SEGMENT_MANAGE)
+
+# journey permissions (yundian.journeys)
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER, Role.AUDITOR):
+    PERMISSIONS[_role].add(Perm.JOURNEY_VIEW)
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER):
+    PERMISSIONS[_role].add(Perm.JOURNEY_MANAGE)
 
 # the node kinds a role may be held on
 ROLE_NODE_KINDS: dict[str, set[str]] = {
