@@ -33,12 +33,14 @@ from django.utils import timezone
 from yundian.cdp.identity import members_erased
 from yundian.cdp.inbox import inbox_flush_now
 from yundian.cdp.tag_refresh import tags_refresh_members
-from yundian.cdp.tag_warehouse import member_tags_write
+from yundian.cdp.tag_warehouse import member_tags_erase, member_tags_write
+from yundian.cdp.tags import member_profiles_erase
 from yundian.core.warehouse import (TableSpec, gap_filter, gaps_after_read, naive_utc, rows_delete, rows_insert,
                                     rows_replace, run, state_get, state_put, states_all, tables, warehouse_path,
                                     warehouse_read, warehouse_transaction, warehouse_write)
 
 from . import warehouse_tables as T
+from .models import MemberClv
 
 logger = logging.getLogger(__name__)
 
@@ -247,6 +249,9 @@ def write_members(con, member_ids: list[int], paths: Paths) -> int:
     rows_replace(con, T.DIM_MEMBER, T.DIM_MEMBER.arrow(_with_date(columns, "registered_at", "registered_date")))
     if erased:
         members_erased(con, erased)  # an erased member leaves no behaviour behind: events and device links go
+        member_tags_erase(con, erased)  # nor a profile: tags (here and in the OLTP database), tag history, scores
+        member_profiles_erase(erased)
+        MemberClv.objects.filter(member_id__in=erased).delete()  # and no CLV
     return len(rows)
 
 

@@ -40,3 +40,15 @@ def member_tags_write(con, change_ids: list[int]) -> int:
         finally:
             con.unregister("_batch")
     return len(change_ids)
+
+
+def member_tags_erase(con, member_ids: list[int]) -> None:
+    """Inside the caller's DuckDB transaction: an erased member's tags leave the warehouse too (their OLTP tag rows
+    and history are deleted by cdp.tags.member_profiles_erase, so no tag change would ever name them again)."""
+    if not member_ids:
+        return
+    con.register("_erased_tags", pa.table({"member_id": pa.array(member_ids, type=pa.int64())}))
+    try:
+        run(con, 'DELETE FROM "dim_member_tag" WHERE member_id IN (SELECT member_id FROM _erased_tags)')
+    finally:
+        con.unregister("_erased_tags")

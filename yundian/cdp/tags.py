@@ -27,7 +27,7 @@ from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm, scope_paths
 
-from .models import ComputedKey, LifecycleSettings, MemberTag, Tag, TagChange, TagGroup, TagKind, TagSource
+from .models import ComputedKey, LifecycleSettings, MemberScore, MemberTag, Tag, TagChange, TagGroup, TagKind, TagSource
 
 BATCH = 5_000
 MAX_BULK_MEMBERS = 100_000
@@ -397,6 +397,15 @@ def member_tags_bulk(*, actor: Staff, tag_id: int, member_ids: list[int], remove
                                                                                   for m in ok},
                              family={tag.id}, source=TagSource.BULK,
                              reason=_clean(reason, "reason", 255, required=False), actor=actor)
+
+
+def member_profiles_erase(member_ids: list[int]) -> int:
+    """An erased member keeps no profile: their tags, tag history and scores go (called by the sync when it reads a
+    member.erased change; deleting twice is harmless). The number of rows deleted."""
+    deleted = 0
+    for model in (MemberTag, TagChange, MemberScore):
+        deleted += model.objects.filter(member_id__in=member_ids).delete()[0]
+    return deleted
 
 
 # --- lifecycle thresholds ----------------------------------------------------------------------------------------------

@@ -151,6 +151,32 @@ def test_erasure_scrubs_the_member_and_removes_their_behaviour(chain, stock, war
     assert len(rows("fact_order", member_id=member.id)) == 1  # the sale stays (no personal data in it)
 
 
+def test_erasure_leaves_no_tags_tag_history_scores_or_clv_behind(chain, stock, warehouse):
+    from yundian.analytics.models import ClvModelVersion, MemberClv
+    from yundian.cdp import tags
+    from yundian.cdp.models import MemberScore, MemberTag, TagChange
+
+    member, other = register(chain), register(chain, phone="13900007777")
+    group = tags.tag_group_create(actor=chain.admin, name="运营", code="ops")
+    tag = tags.tag_create(actor=chain.admin, group_id=group.pk, name="孕期", code="pregnant")
+    for m in (member, other):
+        tags.member_tag_add(actor=chain.admin, member_id=m.id, tag_id=tag.pk)
+        MemberScore.objects.create(member=m, enterprise_id=chain.hq.enterprise_id, r_score=5, frequency=2, monetary=3,
+                                   computed_at=timezone.now())
+    version = ClvModelVersion.objects.create(enterprise_id=chain.hq.enterprise_id, version=1, status="fitted",
+                                             package="lifetimes", observation_end=timezone.localdate())
+    for m in (member, other):
+        MemberClv.objects.create(member=m, enterprise_id=chain.hq.enterprise_id, model=version, band="top")
+    sync_run()
+    assert {r["member_id"] for r in rows("dim_member_tag")} == {member.id, other.id}
+
+    member_services.member_erase(actor=chain.admin, member_id=member.id, reason="asked to be forgotten")
+    sync_run()
+    for model in (MemberTag, TagChange, MemberScore, MemberClv):
+        assert set(model.objects.values_list("member_id", flat=True)) == {other.id}, model
+    assert {r["member_id"] for r in rows("dim_member_tag")} == {other.id}
+
+
 def test_an_id_committed_late_is_picked_up_from_its_gap():
     now = timezone.now()
     state = SourceState(source="x", watermark=10, gaps=[])
