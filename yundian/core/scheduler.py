@@ -55,6 +55,10 @@ SCHEDULE: list[tuple[str, str, str]] = [
     ("yundian.analytics.tasks.clv_refit_weekly", "weekly", "mon 03:45"),
     # dynamic segments re-evaluated after the tags they may name, one size a day for "size over time"
     ("yundian.cdp.tasks.segments_refresh_nightly", "daily", "03:15"),
+    # guide tasks: progress and the system's completion (bought after a follow-up, targets met); reminders of
+    # tasks due within a day
+    ("yundian.guides.tasks.tasks_progress_refresh", "minutes", "5"),
+    ("yundian.guides.tasks.tasks_remind", "hourly", ":10"),
 ]
 
 RETRY_AFTER = timedelta(minutes=5)

@@ -168,3 +168,191 @@ class CallListEntry(BaseModel):
         constraints = [models.UniqueConstraint(fields=["call_list", "member"], name="call_list_entry_once")]
         indexes = [models.Index(fields=["guide", "outcome"], name="call_entry_guide"),
                    models.Index(fields=["store", "guide"], name="call_entry_store")]
+
+
+# --- guide tasks (导购任务) ----------------------------------------------------------------------------------
+
+class TaskKind(models.TextChoices):
+    FOLLOW_UP = "follow_up", _("Follow up members")
+    SHARE = "share", _("Share a material")
+    SELL = "sell", _("Sell a focus product")
+    RECRUIT = "recruit", _("Recruit new members")
+
+
+class FollowUpList(models.TextChoices):
+    """The system lists of a follow-up plan: members of the guide's own (bound), picked when the plan is made."""
+
+    SEGMENT = "segment", _("Members of a segment")
+    DORMANT = "dormant", _("Dormant members (no purchase in 90 days)")
+    POINTS_EXPIRING = "points_expiring", _("Points expiring within 30 days")
+    BIRTHDAYS = "birthdays", _("Birthdays this week")
+    NEW_NOT_REPEAT = "new_not_repeat", _("New members not yet bought twice")
+
+
+class TaskPlan(BaseModel):
+    """A task HQ, a region or a store sets for guides. Follow-up plans become one task per guide at once (the
+    members of a list, each with their bound guide); target plans (share, sell, recruit) carry a target that
+    cascades: the plan's node holds the whole target and splits it over nodes below, a store over its guides
+    (TaskTarget; the parts add up to the whole)."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    node = models.ForeignKey("org.OrgNode", verbose_name=_("set by"), on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=12, choices=TaskKind.choices)
+    title = models.CharField(_("title"), max_length=120)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    target = models.PositiveIntegerField(_("target"), default=0)
+    sku = models.ForeignKey("catalog.Sku", verbose_name=_("focus product"), on_delete=models.PROTECT, null=True,
+                            blank=True, related_name="+")
+    follow_up_list = models.CharField(_("members"), max_length=16, choices=FollowUpList.choices, blank=True)
+    audience = models.ForeignKey("members.Audience", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+")
+    call_list = models.ForeignKey(CallList, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    starts_at = models.DateTimeField(_("starts"))
+    due_at = models.DateTimeField(_("due"))
+    created_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=128, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("task plan")
+        verbose_name_plural = _("task plans")
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "key"], condition=~Q(key=""), name="task_plan_key_once"),
+            models.CheckConstraint(condition=Q(due_at__gt=models.F("starts_at")), name="task_plan_due_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TaskTarget(models.Model):
+    """One part of a plan's target: a node's (the plan's own node holds the whole) or a guide's. A node's parts
+    below it add up to its target (checked when split, tested); `achieved` is refreshed by the progress task."""
+
+    plan = models.ForeignKey(TaskPlan, on_delete=models.CASCADE, related_name="targets")
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="children")
+    node = models.ForeignKey("org.OrgNode", on_delete=models.PROTECT, related_name="+")
+    guide = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    target = models.PositiveIntegerField(_("target"))
+    achieved = models.PositiveIntegerField(_("achieved"), default=0)
+
+    class Meta:
+        ordering = ["plan_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "node"], condition=Q(guide__isnull=True),
+                                    name="task_target_node_once"),
+            models.UniqueConstraint(fields=["plan", "guide"], condition=Q(guide__isnull=False),
+                                    name="task_target_guide_once"),
+        ]
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("To do")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class DoneBy(models.TextChoices):
+    SYSTEM = "system", _("Detected by the system")
+    GUIDE = "guide", _("Recorded by the guide")
+
+
+class GuideTask(BaseModel):
+    """One guide's task: a plan's part for them, or a single follow-up another context asked for (a journey
+    step, a browse-abandon rescue, a diagnosis) with its `key` (unique: a retry makes nothing twice). `progress`
+    of `target`: members followed up, opens, units sold, members recruited. Done by the system when it can see
+    it (the member bought within 7 days of the follow-up, the share was opened, the target met), else by the
+    guide with a note."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    plan = models.ForeignKey(TaskPlan, on_delete=models.CASCADE, null=True, blank=True, related_name="tasks")
+    guide = models.ForeignKey("org.Staff", verbose_name=_("guide"), on_delete=models.PROTECT,
+                              related_name="guide_tasks")
+    store = models.ForeignKey("org.OrgNode", verbose_name=_("store"), on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=12, choices=TaskKind.choices)
+    title = models.CharField(_("title"), max_length=120)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    member = models.ForeignKey("members.Member", verbose_name=_("member"), on_delete=models.PROTECT, null=True,
+                               blank=True, related_name="+")
+    target = models.PositiveIntegerField(_("target"), default=1)
+    progress = models.PositiveIntegerField(_("progress"), default=0)
+    converted = models.PositiveIntegerField(_("bought after the follow-up"), default=0)
+    status = models.CharField(_("status"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    due_at = models.DateTimeField(_("due"))
+    followed_up_at = models.DateTimeField(_("followed up"), null=True, blank=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    done_by = models.CharField(_("done by"), max_length=8, choices=DoneBy.choices, blank=True)
+    done_note = models.CharField(_("how it went"), max_length=500, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    key = models.CharField(max_length=128, blank=True, default="")
+    created_by = models.ForeignKey("org.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("guide task")
+        verbose_name_plural = _("guide tasks")
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "key"], condition=~Q(key=""), name="guide_task_key_once"),
+            models.UniqueConstraint(fields=["plan", "guide"], condition=Q(plan__isnull=False),
+                                    name="guide_task_once_per_plan"),
+        ]
+        indexes = [models.Index(fields=["guide", "status", "due_at"], name="guide_task_todo"),
+                   models.Index(fields=["store", "status", "due_at"], name="guide_task_store")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.progress * 100 // self.target) if self.target else 100
+
+
+class ContactChannel(models.TextChoices):
+    CALL = "call", _("Call")
+    MESSAGE = "message", _("Message")
+    VISIT = "visit", _("Visit")
+
+
+class ContactOutcome(models.TextChoices):
+    REACHED = "reached", _("Reached")
+    NO_ANSWER = "no_answer", _("No answer")
+    INTERESTED = "interested", _("Interested")
+    NOT_INTERESTED = "not_interested", _("Not interested")
+    WILL_VISIT = "will_visit", _("Will come to the store")
+
+
+class ContactLog(models.Model):
+    """A guide's contact with a member (客情维护): call, message or visit, with the outcome. Insert-only."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
+    guide = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+    store = models.ForeignKey("org.OrgNode", on_delete=models.PROTECT, related_name="+")
+    task = models.ForeignKey(GuideTask, on_delete=models.SET_NULL, null=True, blank=True, related_name="contacts")
+    channel = models.CharField(_("how"), max_length=8, choices=ContactChannel.choices)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=ContactOutcome.choices)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    at = models.DateTimeField(_("when"), db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["member", "at"], name="contact_member_at"),
+                   models.Index(fields=["guide", "at"], name="contact_guide_at")]
+
+
+class Handover(BaseModel):
+    """A leaving (or moving) guide's work handed to others in one audited action: what moved where."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    store = models.ForeignKey("org.OrgNode", on_delete=models.PROTECT, related_name="+")
+    guide = models.ForeignKey("org.Staff", verbose_name=_("leaving guide"), on_delete=models.PROTECT,
+                              related_name="+")
+    actor = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=255)
+    moved = models.JSONField(default=dict, help_text="what moved: {kind: {to guide id: count}}")
+
+    class Meta:
+        verbose_name = _("handover")
+        verbose_name_plural = _("handovers")
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["guide"], name="handover_once_per_guide")]

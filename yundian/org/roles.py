@@ -111,6 +111,10 @@ class Perm:
     # results; HQ and regions build, publish, pause and stop journeys over the members of their own subtree
     JOURNEY_VIEW = "journey.view"
     JOURNEY_MANAGE = "journey.manage"
+    # guide tasks (yundian.guides): HQ, regions, dealers and store managers set tasks and split targets over their
+    # subtree and follow progress; guides (and store managers, for members without a guide) work their own tasks
+    TASK_MANAGE = "task.manage"
+    TASK_WORK = "task.work"
 
 
 _VIEW = {Perm.ORG_VIEW, Perm.STAFF_VIEW}
@@ -197,6 +201,11 @@ for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGE
     PERMISSIONS[_role].add(Perm.JOURNEY_VIEW)
 for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER):
     PERMISSIONS[_role].add(Perm.JOURNEY_MANAGE)
+# guide task permissions (yundian.guides)
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER):
+    PERMISSIONS[_role].add(Perm.TASK_MANAGE)
+for _role in (Role.GUIDE, Role.STORE_MANAGER):
+    PERMISSIONS[_role].add(Perm.TASK_WORK)
 
 # the node kinds a role may be held on
 ROLE_NODE_KINDS: dict[str, set[str]] = {

@@ -11,8 +11,8 @@ audiences.py      member lists (audiences) that promotions and guides check, fil
 """
 from .growth import tier_create, tier_review_due  # noqa: F401
 from .members import (  # noqa: F401
-    IdentityIn, Resolution, consent_set, guide_bind, guide_handover, guide_unbind, identity_add, identity_remove,
-    member_erase, member_export, member_register, member_resolve, member_update,
+    IdentityIn, Resolution, consent_set, guide_bind, guide_handover, guide_handover_spread, guide_unbind, identity_add,
+    identity_remove, member_erase, member_export, member_register, member_resolve, member_update,
 )
 from .merge import member_merge, member_unmerge  # noqa: F401
 from .points import (  # noqa: F401

@@ -358,12 +358,22 @@ def guide_handover(*, actor: Staff, from_guide_id: int, to_guide_id: int, reason
     """Move every member bound to a (leaving) guide to another guide, ignoring the cool-down (member.rebind over
     every such member's home; the new guide must be a guide of each member's store). One event per member, one
     audit entry. Locks: the guide's members, in pk order. Returns how many moved."""
+    return sum(guide_handover_spread(actor=actor, from_guide_id=from_guide_id, to_guide_ids=[to_guide_id],
+                                     reason=reason).values())
+
+
+@transaction.atomic
+def guide_handover_spread(*, actor: Staff, from_guide_id: int, to_guide_ids: list[int], reason: str) -> dict[int, int]:
+    """Move every member bound to a (leaving) guide to the given guides, spread evenly (in member order, each to
+    the guide with the fewest so far), ignoring the cool-down; rules as guide_handover. Returns {guide id: members
+    moved}. Locks: the guide's members, in pk order."""
     reason = clean_text(reason, "reason", required=True)
-    if from_guide_id == to_guide_id:
+    if not to_guide_ids or from_guide_id in to_guide_ids or len(set(to_guide_ids)) != len(to_guide_ids):
         raise ValidationFailed(_("Pick another guide."), code="same_guide", details={"field": "to_guide_id"})
     members = locks.lock_guide_members(from_guide_id, enterprise_id=actor.enterprise_id)
-    to_guide = Staff.objects.filter(pk=to_guide_id, enterprise_id=actor.enterprise_id, is_active=True).first()
-    if to_guide is None:
+    to_guides = {g.pk: g for g in Staff.objects.filter(pk__in=to_guide_ids, enterprise_id=actor.enterprise_id,
+                                                         is_active=True)}
+    if len(to_guides) != len(to_guide_ids):
         raise NotFound(_("Staff member not found."), code="staff_not_found")
     homes = {m.home_id: m.home for m in members}
     for home in homes.values():
@@ -371,19 +381,27 @@ def guide_handover(*, actor: Staff, from_guide_id: int, to_guide_id: int, reason
             raise NotFound(_("Staff member not found."), code="staff_not_found")
         if not has_perm(actor, Perm.MEMBER_REBIND, home):
             raise Forbidden(_("Only a manager may move a member to another guide."), code="rebind_not_allowed")
-        if not _is_guide_at(to_guide, home):
+        if not all(_is_guide_at(guide, home) for guide in to_guides.values()):
             raise ValidationFailed(_("This person is not an active guide of the member's store."), code="not_a_guide",
                                    details={"field": "to_guide_id"})
     now = timezone.now()
+    moved: dict[int, list[Member]] = {g: [] for g in to_guide_ids}
+    for member in members:
+        moved[min(to_guide_ids, key=lambda g: (len(moved[g]), to_guide_ids.index(g)))].append(member)
     GuideBindingEvent.objects.bulk_create([
-        GuideBindingEvent(member=m, kind=BindingKind.HANDOVER, from_guide_id=from_guide_id, to_guide=to_guide,
-                          actor=actor, reason=reason) for m in members])
-    Member.objects.filter(pk__in=[m.pk for m in members]).update(guide=to_guide, guide_bound_at=now, updated_at=now)
+        GuideBindingEvent(member=m, kind=BindingKind.HANDOVER, from_guide_id=from_guide_id, to_guide=to_guides[g],
+                          actor=actor, reason=reason) for g, group in moved.items() for m in group])
+    for guide_id, group in moved.items():
+        Member.objects.filter(pk__in=[m.pk for m in group]).update(guide=to_guides[guide_id], guide_bound_at=now,
+                                                                   updated_at=now)
     outbox_emit_many([(m.enterprise_id, "member.changed", m.pk, None) for m in members])
-    audit_record(actor=actor, action="member.guide.handover", target=to_guide, reason=reason,
+    counts = {g: len(group) for g, group in moved.items()}
+    audit_record(actor=actor, action="member.guide.handover", target=to_guides[to_guide_ids[0]], reason=reason,
                  scope_path=actor.home.path,
-                 before={"guide": from_guide_id}, after={"guide": to_guide.pk, "members": len(members)})
-    return len(members)
+                 before={"guide": from_guide_id},
+                 after={"guide": to_guide_ids[0], "members": len(members),
+                        **({"spread": {str(g): n for g, n in counts.items()}} if len(to_guide_ids) > 1 else {})})
+    return counts
 
 
 # --- personal data ------------------------------------------------------------------------------------
