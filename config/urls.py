@@ -23,6 +23,7 @@ urlpatterns = [
     path("cdp/segments/", include("yundian.cdp.segment_urls")),
     path("cdp/segment-actions/", include("yundian.cdp.segment_action_urls")),  # a segment page's actions section
     path("cdp/", include("yundian.cdp.urls")),
+    path("journeys/", include("yundian.journeys.urls")),
     path("p/", include("yundian.promotions.public_urls")),  # public promotion pages: flash sales, group buys, shares
     path("", include("yundian.web.urls")),
 ]

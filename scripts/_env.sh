@@ -31,10 +31,12 @@ ensure_venv() {
   ensure_static
 }
 
-# Browser libraries (ECharts) from the npm registry at the versions package-lock.json pins: `npm ci` when the lock
+# Browser libraries (ECharts, the journey canvas's drawflow) from the npm registry at the versions package-lock.json pins: `npm ci` when the lock
 # changed, then the built file is copied into a gitignored static folder the pages load it from. Without node the
 # pages still work: each chart shows its table instead (under CI=true a missing npm is an error).
-VENDOR_FILES=("node_modules/echarts/dist/echarts.min.js:yundian/core/static/vendor/echarts/echarts.min.js")
+VENDOR_FILES=("node_modules/echarts/dist/echarts.min.js:yundian/core/static/vendor/echarts/echarts.min.js"
+              "node_modules/drawflow/dist/drawflow.min.js:yundian/core/static/vendor/drawflow/drawflow.min.js"
+              "node_modules/drawflow/dist/drawflow.min.css:yundian/core/static/vendor/drawflow/drawflow.min.css")
 ensure_static() {
   if ! command -v npm >/dev/null 2>&1; then
     if [ "${CI:-}" = "true" ]; then echo "CI needs node and npm (apt-get install nodejs npm)" >&2; return 1; fi

@@ -71,6 +71,7 @@ NAV: list[NavItem] = [
     NavItem("promotions:coupons", pgettext_lazy("nav", "Coupons"), Perm.PROMOTION_VIEW, "marketing"),
     NavItem("promotions:flash_groups", pgettext_lazy("nav", "Flash sales and group buys"), Perm.PROMOTION_VIEW,
             "marketing"),
+    NavItem("journeys:list", pgettext_lazy("nav", "Journeys"), Perm.JOURNEY_VIEW, "marketing"),
     NavItem("guides:my_commission", pgettext_lazy("nav", "My commission"), Perm.COMMISSION_VIEW_OWN, "guides"),
     NavItem("guides:store_commission", pgettext_lazy("nav", "Guides' commission"), Perm.COMMISSION_VIEW_ALL, "guides"),
     NavItem("guides:my_calls", pgettext_lazy("nav", "My call list"), Perm.CALL_LIST_WORK, "guides"),

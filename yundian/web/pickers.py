@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from yundian.catalog import selectors as catalog
+from yundian.cdp import segments as cdp_segments, tags as cdp_tags
 from yundian.inventory import selectors as stock
 from yundian.members import selectors as members
 from yundian.members.models import IdentityKind
@@ -17,6 +18,8 @@ from yundian.members.normalize import mask_identity
 from yundian.org import selectors as org
 from yundian.org.models import Staff
 from yundian.org.roles import NodeKind
+from yundian.promotions import selectors as promotions
+from yundian.promotions.models import CodeMode
 
 MAX_OPTIONS = 20
 MAX_QUERY = 64
@@ -84,6 +87,16 @@ KINDS: dict[str, PickerKind] = {kind.key: kind for kind in [
     PickerKind("audience", _("Search segments by name"),
                lambda a, q: members.audience_list(actor=a, search=q or None),
                lambda a, l: Option(l.pk, l.name, str(_("%(n)s members") % {"n": l.member_count}), l.node.name)),
+    PickerKind("campaign", _("Search coupon campaigns (a code per member) by name"),
+               lambda a, q: _by_name_or_code(promotions.campaign_list(actor=a).filter(code_mode=CodeMode.UNIQUE), q,
+                                             "promotion__name"),
+               lambda a, c: Option(c.pk, c.promotion.name, c.shared_code or c.get_code_mode_display(), c.node.name)),
+    PickerKind("tag", _("Search tags by name or code"),
+               lambda a, q: _by_name_or_code(cdp_tags.tag_list(actor=a).filter(is_active=True), q, "name", "code"),
+               lambda a, t: Option(t.pk, t.name, t.code, t.group.name)),
+    PickerKind("segment", _("Search segments by name"),
+               lambda a, q: _by_name_or_code(cdp_segments.segment_list(actor=a), q, "name"),
+               lambda a, s: Option(s.pk, s.name, str(_("%(n)s members") % {"n": s.size or 0}), s.node.name)),
     PickerKind("warehouse", _("Search warehouses by name or code"),
                lambda a, q: _by_name_or_code(stock.warehouse_list(actor=a).filter(is_active=True), q, "name", "code"),
                lambda a, w: Option(w.pk, w.name, w.code, w.get_kind_display())),
