@@ -123,6 +123,18 @@ def purchase_order_create(request: HttpRequest) -> HttpResponse:
                    _("Purchase order %(number)s created as a draft."), "inventory:purchase_order")
 
 
+def _line_value(line, quantity: int) -> int | None:
+    """A line's value in fen at its unit cost (None when the line has no cost yet)."""
+    return None if line.unit_cost is None else line.unit_cost * quantity
+
+
+def _order_value(lines, field: str) -> dict:
+    """The order's value over its lines' ordered or received quantities, and whether a line without a cost left it
+    incomplete."""
+    values = [_line_value(l, getattr(l, field)) for l in lines]
+    return {"fen": sum(v for v in values if v is not None), "incomplete": any(v is None for v in values)}
+
+
 @console_view(Perm.STOCK_VIEW)
 def purchase_order(request: HttpRequest, order_id: int) -> HttpResponse:
     actor = request.actor
@@ -137,7 +149,9 @@ def purchase_order(request: HttpRequest, order_id: int) -> HttpResponse:
         shown = form or quantities_form()
         may_manage = has_perm(actor, Perm.STOCK_MANAGE, node)
         return render(request, "inventory/purchase_order.html", {
-            "order": order, "lines": [(l, shown.typed(l.sku_id)) for l in lines], "receive_form": shown,
+            "order": order, "lines": [(l, shown.typed(l.sku_id), _line_value(l, l.quantity)) for l in lines],
+            "ordered_value": _order_value(lines, "quantity"), "received_value": _order_value(lines, "received"),
+            "receive_form": shown,
             "error": error, "may_manage": may_manage, "may_approve": has_perm(actor, Perm.PURCHASE_APPROVE, node),
             "may_receive": may_manage and order.supplier_id is not None
                            and order.status in (PurchaseOrderStatus.APPROVED, PurchaseOrderStatus.PARTIAL),

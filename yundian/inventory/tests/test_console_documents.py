@@ -127,6 +127,11 @@ def test_purchase_order_is_submitted_approved_by_the_region_and_received_within_
     assert order.status == "partial"
     assert level(stock.wh_a, stock.cat.tee_s) == (6, 0) and level(stock.wh_a, stock.cat.mug_sku) == (0, 0)
     assert list(Receipt.objects.filter(order=order).values_list("reference", flat=True)) == ["DN-77"]
+    # each line's value and the order's total at cost, and what has come in so far
+    html = manager.get(url).content.decode()
+    assert [cell.split("<", 1)[0] for cell in html.split('class="num line-total">')[1:]] == ["¥100.00", "¥16.00"]
+    total = html.split('id="order-total"', 1)[1].split("</tr>", 1)[0]
+    assert "¥116.00" in total and "¥60.00" in total
 
     # the receive form offers what is still missing
     html = manager.get(url).content.decode()
