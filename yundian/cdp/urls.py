@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import guide_customer_views, views
 
 app_name = "cdp"
 
 urlpatterns = [
     path("tags/", views.tags_page, name="tags"),
+    path("my-customers/", guide_customer_views.my_customers, name="my_customers"),
     path("tags/action/", views.tags_action, name="tags_action"),
     path("tags/refresh/", views.tags_refresh, name="tags_refresh"),
     path("tags/refresh/status/", views.tags_refresh_status, name="tags_refresh_status"),

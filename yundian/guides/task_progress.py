@@ -270,3 +270,25 @@ def overdue_by_node(*, actor: Staff) -> list[dict]:
         out[(store_id, store_name)]["open"] += 1
         out[(store_id, store_name)]["overdue"] += int(due < now)
     return [{"store_id": k[0], "store": k[1], **v} for k, v in sorted(out.items(), key=lambda kv: -kv[1]["overdue"])]
+
+
+def split_choices(*, actor: Staff, plan: TaskPlan) -> list[dict]:
+    """For each node target of the plan the actor manages: the parts it may be split over (the active child nodes
+    of a region or dealer, the guides of a store) with their current part."""
+    from yundian.org.models import OrgNode
+    from yundian.org.roles import NodeKind
+
+    from .people import guides_of
+
+    out = []
+    for row in TaskTarget.objects.filter(plan=plan, guide__isnull=True).select_related("node"):
+        if not has_perm(actor, Perm.TASK_MANAGE, row.node):
+            continue
+        current = {(c.guide_id or c.node_id): c.target for c in row.children.all()}
+        if row.node.kind == NodeKind.STORE:
+            parts = [("guide", g.pk, g.display_name, current.get(g.pk, "")) for g in guides_of(row.node)]
+        else:
+            parts = [("node", n.pk, n.name, current.get(n.pk, ""))
+                     for n in OrgNode.objects.filter(parent=row.node, is_active=True).order_by("path")]
+        out.append({"target": row, "parts": parts})
+    return out

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import task_views, views
 
 app_name = "guides"
 
@@ -12,4 +12,17 @@ urlpatterns = [
     path("calls/<int:entry_id>/dial/", views.call_dial, name="call_dial"),
     path("call-lists/", views.call_lists, name="call_lists"),
     path("call-lists/<int:call_list_id>/", views.call_list_detail, name="call_list_detail"),
+    # the guide's phone pages (one home, a bottom tab bar)
+    path("me/", task_views.guide_home, name="home"),
+    path("me/tasks/<int:task_id>/", task_views.task_detail, name="task"),
+    path("me/tasks/<int:task_id>/done/", task_views.task_done, name="task_done"),
+    path("me/customers/<int:member_id>/", task_views.customer_detail, name="customer"),
+    path("me/customers/<int:member_id>/contact/", task_views.contact_add, name="contact_add"),
+    path("me/ranking/", task_views.my_ranking, name="ranking"),
+    path("me/money/", task_views.my_money, name="money"),
+    # managers
+    path("tasks/", task_views.plans, name="plans"),
+    path("tasks/<int:plan_id>/", task_views.plan_detail, name="plan"),
+    path("accounting/", task_views.guide_accounting, name="accounting"),
+    path("handover/", task_views.handover_page, name="handover"),
 ]
