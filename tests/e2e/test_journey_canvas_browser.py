@@ -94,11 +94,12 @@ def test_build_check_save_reload_and_publish_a_journey_on_the_canvas(live_server
     assert _node(page, "n3").locator(".jn-error").is_hidden()
     assert _node(page, "n3").locator(".jn-summary").inner_text() == "Coupon CART10"
 
+    page.fill("#jc-name", "Cart reminder")
     page.click("[data-action=save]")
     page.wait_for_selector("#jc-status[data-state=saved]")
     built = _graph(page)
     journey.refresh_from_db()
-    assert journey.draft == built
+    assert (journey.name, journey.draft) == ("Cart reminder", built)
     page.reload()
     page.wait_for_selector("[data-journey-canvas][data-ready=true]")
     assert _graph(page) == built  # same nodes, ids, configs, positions and wires
@@ -114,6 +115,9 @@ def test_build_check_save_reload_and_publish_a_journey_on_the_canvas(live_server
     assert (journey.status, journey.live_version.number, journey.live_version.graph) == ("live", 1, built)
     assert page.locator("[data-testid=journey-status]").inner_text() == "Live"
     assert page.locator("[data-palette-kind]").count() == 0
+    page.goto(f"{url}/journeys/")
+    assert page.locator(f"tr[data-journey='{journey.pk}'] .jc-status").inner_text() == "Live"
+    page.screenshot(path=str(artifacts_dir() / "journey-list-1440-en.png"), full_page=True)
     context.close()
 
     tablet = browser.new_context(locale="zh-CN", viewport={"width": 1024, "height": 768})

@@ -134,8 +134,8 @@ KINDS: dict[str, Kind] = {kind.key: kind for kind in [
     ), _("Members who meet the condition leave by “yes”, the others by “no”.")),
     Kind("split", pgettext_lazy("journey node", "A/B split"), "flow", ICONS["split"], (
         Field("weights", _("Weight of each arm"), "arms", default=[50, 50]),
-        Field("holdout", _("Holdout (%): gets nothing, measures the uplift"), "int", default=10, minimum=0,
-              maximum=50),
+        Field("holdout", _("Holdout (%)"), "int", default=10, minimum=0, maximum=50,
+              hint=_("The holdout gets nothing: it measures the uplift.")),
     ), _("Members are shared at random between the arms; the holdout group gets nothing.")),
     Kind("coupon", pgettext_lazy("journey node", "Issue a coupon"), "action", ICONS["coupon"], (
         Field("campaign_id", _("Coupon campaign"), "picker", picker="campaign",
@@ -322,43 +322,40 @@ def panel_fields(actor, kind: str, config: dict) -> list[dict]:
 COUNT_KEYS = ("entered", "passed", "waiting", "exited")
 
 
-def results_view(data: dict, version=None) -> dict:
-    """The results as the canvas draws them: `canvas` (badges per node: entered, passed, waiting, exited, with
-    their words), the tiles of the results panel (goal conversion, revenue, coupon cost, uplift against the holdout
-    with its interval) and a chart of conversion by arm."""
+def results_view(results, currency: str = "CNY") -> dict:
+    """`results.journey_results` as the canvas draws it: `canvas` (badges per node: entered, passed, waiting,
+    exited, with their words), the tiles of the results panel (members entered, goal reached, revenue, coupon
+    cost, uplift against the holdout with its interval) and a chart of goal conversion, journey against holdout."""
     from yundian.core import charts
     from yundian.core.money import Money
 
     labels = {"entered": pgettext_lazy("journey count", "entered"), "passed": pgettext_lazy("journey count", "passed"),
               "waiting": pgettext_lazy("journey count", "waiting"), "exited": pgettext_lazy("journey count", "exited")}
-    nodes = {str(gid): {k: int(counts.get(k) or 0) for k in COUNT_KEYS}
-             for gid, counts in (data.get("nodes") or {}).items()}
-    currency = data.get("currency", "CNY")
-    goal = data.get("goal") or {}
+    nodes = {str(gid): {k: int(counts.get(k) or 0) for k in COUNT_KEYS} for gid, counts in results.nodes.items()}
+    lift = results.uplift
+    converted = lift.treated_converted + lift.control_converted
     tiles = [
-        {"key": "entered", "label": _("Members entered"), "value": f"{int(data.get('entered') or 0):,}"},
-        {"key": "converted", "label": _("Reached the goal"), "value": f"{int(data.get('converted') or 0):,}",
-         "note": _("%(rate)s of those who entered") % {"rate": _percent(data.get("conversion_rate"))}},
-        {"key": "revenue", "label": _("Revenue from converted members"),
-         "value": Money(int(data.get("revenue") or 0), currency).format()},
-        {"key": "coupon_cost", "label": _("Coupon cost"), "value": Money(int(data.get("coupon_cost") or 0), currency).format()},
+        {"key": "entered", "label": _("Members entered"), "value": f"{results.enrolled:,}"},
+        {"key": "converted", "label": _("Reached the goal"), "value": f"{converted:,}",
+         "note": _("%(rate)s of those who got the journey") % {"rate": _percent(lift.treated_rate)}},
+        {"key": "revenue", "label": _("Revenue from members who got the journey"),
+         "value": Money(results.revenue, currency).format()},
+        {"key": "coupon_cost", "label": _("Coupon cost"), "value": Money(results.coupon_cost, currency).format(),
+         "note": _("%(n)s coupons issued") % {"n": f"{results.coupons_issued:,}"}},
     ]
-    uplift = data.get("uplift") or {}
     chart = None
-    if uplift.get("holdout_members"):
-        tiles.append({"key": "uplift", "label": _("Uplift against the holdout"),
-                      "value": _points(uplift.get("uplift")),
-                      "note": _("95%% interval %(low)s to %(high)s") % {"low": _points(uplift.get("low")),
-                                                                        "high": _points(uplift.get("high"))}})
-        arms = uplift.get("arms") or []
-        if arms:
-            chart = charts.bar(_("Goal conversion by arm"), x=[a["label"] for a in arms], unit=charts.PERCENT,
-                               series=[charts.series(_("Conversion"), [round(100 * (a.get("rate") or 0), 1)
-                                                                       for a in arms])])
-    note = ""
-    if goal:
-        note = (_("Goal: an order within %(days)s days of entering.") if goal.get("kind") == "order"
-                else _("Goal: the chosen event within %(days)s days of entering.")) % {"days": goal.get("days")}
+    if lift.control:
+        tiles.append({"key": "uplift", "label": _("Uplift against the holdout"), "value": _points(lift.difference),
+                      "note": _("%(level)s%% interval %(low)s to %(high)s") % {
+                          "level": round(100 * lift.confidence), "low": _points(lift.low), "high": _points(lift.high)}})
+        chart = charts.bar(_("Goal conversion"), x=[_("Got the journey"), _("Holdout")], unit=charts.PERCENT,
+                           series=[charts.series(_("Conversion"), [round(100 * (lift.treated_rate or 0), 1),
+                                                                   round(100 * (lift.control_rate or 0), 1)])])
+    goal = results.goal or {}
+    note = (_("Goal: an order within %(days)s days of entering.") if goal.get("kind") == "order"
+            else _("Goal: the chosen event within %(days)s days of entering.")) % {"days": goal.get("days", 7)}
+    if not lift.control:
+        note = f"{note} {_('No holdout group: add an A/B split with a holdout to measure the uplift.')}"
     return {"canvas": {"nodes": nodes, "order": list(COUNT_KEYS), "labels": {k: str(v) for k, v in labels.items()}},
             "tiles": tiles, "chart": chart, "note": note}
 

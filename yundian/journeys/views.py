@@ -62,7 +62,7 @@ def journey_list(request: HttpRequest) -> HttpResponse:
 
 
 def _list_counts(journeys) -> dict[int, dict]:
-    """Entered per journey (its enrolments) and converted when the results module can say (jengine's)."""
+    """Members entered per journey, and (once published) how many reached its goal."""
     from django.db.models import Count
 
     from .models import Enrolment
@@ -70,10 +70,12 @@ def _list_counts(journeys) -> dict[int, dict]:
     ids = [j.pk for j in journeys]
     out = {row["journey_id"]: {"entered": row["n"]} for row in
            Enrolment.objects.filter(journey_id__in=ids).values("journey_id").annotate(n=Count("id"))}
-    converted = _results_module()
-    if converted is not None and hasattr(converted, "converted_counts"):
-        for journey_id, n in converted.converted_counts(ids).items():
-            out.setdefault(journey_id, {"entered": 0})["converted"] = n
+    module = _results_module()
+    if module is not None:
+        for journey in journeys:
+            if journey.pk in out:
+                lift = module.journey_results(journey).uplift
+                out[journey.pk]["converted"] = lift.treated_converted + lift.control_converted
     return out
 
 
@@ -133,8 +135,7 @@ def _results(actor, journey, version) -> dict | None:
     module = _results_module()
     if module is None:
         return None
-    data = module.journey_results(actor=actor, journey_id=journey.pk)
-    return palette.results_view(data, version)
+    return palette.results_view(module.journey_results(journey))
 
 
 @console_view(Perm.JOURNEY_VIEW)
@@ -173,7 +174,11 @@ def journey_save(request: HttpRequest, journey_id: int) -> JsonResponse:
     """Save the draft (unfinished is fine); the answer carries the issues publishing would meet."""
     try:
         body = _json_body(request)
-        journey = services.journey_draft_save(actor=request.actor, journey_id=journey_id, graph=body.get("graph"))
+        name = body.get("name")
+        if name is not None and name == services.journey_get(actor=request.actor, journey_id=journey_id).name:
+            name = None  # unchanged: the save is not an edit worth an audit entry
+        journey = services.journey_draft_save(actor=request.actor, journey_id=journey_id, graph=body.get("graph"),
+                                              name=name)
     except DomainError as e:
         return _error(e)
     return JsonResponse({"saved": True, "errors": graphs.validate(journey.draft, enterprise_id=journey.enterprise_id)})

@@ -114,7 +114,7 @@
       maxX = Math.max(maxX, n.pos_x + el.offsetWidth + 60); maxY = Math.max(maxY, n.pos_y + el.offsetHeight);
     });
     var pad = 24, width = box.clientWidth - 2 * pad, height = box.clientHeight - 2 * pad;
-    var zoom = Math.max(editor.zoom_min, Math.min(1, width / (maxX - minX), height / (maxY - minY)));
+    var zoom = Math.max(0.75, Math.min(1, width / (maxX - minX), height / (maxY - minY)));
     editor.zoom = zoom;
     // drawflow scales around the canvas's centre: shift so the graph's top left lands at the margin
     var cx = box.clientWidth / 2, cy = box.clientHeight / 2;
@@ -330,8 +330,12 @@
     });
     list.hidden = !errors || !errors.length;
   }
+  var nameInput = document.getElementById("jc-name");
+  if (nameInput) nameInput.addEventListener("input", dirty);
   function call(url) {
-    return post(url, {graph: serialise()}).then(function (r) {
+    var body = {graph: serialise()};
+    if (nameInput) body.name = nameInput.value;
+    return post(url, body).then(function (r) {
       return r.json().then(function (body) { body.httpStatus = r.status; return body; });
     });
   }
