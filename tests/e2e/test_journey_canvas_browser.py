@@ -129,6 +129,15 @@ def test_build_check_save_reload_and_publish_a_journey_on_the_canvas(live_server
     page.locator("[data-panel-kind=entry]").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     page.screenshot(path=str(artifacts_dir() / "journey-canvas-1024-zh.png"))
+    # a split pressed in from the palette: two arms and a holdout; a third arm adds an output before the holdout
+    page.click("[data-palette-kind=split]")
+    split = _node(page, "n4")
+    split.wait_for()
+    assert [o.get_attribute("data-port") for o in split.locator(".output").all()] == ["a", "b", "holdout"]
+    page.locator("[data-panel-kind=split] [data-arm-add]").click()
+    split = _node(page, "n4")
+    assert [o.get_attribute("data-port") for o in split.locator(".output").all()] == ["a", "b", "c", "holdout"]
+    assert _graph(page)["nodes"][-1]["config"] == {"weights": [50, 50, 10], "holdout": 10}
     page.goto(f"{url}/journeys/")
     page.screenshot(path=str(artifacts_dir() / "journey-list-1024-zh.png"), full_page=True)
     tablet.close()

@@ -152,3 +152,23 @@ def test_node_summaries_name_the_chosen_campaign():
 
     assert palette.summaries(chain.admin, graph) == {"n1": "Cart abandoned · Cart left for (hours) 2 · Never again",
                                                      "n2": "Coupon CART10", "n3": ""}
+
+
+def test_pause_resume_and_stop_from_the_canvas_page_and_a_wrong_order_changes_nothing():
+    chain = make_chain()
+    coupon = campaign(chain, code="CART10")
+    graph = json.loads(json.dumps(CART))
+    graph["nodes"][1]["config"]["campaign_id"] = coupon.pk
+    journey = journey_create(actor=chain.admin, name="Cart", graph=graph)
+    client = _client(chain.admin)
+    client.post(f"/journeys/{journey.pk}/publish/")
+
+    statuses = []
+    for action in ("pause", "resume", "resume", "stop"):
+        client.post(f"/journeys/{journey.pk}/{action}/")
+        journey.refresh_from_db()
+        statuses.append(journey.status)
+
+    assert statuses == ["paused", "live", "live", "stopped"]
+    page = client.get(f"/journeys/{journey.pk}/").content.decode()
+    assert ">Stopped</span>" in page and "Edit → new version" not in page and 'action="/journeys/' not in page
