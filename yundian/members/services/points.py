@@ -464,3 +464,29 @@ def points_birthday_gifts(*, day=None) -> int:
 
 def may_adjust(actor: Staff, member: Member) -> bool:
     return has_perm(actor, Perm.POINTS_ADJUST, member.home)
+
+
+def points_grant_keyed(*, enterprise_id: int, grants: list[tuple[int, int, str]], source_type: str,
+                       reason: str = "") -> dict[str, int]:
+    """Grant points to members by the system (a journey step), each grant (member_id, points, key) at most once
+    ever: the key is the entry's source id under `source_type` (unique), so a replay posts nothing twice. Members
+    who are not active are skipped. One transaction; locks the members by pk (the global order). Returns
+    {key: entry id} of the grants posted or already posted."""
+    if not grants:
+        return {}
+    keys = [k for _m, _p, k in grants]
+    with transaction.atomic():
+        done = dict(PointsEntry.objects.filter(enterprise_id=enterprise_id, kind=PointsKind.ADJUST,
+                                                source_type=source_type, source_id__in=keys)
+                    .values_list("source_id", "id"))
+        todo = [g for g in grants if g[2] not in done]
+        members = locks.lock_members(sorted({m for m, _p, _k in todo}), enterprise_id=enterprise_id)
+        now = timezone.now()
+        for member_id, amount, key in todo:
+            member = members.get(member_id)
+            if member is None or member.status != MemberStatus.ACTIVE or amount <= 0:
+                continue
+            entry = credit(member, kind=PointsKind.ADJUST, points=amount, source_type=source_type, source_id=key,
+                           reason=reason, expires_at=_expiry(member, now))
+            done[key] = entry.pk
+    return done
