@@ -59,6 +59,8 @@ SCHEDULE: list[tuple[str, str, str]] = [
     # tasks due within a day
     ("yundian.guides.tasks.tasks_progress_refresh", "minutes", "5"),
     ("yundian.guides.tasks.tasks_remind", "hourly", ":10"),
+    # journeys: members whose trigger fired enter, and steps that are due run (waits end within the minute)
+    ("yundian.journeys.tasks.journeys_tick", "minutes", "1"),
 ]
 
 RETRY_AFTER = timedelta(minutes=5)

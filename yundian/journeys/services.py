@@ -181,13 +181,16 @@ def journey_publish(*, actor: Staff, journey_id: int) -> JourneyVersion:
                                             published_at=now, published_by=actor)
     entry = graphs.entry_of(journey.draft)
     trigger = entry["config"]["trigger"]
-    if journey.trigger != trigger:
-        # another trigger reads another source: its scanner starts from now, not from the old one's watermark
-        TriggerState.objects.filter(journey=journey).delete()
+    from .triggers import initial_watermark
+
+    old = journey.live_version.graph if journey.live_version_id else None
+    if old is None or graphs.entry_of(old)["config"] != entry["config"]:
+        # another trigger (or the same over another source) starts from the source's present end
+        TriggerState.objects.update_or_create(journey=journey, defaults={
+            "watermark": initial_watermark(journey, entry["config"], now), "scanned_at": None})
     journey.live_version, journey.trigger, journey.published_at = version, trigger, now
     journey.status = JourneyStatus.LIVE
     journey.save(update_fields=["live_version", "trigger", "published_at", "status", "updated_at"])
-    TriggerState.objects.get_or_create(journey=journey, defaults={"watermark": {}, "scanned_at": None})
     audit_record(actor=actor, action="journey.publish", target=journey, scope_path=journey.node.path,
                  before=before, after=_state(journey))
     return version
