@@ -215,3 +215,7 @@ api.add_router("/cdp", cdp_segment_actions_router)
 from yundian.cdp.segment_api import router as cdp_segments_router  # noqa: E402
 
 api.add_router("/cdp/segments", cdp_segments_router)
+
+from yundian.journeys.api import router as journeys_router  # noqa: E402
+
+api.add_router("/journeys", journeys_router)

@@ -45,6 +45,8 @@ ID_PATHS = {
     "/api/v1/inventory/suppliers/{supplier_id}/prices": "supplier",
     "/api/v1/cdp/members/{member_id}/tags": "member",
     "/api/v1/cdp/tags/{tag_id}": "tag",
+    "/api/v1/journeys/{journey_id}": "journey",
+    "/api/v1/journeys/{journey_id}/results": "journey",
 }
 ENTERPRISE_WIDE = {"transfer", "product", "sku", "supplier"}
 # GET /{id} endpoints outside the matrix, with why
@@ -79,6 +81,10 @@ ID_WRITES = [
     ("POST", "/api/v1/promotions/flash-sales/{}/stop", {}, "flash_sale"),
     ("POST", "/api/v1/promotions/{}/status", {"status": "paused"}, "promotion"),
     ("PATCH", "/api/v1/catalog/price-lists/{}", {"name": "x"}, "price_list"),
+    ("PATCH", "/api/v1/journeys/{}", {"name": "x"}, "journey"),
+    ("POST", "/api/v1/journeys/{}/publish", {}, "journey"),
+    ("POST", "/api/v1/journeys/{}/stop", {}, "journey"),
+    ("POST", "/api/v1/journeys/{}/enrol", {"member_id": 1, "key": "idor"}, "journey"),
 ]
 
 

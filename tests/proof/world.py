@@ -117,8 +117,13 @@ def make_world(code: str = "acme") -> World:
     group = tag_group_create(actor=admin, name="偏好", code=f"{code}-pref")
     tag_a = tag_create(actor=admin, group_id=group.id, name="A 店常客", code=f"{code}-ta", node_id=chain.store_a.id)
     tag_b = tag_create(actor=admin, group_id=group.id, name="B 店常客", code=f"{code}-tb", node_id=chain.store_b.id)
+    from yundian.journeys.services import journey_create
+
+    journey_a = journey_create(actor=admin, name="A 店欢迎", node_id=chain.store_a.id)
+    journey_b = journey_create(actor=admin, name="B 店欢迎", node_id=chain.store_b.id)
     w.ids = {
         "tag": {"a": tag_a.id, "b": tag_b.id},
+        "journey": {"a": journey_a.id, "b": journey_b.id},
         "order": {"a": w.order_a.id, "b": w.order_b.id},
         "return": {"a": w.return_a.id, "b": return_b.id},
         "member": {"a": w.member_a.id, "b": w.member_b.id},
