@@ -141,24 +141,17 @@ def _template(config: dict):
 
 
 def act_guide_task(journey, config: dict, rows, now: datetime) -> None:
-    """A follow-up task for the member's bound guide (guides' `guide_follow_up_create`, idempotent on the key);
-    members without a guide are recorded and go on."""
-    try:
-        from yundian.guides.services import guide_follow_up_create
-    except ImportError:
-        for r in rows:
-            r.detail = {"skipped": "guide_tasks_unavailable"}
-        return
+    """A follow-up task for the member's bound guide, else their store's manager (guides'
+    `guide_follow_up_create`, idempotent on the step key); a member nobody can follow up is recorded and goes on."""
+    from yundian.guides.guide_tasks import guide_follow_up_create
+
     members = _members(rows)
     due = now + timedelta(days=config.get("due_days", 1))
     for r in rows:
         member = members.get(r.member_id)
-        if member is None or member.guide_id is None:
-            r.detail = {"skipped": "no_guide"}
-            continue
-        task = guide_follow_up_create(member=member, title=config["title"], note=config.get("note", ""),
-                                      due_at=due, key=r.key, actor=None)
-        r.detail = {"task_id": getattr(task, "pk", None)}
+        task = (guide_follow_up_create(member=member, title=config["title"], note=config.get("note", ""),
+                                       due_at=due, key=r.key, actor=None) if member is not None else None)
+        r.detail = {"task_id": task.pk} if task is not None else {"skipped": "nobody_to_follow_up"}
 
 
 def act_webhook(journey, config: dict, rows, now: datetime) -> None:

@@ -12,7 +12,7 @@ from yundian.core.pagination import LimitOffsetPagination
 from yundian.core.schemas import SafeStr, errors
 
 from . import services
-from .results import journey_results
+from .results import results_compute
 from .triggers import journey_enrol_api
 
 router = Router(tags=["journeys"])
@@ -151,7 +151,7 @@ def journey_stop(request: HttpRequest, journey_id: int):
 def journey_results_get(request: HttpRequest, journey_id: int):
     """Per node entered / passed / waiting / exited; goal conversion, revenue, coupon cost, uplift vs holdout."""
     journey = services.journey_get(actor=request.auth, journey_id=journey_id)
-    r = journey_results(journey)
+    r = results_compute(journey)
     return {**r.__dict__, "uplift": r.uplift.__dict__}
 
 

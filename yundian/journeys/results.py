@@ -63,6 +63,7 @@ class JourneyResults:
     coupon_cost: int  # fen
     coupons_issued: int
     nodes: dict[str, dict[str, int]]
+    arms: list[dict]  # [{"arm", "members", "converted", "rate"}], "" being members no split sent anywhere
 
 
 def _goal_exists(journey: Journey):
@@ -94,7 +95,7 @@ def _revenue(journey: Journey) -> int:
     return int(total or 0)
 
 
-def journey_results(journey: Journey, *, confidence: float = 0.95) -> JourneyResults:
+def results_compute(journey: Journey, *, confidence: float = 0.95) -> JourneyResults:
     """The journey's results now (reads only; a few grouped queries)."""
     from yundian.promotions.models import Coupon, CouponRedemption
 
@@ -105,6 +106,9 @@ def journey_results(journey: Journey, *, confidence: float = 0.95) -> JourneyRes
               .values("arm")
               .annotate(n=Count("id"), conv=Count("id", filter=Q(converted=True))))
     treated = treated_conv = control = control_conv = 0
+    groups = list(groups)
+    arms = [{"arm": g["arm"], "members": g["n"], "converted": g["conv"], "rate": g["conv"] / g["n"] if g["n"] else None}
+            for g in sorted(groups, key=lambda g: (g["arm"] == graphs.HOLDOUT, g["arm"]))]
     for g in groups:
         if g["arm"] == graphs.HOLDOUT:
             control, control_conv = control + g["n"], control_conv + g["conv"]
@@ -120,7 +124,40 @@ def journey_results(journey: Journey, *, confidence: float = 0.95) -> JourneyRes
         goal=journey.goal,
         uplift=uplift(treated=treated, treated_converted=treated_conv, control=control,
                       control_converted=control_conv, confidence=confidence),
-        revenue=_revenue(journey), coupon_cost=int(cost), coupons_issued=issued.count(), nodes=node_counts(journey))
+        revenue=_revenue(journey), coupon_cost=int(cost), coupons_issued=issued.count(), nodes=node_counts(journey),
+        arms=arms)
 
 
-__all__ = ["node_counts", "journey_results", "JourneyResults"]
+def journey_results(*, actor, journey_id: int) -> dict:
+    """The results of a journey the actor may see (404 otherwise), as the canvas draws them: node counts, entered,
+    converted and the conversion rate, revenue and coupon cost (fen, with the currency), and the uplift against
+    the holdout with its interval and conversion by arm."""
+    from django.utils.translation import gettext as _
+
+    from .services import journey_get
+
+    journey = journey_get(actor=actor, journey_id=journey_id)
+    r = results_compute(journey)
+    u = r.uplift
+    converted = u.treated_converted + u.control_converted
+    labels = {graphs.HOLDOUT: _("Holdout"), "": _("Everyone")}
+    return {
+        "nodes": r.nodes, "goal": r.goal, "currency": journey.enterprise.currency, "entered": r.enrolled,
+        "active": r.active, "done": r.done, "exited": r.exited, "converted": converted,
+        "conversion_rate": converted / r.enrolled if r.enrolled else None, "revenue": r.revenue,
+        "coupon_cost": r.coupon_cost, "coupons_issued": r.coupons_issued,
+        "uplift": {**u.__dict__, "holdout_members": u.control, "uplift": u.difference,
+                   "arms": [{**a, "label": labels.get(a["arm"], _("Arm %(arm)s") % {"arm": a["arm"].upper()})}
+                            for a in r.arms]},
+    }
+
+
+def converted_counts(journey_ids) -> dict[int, int]:
+    """{journey id: enrolments that reached their journey's goal} (the journey list's column)."""
+    out = {}
+    for journey in Journey.objects.filter(pk__in=list(journey_ids)):
+        out[journey.pk] = Enrolment.objects.filter(journey=journey).filter(_goal_exists(journey)).count()
+    return out
+
+
+__all__ = ["node_counts", "results_compute", "journey_results", "converted_counts", "JourneyResults"]

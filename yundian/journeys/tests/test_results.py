@@ -6,7 +6,7 @@ import pytest
 from yundian.core import when
 from yundian.journeys import runner, services
 from yundian.journeys.models import Enrolment
-from yundian.journeys.results import journey_results, node_counts
+from yundian.journeys.results import journey_results, node_counts, results_compute
 from yundian.members.tests.factories import register
 from yundian.sales.models import Order
 
@@ -63,9 +63,12 @@ def test_uplift_counts_orders_within_the_goal_window_for_treated_and_holdout(cha
     buy(treated[0], 3, 500)  # a second order of a converted member: revenue, not a second conversion
     for m in control[:2]:
         buy(m, 1)
-    r = journey_results(journey)
+    r = results_compute(journey)
     assert (r.uplift.treated, r.uplift.treated_converted) == (len(treated), 6)
     assert (r.uplift.control, r.uplift.control_converted) == (len(control), 2)
     assert r.uplift.difference == pytest.approx(6 / len(treated) - 2 / len(control))
     assert r.revenue == 6 * 1000 + 500
     assert (r.enrolled, r.done, r.coupon_cost) == (40, 40, 0)
+    shown = journey_results(actor=chain.admin, journey_id=journey.pk)
+    assert (shown["entered"], shown["converted"], shown["uplift"]["holdout_members"]) == (40, 8, len(control))
+    assert [(a["arm"], a["converted"]) for a in shown["uplift"]["arms"]][-1] == ("holdout", 2)

@@ -208,3 +208,43 @@ def test_a_leased_enrolment_is_not_stepped_by_a_second_worker(chain):
     assert seen == [0]
     assert points(ann) == 4
     assert StepRun.objects.filter(enrolment__member=ann).count() == 3
+
+
+def test_a_guide_task_goes_to_the_bound_guide_once(chain):
+    from yundian.guides.models import GuideTask
+    from yundian.members.services import guide_bind
+
+    journey = live(chain, line(api_entry(), node("g", "guide_task", title="回访", note="问问尺码", due_days=2)))
+    ann = register(chain)
+    guide_bind(actor=chain.manager_a, member_id=ann.pk, guide_id=chain.guide_a.pk)
+    enrol(journey, ann)
+    runner.step_all()
+    task = GuideTask.objects.get()
+    assert (task.title, task.member_id, task.guide_id) == ("回访", ann.pk, chain.guide_a.pk)
+    step = StepRun.objects.get(node="g")
+    assert step.detail == {"task_id": task.pk}
+
+
+def test_a_webhook_is_posted_once_with_its_key_and_recorded(chain, monkeypatch):
+    import requests
+
+    from yundian.journeys.models import WebhookCall
+
+    posted = []
+
+    class Answer:
+        status_code = 202
+
+    def fake_post(self, url, json=None, timeout=None, headers=None):
+        posted.append((url, json["member"], headers["Idempotency-Key"], timeout))
+        return Answer()
+
+    monkeypatch.setattr(requests.Session, "post", fake_post)
+    journey = live(chain, line(api_entry(), node("h", "webhook", url="https://crm.example/hook", timeout=3)))
+    ann = register(chain)
+    enrol(journey, ann)
+    runner.step_all()
+    enrolment = Enrolment.objects.get()
+    key = f"jy{journey.pk}:{enrolment.pk}:1"
+    assert posted == [("https://crm.example/hook", ann.pk, key, 3)]
+    assert list(WebhookCall.objects.values_list("key", "status_code")) == [(key, 202)]

@@ -16,11 +16,21 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="stop when nothing is due")
         parser.add_argument("--batch", type=int, default=1000)
         parser.add_argument("--idle", type=float, default=1.0, help="seconds to sleep when nothing is due")
+        parser.add_argument("--hold-after-acting", type=float, default=0.0,
+                            help="(crash tests) sleep this long after a hop's actions, before it is recorded")
 
     def handle(self, *args, **options):
+        hold = options["hold_after_acting"]
+
+        def on_hop(phase, rows):
+            if hold and phase == "acted":
+                self.stdout.write(f"acted {len(rows)} at {rows[0].node}", ending="\n")
+                self.stdout.flush()
+                time.sleep(hold)
+
         while True:
             enrolled = scan_all()
-            steps = step_due(limit=options["batch"])
+            steps = step_due(limit=options["batch"], on_hop=on_hop)
             self.stdout.write(f"enrolled {enrolled} steps {steps}", ending="\n")
             self.stdout.flush()
             if not steps and not enrolled:
