@@ -138,6 +138,9 @@ def test_build_check_save_reload_and_publish_a_journey_on_the_canvas(live_server
     split = _node(page, "n4")
     assert [o.get_attribute("data-port") for o in split.locator(".output").all()] == ["a", "b", "c", "holdout"]
     assert _graph(page)["nodes"][-1]["config"] == {"weights": [50, 50, 10], "holdout": 10}
+    # its holdout wired to the end without dragging: the panel's "leads to" select
+    page.select_option("[data-wire-port=holdout]", "n2")
+    assert ("n4", "holdout", "n2") in [(e["source"], e["port"], e["target"]) for e in _graph(page)["edges"]]
     page.goto(f"{url}/journeys/")
     page.screenshot(path=str(artifacts_dir() / "journey-list-1024-zh.png"), full_page=True)
     tablet.close()

@@ -322,39 +322,44 @@ def panel_fields(actor, kind: str, config: dict) -> list[dict]:
 COUNT_KEYS = ("entered", "passed", "waiting", "exited")
 
 
-def results_view(results, currency: str = "CNY") -> dict:
+def results_view(data: dict) -> dict:
     """`results.journey_results` as the canvas draws it: `canvas` (badges per node: entered, passed, waiting,
     exited, with their words), the tiles of the results panel (members entered, goal reached, revenue, coupon
-    cost, uplift against the holdout with its interval) and a chart of goal conversion, journey against holdout."""
+    cost, uplift against the holdout with its interval) and a chart of goal conversion by arm."""
     from yundian.core import charts
     from yundian.core.money import Money
 
     labels = {"entered": pgettext_lazy("journey count", "entered"), "passed": pgettext_lazy("journey count", "passed"),
               "waiting": pgettext_lazy("journey count", "waiting"), "exited": pgettext_lazy("journey count", "exited")}
-    nodes = {str(gid): {k: int(counts.get(k) or 0) for k in COUNT_KEYS} for gid, counts in results.nodes.items()}
-    lift = results.uplift
-    converted = lift.treated_converted + lift.control_converted
+    nodes = {str(gid): {k: int(counts.get(k) or 0) for k in COUNT_KEYS}
+             for gid, counts in (data.get("nodes") or {}).items()}
+    currency = data.get("currency") or "CNY"
+    lift = data.get("uplift") or {}
     tiles = [
-        {"key": "entered", "label": _("Members entered"), "value": f"{results.enrolled:,}"},
-        {"key": "converted", "label": _("Reached the goal"), "value": f"{converted:,}",
-         "note": _("%(rate)s of those who got the journey") % {"rate": _percent(lift.treated_rate)}},
+        {"key": "entered", "label": _("Members entered"), "value": f"{int(data.get('entered') or 0):,}"},
+        {"key": "converted", "label": _("Reached the goal"), "value": f"{int(data.get('converted') or 0):,}",
+         "note": _("%(rate)s of those who entered") % {"rate": _percent(data.get("conversion_rate"))}},
         {"key": "revenue", "label": _("Revenue from members who got the journey"),
-         "value": Money(results.revenue, currency).format()},
-        {"key": "coupon_cost", "label": _("Coupon cost"), "value": Money(results.coupon_cost, currency).format(),
-         "note": _("%(n)s coupons issued") % {"n": f"{results.coupons_issued:,}"}},
+         "value": Money(int(data.get("revenue") or 0), currency).format()},
+        {"key": "coupon_cost", "label": _("Coupon cost"),
+         "value": Money(int(data.get("coupon_cost") or 0), currency).format(),
+         "note": _("%(n)s coupons issued") % {"n": f"{int(data.get('coupons_issued') or 0):,}"}},
     ]
     chart = None
-    if lift.control:
-        tiles.append({"key": "uplift", "label": _("Uplift against the holdout"), "value": _points(lift.difference),
+    if lift.get("holdout_members"):
+        tiles.append({"key": "uplift", "label": _("Uplift against the holdout"), "value": _points(lift.get("uplift")),
                       "note": _("%(level)s%% interval %(low)s to %(high)s") % {
-                          "level": round(100 * lift.confidence), "low": _points(lift.low), "high": _points(lift.high)}})
-        chart = charts.bar(_("Goal conversion"), x=[_("Got the journey"), _("Holdout")], unit=charts.PERCENT,
-                           series=[charts.series(_("Conversion"), [round(100 * (lift.treated_rate or 0), 1),
-                                                                   round(100 * (lift.control_rate or 0), 1)])])
-    goal = results.goal or {}
-    note = (_("Goal: an order within %(days)s days of entering.") if goal.get("kind") == "order"
+                          "level": round(100 * (lift.get("confidence") or 0.95)), "low": _points(lift.get("low")),
+                          "high": _points(lift.get("high"))}})
+    arms = [a for a in lift.get("arms") or [] if a.get("members")]
+    if len(arms) > 1:
+        chart = charts.bar(_("Goal conversion by arm"), x=[a["label"] for a in arms], unit=charts.PERCENT,
+                           series=[charts.series(_("Conversion"), [round(100 * (a.get("rate") or 0), 1)
+                                                                   for a in arms])])
+    goal = data.get("goal") or {}
+    note = (_("Goal: an order within %(days)s days of entering.") if goal.get("kind", "order") == "order"
             else _("Goal: the chosen event within %(days)s days of entering.")) % {"days": goal.get("days", 7)}
-    if not lift.control:
+    if not lift.get("holdout_members"):
         note = f"{note} {_('No holdout group: add an A/B split with a holdout to measure the uplift.')}"
     return {"canvas": {"nodes": nodes, "order": list(COUNT_KEYS), "labels": {k: str(v) for k, v in labels.items()}},
             "tiles": tiles, "chart": chart, "note": note}

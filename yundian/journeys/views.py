@@ -72,10 +72,9 @@ def _list_counts(journeys) -> dict[int, dict]:
            Enrolment.objects.filter(journey_id__in=ids).values("journey_id").annotate(n=Count("id"))}
     module = _results_module()
     if module is not None:
-        for journey in journeys:
-            if journey.pk in out:
-                lift = module.journey_results(journey).uplift
-                out[journey.pk]["converted"] = lift.treated_converted + lift.control_converted
+        published = [j.pk for j in journeys if j.pk in out]
+        for journey_id, n in module.converted_counts(published).items():
+            out[journey_id]["converted"] = n
     return out
 
 
@@ -135,7 +134,7 @@ def _results(actor, journey, version) -> dict | None:
     module = _results_module()
     if module is None:
         return None
-    return palette.results_view(module.journey_results(journey))
+    return palette.results_view(module.journey_results(actor=actor, journey_id=journey.pk))
 
 
 @console_view(Perm.JOURNEY_VIEW)

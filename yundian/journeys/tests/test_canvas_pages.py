@@ -172,3 +172,56 @@ def test_pause_resume_and_stop_from_the_canvas_page_and_a_wrong_order_changes_no
     assert statuses == ["paused", "live", "live", "stopped"]
     page = client.get(f"/journeys/{journey.pk}/").content.decode()
     assert ">Stopped</span>" in page and "Edit → new version" not in page and 'action="/journeys/' not in page
+
+
+def _split_journey(chain, members, buyers, stock):
+    """A live journey (API entry -> split 50/50 + 20 % holdout -> points / points / end) with `members` stepped
+    through, of whom `buyers` bought afterwards."""
+    from yundian.journeys.runner import enrol, step_all
+    from yundian.journeys.services import journey_publish
+    from yundian.sales.tests.factories import sell
+
+    graph = {"nodes": [{"id": "n1", "kind": "entry", "config": {"trigger": "api", "reentry": "never"}, "x": 40, "y": 160},
+                       {"id": "n2", "kind": "split", "config": {"weights": [50, 50], "holdout": 20}, "x": 290, "y": 160},
+                       {"id": "n3", "kind": "points", "config": {"points": 50}, "x": 540, "y": 60},
+                       {"id": "n4", "kind": "points", "config": {"points": 200}, "x": 540, "y": 220},
+                       {"id": "n5", "kind": "end", "config": {}, "x": 790, "y": 160}],
+             "edges": [{"source": "n1", "port": "out", "target": "n2"}, {"source": "n2", "port": "a", "target": "n3"},
+                       {"source": "n2", "port": "b", "target": "n4"}, {"source": "n2", "port": "holdout", "target": "n5"},
+                       {"source": "n3", "port": "out", "target": "n5"}, {"source": "n4", "port": "out", "target": "n5"}]}
+    journey = journey_create(actor=chain.admin, name="Points test", graph=graph)
+    journey_publish(actor=chain.admin, journey_id=journey.pk)
+    journey.refresh_from_db()
+    enrol(journey=journey, candidates=[(m.pk, f"k{m.pk}", {}) for m in members])
+    step_all()
+    for member in buyers:
+        sell(chain.guide_a, chain.store_a, [(stock.cat.tee_s, 1)], member_id=member.id)
+    return journey
+
+
+def test_a_live_journey_shows_each_nodes_counts_and_its_uplift_on_the_canvas():
+    from yundian.journeys.models import Enrolment
+    from yundian.members.tests.factories import register
+    from yundian.sales.tests.factories import stocked
+
+    chain = make_chain()
+    stock = stocked(chain, units=50)
+    members = [register(chain, name=f"会员{i}") for i in range(10)]
+    journey = _split_journey(chain, members, members[:4], stock)
+    arms = dict(Enrolment.objects.filter(journey=journey).values_list("member_id", "arm"))
+    held = sum(1 for a in arms.values() if a == "holdout")
+
+    page = _client(chain.admin).get(f"/journeys/{journey.pk}/")
+
+    results = page.context["results"]
+    assert results["canvas"]["nodes"]["n1"] == {"entered": 10, "passed": 10, "waiting": 0, "exited": 0}
+    assert results["canvas"]["nodes"]["n5"] == {"entered": 10, "passed": 0, "waiting": 0, "exited": 10}
+    assert results["canvas"]["nodes"]["n2"]["passed"] == 10
+    tiles = {t["key"]: t for t in results["tiles"]}
+    assert (tiles["entered"]["value"], tiles["converted"]["value"]) == ("10", "4")
+    assert ("uplift" in tiles) == (held > 0)
+    html = page.content.decode()
+    assert 'id="journey-results"' in html and 'data-testid="journey-results"' in html
+    listed = _client(chain.admin).get("/journeys/").content.decode()
+    assert f'<tr data-journey="{journey.pk}">' in listed
+    assert '<td class="num" data-testid="entered">10</td><td class="num" data-testid="converted">4</td>' in listed

@@ -151,7 +151,10 @@
     var graph = serialise();
     load(graph);
     selected = dfIdByGid()[node.data.gid];
-    editor.selectNode && elementOf(selected).classList.add("selected");
+    elementOf(selected).classList.add("selected");
+    var wires = panel.querySelector(".jp-wires");
+    if (wires) wires.remove();
+    wiresPanel(selected);
   }
 
   // --- the palette: drag a kind onto the canvas (or press it: it lands in the middle of the view) --------------
@@ -201,10 +204,50 @@
         panel.removeAttribute("aria-busy");
         if (window.htmx) window.htmx.process(panel);
         applyWhen();
+        if (!readOnly) wiresPanel(dfId);
         var error = elementOf(dfId).dataset.error;
         var slot = panel.querySelector("[data-node-error]");
         if (slot && error) { slot.textContent = error; slot.hidden = false; }
       });
+  }
+  // the wires of the selected node as selects (a keyboard or touch alternative to dragging from a port)
+  function nodeTitle(dfId) {
+    var el = elementOf(dfId);
+    var summary = el.querySelector(".jn-summary").textContent;
+    return el.querySelector(".jn-title").textContent + (summary ? " · " + summary : "") + " (" + el.dataset.gid + ")";
+  }
+  function wiresPanel(dfId) {
+    var node = editor.getNodeFromId(dfId), ports = portsOf(node.data.kind, node.data.config);
+    if (!ports.length) return;
+    var box = document.createElement("fieldset");
+    box.className = "jp-wires";
+    box.innerHTML = "<legend>" + escapeHtml(root.dataset.wordWires) + "</legend>";
+    var data = editor.export().drawflow.Home.data;
+    ports.forEach(function (port, i) {
+      var out = "output_" + (i + 1), current = (node.outputs[out] || {connections: []}).connections[0];
+      var label = document.createElement("label");
+      label.className = "jf";
+      var name = palette.portLabels[port] !== undefined ? palette.portLabels[port] : port.toUpperCase();
+      label.innerHTML = '<span class="jf-label">' + escapeHtml(name || root.dataset.wordNext) + "</span>";
+      var select = document.createElement("select");
+      select.dataset.wirePort = port;
+      select.add(new Option("—", ""));
+      Object.keys(data).forEach(function (k) {
+        if (String(k) === String(dfId) || data[k].data.kind === "entry") return;
+        var selectedNow = current && String(current.node) === String(k);
+        select.add(new Option(nodeTitle(k), data[k].data.gid, selectedNow, selectedNow));
+      });
+      select.addEventListener("change", function (e) {
+        e.stopPropagation();
+        var wires = editor.getNodeFromId(dfId).outputs[out].connections.slice();
+        wires.forEach(function (w) { editor.removeSingleConnection(dfId, w.node, out, w.output); });
+        if (select.value) editor.addConnection(dfId, dfIdByGid()[select.value], out, "input_1");
+        dirty();
+      });
+      label.appendChild(select);
+      box.appendChild(label);
+    });
+    panel.querySelector(".jp").appendChild(box);
   }
   function applyWhen() {
     panel.querySelectorAll("[data-when-key]").forEach(function (f) {
