@@ -360,7 +360,8 @@ def results_view(data: dict) -> dict:
     note = (_("Goal: an order within %(days)s days of entering.") if goal.get("kind", "order") == "order"
             else _("Goal: the chosen event within %(days)s days of entering.")) % {"days": goal.get("days", 7)}
     if not lift.get("holdout_members"):
-        note = f"{note} {_('No holdout group: add an A/B split with a holdout to measure the uplift.')}"
+        missing = _("No holdout group: add an A/B split with a holdout to measure the uplift.")
+        note = f"{note} {missing}"
     return {"canvas": {"nodes": nodes, "order": list(COUNT_KEYS), "labels": {k: str(v) for k, v in labels.items()}},
             "tiles": tiles, "chart": chart, "note": note}
 
