@@ -121,3 +121,89 @@ class MemberClv(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["enterprise", "band"]), models.Index(fields=["enterprise", "-clv_12m"])]
+
+
+class FindingKind(models.TextChoices):
+    DEVIATION = "deviation", _("KPI off its forecast")
+    WARNING = "warning", _("Early warning")
+
+
+class FindingStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved")
+    DISMISSED = "dismissed", _("Dismissed")
+
+
+class OwnerRole(models.TextChoices):
+    STORE_MANAGER = "store_manager", _("Store manager")
+    GUIDE = "guide", _("Guide")
+    BUYER = "buyer", _("Category buyer")
+    REGION_MANAGER = "region_manager", _("Region manager")
+
+
+class DiagnosisRun(BaseModel):
+    """One diagnosis of an enterprise for a window (nightly, or on demand): what it looked at and found."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    window_start = models.DateField(_("from"))
+    window_end = models.DateField(_("until"))
+    stores = models.PositiveIntegerField(_("stores"), default=0)
+    regions = models.PositiveIntegerField(_("regions"), default=0)
+    series = models.PositiveIntegerField(_("KPI series"), default=0)
+    fitted = models.PositiveIntegerField(_("series fitted"), default=0)
+    findings = models.PositiveIntegerField(_("findings"), default=0)
+    seconds = models.FloatField(_("seconds"), default=0)
+    requested_by = models.ForeignKey("org.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("diagnosis run")
+        verbose_name_plural = _("diagnosis runs")
+        ordering = ["-id"]
+
+
+class Finding(BaseModel):
+    """A KPI of a store or region off its forecast (or an early warning), explained and routed to the person who
+    owns its driver; followed up until resolved, with whether the KPI came back. `key` (unique per enterprise):
+    the node, KPI and window, so a rerun of the same night finds it again instead of making a second one."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    run = models.ForeignKey(DiagnosisRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    kind = models.CharField(_("kind"), max_length=10, choices=FindingKind.choices, default=FindingKind.DEVIATION)
+    node = models.ForeignKey("org.OrgNode", verbose_name=_("where"), on_delete=models.PROTECT, related_name="+")
+    kpi = models.CharField(_("KPI"), max_length=20)
+    driver = models.CharField(_("driver"), max_length=20)
+    window_start = models.DateField(_("from"))
+    window_end = models.DateField(_("until"))
+    actual = models.FloatField(_("actual"))
+    expected = models.FloatField(_("forecast"))
+    lower = models.FloatField(_("forecast low"))
+    upper = models.FloatField(_("forecast high"))
+    owner_role = models.CharField(_("owner's role"), max_length=16, choices=OwnerRole.choices)
+    owner = models.ForeignKey("org.Staff", verbose_name=_("owner"), on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+")
+    category = models.ForeignKey("catalog.Category", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    guide = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    numbers = models.JSONField(_("explanation"), default=dict)
+    chart = models.JSONField(default=dict)  # {"days": [...], "actual": [...], "mean"/"lower"/"upper": [...]}
+    status = models.CharField(_("status"), max_length=10, choices=FindingStatus.choices, default=FindingStatus.OPEN)
+    resolved_by = models.ForeignKey("org.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolution = models.CharField(_("what was done"), max_length=500, blank=True)
+    checked_on = models.DateField(_("checked on"), null=True, blank=True)
+    check_value = models.FloatField(_("KPI since"), null=True, blank=True)
+    kpi_back = models.BooleanField(_("KPI back"), null=True, blank=True)
+    task_ref = models.CharField(max_length=40, blank=True)  # the guide task or cycle count it became
+    key = models.CharField(max_length=120)
+
+    class Meta:
+        verbose_name = _("finding")
+        verbose_name_plural = _("findings")
+        ordering = ["-window_end", "-id"]
+        constraints = [models.UniqueConstraint(fields=["enterprise", "key"], name="finding_key_once")]
+        indexes = [models.Index(fields=["owner", "status"], name="finding_owner_status"),
+                   models.Index(fields=["enterprise", "status", "-window_end"], name="finding_open")]
+
+    def __str__(self) -> str:
+        return f"{self.node} {self.kpi} {self.window_end}"

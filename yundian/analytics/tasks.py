@@ -46,3 +46,15 @@ def clv_refit_weekly() -> int:
 
     return sum(refit(enterprise_id=enterprise_id).status == ClvModelStatus.FITTED
                for enterprise_id in Enterprise.objects.values_list("id", flat=True))
+
+
+@task()
+def diagnosis_nightly() -> int:
+    """Nightly: diagnose every enterprise for the 14 days up to yesterday (findings routed, earlier ones followed
+    up); returns the new findings. A rerun the same night finds the same findings and adds none."""
+    from yundian.org.models import Enterprise
+
+    from .diagnosis_services import diagnosis_run
+
+    return sum(len(diagnosis_run(enterprise_id=enterprise_id).created)
+               for enterprise_id in Enterprise.objects.values_list("id", flat=True))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import report_views, schedule_views, views
+from . import diagnosis_views, report_views, schedule_views, views
 
 app_name = "analytics"
 
@@ -14,4 +14,7 @@ urlpatterns = [
     path("reports/<slug:slug>/", report_views.report_page, name="report"),
     path("clv/", views.clv, name="clv"),
     path("clv/refit/", views.clv_refit_now, name="clv_refit"),
+    path("findings/", diagnosis_views.findings, name="findings"),
+    path("findings/<int:finding_id>/", diagnosis_views.finding, name="finding"),
+    path("findings/<int:finding_id>/close/", diagnosis_views.finding_close, name="finding_close"),
 ]

@@ -293,3 +293,20 @@ class ImportRun(BaseModel):
         verbose_name = _("import run")
         verbose_name_plural = _("import runs")
         ordering = ["-id"]
+
+
+class CategoryBuyer(BaseModel):
+    """The HQ buyer (采购) who owns a category's range, prices and supply: diagnosis routes a category's problems
+    (stock-outs, a range that stopped selling, returns) to them. A category without one inherits its parent's."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    category = models.OneToOneField(Category, verbose_name=_("category"), on_delete=models.CASCADE,
+                                    related_name="buyer_assignment")
+    buyer = models.ForeignKey("org.Staff", verbose_name=_("buyer"), on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("category buyer")
+        verbose_name_plural = _("category buyers")
+
+    def __str__(self) -> str:
+        return f"{self.category} → {self.buyer}"

@@ -61,6 +61,8 @@ SCHEDULE: list[tuple[str, str, str]] = [
     ("yundian.guides.tasks.tasks_remind", "hourly", ":10"),
     # journeys: members whose trigger fired enter, and steps that are due run (waits end within the minute)
     ("yundian.journeys.tasks.journeys_tick", "minutes", "1"),
+    # diagnosis (事找人): every store's and region's KPIs against their forecasts, after the night's sync and tags
+    ("yundian.analytics.tasks.diagnosis_nightly", "daily", "04:15"),
 ]
 
 RETRY_AFTER = timedelta(minutes=5)

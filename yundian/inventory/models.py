@@ -450,6 +450,9 @@ class Stocktake(BaseModel):
     posted_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     posted_at = models.DateTimeField(_("posted at"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=255, blank=True)
+    # a targeted cycle count the diagnosis asked for (suspicious stock): blind, the counter never sees the system
+    origin = models.CharField(_("origin"), max_length=12, default="manual", db_default="manual")  # manual | diagnosis
+    is_blind = models.BooleanField(_("blind count"), default=False, db_default=False)
 
     class Meta:
         verbose_name = _("stocktake")
@@ -470,6 +473,7 @@ class StocktakeLine(models.Model):
     system_at_count = models.BigIntegerField(_("system when counted"), null=True, blank=True)
     counted_at = models.DateTimeField(null=True, blank=True)
     variance = models.BigIntegerField(_("variance"), null=True, blank=True)  # fixed at posting
+    reason = models.CharField(_("why counted"), max_length=24, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["id"]
@@ -566,3 +570,21 @@ class ReplenishmentRule(BaseModel):
                                    name="inventory_rule_periods"),
         ]
 
+
+
+class StockExpiry(BaseModel):
+    """Expiry-dated stock: how many units of a SKU in a warehouse expire on a day (recorded at receipt, by hand or
+    from the ERP). The ledger keeps no lots, so this is a side record the early warnings read: it is never netted
+    against sales (units past the day are what the warning asks a person to look at)."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="expiries")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
+    expires_on = models.DateField(_("expires on"))
+    quantity = models.BigIntegerField(_("quantity"))
+
+    class Meta:
+        verbose_name = _("expiry date")
+        verbose_name_plural = _("expiry dates")
+        constraints = [models.UniqueConstraint(fields=["warehouse", "sku", "expires_on"], name="stock_expiry_once"),
+                       models.CheckConstraint(condition=Q(quantity__gt=0), name="stock_expiry_qty_gt_0")]

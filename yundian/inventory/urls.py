@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_documents, views_suppliers
+from . import views, views_cycle_counts, views_documents, views_suppliers
 
 app_name = "inventory"
 
@@ -27,6 +27,8 @@ urlpatterns = [
     path("allocations/<int:allocation_id>/", views_documents.allocation, name="allocation"),
     path("stocktakes/", views.stocktakes, name="stocktakes"),
     path("stocktakes/<int:stocktake_id>/", views.stocktake, name="stocktake"),
+    path("cycle-counts/", views_cycle_counts.cycle_counts, name="cycle_counts"),
+    path("cycle-counts/<int:stocktake_id>/", views_cycle_counts.cycle_count, name="cycle_count"),
     path("adjustments/", views.adjustments, name="adjustments"),
     path("adjustments/new/", views_documents.adjustment_create, name="adjustment_create"),
     path("adjustments/<int:adjustment_id>/", views_documents.adjustment, name="adjustment"),

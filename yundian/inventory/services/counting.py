@@ -316,3 +316,39 @@ def adjustment_decide(*, actor: Staff, adjustment_id: int, approve: bool, note: 
                  before={"on_hand": before}, after={"status": adjustment.status},
                  reason=clean_text(note, "note", 255, required=False), scope_path=adjustment.warehouse.node.path)
     return adjustment
+
+
+# --- targeted cycle counts (dynamic stocktake) ---------------------------------------------------------------
+
+CYCLE_COUNT_REASONS = ("stopped_selling", "negative_adjustments", "count_disagrees")
+CYCLE_COUNT_MAX_LINES = 30
+
+
+@transaction.atomic
+def cycle_count_request(*, warehouse_id: int, lines: dict[int, str], note: str = "") -> Stocktake | None:
+    """A blind cycle count of the SKUs the data finds suspicious ({sku_id: reason}), asked by the system (the
+    diagnosis), not a person: origin "diagnosis", the counter never sees the system quantity. At most
+    CYCLE_COUNT_MAX_LINES lines. The warehouse's one-open-stocktake rule holds: while a count is open this returns
+    None and changes nothing (the next night asks again). Freezes the system quantities like `stocktake_start`."""
+    warehouse = Warehouse.objects.select_related("node").filter(pk=warehouse_id, is_active=True).first()
+    if warehouse is None:
+        raise NotFound(_("Warehouse not found."), code="warehouse_not_found")
+    wanted = {int(s): r for s, r in sorted(lines.items())[:CYCLE_COUNT_MAX_LINES] if r in CYCLE_COUNT_REASONS}
+    if not wanted:
+        raise ValidationFailed(_("A cycle count needs SKUs or a category."), code="no_lines")
+    resolve_skus(enterprise_id=warehouse.enterprise_id, sku_ids=list(wanted))
+    try:
+        with transaction.atomic():
+            stocktake = Stocktake.objects.create(enterprise_id=warehouse.enterprise_id, number=temp_number(),
+                                                 warehouse=warehouse, kind=Stocktake.Kind.CYCLE, origin="diagnosis",
+                                                 is_blind=True, note=clean_text(note, "note", 255, required=False))
+    except IntegrityError:
+        return None
+    assign_number(stocktake, "ST")
+    frozen = dict(StockBalance.objects.filter(warehouse=warehouse, sku_id__in=list(wanted))
+                  .values_list("sku_id", "on_hand"))
+    StocktakeLine.objects.bulk_create([StocktakeLine(stocktake=stocktake, sku_id=s, frozen_on_hand=frozen.get(s, 0),
+                                                     reason=reason) for s, reason in wanted.items()])
+    audit_record(actor=None, action="stocktake.request", target=stocktake, enterprise=warehouse.enterprise,
+                 after={"kind": "cycle", "origin": "diagnosis", "lines": wanted}, scope_path=warehouse.node.path)
+    return stocktake
