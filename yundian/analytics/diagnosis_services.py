@@ -171,18 +171,25 @@ def _finding_create(draft: Draft, node: OrgNode, run: DiagnosisRun, window: tupl
 
 
 def _guide_task(finding: Finding) -> str:
-    """Ask the guides context for a follow-up task for the guide (keyed by the finding: a retry makes one), when it
-    offers them (`guides.services.guide_task_single`); '' otherwise (the finding stays in the guide's inbox)."""
-    try:
-        from yundian.guides.services import guide_task_single
-    except ImportError:
-        return ""
-    task = guide_task_single(
-        enterprise_id=finding.enterprise_id, guide_id=finding.owner_id, store_id=finding.node_id,
-        title=str(_("Your sales fell: follow up your members")),
-        note=str(_("Diagnosis finding #%(id)s") % {"id": finding.pk}), key=f"finding:{finding.pk}",
-        due_at=timezone.now() + timedelta(days=FOLLOW_UP_DAYS))
-    return f"guide_task:{task.pk}"
+    """A follow-up task for the guide through the guides context (keyed by the finding: a rerun makes one)."""
+    from yundian.guides.task_asks import guide_task_ask
+
+    guide = finding.guide or finding.owner
+    figures = (finding.numbers or {}).get("guide") or {}
+    note = _("Diagnosis finding #%(id)s: your sales were %(before)s a day in the 4 weeks before and %(after)s a day "
+             "from %(from)s to %(until)s. Call the customers you served and find out why.") % {
+        "id": finding.pk, "before": _yuan(figures.get("before", 0)), "after": _yuan(figures.get("after", 0)),
+        "from": finding.window_start, "until": finding.window_end}
+    task = guide_task_ask(guide=guide, store=finding.node, title=str(_("Your sales fell: follow up your customers")),
+                          note=str(note), key=f"finding:{finding.pk}",
+                          due_at=timezone.now() + timedelta(days=FOLLOW_UP_DAYS))
+    return f"guide_task:{task.pk}" if task else ""
+
+
+def _yuan(fen) -> str:
+    from yundian.core.money import Money
+
+    return Money(int(round(fen or 0)), "CNY").format()
 
 
 def findings_follow_up(*, enterprise_id: int, day: date) -> int:

@@ -93,6 +93,10 @@ def test_planted_problems_are_found_explained_and_routed_to_their_owners(world):
     stockout = next(f for f in result.created if f.driver == "stockout")
     assert "stockouts" in [stockout.kpi, *stockout.numbers["also"]] and stockout.category_id == world.categories[2]
     assert stockout.numbers["category"]["lost_sales"] > 0
+    guide = next(f for f in result.created if f.driver == "guide")
+    from yundian.guides.models import GuideTask
+    task = GuideTask.objects.get(key=f"finding:{guide.id}")
+    assert (task.guide_id, task.store_id, guide.task_ref) == (world.guides[1].id, guide_store, f"guide_task:{task.id}")
     conversion = next(f for f in result.created if f.driver == "conversion")
     split = conversion.numbers["factors"]["split"]
     assert split["conversion"] == min(split.values()) < 0
