@@ -89,7 +89,10 @@ def _vocabulary(actor, definition: dict | None) -> dict:
     from .tag_refresh import tag_label
     from .tags import tag_list
 
-    labels = _chosen_labels(actor, C.condition_ids(definition) if definition else {})
+    try:  # a tree sent back with an error may be malformed: name what a valid one names, else nothing
+        labels = _chosen_labels(actor, C.condition_ids(C.condition_validate(definition)) if definition else {})
+    except DomainError:
+        labels = _chosen_labels(actor, {})
     campaigns = (CouponCampaign.objects.filter(scope_q(actor, Perm.PROMOTION_VIEW, "node__path"),
                                                enterprise_id=actor.enterprise_id)
                  .select_related("promotion").order_by("-id")[:100])
