@@ -59,7 +59,8 @@ def _managed(actor: Staff, journey_id: int) -> Journey:
 
 
 def _locked(journey: Journey) -> Journey:
-    return lock_one(Journey.objects.filter(pk=journey.pk).select_related("node", "live_version"))
+    # not live_version: it may be null, and PostgreSQL refuses FOR UPDATE on the nullable side of an outer join
+    return lock_one(Journey.objects.filter(pk=journey.pk).select_related("node"))
 
 
 # --- writes ---------------------------------------------------------------------------------------------------
