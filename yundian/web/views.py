@@ -42,8 +42,29 @@ def home(request: HttpRequest) -> HttpResponse:
     # the badge's count from these sections: the context processor would count every kind again
     return render(request, "web/home.html", {"waiting": [s for s in sections if s.count],
                                              "inbox_count": sum(s.count for s in sections),
-                                             "stock_alerts": stock_alerts,
+                                             "stock_alerts": stock_alerts, "tasks": _task_figures(actor),
                                              "period": period if period in PERIODS else "day"})
+
+
+def _task_figures(actor) -> dict | None:
+    """Guide tasks on the cockpit: open and overdue in the actor's task.manage scope (a manager, a region, HQ), else
+    the actor's own (a guide); None for whom tasks are nothing."""
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from yundian.guides.models import TaskStatus
+    from yundian.guides.task_progress import my_tasks, overdue_by_node
+
+    if has_perm(actor, Perm.TASK_MANAGE):
+        rows = overdue_by_node(actor=actor)
+        return {"open": sum(r["open"] for r in rows), "overdue": sum(r["overdue"] for r in rows),
+                "url": reverse("guides:plans"), "mine": False}
+    if has_perm(actor, Perm.TASK_WORK):
+        now = timezone.now()
+        open_tasks = [t for t in my_tasks(actor=actor) if t.status == TaskStatus.OPEN]
+        return {"open": len(open_tasks), "overdue": sum(t.due_at < now for t in open_tasks),
+                "url": reverse("guides:home"), "mine": True}
+    return None
 
 
 def _grantable_roles(actor) -> list[tuple[str, str]]:
