@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from yundian.journeys import graph as graphs, palette, starters
 from yundian.journeys.models import Journey, JourneyStatus
@@ -150,7 +151,10 @@ def test_node_summaries_name_the_chosen_campaign():
     graph = json.loads(json.dumps(CART))
     graph["nodes"][1]["config"]["campaign_id"] = coupon.pk
 
-    assert palette.summaries(chain.admin, graph) == {"n1": "Cart abandoned · Cart left for (hours) 2 · Never again",
+    with translation.override("en"):
+        summaries = palette.summaries(chain.admin, graph)
+
+    assert summaries == {"n1": "Cart abandoned · Cart left for (hours) 2 · Never again",
                                                      "n2": "Coupon CART10", "n3": ""}
 
 
