@@ -330,6 +330,8 @@ def stock_watch_run(*, enterprise_id: int, day: date, run: DiagnosisRun | None =
                      "expires_on": e.expires_on.isoformat(), "sellable": sellable})
     drivers = {"stock_cover": "cover", "overstock": "overstock", "expiry": "expiry"}
     for (warehouse_id, kpi), items in sorted(warnings.items()):
+        if kpi == "overstock":
+            items = sorted(items, key=lambda i: -i["value"])[:10]
         finding = _warning(node=warehouses[warehouse_id].node, kpi=kpi, driver=drivers[kpi], day=day,
                            items=items[:30], run=run)
         if finding:

@@ -129,9 +129,9 @@ class FindingKind(models.TextChoices):
 
 
 class FindingStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    RESOLVED = "resolved", _("Resolved")
-    DISMISSED = "dismissed", _("Dismissed")
+    OPEN = "open", pgettext_lazy("finding", "Open")
+    RESOLVED = "resolved", pgettext_lazy("finding", "Resolved")
+    DISMISSED = "dismissed", pgettext_lazy("finding", "Dismissed")
 
 
 class OwnerRole(models.TextChoices):

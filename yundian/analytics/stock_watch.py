@@ -2,7 +2,7 @@
 problems seen before they happen.
 
 Suspicious stock (`suspicious_stock`, pure Ibis over fact_stock_move and fact_order_line), per store and SKU:
-    stopped_selling        on hand > 0, nothing sold in the last 14 days, at least 4 sold in the 28 days before,
+    stopped_selling        on hand > 0, nothing sold in the last 14 days, at least 10 sold in the 28 days before,
                            and sold by another store in the last 14 days (phantom stock: the books say it is here)
     negative_adjustments   3 or more write-offs (negative adjustments) in the last 90 days
     count_disagrees        2 or more stocktake corrections in the last 180 days
@@ -13,7 +13,7 @@ Early warnings (`stock_warnings`), per store and SKU, from on hand (the ledger's
 last 28 days:
     cover      days of cover (on hand / units a day) below the supplier's lead time: it runs out before a delivery
                could come (lead time: the preferred supplier price's, else the replenishment rule's, else 3 days)
-    overstock  more than 120 days of cover
+    overstock  more than 120 days of cover (the 10 that tie up the most money)
     expiry     units expiring within 14 days (inventory.StockExpiry: the ledger keeps no lots) beyond what will
                sell by then
 """
@@ -24,7 +24,7 @@ from datetime import date, timedelta
 import ibis
 from ibis import _
 
-STOPPED_DAYS, BEFORE_DAYS, MIN_BEFORE_UNITS = 14, 28, 4
+STOPPED_DAYS, BEFORE_DAYS, MIN_BEFORE_UNITS = 14, 28, 10  # 10 in 28 days: 0 in 14 is a 1-in-150 chance
 ADJUST_DAYS, ADJUST_MIN = 90, 3
 COUNT_DAYS, COUNT_MIN = 180, 2
 RATE_DAYS, OVERSTOCK_DAYS, EXPIRY_DAYS, DEFAULT_LEAD = 28, 120, 14, 3

@@ -462,6 +462,9 @@ def run_history(ctx: SeedContext, days: int, *, events: bool = False, until: dat
     basket = Basket(by_cat, popularity, result.campaigns)
     plans = _plan(ctx, result.days, stores, members, basket, result.problems,
                   (lambda done, total: progress("days", done, total)) if progress else None)
+    from .history_diagnosis import plant
+
+    plans = plant(plans, result.days, stores, result.problems, _stream(ctx, "diagnosis"))
     ctx.created["history_members"] = members
     rngs = {name: _stream(ctx, name) for name in ("pay", "returns")}
     with sql.roomy_cache():
