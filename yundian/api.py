@@ -193,8 +193,10 @@ from yundian.inventory.api import router as inventory_router  # noqa: E402
 api.add_router("/inventory", inventory_router)
 
 from yundian.guides.api import router as guides_router  # noqa: E402
+from yundian.guides.task_api import router as guide_tasks_router  # noqa: E402
 
 api.add_router("/guides", guides_router)
+api.add_router("/guides", guide_tasks_router)
 
 from yundian.promotions.api import router as promotions_router  # noqa: E402
 

@@ -47,6 +47,8 @@ ID_PATHS = {
     "/api/v1/cdp/tags/{tag_id}": "tag",
     "/api/v1/journeys/{journey_id}": "journey",
     "/api/v1/journeys/{journey_id}/results": "journey",
+    "/api/v1/guides/tasks/{task_id}": "guide_task",
+    "/api/v1/guides/task-plans/{plan_id}": "task_plan",
 }
 ENTERPRISE_WIDE = {"transfer", "product", "sku", "supplier"}
 # GET /{id} endpoints outside the matrix, with why
@@ -85,6 +87,8 @@ ID_WRITES = [
     ("POST", "/api/v1/journeys/{}/publish", {}, "journey"),
     ("POST", "/api/v1/journeys/{}/stop", {}, "journey"),
     ("POST", "/api/v1/journeys/{}/enrol", {"member_id": 1, "key": "idor"}, "journey"),
+    ("POST", "/api/v1/guides/tasks/{}/done", {"note": "x"}, "guide_task"),
+    ("POST", "/api/v1/guides/task-targets/{}/split", {"parts": [{"node_id": 1, "target": 3}]}, "task_target"),
 ]
 
 

@@ -121,7 +121,17 @@ def make_world(code: str = "acme") -> World:
 
     journey_a = journey_create(actor=admin, name="A 店欢迎", node_id=chain.store_a.id)
     journey_b = journey_create(actor=admin, name="B 店欢迎", node_id=chain.store_b.id)
+    from yundian.guides.guide_tasks import guide_follow_up_create, task_plan_create
+
+    task_a, task_b = (guide_follow_up_create(member=m, title="回访", note="", due_at=now + timedelta(days=2),
+                                             key=f"{code}-idor-{m.pk}") for m in (w.member_a, w.member_b))
+    plan_a, plan_b = (task_plan_create(actor=manager, node_id=store.id, kind="recruit", title="拉新", target=3,
+                                       starts_at=now, due_at=now + timedelta(days=7))
+                      for manager, store in ((chain.manager_a, chain.store_a), (chain.manager_b, chain.store_b)))
     w.ids = {
+        "guide_task": {"a": task_a.id, "b": task_b.id},
+        "task_plan": {"a": plan_a.id, "b": plan_b.id},
+        "task_target": {"a": plan_a.targets.get().id, "b": plan_b.targets.get().id},
         "tag": {"a": tag_a.id, "b": tag_b.id},
         "journey": {"a": journey_a.id, "b": journey_b.id},
         "order": {"a": w.order_a.id, "b": w.order_b.id},

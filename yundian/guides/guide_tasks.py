@@ -47,7 +47,7 @@ def owner_of(member: Member) -> Staff | None:
 
 
 def _key(value: str) -> str:
-    if not isinstance(value, str) or not value.strip() or len(value.strip()) > KEY_MAX:
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > KEY_MAX or not value.isprintable():
         raise ValidationFailed(_("A task key of up to 128 characters is required."), code="invalid_key",
                                details={"field": "key"})
     return value.strip()

@@ -222,6 +222,8 @@ def plan_progress(*, actor: Staff, plan_id: int) -> tuple[TaskPlan, list[Row]]:
     each node's tasks open / done / overdue below it. 404 outside the actor's scope."""
     from yundian.core.errors import NotFound
 
+    if not has_perm(actor, Perm.TASK_MANAGE):
+        raise NotFound(_("Task not found."), code="task_not_found")
     plan = next((p for p in plan_list(actor=actor) if p.pk == plan_id), None)
     if plan is None:
         raise NotFound(_("Task not found."), code="task_not_found")
@@ -288,7 +290,7 @@ def split_choices(*, actor: Staff, plan: TaskPlan) -> list[dict]:
         if row.node.kind == NodeKind.STORE:
             parts = [("guide", g.pk, g.display_name, current.get(g.pk, "")) for g in guides_of(row.node)]
         else:
-            parts = [("node", n.pk, n.name, current.get(n.pk, ""))
-                     for n in OrgNode.objects.filter(parent=row.node, is_active=True).order_by("path")]
+            below = OrgNode.objects.filter(Q(parent=row.node, is_active=True) | Q(pk__in=list(current)))
+            parts = [("node", n.pk, n.name, current.get(n.pk, "")) for n in below.order_by("path")]
         out.append({"target": row, "parts": parts})
     return out

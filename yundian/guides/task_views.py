@@ -148,7 +148,8 @@ def plans(request: HttpRequest) -> HttpResponse:
                 material_id=int(p["material_id"]) if (p.get("material_id") or "").isdigit() else None,
                 follow_up_list=p.get("follow_up_list", ""),
                 audience_id=int(p["audience_id"]) if (p.get("audience_id") or "").isdigit() else None,
-                starts_at=_aware(p.get("starts", "")) or timezone.now(), due_at=_aware(p.get("due", ""), end=True),
+                starts_at=_aware(p.get("start_day", "")) or timezone.now(),
+                due_at=_aware(p.get("deadline", ""), end=True),
                 key=(p.get("key") or "")[:128])
             return redirect("guides:plan", plan_id=plan.pk)
         except DomainError as exc:
@@ -169,7 +170,7 @@ def plans(request: HttpRequest) -> HttpResponse:
     return render(request, "guides/plans.html", {
         "rows": rows, "overdue": task_progress.overdue_by_node(actor=request.actor), "error": error,
         "kinds": TaskKind.choices, "lists": FollowUpList.choices, "post": request.POST if error else {},
-        "default_start": today.isoformat(), "default_due": (today + timedelta(days=7)).isoformat(),
+        "default_start": today.isoformat(), "default_deadline": (today + timedelta(days=7)).isoformat(),
         "now": timezone.now()}, status=status)
 
 
@@ -219,10 +220,10 @@ def handover_page(request: HttpRequest) -> HttpResponse:
             return redirect(f"{reverse('guides:handover')}?done={done.pk}")
         except DomainError as exc:
             error, status = exc, exc.status
-    last = None
+    handovers = Handover.objects.filter(store__in=list(stores.values())).select_related("guide")
     if (request.GET.get("done") or "").isdigit():
-        last = Handover.objects.filter(pk=int(request.GET["done"]), store__in=list(stores.values())).select_related(
-            "guide").first()
+        handovers = handovers.filter(pk=int(request.GET["done"]))
+    last = handovers.order_by("-id").first()  # the one just made, else the store's latest
     counts = {g.pk: handover.left_behind(g) for g in guides}
     names = {str(g.pk): g.display_name for g in guides}
     if last is not None:

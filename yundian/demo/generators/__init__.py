@@ -53,10 +53,10 @@ class Step:
 
 
 def _steps() -> list[Step]:
-    from . import catalog, members, org, promotions, sales, stock, stores, suppliers, todo
+    from . import catalog, guide_tasks, members, org, promotions, sales, stock, stores, suppliers, todo
 
     return [org.step, catalog.step, stores.step, suppliers.step, stock.step, members.step, sales.step, promotions.step,
-            todo.step]
+            todo.step, guide_tasks.step]
 
 
 STEPS: Callable[[], list[Step]] = _steps  # a function, so step modules import Django models lazily

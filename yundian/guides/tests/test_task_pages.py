@@ -57,8 +57,8 @@ def test_the_guide_works_a_task_from_the_phone_pages_and_others_get_404(chain, t
 def test_managers_set_a_task_split_it_and_see_progress_in_their_scope(chain):
     admin = zh(chain.admin)
     created = admin.post("/guides/tasks/", {"node_id": chain.hq.pk, "kind": "recruit", "title": "拉新", "target": "5",
-                                            "starts": timezone.localdate().isoformat(),
-                                            "due": (timezone.localdate() + timedelta(days=7)).isoformat()})
+                                            "start_day": timezone.localdate().isoformat(),
+                                            "deadline": (timezone.localdate() + timedelta(days=7)).isoformat()})
     assert created.status_code == 302
     root = TaskTarget.objects.get(parent=None)
     bad = admin.post(created["Location"], {"target_id": root.pk, f"node:{chain.east.pk}": "4",

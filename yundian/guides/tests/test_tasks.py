@@ -282,3 +282,35 @@ def test_a_leaving_guides_work_is_spread_over_the_others_and_nothing_points_to_t
         handover.guide_handover_all(actor=chain.manager_a, guide_id=chain.guide_a.pk, to_guide_ids=[a2.pk],
                                     reason="again", disable=False)
     assert Handover.objects.count() == 1
+
+
+# --- single-person accounting ----------------------------------------------------------------------------------
+
+def test_a_guides_month_counts_sales_new_members_repurchase_commission_and_tasks(chain, bound):
+    from yundian.guides import accounting
+    from yundian.guides.models import CommissionEntry
+    from yundian.guides.services import month_of
+    from yundian.sales.tests.factories import plan as commission_plan
+
+    stock = stocked(chain)
+    commission_plan(chain, "0.10")
+    old_order = sell(chain.guide_a, chain.store_a, [(stock.cat.tee_s, 1)], member_id=bound.pk)
+    last_month = timezone.now() - timedelta(days=40)
+    Order.objects.filter(pk=old_order.pk).update(placed_at=last_month, paid_at=last_month)
+    CommissionEntry.objects.filter(order=old_order).update(month=month_of(last_month), occurred_at=last_month)
+    newcomer = register(chain, actor=chain.guide_a)  # a guide's registration binds the member to them
+    assert Member.objects.get(pk=newcomer.pk).guide_id == chain.guide_a.pk
+    sell(chain.guide_a, chain.store_a, [(stock.cat.tee_s, 2)], member_id=bound.pk)  # a repeat buyer
+    sell(chain.guide_a, chain.store_a, [(stock.cat.mug_sku, 1)], member_id=newcomer.pk)  # a first purchase
+    guide_tasks.task_done(actor=chain.guide_a, task_id=follow_up(bound).pk, note="已回访")
+    month = month_of(timezone.now())
+
+    (row,) = accounting.guide_month(actor=chain.manager_a, month=month, guide_ids=[chain.guide_a.pk])
+
+    lines = OrderLine.objects.filter(guide=chain.guide_a, order__paid_at__gte=timezone.now() - timedelta(days=1))
+    net = sum(line.line_total for line in lines)
+    assert (row.net_sales, row.orders, row.new_members, row.buyers, row.repeat_buyers, row.repurchase_percent,
+            row.tasks_done) == (net, 2, 2, 2, 1, 50, 1)  # both members joined this month
+    assert row.commission == net // 10
+    assert accounting.guide_month(actor=chain.manager_b, month=month, guide_ids=[chain.guide_a.pk]) == []
+    assert [r.guide_id for r in accounting.guide_month(actor=chain.guide_a, month=month)] == [chain.guide_a.pk]
