@@ -92,8 +92,9 @@ def guide_handover_all(*, actor: Staff, guide_id: int, to_guide_ids: list[int], 
         return next(turn)
 
     # open orders
-    orders = lock_rows(Order.objects.filter(status=OrderStatus.OPEN, enterprise_id=actor.enterprise_id,
-                                            lines__guide=guide).distinct())
+    orders = lock_rows(Order.objects.filter(
+        status=OrderStatus.OPEN, enterprise_id=actor.enterprise_id,
+        pk__in=OrderLine.objects.filter(guide=guide, order__status=OrderStatus.OPEN).values("order_id")))
     moved["orders"] = Counter()
     for order in orders:
         to = guide_of(order.member_id)
