@@ -133,7 +133,7 @@ def main() -> None:
     found = {}
     for d in outcome.drafts:
         found[d.explanation.driver] = found.get(d.explanation.driver, 0) + 1
-    print(f"series {outcome.series:,}, ETS-fitted (flagged) {outcome.fitted:,}, findings {len(outcome.drafts)}: "
+    print(f"series {outcome.series:,}, ETS-fitted {outcome.fitted:,}, findings {len(outcome.drafts)}: "
           + ", ".join(f"{k} {v}" for k, v in sorted(found.items())))
 
 

@@ -188,8 +188,10 @@ def _filled(values: pd.Series) -> np.ndarray:
 
 
 def deviations(frames: dict[int, pd.DataFrame], nodes: dict[int, Node], *, window: int = WINDOW,
-               peers_of: dict[int, list[int]], kpis=KPIS, level: float = LEVEL) -> list[Deviation]:
-    """The significant deviations of `nodes` in the last `window` days of their frames (see the module doc)."""
+               peers_of: dict[int, list[int]], kpis=KPIS, level: float = LEVEL,
+               stats: dict | None = None) -> list[Deviation]:
+    """The significant deviations of `nodes` in the last `window` days of their frames (see the module doc);
+    `stats["fitted"]` counts the ETS fits (the series that passed the screen)."""
     ids = [n for n in nodes if n in frames]
     if not ids:
         return []
@@ -219,6 +221,8 @@ def deviations(frames: dict[int, pd.DataFrame], nodes: dict[int, Node], *, windo
                                                                                             window)):
                 continue
             band = forecast.window_forecast(histories[i], window, level=level)
+            if stats is not None:
+                stats["fitted"] = stats.get("fitted", 0) + 1
             lower, upper = band.window_lower * factor, band.window_upper * factor
             outside = actual[i] < lower if kpi in LOW_IS_BAD else actual[i] > upper
             if not outside:
@@ -238,7 +242,8 @@ def deviations(frames: dict[int, pd.DataFrame], nodes: dict[int, Node], *, windo
 
 
 def _absolute_floor(kpi: str, frame: pd.DataFrame, window: int) -> float:
-    """For KPIs that may sit at 0: a rise smaller than this per day is not material (1 SKU out; 1 % of sales)."""
+    """For KPIs that may sit at 0: a rise smaller than this per day is not material (1 SKU out; returns or shrink
+    of 3 % of the day's sales and at least ¥10 a day: a small store's single write-off is not a pattern)."""
     if kpi == "stockouts":
         return 1.0
-    return max(0.01 * float(frame["sales"].iloc[:-window].mean()), 100.0)
+    return max(0.03 * float(frame["sales"].iloc[:-window].mean()), 1000.0)

@@ -35,7 +35,7 @@ class Outcome:
     stores: int = 0
     regions: int = 0
     series: int = 0
-    fitted: int = 0
+    fitted: int = 0  # series fitted with ETS (those the screen let through)
     timings: dict = field(default_factory=dict)
 
 
@@ -129,14 +129,15 @@ def diagnose(backend, *, enterprise_id: int, day: date, window: int = D.WINDOW, 
     if progress:
         progress(2, 4)
     frames = D.dense(days, list(stores), since, day)
-    store_devs = D.deviations(frames, stores, window=window, peers_of=_peers(stores))
+    stats: dict = {}
+    store_devs = D.deviations(frames, stores, window=window, peers_of=_peers(stores), stats=stats)
     region_frames = {}
     for region_id in regions:
         members = [frames[s] for s, node in stores.items() if node.region_id == region_id]
         if members:
             region_frames[region_id] = sum(members[1:], members[0])
     region_peers = {r: [p for p in region_frames if p != r] for r in region_frames}
-    region_devs = D.deviations(region_frames, regions, window=window, peers_of=region_peers)
+    region_devs = D.deviations(region_frames, regions, window=window, peers_of=region_peers, stats=stats)
     timings["detect"] = time.perf_counter() - clock - timings["read"]
     if progress:
         progress(3, 4)
@@ -169,7 +170,7 @@ def diagnose(backend, *, enterprise_id: int, day: date, window: int = D.WINDOW, 
     if progress:
         progress(4, 4)
     return Outcome(_merged(drafts), window_range, len(stores), len(regions),
-                   (len(stores) + len(regions)) * len(D.KPIS), sum(1 for _d in store_devs + region_devs), timings)
+                   (len(stores) + len(regions)) * len(D.KPIS), stats.get("fitted", 0), timings)
 
 
 def _merged(drafts: list[Draft]) -> list[Draft]:

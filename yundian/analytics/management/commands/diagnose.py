@@ -12,8 +12,6 @@ from django.utils.translation import gettext as _
 
 from yundian.core.progress import ProgressLine
 
-STEPS = {1: "org", 2: "KPIs by day", 3: "forecasts", 4: "explanations"}
-
 
 class Command(BaseCommand):
     help = "Diagnose every store and region: KPIs against their forecasts, deviations explained and routed."
