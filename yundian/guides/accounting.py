@@ -69,12 +69,25 @@ def guide_month(*, actor: Staff, month: date, guide_ids: list[int] | None = None
                                      order__status__in=PAID_STATUSES + ["returned"])
     sold = {r["guide_id"]: r for r in lines.filter(guide__in=guides).values("guide_id").annotate(
         net=Sum(F("line_total") - F("returned_amount")), orders=Count("order_id", distinct=True))}
-    working = set(sold)
-    working |= set(CommissionEntry.objects.filter(guide__in=guides, month=month).values_list("guide_id", flat=True))
-    working |= set(Member.objects.filter(guide__in=guides, created_at__gte=start, created_at__lt=end)
-                   .values_list("guide_id", flat=True))
-    working |= set(GuideTask.objects.filter(guide__in=guides, done_at__gte=start, done_at__lt=end)
-                   .values_list("guide_id", flat=True))
+    commission = dict(CommissionEntry.objects.filter(guide__in=guides, month=month).values("guide_id")
+                      .annotate(s=Sum("amount")).values_list("guide_id", "s"))
+    joined = dict(Member.objects.filter(guide__in=guides, created_at__gte=start, created_at__lt=end)
+                  .values("guide_id").annotate(n=Count("id")).values_list("guide_id", "n"))
+    done = dict(GuideTask.objects.filter(guide__in=guides, status=TaskStatus.DONE, done_at__gte=start,
+                                         done_at__lt=end).values("guide_id").annotate(n=Count("id"))
+                .values_list("guide_id", "n"))
+    paid = Q(paid_at__isnull=False, status__in=PAID_STATUSES)
+    buyers: dict[int, set[int]] = {}
+    for guide_id, member_id in (Order.objects.filter(paid, member__guide__in=guides, paid_at__gte=start,
+                                                     paid_at__lt=end)
+                                .values_list("member__guide_id", "member_id").distinct()):
+        buyers.setdefault(guide_id, set()).add(member_id)
+    everyone = sorted(set().union(*buyers.values())) if buyers else []
+    came_back = set()
+    for chunk in range(0, len(everyone), 2_000):
+        came_back |= set(Order.objects.filter(paid, member_id__in=everyone[chunk:chunk + 2_000], paid_at__lt=start)
+                         .values_list("member_id", flat=True).distinct())
+    working = set(sold) | set(commission) | set(joined) | set(done) | set(buyers)
     if guide_ids is not None:
         working |= set(guides.values_list("pk", flat=True))
     rows = []
@@ -82,17 +95,11 @@ def guide_month(*, actor: Staff, month: date, guide_ids: list[int] | None = None
         row = GuideMonth(guide.pk, guide.display_name, guide.home.name)
         if guide.pk in sold:
             row.net_sales, row.orders = sold[guide.pk]["net"] or 0, sold[guide.pk]["orders"]
-        row.commission = CommissionEntry.objects.filter(guide=guide, month=month).aggregate(
-            s=Sum("amount"))["s"] or 0
-        row.new_members = Member.objects.filter(guide=guide, created_at__gte=start, created_at__lt=end).count()
-        paid = Q(paid_at__isnull=False, status__in=PAID_STATUSES)
-        buyers = (Order.objects.filter(paid, member__guide=guide, paid_at__gte=start, paid_at__lt=end)
-                  .values("member_id").distinct())
-        row.buyers = buyers.count()
-        row.repeat_buyers = (Order.objects.filter(paid, member_id__in=buyers, paid_at__lt=start)
-                             .values("member_id").distinct().count())
-        row.tasks_done = GuideTask.objects.filter(guide=guide, status=TaskStatus.DONE, done_at__gte=start,
-                                                  done_at__lt=end).count()
+        row.commission = commission.get(guide.pk) or 0
+        row.new_members = joined.get(guide.pk, 0)
+        row.buyers = len(buyers.get(guide.pk, ()))
+        row.repeat_buyers = len(buyers.get(guide.pk, set()) & came_back)
+        row.tasks_done = done.get(guide.pk, 0)
         row.effective = row.orders * 7 >= EFFECTIVE_ORDERS_PER_WEEK * days
         rows.append(row)
     rows.sort(key=lambda r: (-r.net_sales, r.guide_id))
