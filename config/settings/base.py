@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "yundian.cdp",
     "yundian.analytics",
     "yundian.journeys",
+    "yundian.staffing",
     "yundian.web",
     "yundian.demo",
     "yundian.ops",

@@ -115,6 +115,11 @@ class Perm:
     # subtree and follow progress; guides (and store managers, for members without a guide) work their own tasks
     TASK_MANAGE = "task.manage"
     TASK_WORK = "task.work"
+    # staffing (yundian.staffing): store managers and above see and plan their stores' shifts and edit them;
+    # guides and managers see their own shifts and sign in and out
+    STAFFING_VIEW = "staffing.view"
+    STAFFING_MANAGE = "staffing.manage"
+    SHIFT_OWN = "shift.own"
 
 
 _VIEW = {Perm.ORG_VIEW, Perm.STAFF_VIEW}
@@ -206,6 +211,13 @@ for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGE
     PERMISSIONS[_role].add(Perm.TASK_MANAGE)
 for _role in (Role.GUIDE, Role.STORE_MANAGER):
     PERMISSIONS[_role].add(Perm.TASK_WORK)
+# staffing permissions (yundian.staffing)
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER, Role.AUDITOR):
+    PERMISSIONS[_role].add(Perm.STAFFING_VIEW)
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER):
+    PERMISSIONS[_role].add(Perm.STAFFING_MANAGE)
+for _role in (Role.STORE_MANAGER, Role.GUIDE):
+    PERMISSIONS[_role].add(Perm.SHIFT_OWN)
 
 # the node kinds a role may be held on
 ROLE_NODE_KINDS: dict[str, set[str]] = {

@@ -81,6 +81,8 @@ NAV: list[NavItem] = [
     NavItem("guides:store_commission", pgettext_lazy("nav", "Guides' commission"), Perm.COMMISSION_VIEW_ALL, "guides"),
     NavItem("guides:my_calls", pgettext_lazy("nav", "My call list"), Perm.CALL_LIST_WORK, "guides"),
     NavItem("guides:call_lists", pgettext_lazy("nav", "Call lists"), Perm.CALL_LIST_MANAGE, "guides"),
+    NavItem("staffing:index", pgettext_lazy("nav", "Staffing"), Perm.STAFFING_VIEW, "guides"),
+    NavItem("staffing:me", pgettext_lazy("nav", "My shifts"), Perm.SHIFT_OWN, "guides"),
     NavItem("inventory:report", pgettext_lazy("nav", "Stock reports"), Perm.STOCK_VIEW, "analytics",
             ("on-hand-by-store",)),
     NavItem("analytics:reports", pgettext_lazy("nav", "Reports"), Perm.ANALYTICS_VIEW, "analytics"),

@@ -50,13 +50,14 @@ class Step:
     shape: Callable[[int], dict[str, int]]
     run: Callable[[SeedContext], None]
     labels: dict[str, str | Promise] = field(default_factory=dict)  # translatable row labels for `--shape`
+    after_history: bool = False  # runs after `--history` (so the history's draws stay the same for a seed)
 
 
 def _steps() -> list[Step]:
-    from . import catalog, guide_tasks, members, org, promotions, sales, stock, stores, suppliers, todo
+    from . import catalog, guide_tasks, members, org, promotions, sales, staffing, stock, stores, suppliers, todo
 
     return [org.step, catalog.step, stores.step, suppliers.step, stock.step, members.step, sales.step, promotions.step,
-            todo.step, guide_tasks.step]
+            todo.step, guide_tasks.step, staffing.step]
 
 
 STEPS: Callable[[], list[Step]] = _steps  # a function, so step modules import Django models lazily
@@ -107,7 +108,7 @@ def run_seed(*, scale: int, seed: int = 1, code: str = "demo", password: str = D
     ctx = SeedContext(scale=scale, seed=seed, code=code, password=password, enterprise_name=enterprise_name)
     ctx.password_hash = make_password(password)
     with transaction.atomic():
-        for step in STEPS():
+        for step in (s for s in STEPS() if not s.after_history):
             ctx.rng = random.Random(f"{seed}:{step.name}")
             step.run(ctx)
         if history:
@@ -116,6 +117,9 @@ def run_seed(*, scale: int, seed: int = 1, code: str = "demo", password: str = D
             result = run_history(ctx, history, events=events, until=history_until, progress=progress)
             if result.events is not None:
                 transaction.on_commit(lambda: load_events(ctx, result.events))
+        for step in (s for s in STEPS() if s.after_history):
+            ctx.rng = random.Random(f"{seed}:{step.name}")
+            step.run(ctx)
     return ctx
 
 

@@ -28,7 +28,8 @@ def test_demo_without_server_loads_the_demo_chain_once(db):
     counts = (Enterprise.objects.count(), OrgNode.objects.count(), Staff.objects.count(), User.objects.count())
     call_command("demo", "--no-server", stdout=second)
 
-    assert counts == (1, 11, 25, 25)  # staff: 24 + the guide who left (guide_tasks step)
+    # staff: 24 from the org step, the guide who left (guide_tasks step), 12 part-timers (staffing step)
+    assert counts == (1, 11, 37, 37)
     assert (Enterprise.objects.count(), OrgNode.objects.count(), Staff.objects.count(), User.objects.count()) == counts
     for username in ["demo-admin", "demo-region", "demo-dealer", "demo-manager", "demo-guide", "demo-auditor"]:
         assert username in first.getvalue() and username in second.getvalue()

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from yundian.analytics.management.commands.warehouse import Progress
 from yundian.analytics.sync import sync_run
+from yundian.demo.generators.staffing import plan_demo_week
 from yundian.demo.management.commands.seed import format_table
 from yundian.demo.selectors import demo_logins
 from yundian.demo.services import BACK_OFFICE_LOGIN, DEMO_PASSWORD, demo_load
@@ -42,6 +43,8 @@ class Command(BaseCommand):
         result = sync_run(progress=progress)
         progress.done()
         self.stdout.write(_("Warehouse ready: %(rows)s rows.") % {"rows": f"{result.total:,}"})
+        if plan_demo_week():  # this week's shift plans, from the forecast on that history
+            self.stdout.write(_("Shift plans ready."))
         logins = demo_logins()
         if no_server:
             self.print_logins(logins, url=None)

@@ -15,33 +15,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from yundian.core.errors import Conflict
-from yundian.core.progress import ProgressLine
+from yundian.core.progress import ProgressLine, format_table  # noqa: F401 (demo.py imports format_table from here)
 from yundian.demo import generators
 
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
-
-
-def format_table(header: list[str], rows: list[list[str]], align: str = "") -> str:
-    """A plain text table; `align` is one letter per column, "l" or "r" (default: first left, the rest right)."""
-    table = [header, *rows]
-    widths = [max(_width(row[i]) for row in table) for i in range(len(header))]
-    align = align or "l" + "r" * (len(header) - 1)
-
-    def line(row: list[str]) -> str:
-        cells = [_pad(cell, widths[i], left=(align[i] == "l")) for i, cell in enumerate(row)]
-        return "  ".join(cells).rstrip()
-
-    return "\n".join([line(header), "  ".join("-" * w for w in widths), *(line(r) for r in rows)])
-
-
-def _width(text: str) -> int:
-    # CJK characters take two terminal columns
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def _pad(text: str, width: int, left: bool) -> str:
-    fill = " " * (width - _width(text))
-    return text + fill if left else fill + text
 
 
 def shape_table(scales: list[int], history: int = 0) -> str:
