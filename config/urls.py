@@ -21,6 +21,7 @@ urlpatterns = [
     path("promotions/", include("yundian.promotions.urls")),
     path("analytics/", include("yundian.analytics.urls")),
     path("staffing/", include("yundian.staffing.urls")),
+    path("recommend/", include("yundian.recommend.urls")),
     path("cdp/segments/", include("yundian.cdp.segment_urls")),
     path("cdp/segment-actions/", include("yundian.cdp.segment_action_urls")),  # a segment page's actions section
     path("cdp/", include("yundian.cdp.urls")),

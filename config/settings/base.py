@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "yundian.analytics",
     "yundian.journeys",
     "yundian.staffing",
+    "yundian.recommend",
     "yundian.web",
     "yundian.demo",
     "yundian.ops",

@@ -41,6 +41,8 @@ EVENT_LABELS = {
     "coupon_view": gettext_lazy("Viewed a coupon"), "store_visit": gettext_lazy("Visited a store"),
     "scan": gettext_lazy("Scanned at the till"), "member_identified": gettext_lazy("Identified at the till"),
     "custom": gettext_lazy("Custom event"),
+    "recommendation_view": gettext_lazy("Was shown recommendations"),
+    "recommendation_click": gettext_lazy("Opened a recommendation"),
 }
 ORDER_CHANNEL_LABELS = {"pos": gettext_lazy("In store (POS)"), "storefront": gettext_lazy("Cloud storefront"),
                         "miniprogram": gettext_lazy("Mini program"), "api": gettext_lazy("API")}

@@ -91,6 +91,9 @@ KIND_RULES: dict[str, dict] = {
     "scan": {"store": True, "properties": {"barcode": _text(1, 32)}},
     "member_identified": {"store": True, "member": True},
     "custom": {"name": True},
+    # a recommendation block shown (an A/B holdout's empty one too) and a product in it opened (yundian.recommend)
+    "recommendation_view": {"properties": {"rec_slot": _text(1, 32), "rec_variant": _text(1, 32)}},
+    "recommendation_click": {"sku": True, "properties": {"rec_slot": _text(1, 32), "rec_variant": _text(1, 32)}},
 }
 assert set(KIND_RULES) == set(EVENT_KINDS)
 

@@ -38,6 +38,8 @@ EVENT_LABELS = {
     "coupon_view": pgettext_lazy("event", "Looked at a coupon"), "store_visit": pgettext_lazy("event", "Visited the store"),
     "scan": pgettext_lazy("event", "Scanned at the till"), "member_identified": pgettext_lazy("event", "Signed in"),
     "custom": pgettext_lazy("event", "Other"),
+    "recommendation_view": pgettext_lazy("event", "Was shown recommendations"),
+    "recommendation_click": pgettext_lazy("event", "Opened a recommendation"),
 }
 TIMELINE_KINDS = tuple(EVENT_LABELS)
 TIMELINE_ROWS = 30

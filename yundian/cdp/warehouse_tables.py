@@ -9,7 +9,7 @@ identity_link   a device (anonymous id) seen signed in as a member, from when: t
 from yundian.core.warehouse import TableSpec, register_table
 
 EVENT_KINDS = ("page_view", "product_view", "search", "add_to_cart", "remove_from_cart", "share", "coupon_view",
-               "store_visit", "scan", "member_identified", "custom")
+               "store_visit", "scan", "member_identified", "custom", "recommendation_view", "recommendation_click")
 
 FACT_EVENT = register_table(TableSpec("fact_event", {
     "enterprise_id": "int64", "event_key": "string", "kind": "string", "name": "string",

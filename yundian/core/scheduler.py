@@ -63,6 +63,10 @@ SCHEDULE: list[tuple[str, str, str]] = [
     ("yundian.journeys.tasks.journeys_tick", "minutes", "1"),
     # diagnosis (事找人): every store's and region's KPIs against their forecasts, after the night's sync and tags
     ("yundian.analytics.tasks.diagnosis_nightly", "daily", "04:15"),
+    # each enterprise's recommendation models trained on the warehouse (a new version; serving keeps the last good)
+    ("yundian.recommend.tasks.recommend_train_nightly", "daily", "04:45"),
+    # members who browsed a category without buying, handed to their guide once a week per category
+    ("yundian.recommend.tasks.browse_abandon_rescue", "hourly", ":40"),
 ]
 
 RETRY_AFTER = timedelta(minutes=5)

@@ -490,13 +490,15 @@ class GuideBindingEvent(models.Model):
 class ConsentChannel(models.TextChoices):
     """Marketing channels a member may be contacted on, and `tracking`: whether the chain may keep their behaviour
     events (storefront browsing, till scans). Tracking is on unless the member withdrew it (no row = tracked);
-    a withdrawn member's events are dropped at ingest and not kept (yundian.cdp)."""
+    a withdrawn member's events are dropped at ingest and not kept (yundian.cdp). `personalised` likewise: on unless
+    withdrawn; without it (or without tracking) recommendations show popular goods only (yundian.recommend)."""
 
     SMS = "sms", _("SMS")
     WECHAT = "wechat", _("WeChat")
     EMAIL = "email", _("Email")
     PHONE_CALL = "phone_call", _("Phone call")
     TRACKING = "tracking", _("Behaviour tracking")
+    PERSONALISED = "personalised", _("Personalised recommendations")
 
 
 class ConsentEvent(models.Model):

@@ -26,6 +26,7 @@ from yundian.members import account as member_account
 from yundian.members.selectors import balances
 from yundian.promotions.views import SHARE_COOKIE  # set by the share-link page (promotions.views.share_link)
 from yundian.stores import selectors as store_selectors
+from yundian.stores.hooks import storefront_blocks
 from yundian.stores.shortcuts import storefront_or_404
 
 from .models import Order, OrderMode
@@ -101,6 +102,8 @@ def _page(request: HttpRequest, profile, *, error: DomainError | None = None, st
         "sign_in_url": f"{reverse('member_account:sign_in', args=[profile.slug])}?next={request.path}",
         "error": {"message": error.message, "code": error.code} if error else None,
         "max_coupons": MAX_COUPON_CODES,
+        "blocks": storefront_blocks("cart", request, profile,
+                                    product_ids=[line["sku"].product_id for line in priced["lines"]]),
     }
     return render(request, "sales/storefront/cart.html", context, status=status)
 

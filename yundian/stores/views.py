@@ -18,7 +18,7 @@ from yundian.org.console import console_view
 from yundian.org.roles import NodeKind, Perm, Role
 
 from . import selectors, services
-from .hooks import storefront_deals
+from .hooks import storefront_blocks, storefront_deals
 from .shortcuts import storefront_or_404
 from .models import THEME_FIELDS, WEEKDAYS, StoreStatus
 
@@ -356,6 +356,7 @@ def storefront(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "stores/storefront.html", {
         **_storefront_context(profile), "page": page, "products": products, "featured": featured,
         "deals": storefront_deals(profile) if not query and page.number == 1 else [],
+        "blocks": storefront_blocks("home", request, profile) if not query and page.number == 1 else "",
         "q": query,
     })
 
@@ -370,6 +371,7 @@ def storefront_product(request: HttpRequest, slug: str, product_id: int) -> Http
     skus = [(sku, prices.by_sku[sku.pk]) for sku in product.live_skus]
     return render(request, "stores/storefront_product.html", {
         **_storefront_context(profile), "product": product, "price": prices, "skus": skus,
+        "blocks": storefront_blocks("product", request, profile, product=product),
     })
 
 

@@ -88,6 +88,7 @@ NAV: list[NavItem] = [
     NavItem("analytics:reports", pgettext_lazy("nav", "Reports"), Perm.ANALYTICS_VIEW, "analytics"),
     NavItem("analytics:findings", pgettext_lazy("nav", "Findings"), None, "analytics"),
     NavItem("analytics:clv", pgettext_lazy("nav", "Customer lifetime value"), Perm.ANALYTICS_VIEW, "analytics"),
+    NavItem("recommend:overview", pgettext_lazy("nav", "Recommendations"), Perm.ANALYTICS_VIEW, "analytics"),
     NavItem("analytics:warehouse", pgettext_lazy("nav", "Warehouse status"), Perm.ANALYTICS_VIEW, "analytics"),
     NavItem("web:org_tree", pgettext_lazy("nav", "Organisation"), Perm.ORG_VIEW, "settings"),
     NavItem("web:staff_list", pgettext_lazy("nav", "Staff"), Perm.STAFF_VIEW, "settings"),

@@ -273,6 +273,10 @@ class Basket:
                                 for cat in by_cat}
         self.campaigns = campaigns
         self._weights: dict[tuple[int, date], list[float]] = {}
+        # product habits (what recommendations learn): a member's usual product of a category, an item's usual
+        # companion in another; drawn from a stream of their own so every other figure of the history stays as it was
+        self._habits = random.Random(19)
+        self._usual: dict[tuple, int] = {}
 
     def promo_on(self, day: date) -> dict[str, dict]:
         out = {}
@@ -282,9 +286,18 @@ class Basket:
                     out[cat] = campaign
         return out
 
-    def pick_sku(self, rng, cat: str, member: MemberInfo | None) -> SkuInfo:
+    def _habit(self, key: tuple, cat: str) -> int:
+        if key not in self._usual:
+            self._usual[key] = self._habits.choices(self.products[cat], cum_weights=self.product_weights[cat])[0]
+        return self._usual[key]
+
+    def pick_sku(self, rng, cat: str, member: MemberInfo | None, with_product: int | None = None) -> SkuInfo:
         products = self.products[cat]
         product = rng.choices(products, cum_weights=self.product_weights[cat])[0]
+        if with_product is not None and self._habits.random() < model.COMPANION_HABIT:
+            product = self._habit(("with", with_product, cat), cat)   # the tee bought with these jeans
+        elif member is not None and self._habits.random() < model.MEMBER_HABIT:
+            product = self._habit(("member", member.id, cat), cat)    # their usual apples, their detergent
         variants = self.by_cat[cat][product]
         if member is not None and len(variants) > 1:
             fitting = [s for s in variants if s.size in (member.size, member.shoe)]
@@ -314,7 +327,7 @@ class Basket:
         weights = self._weights[key]
         if member is not None and member.favourite in cats:
             weights = list(weights)
-            weights[cats.index(member.favourite)] *= 3.0
+            weights[cats.index(member.favourite)] *= model.FAVOURITE_WEIGHT
         anchor = rng.choices(cats, weights=weights)[0]
         chosen = [anchor]
         companions = model.AFFINITY.get(anchor)
@@ -327,8 +340,10 @@ class Basket:
         if rng.random() < 0.12 * attach:  # an impulse item from anywhere in the store
             chosen.append(rng.choice(cats))
         lines: dict[int, Line] = {}
+        anchor_product = None
         for cat in chosen:
-            sku = self.pick_sku(rng, cat, member)
+            sku = self.pick_sku(rng, cat, member, anchor_product)
+            anchor_product = anchor_product if anchor_product is not None else sku.product_id
             if sku.id in lines:
                 continue
             lines[sku.id] = Line(sku=sku, quantity=self.quantity(rng, sku))

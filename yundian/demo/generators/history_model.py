@@ -47,6 +47,12 @@ AFFINITY = {
     "FRS-MEA": [("FRS-VEG", 0.55), ("FRS-SEA", 0.10)],
     "FRS-SEA": [("FRS-VEG", 0.35)],
 }
+# product habits (yundian.recommend learns them): how often a companion is the anchor product's usual partner, and
+# how often a member buys their own usual product of a category instead of drawing one by popularity
+COMPANION_HABIT = 0.6
+MEMBER_HABIT = 0.8
+# how much more often a member's basket starts in their favourite sub-category than the store's mix says
+FAVOURITE_WEIGHT = 6.0
 # relative share of anchor purchases per sub-category (unknown codes: 1)
 CATEGORY_WEIGHT = {"APP-TOP": 1.6, "APP-BTM": 1.2, "APP-OUT": 0.8, "SHO-RUN": 0.8, "SHO-CAS": 0.7, "HOM-KIT": 1.0,
                    "HOM-BED": 0.6, "HOM-STO": 0.7, "HOM-CLN": 1.3, "FRS-FRU": 1.5, "FRS-VEG": 1.7, "FRS-MEA": 1.1,

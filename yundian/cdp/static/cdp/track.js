@@ -5,7 +5,9 @@
 // data-member (a signed member token, or empty). What it sends:
 //   page_view on load; product_view on a product page; search when the page shows results for ?q=;
 //   add_to_cart / remove_from_cart when a cart form is submitted; share when a share link is copied or clicked;
-//   coupon_view for the coupons a page lists.
+//   coupon_view for the coupons a page lists; recommendation_view for each recommendation block a page shows
+//   ([data-rec-slot], an A/B holdout's hidden one too) and recommendation_click when a product in one is opened; a
+//   cart add on a page opened from a recommendation (?rec=slot.variant.experiment) carries the same rec_ fields.
 // Events wait in a small queue: sent every few seconds or at 20, and with navigator.sendBeacon when the page is
 // hidden or left (pagehide / visibilitychange), so a form submit that navigates away loses nothing. Each event
 // has its own id, so a resend after a network error is counted once by the server. The device id lives in
@@ -112,6 +114,31 @@
     if (code) track("coupon_view", {properties: {code: code.slice(0, 64)}});
   }
 
+  // recommendation blocks (yundian.recommend): one impression per block and page, clicks on its products
+  function recFields(slot, variant, experiment) {
+    return {rec_slot: String(slot || "").slice(0, 32), rec_variant: String(variant || "").slice(0, 32),
+            rec_experiment: String(experiment || "0").slice(0, 12)};
+  }
+  var recBlocks = document.querySelectorAll("[data-rec-slot]");
+  for (var r = 0; r < recBlocks.length && r < 10; r++) {
+    var rb = recBlocks[r];
+    var props = recFields(rb.getAttribute("data-rec-slot"), rb.getAttribute("data-rec-variant"),
+                          rb.getAttribute("data-rec-experiment"));
+    props.items = rb.querySelectorAll("[data-rec-product]").length;
+    track("recommendation_view", {properties: props});
+  }
+  var recFrom = (new URLSearchParams(location.search).get("rec") || "").split(".");
+  document.addEventListener("click", function (e) {
+    var card = e.target && e.target.closest && e.target.closest("[data-rec-slot] [data-rec-product]");
+    if (!card) return;
+    var box = card.closest("[data-rec-slot]");
+    var sku = number(card.getAttribute("data-rec-sku"));
+    if (!sku) return;
+    track("recommendation_click", {sku_id: sku, properties: recFields(box.getAttribute("data-rec-slot"),
+      box.getAttribute("data-rec-variant"), box.getAttribute("data-rec-experiment"))});
+    flush(true);  // the click navigates away: send now
+  }, true);
+
   // --- what the shopper does ------------------------------------------------------------------------------
   document.addEventListener("submit", function (e) {
     var form = e.target;
@@ -125,7 +152,12 @@
       if (after > before) track("add_to_cart", {sku_id: sku, properties: {quantity: after - before}});
       if (after < before) track("remove_from_cart", {sku_id: sku, properties: {quantity: before - after}});
     } else if (/\/cart\/add$/.test(form.getAttribute("action") || "")) {
-      track("add_to_cart", {sku_id: sku, properties: {quantity: Math.max(qtyInput ? number(qtyInput.value) || 1 : 1, 1)}});
+      var added = {quantity: Math.max(qtyInput ? number(qtyInput.value) || 1 : 1, 1)};
+      if (recFrom.length === 3 && recFrom[0]) {
+        var from = recFields(recFrom[0], recFrom[1], recFrom[2]);
+        for (var f in from) added[f] = from[f];
+      }
+      track("add_to_cart", {sku_id: sku, properties: added});
     } else {
       return;
     }

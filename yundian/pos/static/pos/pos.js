@@ -750,10 +750,23 @@
     var box = $("member-cdp");
     if (!box) return;
     box.innerHTML = "";
-    if (!member || !member.id || member.offline || !window.htmx || !navigator.onLine) { show(box, false); return; }
+    if (!member || !member.id || member.offline || !window.htmx || !navigator.onLine) {
+      show(box, false); memberSuggestions(member); return;
+    }
     show(box, true);
     window.htmx.ajax("GET", box.dataset.url.replace("/0/", "/" + member.id + "/") + "?compact=1",
                      { target: box, swap: "innerHTML" });
+    memberSuggestions(member);
+  }
+
+  // what to suggest to the member from this store's shelf (yundian.recommend, a higher context), by its URL
+  function memberSuggestions(member) {
+    var box = $("member-rec");
+    if (!box) return;
+    box.innerHTML = "";
+    if (!member || !member.id || member.offline || !window.htmx || !navigator.onLine) { show(box, false); return; }
+    show(box, true);
+    window.htmx.ajax("GET", box.dataset.url.replace("/0/", "/" + member.id + "/"), { target: box, swap: "innerHTML" });
   }
 
   function attachMember(member) {
