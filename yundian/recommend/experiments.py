@@ -4,8 +4,9 @@ function, checked against hand-worked figures in the tests), as GrowthBook keeps
 Who counts: a *person* is a canonical member, else a device (anonymous storefront visitor). A person belongs to the
 variant of their first impression in the experiment (a visitor who later signs in as a member of another variant
 stays where they were first seen), so every person is counted once. Impressions, clicks and cart adds are events
-(each counted once: events are unique by their key); *buyers* are persons who placed a sale at or after their first
-impression while the experiment ran, *orders* those sales. Conversion = buyers / persons.
+(each counted once: events are unique by their key); *buyers* are persons who placed an order (not cancelled; a
+pickup order paid at the store counts when placed) at or after their first impression while the experiment ran,
+*orders* those orders. Conversion = buyers / persons.
 
 Lift of a variant against the holdout (or the first variant when there is none) is relative: p_b / p_a − 1, with a
 95 % interval by the delta method on the two independent proportions:
@@ -62,7 +63,7 @@ def experiment_counts(rec_events: ibis.Table, orders: ibis.Table, members: ibis.
     counted = events.group_by("variant").aggregate(
         impressions=(_.kind == "recommendation_view").sum(), clicks=(_.kind == "recommendation_click").sum(),
         add_to_carts=(_.kind == "add_to_cart").sum())
-    sales = orders.filter((orders.enterprise_id == enterprise_id) & orders.is_sale & (orders.net_total > 0)
+    sales = orders.filter((orders.enterprise_id == enterprise_id) & (orders.status.fill_null("") != "cancelled")
                           & orders.member_id.notnull() & (orders.placed_at >= since))
     if until is not None:
         sales = sales.filter(sales.placed_at < until)

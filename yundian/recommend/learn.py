@@ -54,6 +54,7 @@ DURABLE_MIN_BUYERS = 20
 # how the blended "for you" score weighs each model's (each first scaled to 0..1 over the candidates)
 BLEND = {"again": 2.0, "als": 1.0, "copurchase": 0.3, "sequence": 0.3}
 STRATEGIES = ("blend", "als", "copurchase", "sequence", "popular")
+MODELS = ("popular", "again", "als", "copurchase", "sequence")
 
 
 class NotEnoughData(Exception):
@@ -132,17 +133,17 @@ class RecommendModel:
                     best[other] = Suggestion(other, float(score), "copurchase", int(product_id))
         return sorted(best.values(), key=lambda s: (-s.score, s.product_id))[:k]
 
-    def scores(self, history: dict[int, float], strategy: str = "blend") -> tuple[np.ndarray, np.ndarray, list[str]]:
+    def scores(self, history: dict[int, float], strategy: str = "blend") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Scores of every product for a member with this history ({product: weight}); with, per product, the
-        index of the history product it comes from (-1: none) and the model that gave it."""
+        index of the history product it comes from (-1: none) and the model that gave it (an index into MODELS)."""
         n = len(self.product_ids)
         known = [(self.position(p), w) for p, w in history.items()]
         known = [(i, w) for i, w in known if i is not None and w > 0]
         total = np.zeros(n, dtype=np.float64)
         because = np.full(n, -1, dtype=np.int64)
-        source = np.array(["popular"] * n, dtype=object)
+        source = np.zeros(n, dtype=np.int8)  # an index into MODELS
         if not known:
-            return total, because, list(source)
+            return total, because, source
         parts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         if strategy == "blend":
             parts["again"] = self._again_scores(known)
@@ -162,8 +163,8 @@ class RecommendModel:
             better = scaled > best_part
             best_part = np.where(better, scaled, best_part)
             because = np.where(better, origin, because)
-            source[better] = name
-        return total, because, list(source)
+            source[better] = MODELS.index(name)
+        return total, because, source
 
     def _again_scores(self, known) -> tuple[np.ndarray, np.ndarray]:
         """Buy again: the member's own products that are not durable, by how much they bought them."""
@@ -240,15 +241,18 @@ class RecommendModel:
         taken.update(p for p in owned if self.is_durable(p))
         if strategy != "popular" and history:
             total, because, source = self.scores(history, strategy)
-            order = np.argsort(-total, kind="stable")
-            for i in order.tolist():
-                if total[i] <= 0 or len(out) >= k:
+            scored = np.flatnonzero(total > 0)
+            enough = k + len(taken) + 1
+            if len(scored) > enough:  # only the best few need sorting
+                scored = scored[np.argpartition(-total[scored], enough)[:enough]]
+            for i in scored[np.lexsort((scored, -total[scored]))].tolist():
+                if len(out) >= k:
                     break
                 product = int(self.product_ids[i])
                 if product in taken:
                     continue
                 origin = int(because[i])
-                out.append(Suggestion(product, float(total[i]), source[i],
+                out.append(Suggestion(product, float(total[i]), MODELS[source[i]],
                                       int(self.product_ids[origin]) if origin >= 0 else None))
                 taken.add(product)
         for product in self.popular_for(store_id=store_id):
@@ -362,17 +366,22 @@ def popularity(baskets: pd.DataFrame, position: dict[int, int], *, k: int = 50,
     recent = baskets[placed >= placed.max() - timedelta(days=days)].assign(
         pos=lambda f: f["product_id"].map(position))
 
-    def ranked(frame: pd.DataFrame) -> list[int]:
-        counts = frame.groupby("pos").size().reset_index(name="n").sort_values(["n", "pos"], ascending=[False, True])
-        return counts["pos"].head(k).astype(int).tolist()
+    counts = recent.groupby(["store_id", "category_id", "pos"]).size().reset_index(name="n")
 
-    out = {"all": ranked(recent)}
-    for store, frame in recent.groupby("store_id"):
-        out[f"store:{int(store)}"] = ranked(frame)
-        for category, part in frame.groupby("category_id"):
-            out[f"store:{int(store)}:cat:{int(category)}"] = ranked(part)[:10]
-    for category, frame in recent.groupby("category_id"):
-        out[f"cat:{int(category)}"] = ranked(frame)
+    def ranked(frame: pd.DataFrame, by: list[str], limit: int) -> dict[tuple, list[int]]:
+        totals = frame.groupby([*by, "pos"], as_index=False)["n"].sum()
+        totals = totals.sort_values([*by, "n", "pos"], ascending=[True] * len(by) + [False, True])
+        top = totals.groupby(by, sort=False).head(limit)
+        return {key if isinstance(key, tuple) else (key,): group["pos"].astype(int).tolist()
+                for key, group in top.groupby(by, sort=False)}
+
+    out = {"all": ranked(counts.assign(_all=0), ["_all"], k)[(0,)]}
+    for (store,), positions in ranked(counts, ["store_id"], k).items():
+        out[f"store:{int(store)}"] = positions
+    for (store, category), positions in ranked(counts, ["store_id", "category_id"], 10).items():
+        out[f"store:{int(store)}:cat:{int(category)}"] = positions
+    for (category,), positions in ranked(counts, ["category_id"], k).items():
+        out[f"cat:{int(category)}"] = positions
     return out
 
 

@@ -4,8 +4,8 @@ store with stock can sell, optionally a coupon on the product they looked at las
 week (the Rescue row's unique key; a rerun or a second worker makes nothing twice).
 
 The warehouse finds the abandoners (warehouse_inputs.browse_abandoners, pure Ibis); everything else is OLTP. The
-suggestion reaches the guide as a follow-up task through the guides context (`guide_follow_up_create`, idempotent by
-its key) when that service exists; before it does, the Rescue rows are the guide's list.
+suggestion reaches the guide (else the store manager) as a follow-up task through the guides context
+(`guides.guide_tasks.guide_follow_up_create`, idempotent by its key).
 """
 from __future__ import annotations
 
@@ -135,11 +135,10 @@ def rescue_note(rescue: Rescue) -> tuple[str, str]:
 
 def _deliver(rescue: Rescue, *, now: datetime) -> None:
     """A follow-up task for the member's guide through the guides context, once (keyed by the rescue)."""
-    try:
-        from yundian.guides.services import guide_follow_up_create
-    except ImportError:  # the guides' follow-up tasks are not there yet: the Rescue row is the list
-        return
+    from yundian.guides.guide_tasks import guide_follow_up_create
+
     title, note = rescue_note(rescue)
-    guide_follow_up_create(member=rescue.member, title=title[:120], note=note[:500], due_at=now + timedelta(days=2),
-                           key=f"recommend-rescue-{rescue.pk}")
-    Rescue.objects.filter(pk=rescue.pk).update(delivered_as="guide_task")
+    task = guide_follow_up_create(member=rescue.member, title=title[:120], note=note[:500],
+                                  due_at=now + timedelta(days=2), key=f"recommend-rescue-{rescue.pk}")
+    if task is not None:  # None: nobody can follow the member up (no guide, no store manager)
+        Rescue.objects.filter(pk=rescue.pk).update(delivered_as="guide_task")

@@ -208,7 +208,7 @@ def recommendations(*, store: OrgNode, slot: str, member: Member | None = None, 
         candidates += model.goes_with(list(product_ids), k=wanted, exclude=taken)
     if personal:
         owned = {p for p in bought if model.is_durable(p)}
-        taken |= owned
+        taken |= owned | viewed  # what they just looked at is on their screen already
         candidates = [c for c in candidates if c.product_id not in owned]
         candidates += model.for_member(history, k=wanted, strategy=strategy, exclude=taken, owned=bought)
         block.personalised = bool(history)
