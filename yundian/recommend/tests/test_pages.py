@@ -58,6 +58,16 @@ def test_the_till_suggests_from_the_store_shelf_for_the_member(world):
     assert client.get(f"/recommend/till/999999/?store={world.chain.store_a.pk}").status_code == 404
 
 
+def test_a_guide_sees_next_best_products_for_a_member_of_their_store(world):
+    train_world(world)
+    member = register(world.chain)
+    client = staff_client(world.chain.guide_a)
+    html = client.get(f"/recommend/members/{member.pk}/next-best/").content.decode()
+    assert 'data-rec-slot="guide"' in html and f'data-rec-product="{world.mug.pk}"' in html
+    outsider = register(world.chain, store=world.chain.store_b)
+    assert client.get(f"/recommend/members/{outsider.pk}/next-best/").status_code == 404
+
+
 def test_hq_reads_the_models_and_experiments_and_a_store_manager_may_not(world):
     train_world(world)
     services.experiment_start(actor=world.chain.admin, slot="goes_with", name="Blend vs holdout",

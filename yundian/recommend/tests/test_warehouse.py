@@ -11,6 +11,7 @@ from yundian.catalog import services as catalog_services
 from yundian.catalog.models import Sku
 from yundian.cdp import warehouse_tables as C
 from yundian.core.warehouse import rows_replace, warehouse_write
+from yundian.guides.models import GuideTask
 from yundian.inventory.tests.factories import put
 from yundian.members.tests.factories import register
 from yundian.members.tests.storefront import open_storefront
@@ -127,3 +128,9 @@ def test_a_browse_abandoner_is_handed_a_middle_priced_comparable_product_once_a_
         (member.pk, world.tee.pk, chain.store_a.pk, [tees[19900].pk, tees[29900].pk], tees[19900].pk)]
     assert again == []
     assert Rescue.objects.count() == 1
+    # and the member's guide (none bound: the store manager) has a follow-up task with the suggestion, once
+    task = GuideTask.objects.get()
+    assert (task.member_id, task.guide_id, task.key, made[0].delivered_as) == (
+        member.pk, chain.manager_a.pk, f"recommend-rescue-{made[0].pk}", "")
+    assert Rescue.objects.get().delivered_as == "guide_task"
+    assert "TEE-199" in task.note and "纯棉T恤" in task.note
