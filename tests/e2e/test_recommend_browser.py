@@ -53,6 +53,8 @@ def test_a_member_browses_two_tees_is_shown_suggestions_and_buys_one(live_server
                                            variants=[{"key": "blend", "share": 50}, {"key": "copurchase", "share": 50}])
     base = f"{live_server.url}/s/{profile.slug}"
     shop = phone_page
+    shop.set_default_timeout(30_000)  # the first pages train nothing but warm the model up on a shared machine
+    page.set_default_timeout(30_000)
     senders.outbox.clear()
 
     # the member signs in on their phone
