@@ -27,6 +27,7 @@ urlpatterns = [
     path("cdp/", include("yundian.cdp.urls")),
     path("journeys/", include("yundian.journeys.urls")),
     path("p/", include("yundian.promotions.public_urls")),  # public promotion pages: flash sales, group buys, shares
+    path("j/", include("yundian.guides.public_urls")),  # a member joins a guide's community group
     path("", include("yundian.web.urls")),
 ]
 # uploaded media (product images): served by Django in the demo and development; put a web server in front in production

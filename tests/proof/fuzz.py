@@ -49,6 +49,9 @@ ID_PATHS = {
     "/api/v1/journeys/{journey_id}/results": "journey",
     "/api/v1/guides/tasks/{task_id}": "guide_task",
     "/api/v1/guides/task-plans/{plan_id}": "task_plan",
+    "/api/v1/guides/materials/{material_id}": "material",
+    "/api/v1/guides/groups/{group_id}": "community_group",
+    "/api/v1/guides/competitions/{competition_id}": "competition",
 }
 ENTERPRISE_WIDE = {"transfer", "product", "sku", "supplier"}
 # GET /{id} endpoints outside the matrix, with why
@@ -89,6 +92,8 @@ ID_WRITES = [
     ("POST", "/api/v1/journeys/{}/enrol", {"member_id": 1, "key": "idor"}, "journey"),
     ("POST", "/api/v1/guides/tasks/{}/done", {"note": "x"}, "guide_task"),
     ("POST", "/api/v1/guides/task-targets/{}/split", {"parts": [{"node_id": 1, "target": 3}]}, "task_target"),
+    ("POST", "/api/v1/guides/materials/{}/share", {}, "material"),
+    ("POST", "/api/v1/guides/competitions/{}/close", {}, "competition"),
 ]
 
 

@@ -128,10 +128,22 @@ def make_world(code: str = "acme") -> World:
     plan_a, plan_b = (task_plan_create(actor=manager, node_id=store.id, kind="recruit", title="拉新", target=3,
                                        starts_at=now, due_at=now + timedelta(days=7))
                       for manager, store in ((chain.manager_a, chain.store_a), (chain.manager_b, chain.store_b)))
+    from yundian.guides import competitions, groups, materials
+
+    material_a = materials.material_create(actor=admin, node_id=chain.east.id, kind="copy", title="华东文案", body="春季上新")
+    material_b = materials.material_create(actor=admin, node_id=chain.west.id, kind="copy", title="华西文案", body="春季上新")
+    group_a = groups.group_create(actor=chain.guide_a, name="A 群")
+    group_b = groups.group_create(actor=chain.guide_b, name="B 群")
+    window = {"competitor": "guide", "metric": "sales", "starts_at": now, "ends_at": now + timedelta(days=7)}
+    competition_a = competitions.competition_create(actor=admin, node_id=chain.store_a.id, name="A PK", **window)
+    competition_b = competitions.competition_create(actor=admin, node_id=chain.store_b.id, name="B PK", **window)
     w.ids = {
         "guide_task": {"a": task_a.id, "b": task_b.id},
         "task_plan": {"a": plan_a.id, "b": plan_b.id},
         "task_target": {"a": plan_a.targets.get().id, "b": plan_b.targets.get().id},
+        "material": {"a": material_a.id, "b": material_b.id},
+        "community_group": {"a": group_a.id, "b": group_b.id},
+        "competition": {"a": competition_a.id, "b": competition_b.id},
         "tag": {"a": tag_a.id, "b": tag_b.id},
         "journey": {"a": journey_a.id, "b": journey_b.id},
         "order": {"a": w.order_a.id, "b": w.order_b.id},

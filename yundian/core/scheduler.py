@@ -67,6 +67,8 @@ SCHEDULE: list[tuple[str, str, str]] = [
     ("yundian.recommend.tasks.recommend_train_nightly", "daily", "04:45"),
     # members who browsed a category without buying, handed to their guide once a week per category
     ("yundian.recommend.tasks.browse_abandon_rescue", "hourly", ":40"),
+    # a finished guide or store competition gets its places and prizes recorded within the hour
+    ("yundian.guides.competitions.close_finished_competitions", "hourly", ":10"),
 ]
 
 RETRY_AFTER = timedelta(minutes=5)

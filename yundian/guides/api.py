@@ -147,3 +147,9 @@ class EntryOut(Schema):
 def entry_list(request: HttpRequest, guide_id: int | None = None, month: Annotated[str | None, Query(max_length=7)] = None):
     return selectors.commission_entry_list(actor=request.auth, guide_id=guide_id,
                                            month=selectors.parse_month(month) if month else None)
+
+
+# the guide workbench (materials and shares, funnels, groups, competitions, my ranking): its own module
+from .workbench_api import router as workbench_router  # noqa: E402
+
+router.add_router("", workbench_router)

@@ -11,7 +11,7 @@ so a fully returned line reverses exactly what it earned), `adjust` entries by h
 updated by F() in the same transaction; `sum(entries) == balance` is the "commission" ledger check.
 """
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from yundian.core.models import BaseModel
@@ -207,6 +207,8 @@ class TaskPlan(BaseModel):
     audience = models.ForeignKey("members.Audience", on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="+")
     call_list = models.ForeignKey(CallList, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    material = models.ForeignKey("guides.Material", verbose_name=_("material"), on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="+")  # a share plan's material (the library's)
     starts_at = models.DateTimeField(_("starts"))
     due_at = models.DateTimeField(_("due"))
     created_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
@@ -356,3 +358,187 @@ class Handover(BaseModel):
         verbose_name_plural = _("handovers")
         ordering = ["-id"]
         constraints = [models.UniqueConstraint(fields=["guide"], name="handover_once_per_guide")]
+
+
+# --- materials library (素材库) and shares ------------------------------------------------------------------
+
+class MaterialKind(models.TextChoices):
+    POSTER = "poster", _("Poster")
+    COPY = "copy", _("Copy")
+    PRODUCT_CARD = "product_card", _("Product card")
+    VIDEO = "video", _("Short video")
+
+
+class Material(BaseModel):
+    """Something guides share: a poster (an image), copy (text to paste), a product card (a product's picture,
+    name and price) or a short video. Owned by HQ or a region (`node`): the guides of the stores under it see it
+    while it is valid. A share of it is a promotions.ShareLink with source "material:<id>"."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    node = models.ForeignKey("org.OrgNode", verbose_name=_("for the stores under"), on_delete=models.PROTECT,
+                             related_name="+")
+    kind = models.CharField(_("kind"), max_length=16, choices=MaterialKind.choices)
+    title = models.CharField(_("title"), max_length=120)
+    body = models.TextField(_("copy"), blank=True, max_length=2000)
+    product = models.ForeignKey("catalog.Product", verbose_name=_("product"), on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="+")
+    file = models.FileField(_("file"), upload_to="guides/materials/%Y/%m/", blank=True)
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(kind="product_card") | Q(product__isnull=False),
+                                   name="material_card_has_product"),
+            models.CheckConstraint(condition=Q(valid_until__isnull=True) | Q(valid_from__isnull=True)
+                                   | Q(valid_until__gt=F("valid_from")), name="material_valid_window"),
+        ]
+        indexes = [models.Index(fields=["enterprise", "is_active"], name="material_active")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def source(self) -> str:
+        return f"material:{self.pk}"
+
+
+class MaterialShare(BaseModel):
+    """A guide shared a material from a store, once (unique): the link they share and its poster's QR point to
+    `link`. `times` counts the taps (a second tap shares the same link)."""
+
+    material = models.ForeignKey(Material, on_delete=models.PROTECT, related_name="shares")
+    guide = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+    store = models.ForeignKey("org.OrgNode", on_delete=models.PROTECT, related_name="+")
+    link = models.ForeignKey("promotions.ShareLink", on_delete=models.PROTECT, related_name="+")
+    times = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["material", "guide", "store"], name="material_share_once")]
+        indexes = [models.Index(fields=["guide", "created_at"], name="material_share_guide_at")]
+
+
+# --- community groups (社群) ---------------------------------------------------------------------------------
+
+class CommunityGroup(BaseModel):
+    """A guide's group of members (the stand-in for a WeChat group). Members join by its link or QR code
+    (`join_code`); its member list is a members.Audience (source "community_group"), so a promotion or coupon
+    campaign for that audience is a group-only deal, checked by the one pricing engine."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    store = models.ForeignKey("org.OrgNode", verbose_name=_("store"), on_delete=models.PROTECT, related_name="+")
+    guide = models.ForeignKey("org.Staff", verbose_name=_("guide"), on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=60)
+    join_code = models.CharField(max_length=16, unique=True)
+    audience = models.OneToOneField("members.Audience", on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")  # set in the transaction that creates the group
+    link = models.ForeignKey("promotions.ShareLink", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                             help_text="the group's own share link (source group:<id>): orders through it are the group's GMV")
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("community group")
+        verbose_name_plural = _("community groups")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["guide", "is_active"], name="group_guide")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CommunityMember(models.Model):
+    group = models.ForeignKey(CommunityGroup, on_delete=models.CASCADE, related_name="members")
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    joined_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "member"], name="group_member_once")]
+
+
+class GroupDeal(BaseModel):
+    """A deal shared into a group: a coupon campaign (members of the group claim one) or a group buy. Group-only
+    when its promotion's audience is the group's list."""
+
+    group = models.ForeignKey(CommunityGroup, on_delete=models.CASCADE, related_name="deals")
+    coupon_campaign = models.ForeignKey("promotions.CouponCampaign", on_delete=models.PROTECT, null=True, blank=True,
+                                        related_name="+")
+    group_buy = models.ForeignKey("promotions.GroupBuyCampaign", on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+")
+    posted_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(coupon_campaign__isnull=False, group_buy__isnull=True)
+                                   | Q(coupon_campaign__isnull=True, group_buy__isnull=False), name="group_deal_one"),
+            models.UniqueConstraint(fields=["group", "coupon_campaign"], condition=Q(coupon_campaign__isnull=False),
+                                    name="group_deal_coupon_once"),
+            models.UniqueConstraint(fields=["group", "group_buy"], condition=Q(group_buy__isnull=False),
+                                    name="group_deal_group_buy_once"),
+        ]
+
+
+# --- competitions (竞赛PK) -----------------------------------------------------------------------------------
+
+class CompetitionMetric(models.TextChoices):
+    SALES = "sales", _("Sales")
+    NEW_MEMBERS = "new_members", _("New members")
+    SHARES = "shares", _("Shares")
+    TASKS = "tasks", _("Tasks done")
+
+
+class CompetitorKind(models.TextChoices):
+    GUIDE = "guide", _("Guide vs guide")
+    STORE = "store", _("Store vs store")
+
+
+class Competition(BaseModel):
+    """Guides (or stores) under `node` compete on a metric over [starts_at, ends_at). The leaderboard is live
+    while it runs; closing it after the end writes the results and the prizes (top `prize_top_n` get `prize`)."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    node = models.ForeignKey("org.OrgNode", verbose_name=_("for the stores under"), on_delete=models.PROTECT,
+                             related_name="+")
+    name = models.CharField(_("name"), max_length=120)
+    competitor = models.CharField(_("who competes"), max_length=8, choices=CompetitorKind.choices)
+    metric = models.CharField(_("metric"), max_length=16, choices=CompetitionMetric.choices)
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    prize_top_n = models.PositiveSmallIntegerField(_("prizes for the top"), default=3)
+    prize = models.CharField(_("prize"), max_length=200, blank=True)
+    closed_at = models.DateTimeField(_("results recorded"), null=True, blank=True)
+    created_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("competition")
+        verbose_name_plural = _("competitions")
+        ordering = ["-starts_at", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="competition_window")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CompetitionResult(models.Model):
+    """A competitor's final place, written once when the competition is closed."""
+
+    competition = models.ForeignKey(Competition, on_delete=models.CASCADE, related_name="results")
+    rank = models.PositiveIntegerField()
+    guide = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    store = models.ForeignKey("org.OrgNode", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    value = models.BigIntegerField()
+    prize = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["competition_id", "rank", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["competition", "guide"], condition=Q(guide__isnull=False),
+                                    name="competition_result_guide_once"),
+            models.UniqueConstraint(fields=["competition", "store"], condition=Q(store__isnull=False),
+                                    name="competition_result_store_once"),
+        ]

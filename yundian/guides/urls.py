@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import task_views, views
+from . import task_views, views, workbench_views as wb
 
 app_name = "guides"
 
@@ -25,4 +25,17 @@ urlpatterns = [
     path("tasks/<int:plan_id>/", task_views.plan_detail, name="plan"),
     path("accounting/", task_views.guide_accounting, name="accounting"),
     path("handover/", task_views.handover_page, name="handover"),
+    # guide workbench: the guide's phone
+    path("share/", wb.share_home, name="share_home"),
+    path("share/<int:material_id>/", wb.share_material, name="share_material"),
+    path("share/poster/<int:share_id>.png", wb.share_poster, name="share_poster"),
+    path("groups/", wb.my_groups, name="my_groups"),
+    path("groups/<int:group_id>/", wb.group_detail, name="group_detail"),
+    path("groups/<int:group_id>/qr.png", wb.group_qr, name="group_qr"),
+    path("ranking/", wb.my_ranking, name="my_ranking"),
+    # ... and the console
+    path("materials/", wb.material_library, name="material_library"),
+    path("funnels/", wb.share_funnels, name="share_funnels"),
+    path("competitions/", wb.competition_list, name="competition_list"),
+    path("competitions/<int:competition_id>/", wb.competition_detail, name="competition_detail"),
 ]

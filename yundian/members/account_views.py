@@ -15,6 +15,7 @@ from yundian.stores import selectors as store_selectors
 from yundian.stores.shortcuts import storefront_or_404
 
 from . import account, services
+from .hooks import run_storefront_sign_up
 from .models import ConsentChannel
 from .normalize import mask_phone
 
@@ -115,6 +116,8 @@ def sign_in(request: HttpRequest, slug: str) -> HttpResponse:
             back = "phone" if exc.code == "invalid_phone" else "code"
             return _sign_in_page(request, profile, step=back, phone=phone, error=_error(exc), status=exc.status)
         account.session_sign_in(request, result.member)
+        if result.created:
+            run_storefront_sign_up(request, result.member)
         return redirect(_next_url(request, slug))
     return _sign_in_page(request, profile, step="phone", status=400,
                          error={"message": _("Unknown action."), "code": "invalid_action", "details": {}})

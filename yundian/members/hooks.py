@@ -61,3 +61,21 @@ def register_member_orders(fn: Callable) -> Callable:
 
 def member_orders(member) -> list[dict] | None:
     return member_section("orders", member)
+
+
+# --- a new membership signed up on the storefront ------------------------------------------------------
+# fn(request, member) is called once a phone new to the enterprise has signed up on a storefront (after the
+# member row is committed); promotions records which share link brought them in (the link's cookie).
+
+_signed_up: list[Callable] = []
+
+
+def on_storefront_sign_up(fn: Callable) -> Callable:
+    if fn not in _signed_up:
+        _signed_up.append(fn)
+    return fn
+
+
+def run_storefront_sign_up(request, member) -> None:
+    for fn in _signed_up:
+        fn(request, member)

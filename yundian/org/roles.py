@@ -120,6 +120,11 @@ class Perm:
     STAFFING_VIEW = "staffing.view"
     STAFFING_MANAGE = "staffing.manage"
     SHIFT_OWN = "shift.own"
+    # guide workbench (yundian.guides): HQ and regions upload materials for the stores under them; guides (and
+    # store managers) share them and run their community groups; managers (store and above) set up competitions
+    MATERIAL_MANAGE = "material.manage"
+    MATERIAL_SHARE = "material.share"
+    COMPETITION_MANAGE = "competition.manage"
 
 
 _VIEW = {Perm.ORG_VIEW, Perm.STAFF_VIEW}
@@ -218,6 +223,13 @@ for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGE
     PERMISSIONS[_role].add(Perm.STAFFING_MANAGE)
 for _role in (Role.STORE_MANAGER, Role.GUIDE):
     PERMISSIONS[_role].add(Perm.SHIFT_OWN)
+# guide workbench permissions (yundian.guides)
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER):
+    PERMISSIONS[_role].add(Perm.MATERIAL_MANAGE)
+for _role in (Role.GUIDE, Role.STORE_MANAGER):
+    PERMISSIONS[_role].add(Perm.MATERIAL_SHARE)
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER):
+    PERMISSIONS[_role].add(Perm.COMPETITION_MANAGE)
 
 # the node kinds a role may be held on
 ROLE_NODE_KINDS: dict[str, set[str]] = {

@@ -12,3 +12,7 @@ class PromotionsConfig(AppConfig):
         from . import member_pages  # noqa: F401
         # ... and the live deals on a store's storefront home page
         from . import storefront_deals  # noqa: F401
+        # ... and which share link brought a new member in (the link's cookie at sign-up)
+        from .views import record_share_sign_up
+        from yundian.members.hooks import on_storefront_sign_up
+        on_storefront_sign_up(record_share_sign_up)

@@ -411,12 +411,37 @@ class ShareLink(BaseModel):
     sharer_member = models.ForeignKey("members.Member", on_delete=models.PROTECT, null=True, blank=True,
                                       related_name="+")
     sharer_staff = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    visits = models.PositiveIntegerField(default=0)
+    visits = models.PositiveIntegerField(default=0)  # every hit, reloads included; opens: ShareLinkVisit rows
+    # what the link was shared from, for funnels ("material:<id>", "group:<id>"; empty: a plain product/store link).
+    # A higher context names its own objects here; promotions never reads it.
+    source = models.CharField(_("shared from"), max_length=32, blank=True, default="")
 
     class Meta:
         constraints = [models.CheckConstraint(
             condition=Q(sharer_member__isnull=False, sharer_staff__isnull=True)
             | Q(sharer_member__isnull=True, sharer_staff__isnull=False), name="share_link_one_sharer")]
+        indexes = [models.Index(fields=["enterprise", "source"], name="share_link_source"),
+                   models.Index(fields=["sharer_staff", "source"], name="share_link_staff_source")]
+
+
+class ShareLinkVisit(models.Model):
+    """A link opened by one visitor (a browser cookie), once: a reload or a second tap is not a second open."""
+
+    link = models.ForeignKey(ShareLink, on_delete=models.CASCADE, related_name="opens")
+    visitor = models.CharField(max_length=32)
+    first_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["link", "visitor"], name="share_visit_once")]
+
+
+class ShareLinkSignup(models.Model):
+    """A member who joined through a link (a new membership signed up while the link's cookie was set); a member
+    is brought in by one link only."""
+
+    link = models.ForeignKey(ShareLink, on_delete=models.CASCADE, related_name="signups")
+    member = models.OneToOneField("members.Member", on_delete=models.CASCADE, related_name="+")
+    joined_at = models.DateTimeField(db_index=True)
 
 
 class ReferralEntry(models.Model):

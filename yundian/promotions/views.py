@@ -475,6 +475,7 @@ def share(request: HttpRequest) -> JsonResponse:
 
 
 SHARE_COOKIE = "yd_share"
+VISITOR_COOKIE = "yd_sv"  # a random id per browser: a share link opened again from it is not a second open
 
 
 def share_link(request: HttpRequest, code: str) -> HttpResponse:
@@ -482,8 +483,13 @@ def share_link(request: HttpRequest, code: str) -> HttpResponse:
     order as its share code) and go to the product (or the store) on the storefront."""
     from yundian.stores.models import StoreProfile
 
+    import secrets
+
+    visitor = request.COOKIES.get(VISITOR_COOKIE, "")[:32]
+    if not (visitor.isalnum() and len(visitor) >= 16):
+        visitor = secrets.token_hex(16)
     try:
-        link = services.referral_link_visit(code)
+        link = services.referral_link_visit(code, visitor=visitor)
     except NotFound:
         raise Http404
     profile = StoreProfile.objects.filter(node_id=link.store_id).first()
@@ -493,4 +499,12 @@ def share_link(request: HttpRequest, code: str) -> HttpResponse:
               else reverse("stores:storefront", args=[profile.slug]))
     response = redirect(target)
     response.set_cookie(SHARE_COOKIE, link.code, max_age=7 * 24 * 3600, httponly=True, samesite="Lax")
+    response.set_cookie(VISITOR_COOKIE, visitor, max_age=365 * 24 * 3600, httponly=True, samesite="Lax")
     return response
+
+
+def record_share_sign_up(request: HttpRequest, member) -> None:
+    """members' storefront sign-up hook: the share link in the browser's cookie brought this new member in."""
+    code = request.COOKIES.get(SHARE_COOKIE, "")[:24]
+    if code:
+        services.share_link_signup(code=code, member_id=member.pk)

@@ -21,7 +21,7 @@ from .groups import (  # noqa: F401
 from .promotions import price_floor_set, promotion_create, promotion_set_status  # noqa: F401
 from .referrals import (  # noqa: F401
     PaidLine, referral_link_visit, referral_reverse_for_return, referral_reward_for_order, referral_rule_set,
-    share_link_create,
+    share_link_create, share_link_signup,
 )
 from .audience_coupons import (  # noqa: F401
     coupon_issue_run_step, coupon_issue_run_work, coupon_issue_to_audience,

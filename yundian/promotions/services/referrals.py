@@ -23,7 +23,7 @@ from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import NodeKind, Perm, Role
 from yundian.org.selectors import actor_roles, require
 
-from ..models import ReferralEntry, ReferralRule, RewardKind, ShareLink
+from ..models import ReferralEntry, ReferralRule, RewardKind, ShareLink, ShareLinkSignup, ShareLinkVisit
 from ._common import clean_int, clean_rate, clean_ref, member_for, random_code
 
 REWARD, REVERSAL = "reward", "reversal"
@@ -63,9 +63,12 @@ def _is_guide_of(staff: Staff, store: OrgNode) -> bool:
 
 @transaction.atomic
 def share_link_create(*, store_id: int, product_id: int | None = None, actor: Staff | None = None,
-                      member_id: int | None = None) -> ShareLink:
+                      member_id: int | None = None, source: str = "") -> ShareLink:
     """A share link for a store (and a product): by a guide or manager of that store (`actor`), or by a member
-    (`member_id`, from the storefront). The same sharer, store and product get the same link back."""
+    (`member_id`, from the storefront). The same sharer, store, product and `source` (what it was shared from, e.g.
+    "material:12", for funnels) get the same link back."""
+    if not isinstance(source, str) or len(source) > 32 or not all(c.isalnum() or c in ":_-" for c in source):
+        raise ValidationFailed(_("Unknown source."), code="invalid_source", details={"field": "source"})
     if (actor is None) == (member_id is None):
         raise ValidationFailed(_("A link is shared by a staff member or a member."), code="invalid_sharer")
     store = OrgNode.objects.filter(pk=store_id, kind=NodeKind.STORE, is_active=True).first() \
@@ -87,11 +90,11 @@ def share_link_create(*, store_id: int, product_id: int | None = None, actor: St
             if isinstance(product_id, int) and not isinstance(product_id, bool) else None
         if product is None:
             raise ValidationFailed(_("Unknown product."), code="unknown_product", details={"field": "product_id"})
-    existing = ShareLink.objects.filter(store=store, product=product, **sharer).first()
+    existing = ShareLink.objects.filter(store=store, product=product, source=source, **sharer).first()
     if existing is not None:
         return existing
     return ShareLink.objects.create(enterprise_id=store.enterprise_id, code=random_code(12), store=store,
-                                    product=product, **sharer)
+                                    product=product, source=source, **sharer)
 
 
 def share_link_get(code) -> ShareLink:
@@ -207,14 +210,43 @@ def referral_reverse_for_return(*, order_ref: str, return_ref: str, returned_amo
         source_ref=return_ref, shortfall=shortfall)
 
 
-def referral_link_visit(code: str) -> ShareLink:
-    """Count a visit of a share link (the public page); returns the link."""
+def referral_link_visit(code: str, visitor: str = "", at=None) -> ShareLink:
+    """Count a visit of a share link (the public page); returns the link. With a `visitor` (the browser's cookie)
+    the first visit is also an open (ShareLinkVisit, once per link and visitor: a reload is not a second open)."""
     from django.db.models import F
+    from django.utils import timezone
 
     link = share_link_get(code)
     ShareLink.objects.filter(pk=link.pk).update(visits=F("visits") + 1)
+    if visitor and isinstance(visitor, str) and len(visitor) <= 32 and visitor.isalnum():
+        try:
+            with transaction.atomic():
+                ShareLinkVisit.objects.create(link=link, visitor=visitor, first_at=at or timezone.now())
+        except IntegrityError:
+            pass  # this browser opened it before
     return link
 
 
+def share_link_signup(*, code: str, member_id: int, at=None) -> ShareLinkSignup | None:
+    """A member who just joined through a link (its cookie was set when they signed up) is the link's sign-up,
+    once: a member is brought in by one link. None for an unknown link or another enterprise's member."""
+    from django.utils import timezone
+
+    from yundian.members.models import Member
+
+    try:
+        link = share_link_get(code)
+    except NotFound:
+        return None
+    if not Member.objects.filter(pk=member_id, enterprise_id=link.enterprise_id).exists():
+        return None
+    try:
+        with transaction.atomic():
+            return ShareLinkSignup.objects.create(link=link, member_id=member_id, joined_at=at or timezone.now())
+    except IntegrityError:
+        return None
+
+
 __all__ = ["Conflict", "PaidLine", "REWARD", "REVERSAL", "referral_link_visit", "referral_reverse_for_return",
-           "referral_reward_for_order", "referral_rule_set", "share_link_create", "share_link_get"]
+           "referral_reward_for_order", "referral_rule_set", "share_link_create", "share_link_get",
+           "share_link_signup"]

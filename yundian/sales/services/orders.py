@@ -240,10 +240,12 @@ def _prepare(*, actor: Staff, store: OrgNode, channel: str, mode: str, lines: li
     priced = cart_price(store=store, channel=channel, lines=cart, order_discount=order_discount, member=member, at=now,
                         coupon_codes=coupon_codes)
     _check_coupons(priced, coupon_codes)
+    sharer = None
     if share_code:
         link = share_link_get(share_code)
         if link.enterprise_id != store.enterprise_id:
             raise NotFound(_("Link not found."), code="share_link_not_found")
+        sharer = link.sharer_staff_id
     # the clerk's discount is checked against what is left after the promotions
     gross = priced.total + priced.order_discount
     if order_discount > gross:
@@ -260,11 +262,15 @@ def _prepare(*, actor: Staff, store: OrgNode, channel: str, mode: str, lines: li
         if order_discount and order_discount * 100 > gross * policy.clerk_discount_percent:
             approvals.append(("discount", {"order_discount": order_discount, "gross": gross,
                                            "limit_percent": policy.clerk_discount_percent}))
-    # guides: line -> order -> the member's bound guide (if they sell here) -> the clerk
+    # guides: line -> order -> the guide whose share link the sale came by -> the member's bound guide (each if
+    # they sell here) -> the clerk
     cache: dict[int, Staff] = {}
     default_guide = None
     if guide_id is not None:
         default_guide = guide_check(guide_id, store, cache)
+    elif sharer is not None and (shared := Staff.objects.filter(pk=sharer, is_active=True).first()) is not None \
+            and has_perm(shared, Perm.ORDER_SELL, store):
+        default_guide = shared
     elif member is not None and member.guide_id is not None:
         bound = Staff.objects.filter(pk=member.guide_id, is_active=True).first()
         if bound is not None and has_perm(bound, Perm.ORDER_SELL, store):
