@@ -139,6 +139,7 @@ def material_create(*, actor: Staff, node_id: int, kind: str, title: str, body: 
 def material_set_active(*, actor: Staff, material_id: int, is_active: bool) -> Material:
     """Withdraw (or bring back) a material: guides no longer see a withdrawn one; its links keep working. Audited."""
     material = material_managed(actor=actor, material_id=material_id)
+    require(actor, Perm.MATERIAL_MANAGE, material.node)
     before = material.is_active
     Material.objects.filter(pk=material.pk).update(is_active=bool(is_active), updated_at=timezone.now())
     material.is_active = bool(is_active)

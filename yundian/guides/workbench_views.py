@@ -137,10 +137,10 @@ def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
     group = groups.group_get(actor=request.actor, group_id=group_id)
     error, status = None, 200
     if request.method == "POST":
-        amount = Money.parse(request.POST.get("amount") or "0").amount if (request.POST.get("amount") or "").strip() \
-            else 0
-        threshold_text = (request.POST.get("threshold") or "").strip()
+        amount_text = (request.POST.get("amount") or "").strip()[:40]
+        threshold_text = (request.POST.get("threshold") or "").strip()[:40]
         try:
+            amount = Money.parse(amount_text).amount if amount_text else 0
             threshold = Money.parse(threshold_text).amount if threshold_text else 0
             groups.group_coupon_create(actor=request.actor, group_id=group.pk,
                                        name=request.POST.get("name", "")[:120], amount=amount, threshold=threshold,
