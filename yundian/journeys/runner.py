@@ -92,7 +92,14 @@ def enrol(*, journey: Journey, candidates: list[tuple[int, str, dict]], now: dat
             continue
         taken = set(Enrolment.objects.filter(journey=journey, key__in=list(rows)).values_list("key", flat=True))
         fresh = [e for k, e in rows.items() if k not in taken]
-        Enrolment.objects.bulk_create(fresh, batch_size=ENROL_CHUNK, ignore_conflicts=True)
+        at = _prep_datetime(now)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {Enrolment._meta.db_table} (enterprise_id, journey_id, version_id, member_id, \"key\", "
+                f"status, node, step, due_at, arm, context, lease_token, entered_at) VALUES (%s, %s, %s, %s, %s, "
+                f"'active', %s, 0, %s, '', %s, '', %s) ON CONFLICT DO NOTHING",
+                [(e.enterprise_id, journey.pk, version.pk, e.member_id, e.key, e.node, at, _prep_json(e.context), at)
+                 for e in fresh])
         added += len(fresh)
     return added
 
@@ -166,7 +173,7 @@ def _claim(limit: int, now: datetime, token: str) -> list[Row]:
         if not ids:
             return []
         Enrolment.objects.filter(free, pk__in=ids).update(lease_token=token, lease_until=now + LEASE)
-    return [Row(**r) for r in Enrolment.objects.filter(lease_token=token, status=EnrolmentStatus.ACTIVE)
+    return [Row(**r) for r in Enrolment.objects.filter(pk__in=ids, lease_token=token, status=EnrolmentStatus.ACTIVE)
             .values(*_FIELDS)]
 
 
@@ -224,9 +231,14 @@ def _claim_steps(rows: list[Row], cache: _Graphs, now: datetime, *, first: bool)
                 from django.db.models import F
 
                 StepRun.objects.filter(pk__in=again).update(attempts=F("attempts") + 1)
-        StepRun.objects.bulk_create([
-            StepRun(journey_id=r.journey_id, version_id=r.version_id, enrolment_id=r.id, seq=r.step, node=r.node,
-                    kind=r.kind, started_at=now) for r in rows], ignore_conflicts=True)
+        started, empty = _prep_datetime(now), _prep_json({})
+        with connection.cursor() as cursor:
+            # one prepared INSERT for the batch (bulk_create compiles SQL per row, which dominated the batch)
+            cursor.executemany(
+                f"INSERT INTO {StepRun._meta.db_table} (journey_id, version_id, enrolment_id, seq, node, kind, "
+                f"status, port, attempts, detail, started_at) VALUES (%s, %s, %s, %s, %s, %s, 'running', '', 1, "
+                f"%s, %s) ON CONFLICT DO NOTHING",
+                [(r.journey_id, r.version_id, r.id, r.step, r.node, r.kind, empty, started) for r in rows])
 
 
 # --- advancing ------------------------------------------------------------------------------------------------
