@@ -3,6 +3,7 @@ does), in a loop until stopped, printing one line per batch. Several may run at 
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import OperationalError
 
 from yundian.journeys.runner import step_due
 from yundian.journeys.triggers import scan_all
@@ -29,8 +30,13 @@ class Command(BaseCommand):
                 time.sleep(hold)
 
         while True:
-            enrolled = scan_all()
-            steps = step_due(limit=options["batch"], on_hop=on_hop)
+            try:
+                enrolled = scan_all()
+                steps = step_due(limit=options["batch"], on_hop=on_hop)
+            except OperationalError as e:  # SQLite busy beyond its timeout: nothing was lost, try again
+                self.stderr.write(f"database busy ({e}); retrying")
+                time.sleep(options["idle"])
+                continue
             self.stdout.write(f"enrolled {enrolled} steps {steps}", ending="\n")
             self.stdout.flush()
             if not steps and not enrolled:
