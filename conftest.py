@@ -38,3 +38,31 @@ def warehouse(settings, tmp_path):
     """A fresh, empty DuckDB warehouse for the test (settings.WAREHOUSE_PATH in a temporary folder)."""
     settings.WAREHOUSE_PATH = tmp_path / "warehouse.duckdb"
     return settings.WAREHOUSE_PATH
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on a free local port (aiosmtpd) with Django's SMTP backend pointed at it; yields the list
+    of messages it received (email.message.Message)."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received = []
+
+    class Keep(Message):
+        def handle_message(self, message):
+            received.append(message)
+
+    with socket.socket() as probe:  # a free port for the server
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    yield received
+    controller.stop()

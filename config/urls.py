@@ -10,11 +10,13 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("catalog/", include("yundian.catalog.urls")),
     path("inventory/", include("yundian.inventory.urls")),
+    path("s/<str:slug>/me/messages/", include("yundian.messaging.storefront_urls")),  # the member's inbox
     path("s/<str:slug>/me/", include("yundian.members.account_urls")),  # a member's own pages on a storefront
     path("s/<str:slug>/cart/", include("yundian.sales.storefront_urls")),  # a storefront's cart and checkout
     path("s/<str:slug>/deals/", include("yundian.promotions.storefront_urls")),  # its flash sales and group buys
     path("", include("yundian.stores.urls")),  # console pages under stores/, public storefronts at s/<slug>/
     path("members/", include("yundian.members.urls")),
+    path("messaging/", include("yundian.messaging.urls")),
     path("sales/", include("yundian.sales.urls")),
     path("guides/", include("yundian.guides.urls")),
     path("pos/", include("yundian.pos.urls")),
@@ -28,6 +30,7 @@ urlpatterns = [
     path("journeys/", include("yundian.journeys.urls")),
     path("p/", include("yundian.promotions.public_urls")),  # public promotion pages: flash sales, group buys, shares
     path("j/", include("yundian.guides.public_urls")),  # a member joins a guide's community group
+    path("m/", include("yundian.messaging.public_urls")),  # unsubscribe links in marketing messages
     path("", include("yundian.web.urls")),
 ]
 # uploaded media (product images): served by Django in the demo and development; put a web server in front in production

@@ -221,3 +221,6 @@ api.add_router("/cdp/segments", cdp_segments_router)
 from yundian.journeys.api import router as journeys_router  # noqa: E402
 
 api.add_router("/journeys", journeys_router)
+from yundian.messaging.api import router as messaging_router  # noqa: E402
+
+api.add_router("/messaging", messaging_router)

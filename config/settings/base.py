@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "yundian.stores",
     "yundian.inventory",
     "yundian.members",
+    "yundian.messaging",
     "yundian.promotions",
     "yundian.sales",
     "yundian.guides",
@@ -174,6 +175,14 @@ NINJA_PAGINATION_MAX_LIMIT = 500
 # how storefront sign-in codes reach members' phones (yundian/members/senders.py): a class path with send(message);
 # unset, codes are printed on the server's console (development)
 MEMBER_CODE_SENDER = os.environ.get("MEMBER_CODE_SENDER") or None
+# where members reach this site (links in messages: unsubscribe, storefront pages)
+SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000")
+# the outbox's channel adapters (yundian/messaging/providers.py): a class path per channel; unset channels use the
+# defaults (fake SMS and WeChat gateways, Django's email backend, the storefront inbox). Receipt webhooks are
+# signed with MESSAGING_RECEIPT_SECRET (default: derived from SECRET_KEY)
+MESSAGING_PROVIDERS = {k[len("MESSAGING_PROVIDER_"):].lower(): v for k, v in os.environ.items()
+                       if k.startswith("MESSAGING_PROVIDER_") and v}
+MESSAGING_RECEIPT_SECRET = os.environ.get("MESSAGING_RECEIPT_SECRET") or None
 
 LOGGING = {
     "version": 1,

@@ -52,6 +52,8 @@ ID_PATHS = {
     "/api/v1/guides/materials/{material_id}": "material",
     "/api/v1/guides/groups/{group_id}": "community_group",
     "/api/v1/guides/competitions/{competition_id}": "competition",
+    "/api/v1/messaging/templates/{template_id}": "message_template",
+    "/api/v1/messaging/messages/{message_id}": "message",
 }
 ENTERPRISE_WIDE = {"transfer", "product", "sku", "supplier"}
 # GET /{id} endpoints outside the matrix, with why
@@ -94,6 +96,9 @@ ID_WRITES = [
     ("POST", "/api/v1/guides/task-targets/{}/split", {"parts": [{"node_id": 1, "target": 3}]}, "task_target"),
     ("POST", "/api/v1/guides/materials/{}/share", {}, "material"),
     ("POST", "/api/v1/guides/competitions/{}/close", {}, "competition"),
+    ("PUT", "/api/v1/messaging/templates/{}", {"name": "x", "bodies": [{"channel": "sms", "body": "x"}]},
+     "message_template"),
+    ("DELETE", "/api/v1/messaging/templates/{}", {}, "message_template"),
 ]
 
 

@@ -1,7 +1,7 @@
 """A small world with one object of each main kind per store, built through the services, for the proof tests:
 the test chain (HQ -> East -> D1 -> Store A; HQ -> West -> Store B) with products, barcodes, stocked store
 warehouses, a member with stored value, a paid order and its return, a transfer, a stocktake, a commission plan,
-a promotion, a coupon campaign and a flash sale."""
+a promotion, a coupon campaign and a flash sale, a message template per region and a message per member."""
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -121,6 +121,15 @@ def make_world(code: str = "acme") -> World:
 
     journey_a = journey_create(actor=admin, name="A 店欢迎", node_id=chain.store_a.id)
     journey_b = journey_create(actor=admin, name="B 店欢迎", node_id=chain.store_b.id)
+    from yundian.messaging.services import message_enqueue, template_create
+
+    body = [{"channel": "inapp", "subject": "新品", "body": "$member_name，新品到店"}]
+    template_a = template_create(actor=admin, name="东区新品", node_id=chain.east.id, bodies=body)
+    template_b = template_create(actor=admin, name="西区新品", node_id=chain.west.id, bodies=body)
+    message_a = message_enqueue(member=w.member_a, channel="inapp", template=template_a, variables={},
+                                key=f"{code}-msg-a")
+    message_b = message_enqueue(member=w.member_b, channel="inapp", template=template_b, variables={},
+                                key=f"{code}-msg-b")
     from yundian.guides.guide_tasks import guide_follow_up_create, task_plan_create
 
     task_a, task_b = (guide_follow_up_create(member=m, title="回访", note="", due_at=now + timedelta(days=2),
@@ -144,6 +153,8 @@ def make_world(code: str = "acme") -> World:
         "material": {"a": material_a.id, "b": material_b.id},
         "community_group": {"a": group_a.id, "b": group_b.id},
         "competition": {"a": competition_a.id, "b": competition_b.id},
+        "message_template": {"a": template_a.id, "b": template_b.id},
+        "message": {"a": message_a.id, "b": message_b.id},
         "tag": {"a": tag_a.id, "b": tag_b.id},
         "journey": {"a": journey_a.id, "b": journey_b.id},
         "order": {"a": w.order_a.id, "b": w.order_b.id},

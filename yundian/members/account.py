@@ -9,11 +9,12 @@ from datetime import timedelta
 
 from django.core.paginator import Page, Paginator
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from yundian.core.money import Money
 
 from . import selectors
-from .hooks import member_coupons, member_orders
+from .hooks import member_coupons, member_orders, member_section
 from .models import (
     GrowthEntry, GrowthKind, Member, MemberStatus, PointsEntry, PointsKind, PointsLot, StoredValueEntry, Tier,
 )
@@ -23,6 +24,22 @@ SESSION_KEY = "yundian.members.storefront"
 PAGE_SIZE = 20
 EXPIRING_WITHIN = timedelta(days=30)
 ORDER_ROWS = 50
+
+
+TABS = [("overview", _("Overview")), ("points", _("Points")), ("stored_value", _("Stored value")),
+        ("coupons", _("Coupons")), ("orders", _("Orders"))]
+
+
+def page_context(profile, **extra) -> dict:
+    """What the account pages' base template needs: the storefront's (stores: store, theme, colours, hours), the
+    tabs, and with a member signed in `inbox`, their inbox's unread count where a higher context (messaging)
+    provides one, plus the page's own."""
+    from yundian.stores import selectors as store_selectors
+
+    member = extra.get("member")
+    inbox = member_section("inbox_unread", member) if member is not None else None
+    return {**store_selectors.storefront_context(profile), "tabs": TABS, "inbox": inbox[0] if inbox else None,
+            **extra}
 
 
 def session_sign_in(request, member: Member) -> None:

@@ -11,7 +11,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yundian.core.errors import DomainError
-from yundian.stores import selectors as store_selectors
 from yundian.stores.shortcuts import storefront_or_404
 
 from . import account, services
@@ -21,13 +20,8 @@ from .normalize import mask_phone
 
 # the marketing channels a new member chooses on sign-up (unticked: recorded as refused)
 SIGN_UP_CONSENTS = [(ConsentChannel.SMS, _("Offers by SMS")), (ConsentChannel.WECHAT, _("Offers on WeChat"))]
-TABS = [("overview", _("Overview")), ("points", _("Points")), ("stored_value", _("Stored value")),
-        ("coupons", _("Coupons")), ("orders", _("Orders"))]
-
-
-def _context(profile, **extra) -> dict:
-    """What the storefront's base template needs (stores: store, theme, colours, hours) plus the page's own."""
-    return {**store_selectors.storefront_context(profile), "tabs": TABS, **extra}
+TABS = account.TABS
+_context = account.page_context
 
 
 def _error(exc: DomainError) -> dict:

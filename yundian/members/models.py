@@ -491,7 +491,9 @@ class ConsentChannel(models.TextChoices):
     """Marketing channels a member may be contacted on, and `tracking`: whether the chain may keep their behaviour
     events (storefront browsing, till scans). Tracking is on unless the member withdrew it (no row = tracked);
     a withdrawn member's events are dropped at ingest and not kept (yundian.cdp). `personalised` likewise: on unless
-    withdrawn; without it (or without tracking) recommendations show popular goods only (yundian.recommend)."""
+    withdrawn; without it (or without tracking) recommendations show popular goods only (yundian.recommend). `inapp`
+    (marketing in the storefront inbox) is likewise on until withdrawn; SMS, WeChat and email need a granted row
+    (yundian.messaging)."""
 
     SMS = "sms", _("SMS")
     WECHAT = "wechat", _("WeChat")
@@ -499,6 +501,7 @@ class ConsentChannel(models.TextChoices):
     PHONE_CALL = "phone_call", _("Phone call")
     TRACKING = "tracking", _("Behaviour tracking")
     PERSONALISED = "personalised", _("Personalised recommendations")
+    INAPP = "inapp", _("Storefront inbox")
 
 
 class ConsentEvent(models.Model):

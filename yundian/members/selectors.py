@@ -311,6 +311,7 @@ def member_profile(*, actor: Staff, member_id: int) -> dict:
         "pending_adjustments": list(PointsAdjustment.objects.filter(member=member, status="pending")),
         "orders": profile_section("orders", actor, member),  # provided by sales (members never imports it)
         "coupons": profile_section("coupons", actor, member),  # provided by promotions
+        "messages_panel": profile_section("messages", actor, member),  # provided by messaging: {"url"}
         "may_manage": has_perm(actor, Perm.MEMBER_MANAGE, member.home),
         "may_adjust": has_perm(actor, Perm.POINTS_ADJUST, member.home),
         "may_approve_points": has_perm(actor, Perm.POINTS_APPROVE, member.home),

@@ -125,6 +125,10 @@ class Perm:
     MATERIAL_MANAGE = "material.manage"
     MATERIAL_SHARE = "material.share"
     COMPETITION_MANAGE = "competition.manage"
+    # messages (yundian.messaging): everyone but guides reads the outbox of their subtree's members (guides see a
+    # member's messages on the 360° page); HQ and regions write message templates for their subtree
+    MESSAGE_VIEW = "message.view"
+    MESSAGE_TEMPLATE_MANAGE = "message_template.manage"
 
 
 _VIEW = {Perm.ORG_VIEW, Perm.STAFF_VIEW}
@@ -230,6 +234,11 @@ for _role in (Role.GUIDE, Role.STORE_MANAGER):
     PERMISSIONS[_role].add(Perm.MATERIAL_SHARE)
 for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER):
     PERMISSIONS[_role].add(Perm.COMPETITION_MANAGE)
+# message permissions (yundian.messaging)
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGER, Role.AUDITOR):
+    PERMISSIONS[_role].add(Perm.MESSAGE_VIEW)
+for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER):
+    PERMISSIONS[_role].add(Perm.MESSAGE_TEMPLATE_MANAGE)
 
 # the node kinds a role may be held on
 ROLE_NODE_KINDS: dict[str, set[str]] = {

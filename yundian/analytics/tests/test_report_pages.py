@@ -55,32 +55,6 @@ def test_reports_are_scoped_export_what_the_page_shows_and_refuse_bad_input(chai
     assert signed_in(chain.guide_a).get("/analytics/reports/").status_code == 404
 
 
-@pytest.fixture
-def smtp(settings):
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
-
-    received = []
-
-    class Keep(Message):
-        def handle_message(self, message):
-            received.append(message)
-
-    import socket
-
-    with socket.socket() as probe:  # a free port for the server
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Keep(), hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    settings.EMAIL_USE_TLS = False
-    yield received
-    controller.stop()
-
-
 def test_a_weekly_schedule_mails_each_store_manager_their_own_store_once(chain, warehouse, smtp):
     stock = stocked(chain)
     sell(chain.guide_a, chain.store_a, [(stock.cat.tee_s, 1)])
