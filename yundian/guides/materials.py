@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yundian.catalog.models import Product
+from yundian.catalog.services.catalogue import image_upload_check
 from yundian.core.audit import audit_record
 from yundian.core.errors import NotFound, ValidationFailed
 from yundian.org.models import OrgNode, Staff
@@ -27,9 +28,7 @@ from yundian.promotions.services.referrals import share_link_create
 
 from .models import Material, MaterialKind, MaterialShare
 
-MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_VIDEO_BYTES = 50 * 1024 * 1024
-IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 VIDEO_TYPES = {".mp4": b"ftyp", ".webm": b"\x1a\x45\xdf\xa3"}
 
 
@@ -39,25 +38,6 @@ def _text(value: Any, field: str, max_length: int, *, required: bool = False) ->
         raise ValidationFailed(_("Give a text of at most %(n)d characters.") % {"n": max_length}, code="invalid_text",
                                details={"field": field})
     return text
-
-
-def _check_image(upload: UploadedFile) -> None:
-    from PIL import Image, UnidentifiedImageError
-
-    if upload.size is None or upload.size > MAX_IMAGE_BYTES:
-        raise ValidationFailed(_("Images may be at most 5 MB."), code="file_too_large", details={"field": "file"})
-    try:
-        upload.seek(0)
-        with Image.open(upload) as image:
-            image_format = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        raise ValidationFailed(_("This file is not an image."), code="not_an_image", details={"field": "file"})
-    finally:
-        upload.seek(0)
-    if image_format not in IMAGE_FORMATS:
-        raise ValidationFailed(_("Use a JPEG, PNG, WebP or GIF image."), code="unsupported_image",
-                               details={"field": "file"})
 
 
 def _check_video(upload: UploadedFile) -> None:
@@ -114,13 +94,13 @@ def material_create(*, actor: Staff, node_id: int, kind: str, title: str, body: 
     if kind == MaterialKind.POSTER:
         if upload is None:
             raise ValidationFailed(_("Upload the poster's image."), code="file_required", details={"field": "file"})
-        _check_image(upload)
+        image_upload_check(upload)
     elif kind == MaterialKind.VIDEO:
         if upload is None:
             raise ValidationFailed(_("Upload the video."), code="file_required", details={"field": "file"})
         _check_video(upload)
     elif upload is not None:
-        _check_image(upload)
+        image_upload_check(upload)
     starts, ends = _when(valid_from, "valid_from"), _when(valid_until, "valid_until")
     if starts and ends and ends <= starts:
         raise ValidationFailed(_("The end is before the start."), code="invalid_window",

@@ -283,7 +283,9 @@ def sku_update(*, actor: Staff, sku_id: int, **changes: Any) -> Sku:
 
 # --- media --------------------------------------------------------------------------------------------
 
-def _check_image(upload: UploadedFile) -> None:
+def image_upload_check(upload: UploadedFile) -> None:
+    """An uploaded image (product media, guides' materials): at most 5 MB, really an image, JPEG, PNG, WebP or GIF;
+    else ValidationFailed on the field `file`."""
     from PIL import Image, UnidentifiedImageError
 
     if upload.size is None or upload.size > MAX_MEDIA_BYTES:
@@ -324,7 +326,7 @@ def media_add(*, actor: Staff, product_id: int, url: str = "", upload: UploadedF
         if len(url) > 500:
             raise ValidationFailed(_("Too long."), code="too_long", details={"field": "url"})
     else:
-        _check_image(upload)
+        image_upload_check(upload)
     media = ProductMedia(product=product, kind=kind, url=url, sort_order=clean_int(sort_order, "sort_order", -10**6, 10**6),
                          alt_text=clean_text(alt_text, "alt_text", 200, required=False))
     if upload:
