@@ -11,6 +11,9 @@ from yundian.org.tests.utils import client_for
 
 
 def _card(client) -> tuple[str, str] | None:
+    from django.conf import settings
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # whatever language an earlier test left active
     html = client.get("/").content.decode()
     if 'data-figure="tasks"' not in html:
         return None
