@@ -24,6 +24,7 @@ urlpatterns = [
     path("analytics/", include("yundian.analytics.urls")),
     path("staffing/", include("yundian.staffing.urls")),
     path("recommend/", include("yundian.recommend.urls")),
+    path("integrations/", include("yundian.integrations.urls")),
     path("cdp/segments/", include("yundian.cdp.segment_urls")),
     path("cdp/segment-actions/", include("yundian.cdp.segment_action_urls")),  # a segment page's actions section
     path("cdp/", include("yundian.cdp.urls")),

@@ -224,3 +224,6 @@ api.add_router("/journeys", journeys_router)
 from yundian.messaging.api import router as messaging_router  # noqa: E402
 
 api.add_router("/messaging", messaging_router)
+from yundian.integrations.api import router as integrations_router  # noqa: E402
+
+api.add_router("/integrations", integrations_router)

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "yundian.journeys",
     "yundian.staffing",
     "yundian.recommend",
+    "yundian.integrations",
     "yundian.web",
     "yundian.demo",
     "yundian.ops",

@@ -38,7 +38,7 @@ SOLD = (OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.COMPLETED, OrderSta
 HOLDOUT = "holdout"
 PERSONALISATION_OFF = (ConsentChannel.TRACKING, "personalised")
 
-_models: dict[int, learn.RecommendModel] = {}
+_models: dict[tuple, learn.RecommendModel] = {}  # (pk, created_at): a pk alone may come back after a restore
 _models_lock = threading.Lock()
 
 
@@ -90,18 +90,19 @@ def serving_version(enterprise_id: int) -> RecommendModelVersion | None:
 def serving_model(enterprise_id: int) -> tuple[int, learn.RecommendModel] | None:
     """(version number, model) of the last good model, loaded once per process and version; None before any."""
     row = (RecommendModelVersion.objects.filter(enterprise_id=enterprise_id, status=ModelStatus.FITTED)
-           .order_by("-version").values_list("pk", "version").first())
+           .order_by("-version").values_list("pk", "version", "created_at").first())
     if row is None:
         return None
-    pk, version = row
-    model = _models.get(pk)
+    pk, version, created_at = row
+    key = (pk, created_at)
+    model = _models.get(key)
     if model is None:
         blob = RecommendModelVersion.objects.filter(pk=pk).values_list("artifact", flat=True).first()
         model = learn.RecommendModel.loads(bytes(blob))
         with _models_lock:
-            for old in [k for k in _models if k != pk][:-2]:  # keep a few: versions are large, kept while serving
+            for old in [k for k in _models if k != key][:-2]:  # keep a few: versions are large, kept while serving
                 _models.pop(old, None)
-            _models[pk] = model
+            _models[key] = model
     return version, model
 
 
