@@ -26,7 +26,7 @@ from yundian.core.text import clean_text
 from yundian.core.warehouse import warehouse_read
 from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import Perm
-from yundian.org.selectors import has_perm, scope_paths, scope_q
+from yundian.org.selectors import has_perm, node_to_manage, scope_q
 
 from .conditions import condition_ids, condition_validate, count_matching, members_matching
 from .models import Segment, SegmentKind, SegmentMember, SegmentSize
@@ -41,23 +41,11 @@ PREVIEW_MAX = 50
 def segment_node(actor: Staff, node_id: int | None) -> OrgNode:
     """The node a segment is built over: `node_id` where the actor holds segment.manage (404 outside what they see,
     403 where they see but may not build), or, when not given, the actor's own top node for segment.manage."""
-    if node_id is None:
-        paths = scope_paths(actor, Perm.SEGMENT_MANAGE)
-        node = (OrgNode.objects.filter(enterprise_id=actor.enterprise_id, path__in=paths).order_by("depth", "id")
-                .first() if paths else None)
-        if node is None:
-            raise Forbidden(_("You may not build segments."), code="segment_scope_missing")
-        return node
-    if isinstance(node_id, bool) or not isinstance(node_id, int):
-        raise ValidationFailed(_("Choose where the segment's members live."), code="invalid_node",
-                               details={"field": "node_id"})
-    node = OrgNode.objects.filter(pk=node_id, enterprise_id=actor.enterprise_id).first()
-    if node is None or not has_perm(actor, Perm.MEMBER_VIEW, node):
-        raise NotFound(_("Org node not found."), code="node_not_found")
-    if not has_perm(actor, Perm.SEGMENT_MANAGE, node):
-        raise Forbidden(_("You may build segments only over members of your own part of the organisation."),
-                        code="segment_scope_outside", details={"field": "node_id"})
-    return node
+    return node_to_manage(actor, node_id, view=Perm.MEMBER_VIEW, manage=Perm.SEGMENT_MANAGE, messages={
+        "missing": (_("You may not build segments."), "segment_scope_missing"),
+        "invalid": (_("Choose where the segment's members live."), "invalid_node"),
+        "outside": (_("You may build segments only over members of your own part of the organisation."),
+                    "segment_scope_outside")})
 
 
 def _ids_check(actor: Staff, node: OrgNode, tree: dict) -> None:

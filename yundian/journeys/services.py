@@ -18,7 +18,7 @@ from yundian.core.locking import lock_one
 from yundian.core.text import clean_text
 from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import Perm
-from yundian.org.selectors import has_perm, scope_paths, scope_q
+from yundian.org.selectors import has_perm, node_to_manage, scope_q
 
 from . import graph as graphs
 from .models import Enrolment, EnrolmentStatus, Journey, JourneyStatus, JourneyVersion, TriggerState
@@ -66,23 +66,11 @@ def _locked(journey: Journey) -> Journey:
 # --- writes ---------------------------------------------------------------------------------------------------
 
 def _node(actor: Staff, node_id: int | None) -> OrgNode:
-    if node_id is None:
-        paths = scope_paths(actor, Perm.JOURNEY_MANAGE)
-        node = (OrgNode.objects.filter(enterprise_id=actor.enterprise_id, path__in=paths).order_by("depth", "id")
-                .first() if paths else None)
-        if node is None:
-            raise Forbidden(_("You may not build journeys."), code="journey_scope_missing")
-        return node
-    if isinstance(node_id, bool) or not isinstance(node_id, int):
-        raise ValidationFailed(_("Choose whose members the journey is for."), code="invalid_node",
-                               details={"field": "node_id"})
-    node = OrgNode.objects.filter(pk=node_id, enterprise_id=actor.enterprise_id).first()
-    if node is None or not has_perm(actor, Perm.JOURNEY_VIEW, node):
-        raise NotFound(_("Org node not found."), code="node_not_found")
-    if not has_perm(actor, Perm.JOURNEY_MANAGE, node):
-        raise Forbidden(_("You may build journeys only for your own part of the organisation."),
-                        code="journey_scope_outside", details={"field": "node_id"})
-    return node
+    return node_to_manage(actor, node_id, view=Perm.JOURNEY_VIEW, manage=Perm.JOURNEY_MANAGE, messages={
+        "missing": (_("You may not build journeys."), "journey_scope_missing"),
+        "invalid": (_("Choose whose members the journey is for."), "invalid_node"),
+        "outside": (_("You may build journeys only for your own part of the organisation."),
+                    "journey_scope_outside")})
 
 
 def _clean_graph(graph) -> dict:

@@ -9,7 +9,7 @@ from operator import or_
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from yundian.core.errors import Forbidden, NotFound
+from yundian.core.errors import Forbidden, NotFound, ValidationFailed
 
 from .models import AuditDigest, OrgNode, RoleAssignment, Staff
 from .roles import PERMISSIONS, Perm
@@ -92,6 +92,31 @@ def org_node_get(*, actor: Staff, node_id: int) -> OrgNode:
     node = OrgNode.objects.filter(scope_q(actor, Perm.ORG_VIEW), pk=node_id).first()
     if node is None:
         raise NotFound(_("Org node not found."), code="org_node_not_found")
+    return node
+
+
+def node_to_manage(actor: Staff, node_id, *, view: str, manage: str, messages: dict) -> OrgNode:
+    """The node a record (a segment, a journey …) is built over: `node_id` where the actor holds `manage` (404
+    outside what they see with `view`, 403 where they see but may not manage), or, when None, the actor's own top
+    node for `manage`. `messages` gives each refusal's translated text under its code: "missing" (no scope at all),
+    "invalid" (not an id) and "outside" (seen but not managed) — {"missing": (text, code), ...}."""
+    if node_id is None:
+        paths = scope_paths(actor, manage)
+        node = (OrgNode.objects.filter(enterprise_id=actor.enterprise_id, path__in=paths).order_by("depth", "id")
+                .first() if paths else None)
+        if node is None:
+            text, code = messages["missing"]
+            raise Forbidden(text, code=code)
+        return node
+    if isinstance(node_id, bool) or not isinstance(node_id, int):
+        text, code = messages["invalid"]
+        raise ValidationFailed(text, code=code, details={"field": "node_id"})
+    node = OrgNode.objects.filter(pk=node_id, enterprise_id=actor.enterprise_id).first()
+    if node is None or not has_perm(actor, view, node):
+        raise NotFound(_("Org node not found."), code="node_not_found")
+    if not has_perm(actor, manage, node):
+        text, code = messages["outside"]
+        raise Forbidden(text, code=code, details={"field": "node_id"})
     return node
 
 
