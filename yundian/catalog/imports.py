@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yundian.core.audit import audit_record
@@ -299,7 +300,7 @@ def _write_row(ctx: _Context, row: dict[str, Any], counts: dict[str, int]) -> No
                    "brand": row["brand"] or product.brand, "description": row["description"] or product.description,
                    "attributes": attributes or product.attributes}
         if any(getattr(product, k) != v for k, v in changed.items()):
-            Product.objects.filter(pk=product.pk).update(**changed)
+            Product.objects.filter(pk=product.pk).update(**changed, updated_at=timezone.now())
             counts["products_updated"] += 1
     sku = Sku.objects.filter(enterprise_id=actor.enterprise_id, code=sku_fields["code"]).first()
     if sku is None:

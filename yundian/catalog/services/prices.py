@@ -6,6 +6,7 @@ before and after, scoped to the list's node. Prices are never copied to stores, 
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yundian.core.audit import audit_record
@@ -121,7 +122,7 @@ def price_entry_put(*, actor: Staff, price_list: PriceList, sku: Sku, price: int
         except IntegrityError:
             raise Conflict(_("Someone else set this price at the same moment; try again."), code="concurrent_change")
     elif entry.price != price:
-        PriceEntry.objects.filter(pk=entry.pk).update(price=price)
+        PriceEntry.objects.filter(pk=entry.pk).update(price=price, updated_at=timezone.now())
         entry.price = price
     if old != price:
         audit_record(actor=actor, action="price.set", target=entry, scope_path=price_list.node.path,
