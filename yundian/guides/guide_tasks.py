@@ -32,7 +32,7 @@ from yundian.org.selectors import has_perm
 
 from . import task_follow_up
 from .models import (CallListEntry, CallOutcome, ContactChannel, ContactLog, ContactOutcome, DoneBy, GuideTask,
-                     TaskKind, TaskPlan, TaskStatus, TaskTarget)
+                     Material, TaskKind, TaskPlan, TaskStatus, TaskTarget)
 from .people import guides_of, store_manager_of
 
 KEY_MAX = 128
@@ -165,13 +165,12 @@ def task_plan_create(*, actor: Staff, node_id: int, kind: str, title: str, start
 
 
 def _attach_material(actor: Staff, plan: TaskPlan, material_id) -> None:
-    """Share plans name a material of the library (yundian.guides materials) once it exists."""
-    field = TaskPlan._meta.get_field("material") if hasattr(TaskPlan, "material") else None
-    if field is None:
-        return
-    material = field.related_model.objects.filter(
-        pk=material_id if isinstance(material_id, int) else 0, enterprise_id=actor.enterprise_id).first()
-    if material is None:
+    """A share plan names an active material of the library that the guides under the plan's node can share: one
+    owned by the node, an ancestor of it, or a node below it (then only the guides under that node share it)."""
+    material = Material.objects.filter(pk=material_id if isinstance(material_id, int) else 0,
+                                       enterprise_id=actor.enterprise_id, is_active=True).select_related("node").first()
+    if material is None or not (plan.node.path.startswith(material.node.path)
+                                or material.node.path.startswith(plan.node.path)):
         raise ValidationFailed(_("Pick the material to share."), code="invalid_material",
                                details={"field": "material_id"})
     plan.material = material

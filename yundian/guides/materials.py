@@ -173,6 +173,20 @@ def materials_for_guide(*, actor: Staff, at: datetime | None = None) -> QuerySet
                                     node_id__in=ancestors).select_related("product", "node"))
 
 
+def materials_for_plans(*, actor: Staff) -> list[Material]:
+    """Active materials a share task set by the actor may name (task.manage scope): those owned by a node of their
+    scope, an ancestor of one, or a node below one; newest first, at most 100."""
+    paths = scope_paths(actor, Perm.TASK_MANAGE)
+    if not paths:
+        return []
+    ancestors = {int(part) for path in paths for part in path.strip("/").split("/") if part}
+    below = Q()
+    for path in paths:
+        below |= Q(node__path__startswith=path)
+    return list(Material.objects.filter(below | Q(node_id__in=ancestors), enterprise_id=actor.enterprise_id,
+                                        is_active=True).order_by("-id")[:100])
+
+
 def _guide_material(actor: Staff, material_id: Any, at: datetime | None = None) -> Material:
     material = (materials_for_guide(actor=actor, at=at).filter(pk=material_id).first()
                 if isinstance(material_id, int) and not isinstance(material_id, bool) else None)
@@ -336,4 +350,4 @@ def poster_png(*, material: Material, url: str, guide_name: str, store_name: str
 
 
 __all__ = ["share_opens", "material_create", "material_list", "material_managed", "material_set_active", "material_share",
-           "materials_for_guide", "my_shares", "poster_png", "share_stores"]
+           "materials_for_guide", "materials_for_plans", "my_shares", "poster_png", "share_stores"]

@@ -14,7 +14,7 @@ from yundian.org.console import console_view
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
 
-from . import accounting, customers, guide_tasks, handover, selectors, task_progress
+from . import accounting, customers, guide_tasks, handover, materials, selectors, task_progress
 from .models import ContactChannel, ContactOutcome, FollowUpList, TaskKind, TaskStatus
 
 
@@ -42,13 +42,20 @@ def _task_context(request: HttpRequest, task, **extra) -> dict:
     entries = []
     if task.plan_id and task.plan.call_list_id:
         entries = list(task_progress._entries_of(task).select_related("member")[:200])
+    share = None
+    if task.plan_id and task.plan.material_id and task.guide_id == request.actor.pk:
+        share = materials.my_shares(actor=request.actor).get(task.plan.material_id)
     return {"tab": "today", "task": task, "entries": entries, "channels": ContactChannel.choices,
-            "outcomes": ContactOutcome.choices, **extra}
+            "outcomes": ContactOutcome.choices, "share": share, **extra}
 
 
 @console_view(Perm.TASK_WORK)
 def task_detail(request: HttpRequest, task_id: int) -> HttpResponse:
+    """A task; its progress refreshed first (an open of the guide's share link shows at once)."""
     task = task_progress.task_get(actor=request.actor, task_id=task_id)
+    if task.status == TaskStatus.OPEN:
+        task_progress.refresh([task])
+        task = task_progress.task_get(actor=request.actor, task_id=task_id)
     return render(request, "guides/phone/task.html", _task_context(request, task))
 
 
@@ -169,7 +176,8 @@ def plans(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     return render(request, "guides/plans.html", {
         "rows": rows, "overdue": task_progress.overdue_by_node(actor=request.actor), "error": error,
-        "kinds": TaskKind.choices, "lists": FollowUpList.choices, "post": request.POST if error else {},
+        "kinds": TaskKind.choices, "lists": FollowUpList.choices,
+        "materials": materials.materials_for_plans(actor=request.actor), "post": request.POST if error else {},
         "default_start": today.isoformat(), "default_deadline": (today + timedelta(days=7)).isoformat(),
         "now": timezone.now()}, status=status)
 
