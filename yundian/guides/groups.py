@@ -5,8 +5,10 @@ member list is a members.Audience (source "community_group"), so a coupon campai
 group-only deal that the one pricing engine checks; a group buy can be posted into the group as well. The group
 has its own share link (source "group:<id>"): orders through it are the group's GMV.
 """
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import cycle
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -16,12 +18,13 @@ from django.utils.translation import gettext_lazy as _
 
 from yundian.core.audit import audit_record
 from yundian.core.errors import NotFound, ValidationFailed
+from yundian.core.locking import lock_rows
 from yundian.members.models import Member, MemberStatus
 from yundian.members.services.audiences import audience_ensure, audience_replace
 from yundian.org.models import Staff
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm, scope_q
-from yundian.promotions.models import CouponCampaign, GroupBuyCampaign
+from yundian.promotions.models import CouponCampaign, GroupBuyCampaign, ShareLink
 from yundian.promotions.services._common import random_code
 from yundian.promotions.services.coupons import coupon_campaign_create
 from yundian.promotions.services.referrals import share_link_create
@@ -60,6 +63,22 @@ def group_create(*, actor: Staff, name: str, store_id: int | None = None) -> Com
     audit_record(actor=actor, action="community_group.create", target=group, scope_path=store.path,
                  after={"name": name, "store_id": store.pk})
     return group
+
+
+def groups_reassign(*, actor: Staff, from_guide: Staff, to_guide_ids: list[int]) -> dict[int, int]:
+    """A leaving guide's active groups, one receiver after the other (the handover's, `guide_handover_all`, which
+    checked them: active guides of the store): each group gets its new guide and a share link of theirs, so what
+    comes through the group's link from now on is theirs (the old link's orders stay in the group's figures).
+    Returns {guide id: groups}. Must run inside the handover's transaction. Locks: the groups (pk order)."""
+    receivers = {s.pk: s for s in Staff.objects.filter(pk__in=to_guide_ids, enterprise_id=actor.enterprise_id)}
+    turn, moved, now = cycle(to_guide_ids), Counter(), timezone.now()
+    for group in lock_rows(CommunityGroup.objects.filter(guide=from_guide, enterprise_id=actor.enterprise_id,
+                                                         is_active=True)):
+        to = receivers[next(turn)]
+        link = share_link_create(store_id=group.store_id, actor=to, source=f"group:{group.pk}")
+        CommunityGroup.objects.filter(pk=group.pk).update(guide=to, link=link, updated_at=now)
+        moved[to.pk] += 1
+    return dict(moved)
 
 
 def group_by_code(code: Any) -> CommunityGroup:
@@ -162,9 +181,13 @@ def group_metrics(group: CommunityGroup, *, now: datetime | None = None) -> Grou
     member_ids = CommunityMember.objects.filter(group=group).values("member_id")
     active = (Order.objects.filter(member_id__in=member_ids, paid_at__gte=now - timedelta(days=ACTIVE_DAYS))
               .exclude(status=OrderStatus.CANCELLED).values("member_id").distinct().count())
-    counts = link_counts([group.link.code], [group.link_id])[group.link.code] if group.link_id else {}
+    # every link the group was shared by (a handed-over group has its former guide's too)
+    links = list(ShareLink.objects.filter(enterprise_id=group.enterprise_id, source=f"group:{group.pk}")
+                 .values_list("pk", "code"))
+    counts = link_counts([code for _pk, code in links], [pk for pk, _code in links]).values()
     return GroupMetrics(members=CommunityMember.objects.filter(group=group).count(), active_members=active,
-                        opens=counts.get("opens", 0), orders=counts.get("orders", 0), gmv=counts.get("gmv", 0))
+                        opens=sum(c["opens"] for c in counts), orders=sum(c["orders"] for c in counts),
+                        gmv=sum(c["gmv"] for c in counts))
 
 
 def group_deals(group: CommunityGroup) -> list[GroupDeal]:
@@ -172,4 +195,4 @@ def group_deals(group: CommunityGroup) -> list[GroupDeal]:
 
 
 __all__ = ["GroupMetrics", "group_by_code", "group_coupon_create", "group_create", "group_deal_post", "group_deals",
-           "group_get", "group_join", "group_list", "group_metrics"]
+           "group_get", "group_join", "group_list", "group_metrics", "groups_reassign"]

@@ -8,7 +8,7 @@ What moves, each spread evenly over the chosen guides (or all to one):
 - open tasks: a follow-up of one member goes to that member's new guide; a plan's task (and the guide's part of
   the plan's target) to the next receiver, added to theirs when they already have one on that plan;
 - pending call-list entries: to the member's new guide;
-- community groups, when the groups module has landed (`groups_reassign`).
+- community groups (groups.groups_reassign): each to the next receiver, with a share link of theirs.
 Nothing open is left pointing to the leaving guide (tested); history (paid orders, commission, contacts, done
 tasks) keeps its author.
 """
@@ -31,7 +31,8 @@ from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
 from yundian.sales.models import Order, OrderLine, OrderStatus
 
-from .models import CallListEntry, CallOutcome, GuideTask, Handover, TaskStatus, TaskTarget
+from .groups import groups_reassign
+from .models import CallListEntry, CallOutcome, CommunityGroup, GuideTask, Handover, TaskStatus, TaskTarget
 from .people import guides_of
 
 
@@ -60,7 +61,7 @@ def guide_handover_all(*, actor: Staff, guide_id: int, to_guide_ids: list[int], 
     """Hand every open piece of a guide's work to `to_guide_ids` (other active guides of their store; several:
     spread evenly), then disable their account (`disable`). One audit entry and one Handover row (once per guide:
     a second handover of the same guide is a 409). Locks: the guide's row, their members (pk order), open orders
-    (pk order), tasks."""
+    (pk order), tasks, groups."""
     guide = _leaving(actor, guide_id)
     reason = clean_text(reason, "reason", 255, required=True)
     if not isinstance(to_guide_ids, list) or not to_guide_ids:
@@ -135,9 +136,7 @@ def guide_handover_all(*, actor: Staff, guide_id: int, to_guide_ids: list[int], 
         CallListEntry.objects.filter(pk=entry.pk).update(guide_id=to, updated_at=now)
         moved["calls"][to] += 1
 
-    groups = groups_reassigner()
-    if groups is not None:
-        moved["groups"] = Counter(groups(actor=actor, from_guide=guide, to_guide_ids=to_guide_ids))
+    moved["groups"] = Counter(groups_reassign(actor=actor, from_guide=guide, to_guide_ids=to_guide_ids))
 
     if disable:
         org_services.staff_update(actor=actor, staff_id=guide.pk, is_active=False)
@@ -150,23 +149,14 @@ def guide_handover_all(*, actor: Staff, guide_id: int, to_guide_ids: list[int], 
     return handover
 
 
-def groups_reassigner():
-    """The community groups' `groups_reassign(actor, from_guide, to_guide_ids) -> {guide id: groups}` once the
-    groups module has landed."""
-    try:
-        from . import groups
-    except ImportError:
-        return None
-    return getattr(groups, "groups_reassign", None)
-
-
 def left_behind(guide: Staff) -> dict[str, int]:
     """What still points to a guide: bound members, open orders, open tasks and target parts of open plans,
-    pending calls (all zero after a handover)."""
+    pending calls, active community groups (all zero after a handover)."""
     return {
         "members": Member.objects.filter(guide=guide).count(),
         "orders": Order.objects.filter(status=OrderStatus.OPEN, lines__guide=guide).distinct().count(),
         "tasks": GuideTask.objects.filter(guide=guide, status=TaskStatus.OPEN).count(),
         "targets": TaskTarget.objects.filter(guide=guide, plan__tasks__status=TaskStatus.OPEN).distinct().count(),
         "calls": CallListEntry.objects.filter(guide=guide, outcome=CallOutcome.PENDING).count(),
+        "groups": CommunityGroup.objects.filter(guide=guide, is_active=True).count(),
     }

@@ -233,8 +233,9 @@ def test_a_follow_up_plan_of_dormant_members_gives_each_guide_their_own(chain, b
 
 def test_a_leaving_guides_work_is_spread_over_the_others_and_nothing_points_to_them(chain, bound):
     from yundian.core.models import AuditEntry
-    from yundian.guides import calls, handover
-    from yundian.guides.models import Handover
+    from yundian.guides import calls, groups, handover
+    from yundian.guides.models import CommunityGroup, Handover
+    from yundian.promotions import services as promotions
 
     stock = stocked(chain)
     a2, a3 = second_guide(chain, "guide-a2"), second_guide(chain, "guide-a3")
@@ -253,6 +254,9 @@ def test_a_leaving_guides_work_is_spread_over_the_others_and_nothing_points_to_t
                                           source_id=9, name="VIP")
     member_services.audience_replace(enterprise_id=chain.hq.enterprise_id, audience_id=vip.pk, member_ids=[bound.pk])
     calls.call_list_create(actor=chain.admin, audience_id=vip.pk, name="回访")
+    group = groups.group_create(actor=chain.guide_a, name="老客群")
+    groups.group_join(code=group.join_code, member=bound)
+    promotions.referral_link_visit(group.link.code, visitor="before0000000000001")
     # a guide of another store, a guide of the same store not in the list, or the leaving guide: refused
     for bad in ([chain.guide_b.pk], [chain.guide_a.pk], []):
         with pytest.raises(ValidationFailed):
@@ -261,13 +265,19 @@ def test_a_leaving_guides_work_is_spread_over_the_others_and_nothing_points_to_t
     with pytest.raises(NotFound):
         handover.guide_handover_all(actor=chain.manager_b, guide_id=chain.guide_a.pk, to_guide_ids=[a2.pk],
                                     reason="离职")
-    assert handover.left_behind(chain.guide_a) == {"members": 4, "orders": 1, "tasks": 2, "targets": 1, "calls": 1}
+    assert handover.left_behind(chain.guide_a) == {"members": 4, "orders": 1, "tasks": 2, "targets": 1, "calls": 1,
+                                                   "groups": 1}
 
     done = handover.guide_handover_all(actor=chain.manager_a, guide_id=chain.guide_a.pk, to_guide_ids=[a2.pk, a3.pk],
                                        reason="离职")
 
-    assert handover.left_behind(chain.guide_a) == {"members": 0, "orders": 0, "tasks": 0, "targets": 0, "calls": 0}
+    assert handover.left_behind(chain.guide_a) == {"members": 0, "orders": 0, "tasks": 0, "targets": 0, "calls": 0,
+                                                   "groups": 0}
     assert done.moved["members"] == {str(a2.pk): 2, str(a3.pk): 2}
+    # the group goes to the first receiver with a link of theirs; what its old link brought stays the group's
+    group = CommunityGroup.objects.select_related("link").get(pk=group.pk)
+    assert (done.moved["groups"], group.guide_id, group.link.sharer_staff_id) == ({str(a2.pk): 1}, a2.pk, a2.pk)
+    assert (groups.group_metrics(group).members, groups.group_metrics(group).opens) == (1, 1)
     new_guide = Member.objects.get(pk=bound.pk).guide_id
     assert OrderLine.objects.get(order=open_order).guide_id == new_guide  # follows the member
     assert OrderLine.objects.get(order=paid).guide_id == chain.guide_a.pk  # history keeps its author
