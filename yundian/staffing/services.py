@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -61,10 +62,12 @@ def plan_week(*, actor: Staff | None, node: OrgNode, week_start: date, time_limi
     need = need_from_forecast(rows, inputs.standards_of(stores), open_hours)
     people = inputs.people_of(stores)
     rules = inputs.rules_of(node.enterprise_id)
-    kept = list(Shift.objects.filter(store__in=stores, day__in=days, is_manual=True))
+    # a manager's shift stays (in these stores, or a planned person's anywhere): the solver plans the other days,
+    # takes those shifts' cover as given and counts their hours and days towards each person's week limits
+    kept = list(Shift.objects.filter(Q(store__in=stores) | Q(staff_id__in=[p.id for p in people]), day__in=days,
+                                     is_manual=True))
     kept_people = {s.staff_id for s in kept}
     kept_keys = {(s.staff_id, s.day) for s in kept}
-    # a manager's shift stays: the solver plans the others' days and takes those shifts' cover as given
     free = people
     fixed = fixed_schedule(people, open_hours, days, rules)
     previous = inputs.previous_shifts(people, days[0])
@@ -74,10 +77,10 @@ def plan_week(*, actor: Staff | None, node: OrgNode, week_start: date, time_limi
             last_end[s.person] = (s.day, s.end)
     result: PlanResult = solve(free, _minus(need, kept, people), days, rules, time_limit=time_limit,
                                previous_end=last_end, hint=[f for f in fixed if (f.person, f.day) not in kept_keys
-                                                            and f.person not in kept_people])
+                                                            and f.person not in kept_people],
+                               kept=[_planned(s) for s in kept])
     planned = [s for s in result.shifts if (s.person, s.day) not in kept_keys]
-    all_shifts = planned + [PlannedShift(s.staff_id, s.store_id, s.day, s.start_hour, s.end_hour, s.break_hour)
-                            for s in kept]
+    all_shifts = planned + [_planned(s) for s in kept if s.store_id in {st.pk for st in stores}]
     by_id = {p.id: p for p in people}
     ours = evaluate(all_shifts, need, by_id)
     theirs = evaluate(fixed, need, by_id)
@@ -106,6 +109,10 @@ def plan_week(*, actor: Staff | None, node: OrgNode, week_start: date, time_limi
             audit_record(actor=actor, action="staffing.plan", target=plan, scope_path=node.path,
                          after={"week": week_start.isoformat(), "cost": ours.cost, "short": ours.hours_short})
     return plan
+
+
+def _planned(s: Shift) -> PlannedShift:
+    return PlannedShift(s.staff_id, s.store_id, s.day, s.start_hour, s.end_hour, s.break_hour)
 
 
 def _minus(need, kept: list[Shift], people) -> dict:

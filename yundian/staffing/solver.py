@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from .need import Need, NeedMap
 from .rules import Person, PlannedShift, Rules, break_for, day_limit, week_limit
@@ -59,7 +59,8 @@ def evaluate(shifts: list[PlannedShift], need: NeedMap, people: dict[int, Person
     cashiers: dict[tuple, int] = defaultdict(int)
     stockers: dict[tuple, int] = defaultdict(int)
     for shift in shifts:
-        person = people[shift.person]
+        # a kept shift of someone without staffing terms covers its hours at no known rate
+        person = people.get(shift.person) or Person(shift.person, "", shift.store, 0, frozenset())
         s.wages += shift.paid_hours * person.rate
         s.travel += person.stores().get(shift.store, 0)
         s.hours_planned += shift.paid_hours
@@ -106,8 +107,13 @@ def _candidates(person: Person, day: date, need_hours: dict[int, set[int]], rule
 
 def solve(people: list[Person], need: NeedMap, days: list[date], rules: Rules, *, time_limit: float = 10.0,
           workers: int = 2, previous_end: dict[int, tuple[date, int]] | None = None,
-          hint: list[PlannedShift] | None = None, seed: int = 1) -> PlanResult:
+          hint: list[PlannedShift] | None = None, seed: int = 1,
+          kept: list[PlannedShift] | None = None) -> PlanResult:
     """The cheapest legal plan for `need` over `days` (see the module's docstring).
+
+    `kept` are shifts that stay whatever the plan (a manager's edits): the person gets no other shift those days,
+    and their hours and days count towards the week's limits and the rest between shifts (`need` should already
+    have their cover taken off).
 
     A region of several stores is solved in two halves of the time: first each store alone with its own people
     (a store's week is small enough for CP-SAT to prove optimal in about a second; people never cross stores
@@ -118,7 +124,7 @@ def solve(people: list[Person], need: NeedMap, days: list[date], rules: Rules, *
     stores = sorted({k[0] for k in need})
     if len(stores) < 2:
         result = _solve_one(people, need, days, rules, time_limit=time_limit, workers=workers,
-                            previous_end=previous_end, seed=seed)
+                            previous_end=previous_end, seed=seed, kept=kept)
     else:
         union: list[PlannedShift] = []
         share = max(2.0, time_limit * 0.6 / len(stores))  # a store alone needs a couple of seconds on a busy machine
@@ -126,11 +132,11 @@ def solve(people: list[Person], need: NeedMap, days: list[date], rules: Rules, *
             own = [Person(p.id, p.name, p.home, p.rate, p.skills, p.part_time, p.availability, {})
                    for p in people if p.home == store]
             part = _solve_one(own, {k: v for k, v in need.items() if k[0] == store}, days, rules, time_limit=share,
-                              workers=1, previous_end=previous_end, seed=seed)
+                              workers=1, previous_end=previous_end, seed=seed, kept=kept)
             union += part.shifts
         remaining = max(1.0, time_limit - (time.perf_counter() - started))
         result = _solve_one(people, need, days, rules, time_limit=remaining, workers=workers,
-                            previous_end=previous_end, seed=seed, warm=union)
+                            previous_end=previous_end, seed=seed, warm=union, kept=kept)
         by_id = {p.id: p for p in people}
         joined = evaluate(union, need, by_id)
         if result.status == "empty" or joined.objective(rules) < result.summary.objective(rules):
@@ -148,11 +154,15 @@ def solve(people: list[Person], need: NeedMap, days: list[date], rules: Rules, *
 
 def _solve_one(people: list[Person], need: NeedMap, days: list[date], rules: Rules, *, time_limit: float,
                workers: int, previous_end: dict[int, tuple[date, int]] | None, seed: int,
-               warm: list[PlannedShift] | None = None) -> PlanResult:
+               warm: list[PlannedShift] | None = None, kept: list[PlannedShift] | None = None) -> PlanResult:
     from ortools.sat.python import cp_model
 
     started = time.perf_counter()
     by_id = {p.id: p for p in people}
+    kept_on: dict[int, dict[date, PlannedShift]] = defaultdict(dict)
+    for k in kept or []:
+        if k.day in days:
+            kept_on[k.person][k.day] = k
     model = cp_model.CpModel()
     needed_hours: dict[date, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
     for (store, day, hour), n in need.items():
@@ -166,6 +176,8 @@ def _solve_one(people: list[Person], need: NeedMap, days: list[date], rules: Rul
     per_day: dict[tuple[int, date], list] = defaultdict(list)
     for person in people:
         for day in days:
+            if day in kept_on.get(person.id, {}):
+                continue  # the kept shift is that day's one shift
             for store, start, end, brk in _candidates(person, day, needed_hours.get(day, {}), rules):
                 var = model.new_bool_var(f"x{person.id}_{day:%m%d}_{store}_{start}_{end}")
                 key = (person.id, day, store, start, end)
@@ -183,6 +195,7 @@ def _solve_one(people: list[Person], need: NeedMap, days: list[date], rules: Rul
                         stock_covers[(store, day, h)].append(var)
     worked: dict[tuple[int, date], object] = {}
     for person in people:
+        fixed_days = kept_on.get(person.id, {})
         week_hours = []
         for day in days:
             options = per_day.get((person.id, day), [])
@@ -191,11 +204,20 @@ def _solve_one(people: list[Person], need: NeedMap, days: list[date], rules: Rul
             model.add_at_most_one(v for v, *_ in options)
             worked[(person.id, day)] = sum(v for v, *_ in options)
             week_hours.extend(v * p for v, _s, _e, p in options)
+        kept_hours = sum(k.paid_hours for k in fixed_days.values())
         if week_hours:
-            model.add(sum(week_hours) <= week_limit(person, rules))
+            model.add(sum(week_hours) <= max(0, week_limit(person, rules) - kept_hours))
         worked_days = [worked[(person.id, d)] for d in days if (person.id, d) in worked]
-        if len(worked_days) > rules.max_days_week:
-            model.add(sum(worked_days) <= rules.max_days_week)
+        if len(worked_days) + len(fixed_days) > rules.max_days_week:
+            model.add(sum(worked_days) <= max(0, rules.max_days_week - len(fixed_days)))
+        # rest between a kept shift and a planned one on the day before or after it
+        for k in fixed_days.values():
+            for v, start, end, _p in per_day.get((person.id, k.day - timedelta(days=1)), []):
+                if k.start + 24 - end < rules.min_rest_hours:
+                    model.add(v == 0)
+            for v, start, end, _p in per_day.get((person.id, k.day + timedelta(days=1)), []):
+                if start + 24 - k.end < rules.min_rest_hours:
+                    model.add(v == 0)
         # rest between shifts on consecutive days, as cliques (strong in the LP): for every end hour e of day d,
         # a shift ending at e or later today and one starting before e + rest - 24 tomorrow exclude each other
         chain = sorted(d for d in days if (person.id, d) in worked)

@@ -93,6 +93,21 @@ def test_a_managers_shift_survives_a_replan(chain, store_a):
     assert Shift.objects.filter(staff=chain.guide_a, day=MONDAY).count() == 1
 
 
+def test_a_replan_after_edits_keeps_each_persons_week_legal_counting_the_edited_shifts(chain, store_a):
+    # given the guide's Monday to Thursday set by hand: four 9-hour shifts (8 paid each, 32 h)
+    for day in DAYS[:4]:
+        services.shift_save(actor=chain.manager_a, store_id=chain.store_a.pk, staff_id=chain.guide_a.pk, day=day,
+                            start_hour=10, end_hour=19)
+    # when the week is planned again
+    services.plan_week(actor=chain.manager_a, node=chain.store_a, week_start=MONDAY, time_limit=5)
+    # then the edited shifts stay, the guide gets at most 8 more hours and one more day, and every person's
+    # week, edited and planned shifts together, passes the checker
+    mine = list(Shift.objects.filter(staff=chain.guide_a))
+    assert sum(s.paid_hours for s in mine if s.is_manual) == 32
+    assert sum(s.paid_hours for s in mine) <= 40 and len(mine) <= 6
+    assert _legal(Shift.objects.all(), chain.store_a) == []
+
+
 def test_sign_in_is_recorded_once_per_client_reference_and_feeds_actual_hours(chain, store_a):
     from django.utils import timezone
     from datetime import datetime

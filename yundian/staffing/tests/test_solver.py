@@ -128,3 +128,23 @@ def test_checker_names_each_broken_rule():
     week = [PlannedShift(1, 1, d, 9, 15, None) for d in DAYS]  # 7 days x 6 h = 42 h
     assert sorted({v.code for v in plan_check(week, p, CHINA_DEFAULTS)}) == ["no_day_off", "week_hours"]
     assert plan_check(week[:6], p, Rules(max_hours_week=36)) == []
+
+
+def test_a_replan_counts_kept_shifts_towards_the_week_and_day_limits_and_the_rest():
+    # given a need of one person 10-20 every day, one full-timer, and a manager's kept shifts: Monday to Wednesday
+    # 9 h with a break (8 paid each, 24 h) and Thursday closing at 23:00
+    need = {(1, d, h): Need(1) for d in DAYS for h in range(10, 20)}
+    people = [_person(1, 1)]
+    kept = [PlannedShift(1, 1, d, 10, 19, 14) for d in DAYS[:3]] + [PlannedShift(1, 1, DAYS[3], 14, 23, 18)]
+    # when re-planning the week around them
+    result = solve(people, need, DAYS, CHINA_DEFAULTS, time_limit=3, workers=1, kept=kept)
+    # then nothing is planned on a kept day, the new hours fit in what the kept 32 h leave of 40, the days in the
+    # 6 a week, Friday starts 11 hours after Thursday's 23:00, and the whole week passes the checker
+    assert not {s.day for s in result.shifts} & set(DAYS[:4])
+    assert sum(s.paid_hours for s in result.shifts) <= 40 - 32
+    assert len(result.shifts) <= 6 - 4
+    assert all(s.start >= 10 for s in result.shifts if s.day == DAYS[4])
+    assert result.shifts and plan_check(kept + result.shifts, {1: people[0]}, CHINA_DEFAULTS) == []
+    # and without the kept shifts the same solver would have planned more than that
+    free = solve(people, need, DAYS, CHINA_DEFAULTS, time_limit=3, workers=1)
+    assert sum(s.paid_hours for s in free.shifts) > 8
