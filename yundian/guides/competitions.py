@@ -5,7 +5,8 @@ sales (paid order lines net of returns; for stores the orders' paid less refunde
 the guide or at the store, plus members who signed up through the guide's share links), shares (materials shared)
 and tasks done (the guide tasks marked done in the period; another metric can be added with `metric_register`). The leaderboard is computed live;
 closing a finished competition records each place and the prizes (the top `prize_top_n` places) once.
-`my_ranking` is the guide's own standing for the phone's "my ranking".
+`my_competitions` and `month_board` feed the phone's "my ranking" (the guide's place, their row highlighted);
+`my_ranking` is the API's summary of both.
 """
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -257,21 +258,39 @@ class MyStanding:
     gap_to_next: int | None  # what it takes to pass the one ahead (None: first)
 
 
+BOARD_METRICS = (CompetitionMetric.SALES, CompetitionMetric.NEW_MEMBERS, CompetitionMetric.TASKS,
+                 CompetitionMetric.SHARES)
+
+
+def my_competitions(*, actor: Staff, now: datetime | None = None) -> list[MyStanding]:
+    """The guide's place in each running guide-vs-guide competition they are in."""
+    now = now or timezone.now()
+    running = competition_list(actor=actor).filter(starts_at__lte=now, ends_at__gt=now,
+                                                   competitor=CompetitorKind.GUIDE)
+    return [_mine(leaderboard(c, now=now), actor.pk, c, c.metric) for c in running]
+
+
+def month_board(*, actor: Staff, metric: str, node: OrgNode | None = None,
+                now: datetime | None = None) -> tuple[list[Standing], MyStanding]:
+    """This month's board of the guides under `node` (the actor's home when not given) on a metric (sales, new
+    members, tasks done, shares), best first, and the actor's own place in it."""
+    now = now or timezone.now()
+    node = node or actor.home
+    start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    board = leaderboard(Competition(enterprise_id=actor.enterprise_id, node=node, metric=metric,
+                                    competitor=CompetitorKind.GUIDE, starts_at=start,
+                                    ends_at=now + timedelta(seconds=1)), now=now)
+    return board, _mine(board, actor.pk, None, metric)
+
+
 def my_ranking(*, actor: Staff, now: datetime | None = None) -> list[MyStanding]:
     """The guide's place in each running competition they are in (guide vs guide), then in this month's board
     of their store's region for sales, new members and shares."""
     now = now or timezone.now()
-    out = []
-    running = [c for c in competition_list(actor=actor).filter(starts_at__lte=now, ends_at__gt=now,
-                                                               competitor=CompetitorKind.GUIDE)]
-    for competition in running:
-        out.append(_mine(leaderboard(competition, now=now), actor.pk, competition, competition.metric))
+    out = my_competitions(actor=actor, now=now)
     store = actor.home
-    start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     for metric in (CompetitionMetric.SALES, CompetitionMetric.NEW_MEMBERS, CompetitionMetric.SHARES):
-        board = Competition(enterprise_id=actor.enterprise_id, node=store.parent or store, metric=metric,
-                            competitor=CompetitorKind.GUIDE, starts_at=start, ends_at=now + timedelta(seconds=1))
-        out.append(_mine(leaderboard(board, now=now), actor.pk, None, metric))
+        out.append(month_board(actor=actor, metric=metric, node=store.parent or store, now=now)[1])
     return out
 
 
@@ -284,5 +303,6 @@ def _mine(board: list[Standing], me: int, competition: Competition | None, metri
     return MyStanding(competition, metric, None, len(board), 0, None)
 
 
-__all__ = ["MyStanding", "Standing", "competition_close", "competition_close_due", "competition_create",
-           "competition_get", "competition_list", "leaderboard", "metric_register", "metric_values", "my_ranking"]
+__all__ = ["BOARD_METRICS", "MyStanding", "Standing", "competition_close", "competition_close_due", "competition_create",
+           "competition_get", "competition_list", "leaderboard", "metric_register", "metric_values", "month_board", "my_competitions",
+           "my_ranking"]

@@ -101,18 +101,6 @@ def customer_detail(request: HttpRequest, member_id: int) -> HttpResponse:
         "outcomes": ContactOutcome.choices})
 
 
-@console_view(Perm.TASK_WORK)
-def my_ranking(request: HttpRequest) -> HttpResponse:
-    metric = request.GET.get("by", "net_sales")
-    metric = metric if metric in accounting.RANK_METRICS else "net_sales"
-    month = _month(request)
-    rows = accounting.ranking(actor=request.actor, month=month, metric=metric)
-    mine = accounting.guide_month(actor=request.actor, month=month, guide_ids=[request.actor.pk])
-    return render(request, "guides/phone/ranking.html", {
-        "tab": "ranking", "rows": rows, "metric": metric, "month": month, "me": mine[0] if mine else None,
-        "metrics": [("net_sales", "sales"), ("orders", "orders"), ("new_members", "new"), ("tasks_done", "tasks")]})
-
-
 @console_view(Perm.COMMISSION_VIEW_OWN)
 def my_money(request: HttpRequest) -> HttpResponse:
     """My commission (live) and my month (single-person accounting) on one phone page."""

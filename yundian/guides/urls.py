@@ -18,7 +18,7 @@ urlpatterns = [
     path("me/tasks/<int:task_id>/done/", task_views.task_done, name="task_done"),
     path("me/customers/<int:member_id>/", task_views.customer_detail, name="customer"),
     path("me/customers/<int:member_id>/contact/", task_views.contact_add, name="contact_add"),
-    path("me/ranking/", task_views.my_ranking, name="ranking"),
+    path("me/ranking/", wb.my_ranking, name="ranking"),
     path("me/money/", task_views.my_money, name="money"),
     # managers
     path("tasks/", task_views.plans, name="plans"),
@@ -32,7 +32,7 @@ urlpatterns = [
     path("groups/", wb.my_groups, name="my_groups"),
     path("groups/<int:group_id>/", wb.group_detail, name="group_detail"),
     path("groups/<int:group_id>/qr.png", wb.group_qr, name="group_qr"),
-    path("ranking/", wb.my_ranking, name="my_ranking"),
+    path("ranking/", wb.my_ranking_moved, name="my_ranking"),  # moved to me/ranking/
     # ... and the console
     path("materials/", wb.material_library, name="material_library"),
     path("funnels/", wb.share_funnels, name="share_funnels"),

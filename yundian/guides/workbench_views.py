@@ -170,15 +170,36 @@ def _value_text(metric: str, value: int) -> str:
     return Money(int(value)).format() if metric == CompetitionMetric.SALES else str(value)
 
 
-@console_view(Perm.MATERIAL_SHARE)
+OLD_RANK_KEYS = {"net_sales": CompetitionMetric.SALES, "tasks_done": CompetitionMetric.TASKS}  # the old page's ?by=
+
+
+@console_view(Perm.TASK_WORK)
 def my_ranking(request: HttpRequest) -> HttpResponse:
-    """The guide's place in running competitions and this month's boards."""
-    standings = competitions.my_ranking(actor=request.actor)
+    """My ranking, one page on the guide's phone: my place in each running competition, then this month's board of
+    my store (or my region) for sales, new members, tasks done or shares, my own row highlighted."""
+    metric = request.GET.get("by", "")
+    metric = OLD_RANK_KEYS.get(metric, metric)
+    metric = metric if metric in competitions.BOARD_METRICS else CompetitionMetric.SALES
+    store = request.actor.home
+    region = store.parent if store.kind == NodeKind.STORE and store.parent_id else None
+    among = "region" if request.GET.get("among") == "region" and region is not None else "store"
+    board, me = competitions.month_board(actor=request.actor, metric=metric,
+                                         node=region if among == "region" else store)
     labels = dict(CompetitionMetric.choices)
-    rows = [{"s": s, "label": s.competition.name if s.competition else labels[s.metric],
-             "metric": labels[s.metric], "value": _value_text(s.metric, s.value),
-             "gap": _value_text(s.metric, s.gap_to_next) if s.gap_to_next is not None else None} for s in standings]
-    return render(request, "guides/my_ranking.html", {"rows": rows})
+    mine = [{"s": s, "metric": labels[s.metric], "shown": _value_text(s.metric, s.value),
+             "gap": _value_text(s.metric, s.gap_to_next) if s.gap_to_next is not None else None}
+            for s in competitions.my_competitions(actor=request.actor)]
+    rows = [{"s": s, "shown": _value_text(metric, s.value), "me": s.key == request.actor.pk} for s in board]
+    return render(request, "guides/phone/ranking.html", {
+        "tab": "ranking", "competitions": mine, "rows": rows, "metric": metric, "among": among, "region": region,
+        "me": me, "me_shown": _value_text(metric, me.value),
+        "gap": _value_text(metric, me.gap_to_next) if me.gap_to_next is not None else None,
+        "metrics": [(m, labels[m]) for m in competitions.BOARD_METRICS], "month": timezone.localdate()})
+
+
+def my_ranking_moved(request: HttpRequest) -> HttpResponse:
+    """The workbench's former ranking page: now one page with the phone's."""
+    return redirect("guides:ranking", permanent=True)
 
 
 # --- console: the library, funnels, competitions ----------------------------------------------------------

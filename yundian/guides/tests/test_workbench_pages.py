@@ -93,5 +93,41 @@ def test_a_competition_is_set_up_and_its_board_shows_the_guides(chain):
     board = client_for(chain.guide_a).get(f"/guides/competitions/{competition.pk}/").content.decode()
     assert 'id="board"' in board and "guide-a" in board
     assert client_for(chain.guide_b).get(f"/guides/competitions/{competition.pk}/").status_code == 404
-    ranking = client_for(chain.guide_a).get("/guides/ranking/").content.decode()
+    moved = client_for(chain.guide_a).get("/guides/ranking/")  # the old workbench page is the phone's now
+    assert (moved.status_code, moved["Location"]) == (301, "/guides/me/ranking/")
+    ranking = client_for(chain.guide_a).get("/guides/me/ranking/").content.decode()
     assert f'data-competition="{competition.pk}"' in ranking
+
+
+def test_my_ranking_is_one_page_of_my_competitions_and_this_months_boards_with_my_row_highlighted(chain):
+    import re
+
+    from yundian.guides import materials
+    from yundian.org import services as org_services
+    from yundian.org.roles import Role
+    from yundian.org.tests.factories import PASSWORD
+    from yundian.sales.tests.factories import sell, stocked
+
+    stock = stocked(chain, units=5)
+    peer = org_services.staff_create(actor=chain.admin, home_id=chain.store_a.id, username="acme-li",
+                                     display_name="李娜", password=PASSWORD, role=Role.GUIDE)
+    sell(peer, chain.store_a, [(stock.cat.mug_sku, 1)])
+    copy = materials.material_create(actor=chain.admin, node_id=chain.hq.id, kind="copy", title="会员日", body="x")
+    materials.material_share(actor=chain.guide_a, material_id=copy.pk)
+    guide = client_for(chain.guide_a)
+
+    def board(query=""):
+        page = guide.get(f"/guides/me/ranking/{query}").content.decode()
+        rows = re.findall(r'<li class="rank( me)?"[^>]*><span>(\d+)</span><span>([^<]+)</span><span>([^<]+)</span>', page)
+        return page, [(rank, name, shown, bool(me)) for me, rank, name, shown in rows]
+
+    page, rows = board()  # sales by default, among my store
+    assert rows == [("1", "李娜", "¥25.00", False), ("2", "guide-a", "¥0.00", True)]
+    assert 'data-testid="my-place"' in page and "¥25.01" in page  # what it takes to move up
+    assert board("?by=shares")[1] == [("1", "guide-a", "1", True), ("2", "李娜", "0", False)]
+    assert [r[1] for r in board("?by=tasks")[1]] == ["guide-a", "李娜"]  # equal: by name
+    assert board("?by=new_members")[1][0][0] == "1"
+    assert board("?by=net_sales")[1] == rows  # the old page's keys still work
+    region = board("?by=sales&among=region")[1]  # the store's parent: its other stores' guides too
+    assert [r[1] for r in region] == ["李娜", "guide-a"]
+    assert client_for(chain.guide_b).get("/guides/me/ranking/").content.decode().count('class="rank me"') == 1
