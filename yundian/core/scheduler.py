@@ -49,6 +49,8 @@ SCHEDULE: list[tuple[str, str, str]] = [
     ("yundian.messaging.tasks.messages_send_due", "minutes", "1"),
     # ERP sync: schedules (folder imports, exports of changes) and queued jobs whose wake-up was lost
     ("yundian.integrations.erp_tasks.erp_schedules_tick", "minutes", "5"),
+    # outside marketplaces: orders in, statuses, stock and prices out
+    ("yundian.integrations.channels_tasks.channels_sync_task", "minutes", "1"),
     ("yundian.cdp.tasks.purge_event_inbox", "daily", "04:30"),
     # RFM quintiles, lifecycle stages, preferred store/category, price band and rule tags of every member (a sale
     # already moves its member's within the minute's sync; this moves the quintile bounds and everyone else)

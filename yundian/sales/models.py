@@ -26,6 +26,7 @@ class OrderChannel(models.TextChoices):
     POS = "pos", _("POS")
     STOREFRONT = "storefront", _("Storefront")
     API = "api", _("API")
+    MARKETPLACE = "marketplace", _("Marketplace")  # an outside marketplace or mini-program (integrations' adapters)
 
 
 class OrderMode(models.TextChoices):

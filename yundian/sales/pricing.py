@@ -24,7 +24,7 @@ from yundian.promotions.pricing import LineIn, price_lines
 MAX_COUPON_CODES = 5
 
 # which catalogue price channel each order channel uses
-PRICE_CHANNEL = {"pos": Channel.STORE, "api": Channel.STORE, "storefront": Channel.ONLINE}
+PRICE_CHANNEL = {"pos": Channel.STORE, "api": Channel.STORE, "storefront": Channel.ONLINE, "marketplace": Channel.ONLINE}
 
 
 @dataclass(frozen=True)
