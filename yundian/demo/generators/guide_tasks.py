@@ -7,12 +7,13 @@ history's orders are in by then), through the services as people would do it:
   it over the regions by their stores, the demo store's region over its stores and the demo store over its guides
   by their sales;
 - HQ sets "recruit new members" (1.4 x who joined in the last 14 days), split over the regions by their stores;
-- the demo store manager sets "wake up dormant members" (a follow-up of the system list) for the store's guides;
+- the demo store manager sets "wake up dormant members" (a follow-up of the system list) for the store's guides,
+  and "share the new product card" (HQ's first product card of the workbench step; 8 opens per guide);
 - a few single follow-ups for the demo guide (as a journey step would ask) and contacts logged against them;
 - the progress is counted once (the scheduler keeps it fresh every 5 minutes);
-- the leaving guide's work (members, open orders, tasks, calls) is handed to the two others and their account
-  switched off.
-Shape at any scale (fixed): 3 plans, 4 single follow-ups, 1 handover.
+- the leaving guide's work (members, open orders, tasks, calls and the community group they ran) is handed to the
+  two others and their account switched off.
+Shape at any scale (fixed): 4 plans, 4 single follow-ups, 1 handover.
 """
 import logging
 from datetime import timedelta
@@ -30,7 +31,7 @@ LABELS = {"guide_task_plans": _("guide task plans (cascaded targets)"),
 
 
 def counts_for(scale: int) -> dict[str, int]:
-    return {"guide_task_plans": 3, "guide_follow_ups": 4, "guide_handovers": 1}
+    return {"guide_task_plans": 4, "guide_follow_ups": 4, "guide_handovers": 1}
 
 
 def run(ctx: SeedContext) -> None:
@@ -76,8 +77,8 @@ def _after_seed(code: str, enterprise_id: int) -> None:
     from django.db.models import F, Sum
     from django.utils import timezone
 
-    from yundian.guides import guide_tasks, handover, task_progress
-    from yundian.guides.models import TaskTarget
+    from yundian.guides import groups, guide_tasks, handover, task_progress
+    from yundian.guides.models import Material, TaskTarget
     from yundian.guides.people import guides_of
     from yundian.members.models import Member
     from yundian.org.models import OrgNode, Staff
@@ -144,6 +145,20 @@ def _after_seed(code: str, enterprise_id: int) -> None:
     if theirs is not None:
         guide_tasks.guide_follow_up_create(member=theirs, title="专属回访", note="离职前未完成",
                                            due_at=now + timedelta(days=1), key=f"demo:{code}:fu:left")
+
+    # share a material: the store's guides share HQ's first product card (its opens so far count, the leaver's too)
+    card = Material.objects.filter(enterprise_id=enterprise_id, kind="product_card", is_active=True).order_by("id").first()
+    if card is not None:
+        share = guide_tasks.task_plan_create(
+            actor=manager, node_id=store.pk, kind="share", title="转发新品商品卡", material_id=card.pk,
+            target=8 * len(guides_of(store)), description="每人至少 8 位顾客打开你的链接",
+            starts_at=start, due_at=now + timedelta(days=3), key=f"demo:{code}:share")
+        guide_tasks.task_target_split(actor=manager, target_id=TaskTarget.objects.get(plan=share, parent=None).pk,
+                                      parts=[{"guide_id": g.pk, "target": 8} for g in guides_of(store)])
+    # the leaver's own community group of their customers (handed over with the rest)
+    group = groups.group_create(actor=leaver, name="晓燕的老客群")
+    for member in Member.objects.filter(guide=leaver, status="active").order_by("id")[:5]:
+        groups.group_join(code=group.join_code, member=member, at=now - timedelta(days=3))
 
     task_progress.refresh_open(enterprise_id=enterprise_id)
     others = [g.pk for g in guides_of(store) if g.pk != leaver.pk]
