@@ -316,7 +316,11 @@ def write_outbox(con, ids: list[int], paths: Paths) -> int:
     from yundian.cdp.ingest import events_write
     from yundian.core.models import OutboxEvent
 
-    rows = list(OutboxEvent.objects.filter(id__in=ids).values_list(
+    from yundian.core.outbox import WAREHOUSE_TOPICS
+
+    # the warehouse keeps the topics it knows; others (stock.changed, member.created, message.sent) are for
+    # webhooks: stock moves and new members reach the warehouse from their own tables
+    rows = list(OutboxEvent.objects.filter(id__in=ids, topic__in=WAREHOUSE_TOPICS).values_list(
         "id", "enterprise_id", "topic", "key", "payload", "created_at"))
     orders = sorted({int(r[3]) for r in rows if r[2] == "order.changed"})
     members = sorted({int(r[3]) for r in rows if r[2].startswith("member.")}
@@ -581,15 +585,17 @@ def sync_status() -> dict:
     """What the console shows: when the sync last finished, how many changes wait, the oldest waiting since when,
     and each source's progress."""
     from yundian.core.models import OutboxEvent
+    from yundian.core.outbox import WAREHOUSE_TOPICS
 
     if not warehouse_path().exists():
-        return {"last_run": None, "pending": OutboxEvent.objects.count(), "oldest_pending": None, "sources": []}
+        return {"last_run": None, "pending": OutboxEvent.objects.filter(topic__in=WAREHOUSE_TOPICS).count(),
+                "oldest_pending": None, "sources": []}
     with warehouse_read() as wh:
         states = {state.source: state for state in states_all(wh.con)}
         counts = {name: run(wh.con, f'SELECT count(*) FROM "{name}"')[0][0]
                   for name in tables() if not name.startswith("_")}
     outbox = states.get("core.outbox")
-    waiting = OutboxEvent.objects.filter(id__gt=outbox.watermark if outbox else 0)
+    waiting = OutboxEvent.objects.filter(id__gt=outbox.watermark if outbox else 0, topic__in=WAREHOUSE_TOPICS)
     oldest = waiting.order_by("id").values_list("created_at", flat=True).first()
     last = states["_run"].ts_watermark if "_run" in states else None
     return {

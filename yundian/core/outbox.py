@@ -9,13 +9,21 @@ Topics in use (key = the record's id):
     member.merged      payload {"survivor": id}; member.unmerged payload {"survivor": id}
     member.erased      personal data erased on request
     price.changed      payload {"sku": id, "price_list": id, "before": fen|None, "after": fen|None}
+    stock.changed      one per stock posting that moved on-hand units (key "<source_type>:<source_id>"); payload
+                       {"source_type", "source_id", "lines": [[sku, warehouse, change, on_hand after], ...]}
+    member.created     a member registered (key = the member's id)
+    message.sent       a journey's message was accepted by its channel (key = the message's id)
+
+The warehouse sync reads the topics it knows (WAREHOUSE_TOPICS) and skips the others; webhooks
+(`integrations.webhooks_events`) derive their events from all of them.
 """
 from django.db import transaction
 
 from .models import OutboxEvent
 
-TOPICS = frozenset({"order.changed", "member.changed", "member.merged", "member.unmerged", "member.erased",
-                    "price.changed"})
+WAREHOUSE_TOPICS = frozenset({"order.changed", "member.changed", "member.merged", "member.unmerged",
+                              "member.erased", "price.changed"})
+TOPICS = WAREHOUSE_TOPICS | {"stock.changed", "member.created", "message.sent"}
 
 
 def outbox_emit(*, enterprise_id: int, topic: str, key, payload: dict | None = None) -> None:

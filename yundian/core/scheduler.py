@@ -51,6 +51,8 @@ SCHEDULE: list[tuple[str, str, str]] = [
     ("yundian.integrations.erp_tasks.erp_schedules_tick", "minutes", "5"),
     # outside marketplaces: orders in, statuses, stock and prices out
     ("yundian.integrations.channels_tasks.channels_sync_task", "minutes", "1"),
+    # webhooks: the outbox's new events become deliveries; due retries go out (`yundian webhooks worker` for less lag)
+    ("yundian.integrations.webhooks_tasks.webhooks_deliver_due", "minutes", "1"),
     ("yundian.cdp.tasks.purge_event_inbox", "daily", "04:30"),
     # RFM quintiles, lifecycle stages, preferred store/category, price band and rule tags of every member (a sale
     # already moves its member's within the minute's sync; this moves the quintile bounds and everyone else)

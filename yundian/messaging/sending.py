@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from yundian.core.outbox import outbox_emit
 from yundian.members.locks import lock_member
 from yundian.members.models import ConsentState, IdentityKind, MemberIdentity, MemberStatus
 from yundian.stores.selectors import store_time_zone
@@ -181,12 +182,15 @@ def deliver(message: OutboundMessage, outgoing: Outgoing, *, now: datetime, outc
         _settle(message, status=MessageStatus.FAILED, reason=Reason.PROVIDER_REJECTED, now=now, detail=str(exc))
         outcome.failed += 1
         return
-    if sent.delivered:
-        _settle(message, status=MessageStatus.DELIVERED, reason=Reason.DELIVERED, now=now, provider=provider.name,
-                provider_message_id=sent.provider_message_id, delivered_at=now)
-    else:
-        _settle(message, status=MessageStatus.SENT, reason=Reason.ACCEPTED, now=now, provider=provider.name,
-                provider_message_id=sent.provider_message_id)
+    with transaction.atomic():
+        if sent.delivered:
+            settled = _settle(message, status=MessageStatus.DELIVERED, reason=Reason.DELIVERED, now=now,
+                              provider=provider.name, provider_message_id=sent.provider_message_id, delivered_at=now)
+        else:
+            settled = _settle(message, status=MessageStatus.SENT, reason=Reason.ACCEPTED, now=now,
+                              provider=provider.name, provider_message_id=sent.provider_message_id)
+        if settled and message.source.startswith("jy"):  # a journey's message: webhooks' journey.message_sent
+            outbox_emit(enterprise_id=message.enterprise_id, topic="message.sent", key=message.pk)
     outcome.sent += 1
 
 

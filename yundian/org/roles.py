@@ -129,6 +129,9 @@ class Perm:
     # member's messages on the 360° page); HQ and regions write message templates for their subtree
     MESSAGE_VIEW = "message.view"
     MESSAGE_TEMPLATE_MANAGE = "message_template.manage"
+    # webhooks (yundian.integrations): HQ admins manage the enterprise's webhook subscriptions, their secrets,
+    # the delivery log, retries and replays
+    WEBHOOK_MANAGE = "webhook.manage"
 
 
 _VIEW = {Perm.ORG_VIEW, Perm.STAFF_VIEW}
@@ -239,6 +242,8 @@ for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER, Role.DEALER, Role.STORE_MANAGE
     PERMISSIONS[_role].add(Perm.MESSAGE_VIEW)
 for _role in (Role.HQ_ADMIN, Role.REGION_MANAGER):
     PERMISSIONS[_role].add(Perm.MESSAGE_TEMPLATE_MANAGE)
+# webhook permissions (yundian.integrations)
+PERMISSIONS[Role.HQ_ADMIN].add(Perm.WEBHOOK_MANAGE)
 
 # the node kinds a role may be held on
 ROLE_NODE_KINDS: dict[str, set[str]] = {

@@ -103,4 +103,5 @@ NAV: list[NavItem] = [
     NavItem("stores:store_list", pgettext_lazy("nav", "Stores"), Perm.STORE_MANAGE, "settings"),
     NavItem("stores:template_list", pgettext_lazy("nav", "Store templates"), Perm.TEMPLATE_MANAGE, "settings"),
     NavItem("web:audit_list", pgettext_lazy("nav", "Audit log"), Perm.AUDIT_VIEW, "settings"),
+    NavItem("integrations:webhooks", pgettext_lazy("nav", "Webhooks"), Perm.WEBHOOK_MANAGE, "settings"),
 ]

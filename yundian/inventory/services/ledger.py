@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yundian.catalog.models import Sku
 from yundian.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from yundian.core.outbox import outbox_emit
 from yundian.org.models import Staff
 from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm, scope_q
@@ -237,6 +238,11 @@ class Posting:
             self.rows[key].reserved += dr
             self.rows[key].value += dv
         StockMove.objects.bulk_create(self.moves, batch_size=1000)
+        moved = [[key[0], key[1], dq, self.rows[key].on_hand] for key, (dq, _dr, _dv) in deltas.items() if dq]
+        if moved:  # one outbox row per posting that moved units (webhooks' stock.changed); reservations alone do not
+            outbox_emit(enterprise_id=self.enterprise_id, topic="stock.changed",
+                        key=f"{self.source_type}:{self.source_id}"[:64],
+                        payload={"source_type": self.source_type, "source_id": self.source_id, "lines": moved})
         return self.moves
 
 

@@ -147,6 +147,7 @@ def member_register(*, actor: Staff | None, store_id: int, channel: str, phone: 
     if guide is not None:
         _bind(member, guide, kind=BindingKind.FIRST, actor=actor, reason="")
     tier_upgrade_if_qualified(member)  # the entry tier, if one needs no growth
+    outbox_emit(enterprise_id=member.enterprise_id, topic="member.created", key=member.pk)
     return member
 
 
