@@ -52,7 +52,7 @@ def plan_check(shifts: list[PlannedShift], people: dict[int, Person], rules: Rul
             if s.paid_hours > day_limit(person, rules):
                 out.append(Violation("day_hours", pid, s.day, str(s.paid_hours)))
             span = person.availability.get(s.day.weekday())
-            if span is None or s.start < span[0] or s.end > span[1]:
+            if span is None or s.day in person.days_off or s.start < span[0] or s.end > span[1]:
                 out.append(Violation("unavailable", pid, s.day, f"{s.start}-{s.end}"))
             if s.store not in person.stores():
                 out.append(Violation("store_not_allowed", pid, s.day, str(s.store)))

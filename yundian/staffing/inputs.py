@@ -11,7 +11,7 @@ from yundian.org.roles import NodeKind
 from yundian.promotions.models import Promotion
 from yundian.stores.models import StoreProfile
 
-from .models import Availability, LaborRules, ServiceStandard, Shift, StaffTerms
+from .models import Availability, LaborRules, ServiceStandard, Shift, StaffTerms, TimeOff
 from .need import Standard, open_hours_from_profile
 from .rules import CHINA_DEFAULTS, Person, PlannedShift, Rules
 
@@ -54,6 +54,9 @@ def people_of(stores: list[OrgNode]) -> list[Person]:
     availability: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
     for a in Availability.objects.filter(staff__in=staff):
         availability[a.staff_id][a.weekday] = (a.start_hour, a.end_hour)
+    days_off: dict[int, set[date]] = defaultdict(set)
+    for t in TimeOff.objects.filter(staff__in=staff):
+        days_off[t.staff_id] |= {t.first_day + timedelta(days=i) for i in range((t.last_day - t.first_day).days + 1)}
     people = []
     for s in staff:
         terms = getattr(s, "staffing_terms", None)
@@ -65,7 +68,8 @@ def people_of(stores: list[OrgNode]) -> list[Person]:
                       if other != s.home_id and parent[other] == parent[s.home_id]}
         people.append(Person(id=s.pk, name=s.display_name, home=s.home_id, rate=terms.hourly_rate,
                              skills=frozenset(terms.skills or []), part_time=terms.is_part_time,
-                             availability=dict(availability[s.pk]), travel=travel))
+                             availability=dict(availability[s.pk]), travel=travel,
+                             days_off=frozenset(days_off[s.pk])))
     return people
 
 

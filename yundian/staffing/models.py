@@ -5,6 +5,7 @@ ServiceStandard   a store's service standards: customers per staff hour, minimum
 StaffTerms        a person's hourly rate, skills (cashier, floor, stock), part-time or not, and whether they may be
                   planned at the other stores of their region (and what the trip costs a shift)
 Availability      the hours a person can work on each weekday
+TimeOff           days a person cannot work (leave, exams, a family matter): no shift is planned or accepted then
 LaborRules        the enterprise's legal rule set (rules.py has China's defaults and where they come from)
 ShiftPlan         one solved week for a store or a region: the plan's and the fixed schedule's cost and hours
 NeedHour          the forecast and the need of one store-hour of a plan (the week view's heat strip)
@@ -72,6 +73,22 @@ class Availability(BaseModel):
             models.CheckConstraint(condition=Q(weekday__lte=6) & Q(end_hour__lte=24) & Q(start_hour__lt=models.F("end_hour")),
                                    name="staffing_availability_hours"),
         ]
+
+
+class TimeOff(BaseModel):
+    staff = models.ForeignKey("org.Staff", on_delete=models.CASCADE, related_name="time_off",
+                              verbose_name=_("staff member"))
+    first_day = models.DateField(_("from"))
+    last_day = models.DateField(_("until"))
+    note = models.CharField(_("note"), max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("time off")
+        verbose_name_plural = _("time off")
+        ordering = ["first_day", "id"]
+        constraints = [models.CheckConstraint(condition=Q(first_day__lte=models.F("last_day")),
+                                              name="staffing_time_off_days")]
+        indexes = [models.Index(fields=["staff", "last_day"])]
 
 
 class LaborRules(BaseModel):

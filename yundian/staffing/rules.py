@@ -42,6 +42,7 @@ class Person:
     part_time: bool = False
     availability: dict[int, tuple[int, int]] = field(default_factory=dict)  # weekday -> (from hour, to hour)
     travel: dict[int, int] = field(default_factory=dict)  # other stores they may work at -> travel cost a shift (fen)
+    days_off: frozenset[date] = frozenset()  # time off: no shift on these days
 
     def stores(self) -> dict[int, int]:
         return {self.home: 0, **{s: c for s, c in self.travel.items() if s != self.home}}

@@ -81,7 +81,7 @@ def evaluate(shifts: list[PlannedShift], need: NeedMap, people: dict[int, Person
 def _candidates(person: Person, day: date, need_hours: dict[int, set[int]], rules: Rules):
     """(store, start, end, break) shifts worth considering: inside availability and the store's needed hours."""
     span = person.availability.get(day.weekday())
-    if not span:
+    if not span or day in person.days_off:
         return
     limit = day_limit(person, rules)
     # shift lengths in paid hours: every length for short days, else half and full days and one between
@@ -129,7 +129,7 @@ def solve(people: list[Person], need: NeedMap, days: list[date], rules: Rules, *
         union: list[PlannedShift] = []
         share = max(2.0, time_limit * 0.6 / len(stores))  # a store alone needs a couple of seconds on a busy machine
         for store in stores:
-            own = [Person(p.id, p.name, p.home, p.rate, p.skills, p.part_time, p.availability, {})
+            own = [Person(p.id, p.name, p.home, p.rate, p.skills, p.part_time, p.availability, {}, p.days_off)
                    for p in people if p.home == store]
             part = _solve_one(own, {k: v for k, v in need.items() if k[0] == store}, days, rules, time_limit=share,
                               workers=1, previous_end=previous_end, seed=seed, kept=kept)
@@ -296,7 +296,7 @@ def fixed_schedule(people: list[Person], open_hours: dict[int, dict[int, tuple[i
                 start = first if index % 2 == 0 else max(first, end - length)
                 stop = min(end, start + length)
                 available = person.availability.get(day.weekday())
-                if not available or start < available[0] or stop > available[1]:
+                if not available or day in person.days_off or start < available[0] or stop > available[1]:
                     continue
                 if stop - start < rules.min_shift_hours:
                     continue
