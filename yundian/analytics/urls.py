@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import diagnosis_views, report_views, schedule_views, views
+from . import diagnosis_views, live_views, report_views, schedule_views, views
 
 app_name = "analytics"
 
@@ -12,6 +12,7 @@ urlpatterns = [
     path("reports/gmv/", report_views.gmv_page, name="gmv"),
     path("reports/schedules/", schedule_views.schedules, name="schedules"),
     path("reports/<slug:slug>/", report_views.report_page, name="report"),
+    path("live/<int:session_id>/", live_views.live_report, name="live_report"),
     path("clv/", views.clv, name="clv"),
     path("clv/refit/", views.clv_refit_now, name="clv_refit"),
     path("findings/", diagnosis_views.findings, name="findings"),

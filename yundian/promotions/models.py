@@ -473,6 +473,7 @@ class UsageSource(models.TextChoices):
     FLASH_SALE = "flash_sale", _("Flash sale")
     GROUP_BUY = "group_buy", _("Group buy")
     REFERRAL = "referral", _("Referral")
+    LIVE = "live", _("Live session")
 
 
 class PromotionUsage(models.Model):
@@ -530,3 +531,79 @@ class CouponIssueRun(BaseModel):
     @property
     def percent(self) -> int:
         return 100 if not self.total else min(100, (self.issued + self.skipped) * 100 // self.total)
+
+
+# --- live selling sessions (直播) --------------------------------------------------------------------------------------
+
+class LiveStatus(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    LIVE = "live", _("Live")
+    ENDED = "ended", _("Ended")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class LiveSession(BaseModel):
+    """A live selling session (直播) of one store: its host (a guide of the store or HQ staff), its window and its
+    products. `status` keeps what people decided (scheduled, cancelled, ended early); whether it is live now is read
+    from the clock (`state_at`). Viewers who sign in on its page join `store`; orders that come by one of its share
+    links (promotions.ShareLink with source "live:<id>") are its orders, the link's guide the lines' guide."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    store = models.ForeignKey("org.OrgNode", verbose_name=_("store"), on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("title"), max_length=120)
+    host = models.ForeignKey("org.Staff", verbose_name=_("host"), on_delete=models.PROTECT, related_name="+")
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    status = models.CharField(_("status"), max_length=10, choices=LiveStatus.choices, default=LiveStatus.SCHEDULED)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey("org.Staff", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("live session")
+        verbose_name_plural = _("live sessions")
+        ordering = ["-starts_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="live_session_window_ordered"),
+            models.CheckConstraint(condition=Q(status__in=["scheduled", "ended", "cancelled"]),
+                                   name="live_session_status_stored"),
+        ]
+        indexes = [models.Index(fields=["enterprise", "starts_at"], name="live_session_start")]
+
+    @property
+    def closes_at(self):
+        """When its prices stop: the planned end, or when it was ended early."""
+        return self.ended_at if self.ended_at is not None and self.ended_at < self.ends_at else self.ends_at
+
+    def state_at(self, now) -> str:
+        if self.status == LiveStatus.CANCELLED:
+            return LiveStatus.CANCELLED
+        if self.status == LiveStatus.ENDED or now >= self.closes_at:
+            return LiveStatus.ENDED
+        return LiveStatus.LIVE if now >= self.starts_at else LiveStatus.SCHEDULED
+
+    @property
+    def source(self) -> str:
+        return f"live:{self.pk}"
+
+
+class LiveSessionItem(BaseModel):
+    """One product of a session: a live price (a special price for everyone buying it online at the store while the
+    session runs, in the one pricing engine) or a flash allocation (a FlashSale over the session's window: its cap
+    and per-member limit, secured through the flash-sale machinery)."""
+
+    enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="items")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+    live_price = models.BigIntegerField(_("live price (fen)"), null=True, blank=True)
+    flash_sale = models.OneToOneField(FlashSale, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "sku"], name="live_item_once"),
+            models.CheckConstraint(condition=Q(live_price__isnull=False, flash_sale__isnull=True)
+                                   | Q(live_price__isnull=True, flash_sale__isnull=False), name="live_item_one_price"),
+            models.CheckConstraint(condition=Q(live_price__isnull=True) | Q(live_price__gte=0),
+                                   name="live_item_price_gte_0"),
+        ]

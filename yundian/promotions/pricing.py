@@ -13,7 +13,7 @@ cart's SKUs and categories, and the member's tier benefits; then calls `engine.p
 """
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
@@ -29,9 +29,12 @@ from . import engine
 from .engine import Cart, Kind, Line, MemberInfo, PricingResult, Rule
 from .models import (
     ClaimStatus, CodeMode, Coupon, CouponCampaign, CouponRedemption, CouponStatus, FlashSale, FlashSaleClaim,
-    GroupBuyCampaign, GroupBuyMember, GroupMemberStatus, GroupStatus, PriceFloor, Promotion, PromotionStatus,
-    RedemptionStatus,
+    GroupBuyCampaign, GroupBuyMember, GroupMemberStatus, GroupStatus, LiveSession, LiveSessionItem, LiveStatus,
+    PriceFloor, Promotion, PromotionStatus, RedemptionStatus,
 )
+
+LIVE_CHANNELS = frozenset({"storefront"})  # a live price is for buying online at the store, not at its till
+LIVE_PRIORITY = 900  # below a member's own flash or group claim (1000)
 
 MAX_COUPON_CODES = 5
 MAX_CODE_LENGTH = 32
@@ -96,7 +99,7 @@ MAX_SNAPSHOTS = 256
 
 def _fingerprint(enterprise_id: int) -> tuple:
     """Count, newest id and latest update of each table the snapshot reads: one indexed query."""
-    tables = [Promotion, PriceFloor, FlashSale, GroupBuyCampaign]
+    tables = [Promotion, PriceFloor, FlashSale, GroupBuyCampaign, LiveSession, LiveSessionItem]
     sql = " UNION ALL ".join(
         f"SELECT COUNT(*), MAX(id), MAX(updated_at) FROM {model._meta.db_table} WHERE enterprise_id = %s"
         for model in tables)
@@ -123,12 +126,31 @@ def snapshot(enterprise_id: int) -> Snapshot:
                                                                                                          flat=True))
     claim_skus |= set(GroupBuyCampaign.objects.filter(enterprise_id=enterprise_id, is_active=True)
                       .values_list("sku_id", flat=True))
-    snap = Snapshot(rules=tuple((p.node_id, rule_from(p)) for p in promotions), floors_by_sku=by_sku,
+    rules = [(p.node_id, rule_from(p)) for p in promotions] + live_rules(enterprise_id)
+    snap = Snapshot(rules=tuple(rules), floors_by_sku=by_sku,
                     floors_by_category=by_category, claim_skus=frozenset(claim_skus))
     if len(_SNAPSHOTS) >= MAX_SNAPSHOTS:
         _SNAPSHOTS.clear()
     _SNAPSHOTS[enterprise_id] = (fingerprint, snap)
     return snap
+
+
+def live_rules(enterprise_id: int) -> list[tuple[int, Rule]]:
+    """(store id, rule) per live-price product of every session not cancelled and not over: a special price at the
+    session's store, online, between its start and its close (its planned end, or when it was ended early)."""
+    since = timezone.now() - timedelta(hours=1)
+    items = (LiveSessionItem.objects.filter(enterprise_id=enterprise_id, live_price__isnull=False,
+                                            session__ends_at__gt=since)
+             .exclude(session__status=LiveStatus.CANCELLED).select_related("session__store"))
+    out = []
+    for item in items:
+        session = item.session
+        out.append((session.store_id, Rule(
+            id=session.pk, code=f"LIVE-{session.pk}", name=session.title, kind=Kind.SPECIAL_PRICE, source="live",
+            source_id=item.pk, priority=LIVE_PRIORITY, sku_ids=frozenset({item.sku_id}),
+            store_paths=(session.store.path,), channels=LIVE_CHANNELS, valid_from=session.starts_at,
+            valid_to=session.closes_at, special_price=item.live_price, max_quantity=10**6)))
+    return out
 
 
 def automatic_rules(store, at: datetime, snap: Snapshot | None = None) -> list[Rule]:

@@ -223,3 +223,29 @@ def cart_quote(*, actor: Staff, store_id: int, channel: str, lines: list[tuple[i
         cart.append(LineIn(sku=sku, quantity=quantity, unit_price=unit, gross=gross, list_price=unit))
     member = member_for(actor.enterprise_id, member_id) if member_id is not None else None
     return price_lines(store=store, channel=channel, lines=cart, member=member, coupon_codes=coupon_codes or (), at=at)
+
+
+# --- live selling sessions -------------------------------------------------------------------------------------------
+
+def live_session_list(*, actor: Staff) -> QuerySet:
+    """The sessions of the stores in the actor's subtree (a store manager: their store's only)."""
+    from .models import LiveSession
+
+    return (LiveSession.objects.filter(scope_q(actor, Perm.PROMOTION_VIEW, "store__path"),
+                                       enterprise_id=actor.enterprise_id)
+            .select_related("store", "host").order_by("-starts_at", "-id"))
+
+
+def live_session_get(*, actor: Staff, session_id) -> "LiveSession":  # noqa: F821
+    session = None
+    if isinstance(session_id, int) and not isinstance(session_id, bool):
+        session = live_session_list(actor=actor).filter(pk=session_id).first()
+    if session is None:
+        raise NotFound(_("Live session not found."), code="live_session_not_found")
+    return session
+
+
+def live_session_links(session) -> list[ShareLink]:
+    """Every share link of a session (the host's and each guide's), oldest first."""
+    return list(ShareLink.objects.filter(enterprise_id=session.enterprise_id, source=session.source)
+                .select_related("sharer_staff").order_by("id"))

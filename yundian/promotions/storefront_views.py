@@ -130,3 +130,37 @@ def group(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         "left": found.size - found.joined_count, "mine": mine, "member": member, "sign_in_url": sign_in_url,
         "open": found.status == GroupStatus.OPEN and found.expires_at > timezone.now(),
         "share_url": request.build_absolute_uri(request.path), "error": error}, status=status)
+
+
+@never_cache
+def live(request: HttpRequest, slug: str, session_id: int) -> HttpResponse:
+    """A live session's page on its store's storefront (phone first): its products at their live prices (flash
+    allocations with the units left), a countdown before it starts, buy buttons into the store's cart (a flash
+    allocation through its flash-sale page), and sign-in for viewers (a new phone joins this store). The page view
+    is recorded by the storefront tracker (cdp) like every storefront page; the session's report counts them."""
+    from yundian.catalog.models import Channel
+    from yundian.catalog.pricing import price_resolve_many
+
+    from .models import LiveSession, LiveStatus
+
+    profile = storefront_or_404(slug)
+    session = (LiveSession.objects.filter(pk=session_id, enterprise_id=profile.enterprise_id, store=profile.node)
+               .select_related("host").first())
+    if session is None:
+        raise Http404
+    member, sign_in_url = _member_and_sign_in(request, profile)
+    now = timezone.now()
+    state = session.state_at(now)
+    items = list(session.items.select_related("sku__product", "flash_sale").prefetch_related("sku__product__media"))
+    prices = price_resolve_many([i.sku for i in items], profile.node, Channel.ONLINE, now) if items else {}
+    rows = []
+    for item in items:
+        sale = item.flash_sale
+        resolved = prices.get(item.sku_id)
+        rows.append({"item": item, "sku": item.sku, "list_price": resolved.price.amount if resolved else item.sku.base_price,
+                     "price": item.live_price if sale is None else sale.price, "sale": sale,
+                     "left": (sale.cap - sale.sold) if sale else None})
+    return render(request, "promotions/storefront_live.html", {
+        **store_selectors.storefront_context(profile), "session": session, "state": state, "rows": rows,
+        "member": member, "sign_in_url": sign_in_url, "is_live": state == LiveStatus.LIVE,
+        "is_scheduled": state == LiveStatus.SCHEDULED, "state_label": LiveStatus(state).label})

@@ -497,6 +497,8 @@ def share_link(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404
     target = (reverse("stores:storefront_product", args=[profile.slug, link.product_id]) if link.product_id
               else reverse("stores:storefront", args=[profile.slug]))
+    if link.source.startswith("live:") and link.source[5:].isdigit():  # a live session's link: its page
+        target = reverse("storefront_deals:live", args=[profile.slug, int(link.source[5:])])
     response = redirect(target)
     response.set_cookie(SHARE_COOKIE, link.code, max_age=7 * 24 * 3600, httponly=True, samesite="Lax")
     response.set_cookie(VISITOR_COOKIE, visitor, max_age=365 * 24 * 3600, httponly=True, samesite="Lax")

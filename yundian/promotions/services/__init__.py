@@ -26,3 +26,6 @@ from .referrals import (  # noqa: F401
 from .audience_coupons import (  # noqa: F401
     coupon_issue_run_step, coupon_issue_run_work, coupon_issue_to_audience,
 )
+from .live import (  # noqa: F401
+    ItemIn, live_session_close, live_session_create, live_session_update, live_share_link, live_share_link_for,
+)

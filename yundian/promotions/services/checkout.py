@@ -19,7 +19,7 @@ from yundian.members.models import Member
 from yundian.org.models import OrgNode
 
 from ..models import (
-    CouponCampaign, FlashSaleClaim, GroupBuyCampaign, GroupBuyMember, Promotion, PromotionUsage, UsageSource,
+    CouponCampaign, FlashSaleClaim, GroupBuyCampaign, GroupBuyMember, LiveSession, Promotion, PromotionUsage, UsageSource,
 )
 from . import coupons, flash, groups, referrals
 from ._common import clean_int, clean_ref
@@ -65,6 +65,8 @@ def _start_of(source: str, source_id: int) -> datetime | None:
         claim = FlashSaleClaim.objects.filter(pk=source_id).values_list("flash_sale__starts_at",
                                                                          "flash_sale__created_at").first()
         row = claim
+    elif source == UsageSource.LIVE:
+        row = LiveSession.objects.filter(pk=source_id).values_list("starts_at", "created_at").first()
     elif source == UsageSource.GROUP_BUY:
         row = GroupBuyMember.objects.filter(pk=source_id).values_list("group__campaign__starts_at",
                                                                        "group__campaign__created_at").first()
@@ -82,6 +84,8 @@ def _usage_key(entry: dict) -> tuple[str, int]:
         return UsageSource.GROUP_BUY, int(entry["rule_id"])
     if source == "coupon":
         return UsageSource.COUPON, int(entry["source_id"])
+    if source == "live":
+        return UsageSource.LIVE, int(entry["rule_id"])
     return UsageSource.PROMOTION, int(entry["rule_id"])
 
 
