@@ -66,7 +66,7 @@ def _form_rows(post=None, session=None) -> list[dict]:
     if post is not None:
         for i in range(ROWS):
             rows.append({"i": i, "field": f"sku_{i}", "sku": _int(post.get(f"sku_{i}")), "mode": post.get(f"mode_{i}", "live"),
-                         "price": post.get(f"price_{i}", ""), "cap": post.get(f"cap_{i}", ""),
+                         "price_text": post.get(f"price_{i}", ""), "cap": post.get(f"cap_{i}", ""),
                          "limit": post.get(f"limit_{i}", "1")})
         return rows
     items = list(session.items.select_related("flash_sale")) if session else []
@@ -75,7 +75,7 @@ def _form_rows(post=None, session=None) -> list[dict]:
         sale = item.flash_sale if item else None
         price = (sale.price if sale else item.live_price) if item else None
         rows.append({"i": i, "field": f"sku_{i}", "sku": item.sku_id if item else None, "mode": "flash" if sale else "live",
-                     "price": f"{price / 100:.2f}" if price is not None else "", "cap": sale.cap if sale else "",
+                     "price_text": f"{price / 100:.2f}" if price is not None else "", "cap": sale.cap if sale else "",
                      "limit": sale.per_member_limit if sale else 1})
     return rows
 
