@@ -34,7 +34,7 @@ def live_report(request: HttpRequest, session_id: int) -> HttpResponse:
     course = charts.bar(_("Viewers and orders by quarter hour"), x=labels, series=[
         charts.series(_("New viewers"), [b["viewers"] for b in report.buckets]),
         charts.series(_("Orders"), [b["orders"] for b in report.buckets])])
-    gmv_chart = charts.line(_("GMV by quarter hour"), x=labels, unit=charts.MONEY, currency=currency,
+    gmv_chart = charts.bar(_("GMV by quarter hour"), x=labels, unit=charts.MONEY, currency=currency,
                             series=[charts.series(_("GMV"), [b["gmv"] for b in report.buckets])])
     top = charts.bar(_("Top products by GMV"), x=[p["name"] for p in report.top_products], unit=charts.MONEY,
                      currency=currency, horizontal=True,
