@@ -1,7 +1,9 @@
 """The issue's browser test: HQ builds a cart-abandonment journey on the canvas by dragging (entry: cart abandoned
-for 2 hours → issue a coupon → end), picks the campaign by name and publishes it; a member signs in on the store's
-storefront on their phone and leaves a tee in the cart; the project clock moves 3 hours on and the journey worker
-runs; HQ sees the coupon on the member's 360° page, then each node's counts on the canvas."""
+for 2 hours → issue a coupon → send a message → end), picks the campaign and the message template by name and
+publishes it; a member signs in on the store's storefront on their phone and leaves a tee in the cart; the project
+clock moves 3 hours on and the journey worker runs, then the outbox's; HQ sees the coupon on the member's 360° page
+and the message in the outbox, the member reads it in their storefront inbox, and HQ sees each node's counts on the
+canvas."""
 import time
 from datetime import timedelta
 
@@ -13,6 +15,9 @@ from yundian.journeys.models import Journey
 from yundian.members import senders
 from yundian.members.tests.factories import register
 from yundian.members.tests.storefront import open_storefront
+from yundian.messaging.models import OutboundMessage
+from yundian.messaging.sending import send_due
+from yundian.messaging.services import template_create
 from yundian.org.tests.factories import PASSWORD, make_chain
 from yundian.promotions.models import Coupon
 from yundian.promotions.tests.factories import campaign
@@ -43,6 +48,8 @@ def test_a_cart_left_on_the_storefront_brings_the_coupon_the_canvas_journey_prom
     profile = open_storefront(chain, stock.cat)
     coupon_campaign = campaign(chain, code="CART10")
     member = register(chain, name="李梅", phone="13900001111")
+    reminder = template_create(actor=chain.admin, name="购物车提醒", bodies=[
+        {"channel": "inapp", "subject": "购物车里的商品还在", "body": "$member_name，你的购物车还在等你，优惠券已放进你的账户。"}])
     url = live_server.url
 
     # HQ builds the journey by dragging
@@ -57,12 +64,15 @@ def test_a_cart_left_on_the_storefront_brings_the_coupon_the_canvas_journey_prom
     end = _node(page, "n2").locator(".jn-head").bounding_box()
     page.mouse.move(end["x"] + 20, end["y"] + 8)
     page.mouse.down()
-    page.mouse.move(end["x"] + 320, end["y"] + 8, steps=6)
+    page.mouse.move(end["x"] + 560, end["y"] + 8, steps=6)
     page.mouse.up()
     _drop(page, "coupon", 430, 300)
     _node(page, "n3").wait_for()
+    _drop(page, "message", 680, 300)
+    _node(page, "n4").wait_for()
     _wire(page, "n1", "out", "n3")
-    _wire(page, "n3", "out", "n2")
+    _wire(page, "n3", "out", "n4")
+    _wire(page, "n4", "out", "n2")
     _node(page, "n1").locator(".jn-head").click()
     page.select_option("#jf-trigger", "cart_abandoned")
     page.fill("#jf-hours", "2")
@@ -70,13 +80,22 @@ def test_a_cart_left_on_the_storefront_brings_the_coupon_the_canvas_journey_prom
     _node(page, "n3").locator(".jn-head").click()
     page.locator("[data-panel-kind=coupon] .picker-q").fill("CART10")
     page.locator("[data-panel-kind=coupon] [role=option]").first.click()
+    # the message step: the inbox channel, its template picked by name (the options name the channels it has)
+    _node(page, "n4").locator(".jn-head").click()
+    page.select_option("[data-panel-kind=message] #jf-channel", "inapp")
+    page.locator("[data-panel-kind=message] .picker-q").fill("购物车")
+    option = page.locator("[data-panel-kind=message] [role=option]").first
+    assert "店铺消息" in option.inner_text()
+    page.locator("[data-panel-kind=message]").screenshot(path=str(artifacts_dir() / "journey-message-picker-zh.png"))
+    option.click()
     graph = _graph(page)
     assert [(n["id"], n["kind"], n["config"]) for n in graph["nodes"]] == [
         ("n1", "entry", {"trigger": "cart_abandoned", "hours": 2, "reentry": "never"}),
         ("n2", "end", {}),
-        ("n3", "coupon", {"campaign_id": coupon_campaign.pk})]
+        ("n3", "coupon", {"campaign_id": coupon_campaign.pk}),
+        ("n4", "message", {"channel": "inapp", "template_id": reminder.pk, "recommend": False})]
     assert sorted((e["source"], e["port"], e["target"]) for e in graph["edges"]) == [
-        ("n1", "out", "n3"), ("n3", "out", "n2")]
+        ("n1", "out", "n3"), ("n3", "out", "n4"), ("n4", "out", "n2")]
     page.click("[data-action=publish]")
     page.locator("#jc-publish-dialog[open]").wait_for()
     page.screenshot(path=str(artifacts_dir() / "journey-publish-1440-zh.png"))
@@ -104,9 +123,9 @@ def test_a_cart_left_on_the_storefront_brings_the_coupon_the_canvas_journey_prom
     shopper.wait_for_url(f"{base}/cart/")
     shopper.goto(f"{base}/")  # leaving the cart page flushes the tracker's batch
     assert _wait_for_cart_event(member.pk)
-    phone.close()
 
-    # three hours later the worker runs: the trigger enrols the member, the steps issue the coupon and the message
+    # three hours later the worker runs: the trigger enrols the member, the steps issue the coupon and queue the
+    # message; the outbox's worker delivers it to the inbox
     from yundian.journeys.tasks import journeys_work
 
     try:
@@ -115,15 +134,27 @@ def test_a_cart_left_on_the_storefront_brings_the_coupon_the_canvas_journey_prom
     finally:
         when.travel_reset()
     issued = Coupon.objects.get(campaign=coupon_campaign, member=member)
+    message = OutboundMessage.objects.get(member=member)
+    assert (message.source, message.channel, message.template_id) == (f"jy{journey.pk}", "inapp", reminder.pk)
+    send_due()
+    message.refresh_from_db()
+    assert message.status == "delivered"
+    shopper.goto(f"{base}/me/messages/")
+    assert "你的购物车还在等你" in shopper.locator(f".mi-item[data-message='{message.pk}']").inner_text()
+    shopper.screenshot(path=str(artifacts_dir() / "journey-inbox-375-zh.png"))
+    phone.close()
+    page.goto(f"{url}/messaging/")
+    assert page.locator(f"tr[data-message='{message.pk}']").get_attribute("data-status") == "delivered"
 
     page.goto(f"{url}/members/{member.pk}/")
     page.locator(f"#coupons tr[data-code='{issued.code}']").wait_for()
     page.locator("#coupons").screenshot(path=str(artifacts_dir() / "journey-member-coupon-1440-zh.png"))
     page.goto(f"{url}/journeys/{journey.pk}/")
     page.wait_for_selector("[data-journey-canvas][data-ready=true]")
-    badges = {gid: _node(page, gid).locator("[data-count]").all_inner_texts() for gid in ("n1", "n3", "n2")}
+    badges = {gid: _node(page, gid).locator("[data-count]").all_inner_texts() for gid in ("n1", "n3", "n4", "n2")}
     assert badges["n1"] == ["进入 1", "通过 1", "等待中 0", "退出 0"]
     assert badges["n3"] == ["进入 1", "通过 1", "等待中 0", "退出 0"]
+    assert badges["n4"] == ["进入 1", "通过 1", "等待中 0", "退出 0"]
     assert badges["n2"] == ["进入 1", "通过 0", "等待中 0", "退出 1"]
     assert page.locator("[data-tile=entered] .dash-value").inner_text() == "1"
     page.screenshot(path=str(artifacts_dir() / "journey-results-1440-zh.png"))

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 log = logging.getLogger(__name__)
 
+SUGGESTIONS = 3  # products named in a message's $recommendations
 PAID = ("paid", "fulfilled", "completed", "partially_returned", "returned")
 
 
@@ -126,10 +127,31 @@ def act_message(journey, config: dict, rows, now: datetime) -> None:
             continue
         variables = {**{k: str(v) for k, v in (config.get("variables") or {}).items()},
                      **{k: str(v) for k, v in (r.context or {}).items() if isinstance(v, str | int)}}
+        if config.get("recommend"):
+            variables.update(_suggestions(member, r.context or {}))
         message = messaging.message_enqueue(member=member, channel=config["channel"], template=template,
                                             variables=variables, key=r.key, store=member.home,
                                             purpose="marketing")
         r.detail = {"message_id": getattr(message, "pk", None)}
+
+
+def _suggestions(member, context: dict) -> dict[str, str]:
+    """$product_name (the product the trigger names: a viewed or carted SKU's) and $recommendations (what goes with
+    it, in stock at the member's store; recommend's `browse_suggestions`), for a message step that asks for them."""
+    from yundian.catalog.models import Product, Sku
+
+    product_id = context.get("product_id")
+    if not isinstance(product_id, int) and isinstance(context.get("sku_id"), int):
+        product_id = Sku.objects.filter(pk=context["sku_id"]).values_list("product_id", flat=True).first()
+    name = Product.objects.filter(pk=product_id).values_list("name", flat=True).first() if product_id else None
+    try:
+        from yundian.recommend.rescue import browse_suggestions
+    except ImportError:
+        return {"product_name": name or ""}
+    suggested = browse_suggestions(member, product_id if name else None, k=SUGGESTIONS)
+    names = [p.name for p in suggested]
+    chinese = any("\u4e00" <= ch <= "\u9fff" for n in names for ch in n)
+    return {"product_name": name or "", "recommendations": ("、" if chinese else ", ").join(names)}
 
 
 def _template(config: dict):

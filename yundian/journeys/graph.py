@@ -10,6 +10,8 @@ Kinds, their output ports and configs (ids are the enterprise's OLTP ids):
                            first_purchase   {}
                            cart_abandoned   {"hours": N}                    added to cart, no order for N hours
                            product_viewed   {"times": N, "days": D}         N views of one product in D days, no buy
+                           browse_abandoned {"hours": N}                    viewed a product, no cart add or order
+                                                                            for N hours
                            birthday         {"days_before": 0..30}
                            points_expiring  {"days": N}                     points of theirs expire within N days
                            tier_changed     {"direction": "up"|"down"|"any"}
@@ -29,7 +31,9 @@ Kinds, their output ports and configs (ids are the enterprise's OLTP ids):
     coupon      out      {"campaign_id": id}                    a unique-code campaign
     points      out      {"points": 1..100000}
     tag         out      {"tag_id": id, "action": "add"|"remove"}
-    message     out      {"channel": "sms"|"wechat"|"email"|"inapp", "template_id": id, "variables": {name: text}}
+    message     out      {"channel": "sms"|"wechat"|"email"|"inapp", "template_id": id, "variables": {name: text},
+                          "recommend": bool}   recommend: the product viewed ($product_name) and suggestions
+                                               for it ($recommendations) go into the variables
     guide_task  out      {"title": text, "note": text, "due_days": 0..60}   for the member's bound guide
     webhook     out      {"url": "http(s)://...", "timeout": 1..30 (seconds)}
     end         (none)
@@ -48,8 +52,8 @@ from django.utils.translation import gettext as _
 
 KINDS = ("entry", "wait", "branch", "split", "coupon", "points", "tag", "message", "guide_task", "webhook", "end")
 ACTIONS = ("coupon", "points", "tag", "message", "guide_task", "webhook")
-TRIGGERS = ("first_purchase", "cart_abandoned", "product_viewed", "birthday", "points_expiring", "tier_changed",
-            "lifecycle_changed", "segment_joined", "schedule", "api")
+TRIGGERS = ("first_purchase", "cart_abandoned", "product_viewed", "browse_abandoned", "birthday", "points_expiring",
+            "tier_changed", "lifecycle_changed", "segment_joined", "schedule", "api")
 REENTRY = ("never", "after_days")
 WAIT_UNITS = {"minutes": 60, "hours": 3600, "days": 86400}
 BRANCH_TESTS = ("condition", "event", "order")
@@ -108,6 +112,8 @@ def _entry_config(nid: str, c: dict, out: _Issues, wanted: dict) -> None:
         out.add(nid, "entry_reentry_days", _("Give the days before a member may enter again (1 to 3650)."))
     if trigger == "cart_abandoned" and not _int_in(c, "hours", 1, 720):
         out.add(nid, "entry_hours", _("Give the hours a cart waits (1 to 720)."))
+    elif trigger == "browse_abandoned" and not _int_in(c, "hours", 1, 168):
+        out.add(nid, "entry_browse_hours", _("Give the hours to wait for a cart or an order after the view (1 to 168)."))
     elif trigger == "product_viewed" and not (_int_in(c, "times", 1, 100) and _int_in(c, "days", 1, 7)):
         out.add(nid, "entry_views", _("Give how many views (1 to 100) within how many days (1 to 7)."))
     elif trigger == "birthday" and not _int_in({"d": c.get("days_before", 0)}, "d", 0, 30):
@@ -214,6 +220,8 @@ def _config(node: dict, out: _Issues, wanted: dict) -> None:
         if not isinstance(variables, dict) or not all(isinstance(k, str) and isinstance(v, str | int)
                                                       for k, v in variables.items()):
             out.add(nid, "message_variables", _("The message's variables are not valid."))
+        if not isinstance(c.get("recommend", False), bool):
+            out.add(nid, "message_recommend", _("Choose whether to add suggestions for the product viewed."))
     elif kind == "guide_task":
         title = c.get("title")
         if not isinstance(title, str) or not title.strip() or len(title) > 120:

@@ -50,6 +50,7 @@ TRIGGERS = (
     ("cart_abandoned", _("Cart abandoned")),
     ("first_purchase", _("First purchase")),
     ("product_viewed", _("Product viewed without buying")),
+    ("browse_abandoned", _("Browsed without adding to cart")),
     ("birthday", _("Birthday")),
     ("points_expiring", _("Points about to expire")),
     ("tier_changed", _("Tier up or down")),
@@ -80,6 +81,8 @@ _on = lambda *triggers: ("trigger", triggers)  # noqa: E731 - a field shown for 
 ENTRY_FIELDS = (
     Field("trigger", _("Members enter when"), "choice", TRIGGERS, default="cart_abandoned"),
     Field("hours", _("Cart left for (hours)"), "int", default=2, minimum=1, maximum=720, when=_on("cart_abandoned")),
+    Field("hours", _("No cart or order within (hours)"), "int", default=24, minimum=1, maximum=168,
+          when=_on("browse_abandoned")),
     Field("times", _("Viewed at least (times)"), "int", default=3, minimum=1, maximum=100, when=_on("product_viewed")),
     Field("days", _("Within (days)"), "int", default=3, minimum=1, maximum=7, when=_on("product_viewed")),
     Field("days_before", _("Days before the birthday"), "int", default=7, minimum=0, maximum=30, when=_on("birthday")),
@@ -151,6 +154,9 @@ KINDS: dict[str, Kind] = {kind.key: kind for kind in [
     Kind("message", pgettext_lazy("journey node", "Send a message"), "action", ICONS["message"], (
         Field("channel", _("Channel"), "choice", CHANNELS, default="sms"),
         Field("template_id", _("Message template"), "picker", picker="message_template"),
+        Field("recommend", _("Add suggestions for the product viewed"), "bool", YES_NO, default=False,
+              hint=_("Fills $product_name and $recommendations (goods that go with it, in stock at the member's "
+                     "store).")),
     ), _("Frequency caps, quiet hours and consent apply; quiet hours defer, never drop.")),
     Kind("guide_task", pgettext_lazy("journey node", "Task for the member's guide"), "action", ICONS["guide_task"], (
         Field("title", _("Task"), "text"),
@@ -268,6 +274,8 @@ def _field_text(f: Field, config: dict, names: dict) -> str:
     value = _get(config, f.key)
     if value in (None, "", []):
         return ""
+    if f.type == "bool" and f.default is False:  # an option that is off unless chosen: named only when on
+        return str(f.label) if value is True else ""
     if f.type in ("choice", "bool"):
         return str(dict(f.choices).get(_text_value(value), value))
     if f.type == "picker":
@@ -301,15 +309,17 @@ def summaries(actor, graph: dict) -> dict[str, str]:
 
 def panel_fields(actor, kind: str, config: dict) -> list[dict]:
     """The side panel's rows for a node: each field with its value from `config` and whether it shows now."""
-    visible = {f.key for f in _visible(KINDS[kind].fields, config)}
-    rows = []
+    visible = {id(f) for f in _visible(KINDS[kind].fields, config)}  # by field: two may share a key
+    rows, seen = [], {}
     for f in KINDS[kind].fields:
+        seen[f.key] = seen.get(f.key, 0) + 1  # a key two triggers use (days, hours): one element id each
+        dom_id = f.key if seen[f.key] == 1 else f"{f.key}-{seen[f.key]}"
         value = _get(config, f.key)
-        if value is None and f.key not in visible:
+        if value is None and id(f) not in visible:
             value = f.default
         if f.type == "bool":
             value = _text_value(value if value is not None else f.default)
-        rows.append({"field": f, "value": value, "hidden": f.key not in visible,
+        rows.append({"field": f, "dom_id": dom_id, "value": value, "hidden": id(f) not in visible,
                      "unit": config.get("unit") or "hours", "units": UNITS,
                      "ready": f.type != "picker" or picker_ready(f.picker),
                      "when_values": ",".join(f.when[1]) if f.when else "",

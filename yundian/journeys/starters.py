@@ -20,8 +20,8 @@ class Starter:
     goal: dict | None = None
 
 
-def _msg(channel: str = "sms") -> tuple:
-    return ("message", {"channel": channel})
+def _msg(channel: str = "sms", **extra) -> tuple:
+    return ("message", {"channel": channel, **extra})
 
 
 STARTERS: dict[str, Starter] = {s.key: s for s in [
@@ -45,6 +45,20 @@ STARTERS: dict[str, Starter] = {s.key: s for s in [
              ("coupon", {}),
              _msg(),
              ("end", {})),
+            goal={"kind": "order", "days": 3}),
+    Starter("browse_abandonment", _("Browse abandonment"),
+            _("A member who looked at a product and put nothing in a cart for a day gets a message naming it, with "
+              "goods that go with it in stock at their store; one arm gets a coupon too, the holdout gets nothing."),
+            (("entry", {"trigger": "browse_abandoned", "hours": 24, "reentry": "after_days", "reentry_days": 7}),
+             ("split", {"weights": [50, 50], "holdout": 10}),
+             _msg(recommend=True),
+             ("end", {}),
+             ("coupon", {}),
+             _msg(recommend=True),
+             ("end", {}),
+             ("end", {})),
+            wires=((0, "out", 1), (1, "a", 2), (2, "out", 3), (1, "b", 4), (4, "out", 5), (5, "out", 6),
+                   (1, "holdout", 7)),
             goal={"kind": "order", "days": 3}),
     Starter("win_back", _("Win back dormant members"),
             _("Members who turn dormant get a coupon or points (an A/B test against a holdout); those who still do not buy within a week get a call from their guide."),

@@ -4,6 +4,7 @@ its own watermark (never a full scan of the members), plus the API's enrol.
     first_purchase     the OLTP outbox (core.outbox, "order.changed") by id: a paid order that is the member's first
     cart_abandoned     the event inbox by id: an add_to_cart N hours old with no paid order since
     product_viewed     the event inbox by id: the member's N-th view of a product within D days, not bought since
+    browse_abandoned   the event inbox by id: a product_view N hours old with no cart add and no paid order since
     birthday           once per local day: members whose birthday is `days_before` days away
     points_expiring    points lots by expiry time: lots that expire within N days, the window moving on
     tier_changed       members' tier history (TierChange) by id: an upgrade / downgrade
@@ -51,7 +52,7 @@ def initial_watermark(journey: Journey, config: dict, now: datetime) -> dict:
     trigger = config["trigger"]
     if trigger == "first_purchase":
         return {"id": _max_id(OutboxEvent.objects.all())}
-    if trigger in ("cart_abandoned", "product_viewed"):
+    if trigger in ("cart_abandoned", "product_viewed", "browse_abandoned"):
         return {"id": _max_id(EventInbox.objects.all())}
     if trigger == "tier_changed":
         return {"id": _max_id(TierChange.objects.all())}
@@ -114,6 +115,36 @@ def _cart_abandoned(journey, config, wm, now):
         .values("member_id").annotate(last=Max("placed_at")).values_list("member_id", "last"))
     out = [(m, f"cart:{e}", {"sku_id": s, "at": a.isoformat()}) for m, (e, s, a) in last.items()
            if not (m in bought and bought[m] >= a)]
+    return out, {"id": rows[-1][0]}
+
+
+def _browse_abandoned(journey, config, wm, now):
+    """A member's last product view among the rows read, once it is N hours old, unless they added anything to a
+    cart or placed a paid order since that view (those are the cart-abandonment journey's, or done). The context
+    names the SKU and its product, for the message's suggestions."""
+    from yundian.catalog.models import Sku
+    from yundian.cdp.models import EventInbox
+    from yundian.sales.models import Order
+
+    rows = _inbox(journey, wm, "product_view", received_at__lte=now - timedelta(hours=config["hours"]))
+    if not rows:
+        return [], wm
+    last: dict[int, tuple] = {}
+    for event_id, member_id, sku_id, at in rows:
+        if member_id is not None and sku_id is not None:
+            last[member_id] = (event_id, sku_id, at)
+    earliest = min((a for _e, _s, a in last.values()), default=now)
+    acted: dict[int, datetime] = {}
+    for member_id, at in (EventInbox.objects.filter(enterprise_id=journey.enterprise_id, kind="add_to_cart",
+                                                    member_id__in=list(last), occurred_at__gte=earliest)
+                          .values("member_id").annotate(last=Max("occurred_at")).values_list("member_id", "last")):
+        acted[member_id] = at
+    for member_id, at in (Order.objects.filter(member_id__in=list(last), status__in=PAID, placed_at__gte=earliest)
+                          .values("member_id").annotate(last=Max("placed_at")).values_list("member_id", "last")):
+        acted[member_id] = max(at, acted.get(member_id, at))
+    product_of = dict(Sku.objects.filter(pk__in={s for _e, s, _a in last.values()}).values_list("pk", "product_id"))
+    out = [(m, f"browse:{e}", {"sku_id": s, "product_id": product_of.get(s), "at": a.isoformat()})
+           for m, (e, s, a) in last.items() if not (m in acted and acted[m] >= a) and s in product_of]
     return out, {"id": rows[-1][0]}
 
 
@@ -230,6 +261,7 @@ def _schedule(journey, config, wm, now):
 
 
 SCANNERS = {"first_purchase": _first_purchase, "cart_abandoned": _cart_abandoned, "product_viewed": _product_viewed,
+            "browse_abandoned": _browse_abandoned,
             "birthday": _birthday, "points_expiring": _points_expiring, "tier_changed": _tier_changed,
             "lifecycle_changed": _lifecycle_changed, "segment_joined": _segment_joined, "schedule": _schedule}
 

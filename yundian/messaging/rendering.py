@@ -27,12 +27,14 @@ COMMON = {
     "points": _("a number of points"),
     "order_number": _("an order number"),
     "date": _("a date"),
+    "product_name": _("the product the member looked at"),
+    "recommendations": _("products suggested for the member"),
 }
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 SAMPLE = {"member_name": "王小明", "store_name": "云店 · 南京西路店", "store_phone": "021-6288 0000",
           "unsubscribe_url": "https://example.com/m/u/…", "coupon_code": "NY2027-8K3D", "coupon_value": "¥30.00",
           "link": "https://example.com/s/demo/", "points": "500", "order_number": "A-20270101-0001",
-          "date": "2027-01-01"}
+          "date": "2027-01-01", "product_name": "婴儿推车 轻便款", "recommendations": "推车雨罩、婴儿湿巾"}
 
 
 def allowed_variables(extra) -> set[str]:

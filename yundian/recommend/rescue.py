@@ -26,7 +26,7 @@ from yundian.stores.selectors import store_nearest
 
 from . import warehouse_inputs as inputs
 from .models import Rescue
-from .selectors import available, personalisation_allowed
+from .selectors import available, personalisation_allowed, recommendations
 
 WINDOW_DAYS = 3
 NEAREST_STORES = 5
@@ -142,3 +142,27 @@ def _deliver(rescue: Rescue, *, now: datetime) -> None:
                                   due_at=now + timedelta(days=2), key=f"recommend-rescue-{rescue.pk}")
     if task is not None:  # None: nobody can follow the member up (no guide, no store manager)
         Rescue.objects.filter(pk=rescue.pk).update(delivered_as="guide_task")
+
+
+MESSAGE_SLOT = "message"  # no experiment runs on it: a journey's own split measures the message
+
+
+def browse_suggestions(member: Member, product_id: int | None, *, k: int = 3) -> list[Product]:
+    """Up to k products to suggest in a browse-abandon message about `product_id`, sellable at the member's home
+    store: what goes with it (the serving model), else a comparable product at a middle price (as the rescue).
+    A member who may not be personalised gets the store's best sellers, the product they viewed unused."""
+    store = member.home if member.home_id else None
+    if store is None:
+        return []
+    personal = personalisation_allowed(member)
+    viewed = [product_id] if personal and product_id else []
+    block = recommendations(store=store, slot=MESSAGE_SLOT, member=member if personal else None,
+                            product_ids=viewed, k=k)
+    chosen = [i.product_id for i in block.items]
+    if len(chosen) < k and viewed:
+        category_id = Product.objects.filter(pk=product_id).values_list("category_id", flat=True).first()
+        found = suggestion_for(member, category_id, viewed + chosen) if category_id else None
+        if found is not None and found[0].pk not in chosen:
+            chosen.append(found[0].pk)
+    products = Product.objects.in_bulk(chosen)
+    return [products[p] for p in chosen if p in products]

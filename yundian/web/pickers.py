@@ -1,6 +1,6 @@
-"""Searchable pickers: one search per kind (SKUs, products, categories, members, staff, stores, audiences, warehouses), each
-through its own context's scoped selector, so a picker offers only what the actor may see (a store manager never
-finds another store's members). The widget (`widgets.Picker`) submits ids; this module turns a typed query into
+"""Searchable pickers: one search per kind (SKUs, products, categories, members, staff, stores, audiences, warehouses,
+campaigns, tags, segments, message templates), each through its own context's scoped selector, so a picker offers
+only what the actor may see (a store manager never finds another store's members). The widget (`widgets.Picker`) submits ids; this module turns a typed query into
 options and ids back into labels.
 """
 from collections.abc import Callable, Iterable
@@ -15,6 +15,8 @@ from yundian.inventory import selectors as stock
 from yundian.members import selectors as members
 from yundian.members.models import IdentityKind
 from yundian.members.normalize import mask_identity
+from yundian.messaging import selectors as messaging
+from yundian.messaging.models import MessageChannel
 from yundian.org import selectors as org
 from yundian.org.models import Staff
 from yundian.org.roles import NodeKind
@@ -52,6 +54,14 @@ def _member_option(actor, member) -> Option:
     # always masked here: a picker is for choosing, not reading personal data
     return Option(member.pk, member.name or str(_("Member %(id)s") % {"id": member.pk}),
                   mask_identity(IdentityKind.PHONE, members.phone_of(member)), member.home.name)
+
+
+def _template_option(actor, template) -> Option:
+    # the channels it has a body for, in the channels' order: a journey's message step needs the one it sends on
+    channels = {b.channel for b in template.bodies.all()}
+    return Option(template.pk, template.name,
+                  " · ".join(str(label) for value, label in MessageChannel.choices if value in channels),
+                  template.node.name)
 
 
 def _by_name_or_code(qs: QuerySet, query: str, *fields: str) -> QuerySet:
@@ -97,6 +107,9 @@ KINDS: dict[str, PickerKind] = {kind.key: kind for kind in [
     PickerKind("segment", _("Search segments by name"),
                lambda a, q: _by_name_or_code(cdp_segments.segment_list(actor=a), q, "name"),
                lambda a, s: Option(s.pk, s.name, str(_("%(n)s members") % {"n": s.size or 0}), s.node.name)),
+    PickerKind("message_template", _("Search message templates by name"),
+               lambda a, q: messaging.template_list(actor=a, include_inactive=False, search=q or None),
+               _template_option),
     PickerKind("warehouse", _("Search warehouses by name or code"),
                lambda a, q: _by_name_or_code(stock.warehouse_list(actor=a).filter(is_active=True), q, "name", "code"),
                lambda a, w: Option(w.pk, w.name, w.code, w.get_kind_display())),

@@ -82,6 +82,32 @@ def test_cart_abandoned_enrols_after_n_hours_without_an_order(chain):
     assert Enrolment.objects.get(journey=journey).context["sku_id"] == 1
 
 
+def test_browse_abandoned_enrols_a_viewer_who_added_nothing_to_a_cart_nor_bought_within_n_hours(chain):
+    from yundian.catalog.tests.factories import make_catalogue
+
+    journey = live(chain, "browse_abandoned", hours=24)
+    tee = make_catalogue(chain).tee_s
+    idle, carted, bought, fresh = register(chain), register(chain), register(chain), register(chain)
+    for member in (idle, carted, bought):
+        event(chain, member, "product_view", sku_id=tee.pk)
+    when.travel(timedelta(hours=2))
+    event(chain, carted, "add_to_cart", sku_id=tee.pk)
+    order(chain, bought)
+    when.travel(timedelta(hours=21))
+    event(chain, fresh, "product_view", sku_id=tee.pk)
+    assert triggers.scan(journey.pk) == 0  # not 24 hours yet
+    when.travel(timedelta(hours=1, minutes=1))
+    # then: only the idle viewer, with the product they looked at; the fresh viewer waits their own 24 hours
+    assert triggers.scan(journey.pk) == 1
+    assert enrolled(journey) == {idle.pk}
+    context = Enrolment.objects.get(journey=journey).context
+    assert (context["sku_id"], context["product_id"]) == (tee.pk, tee.product_id)
+    assert triggers.scan(journey.pk) == 0
+    when.travel(timedelta(hours=24))
+    assert triggers.scan(journey.pk) == 1
+    assert enrolled(journey) == {idle.pk, fresh.pk}
+
+
 def test_product_viewed_n_times_without_buying(chain):
     journey = live(chain, "product_viewed", times=3, days=2)
     keen, casual = register(chain), register(chain)

@@ -134,3 +134,20 @@ def test_a_store_manager_cannot_issue_to_another_stores_member_and_nothing_is_is
     response = client_for(chain.manager_a).post(f"/promotions/coupons/{coupon_campaign.id}/issue/",
                                                 {"member_ids": [str(theirs.id)]})
     assert response.status_code == 404 and Coupon.objects.count() == 0
+
+
+def test_message_templates_are_found_by_name_with_their_channels_and_only_within_reach(chain, other_chain):
+    from django.utils import translation
+
+    from yundian.messaging.services import template_create
+
+    body = [{"channel": "inapp", "subject": "新品", "body": "新品到店"}, {"channel": "sms", "body": "新品到店"}]
+    hq = template_create(actor=chain.admin, name="总部新品", node_id=chain.hq.id, bodies=body)
+    template_create(actor=chain.admin, name="西区新品", node_id=chain.west.id, bodies=body[:1])
+    template_create(actor=other_chain.admin, name="别家新品", bodies=body)
+    # a store manager in the East finds HQ's template (above them), not the West's nor another enterprise's
+    with translation.override("zh-hans"):
+        assert found(chain.manager_a, "message_template", "新品") == [("总部新品", "短信 · 店铺消息")]
+        assert sorted(found(chain.admin, "message_template", "新品")) == [
+            ("总部新品", "短信 · 店铺消息"), ("西区新品", "店铺消息")]
+    assert [o.id for o in picker_labels(actor=fresh(chain.manager_a), kind="message_template", ids=[hq.id])] == [hq.id]
