@@ -3,6 +3,11 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
+
+# an assertion on a page waits up to 15 s (Playwright's default is 5): under CI's two busy cores a page's htmx request
+# or chart can take longer than 5 s to land, and a wait that ends early fails a test that is right
+expect.set_options(timeout=15_000)
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop in this thread
 

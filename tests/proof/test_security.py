@@ -49,6 +49,7 @@ def test_passwords_are_stored_as_hashes_never_in_plaintext(chain):
         assert not any(PASSWORD in str(value) for row in cursor.fetchall() for value in row)
 
 
+@pytest.mark.once  # a production process on its own SQLite: the same on either suite database
 def test_production_hashes_passwords_with_a_slow_hasher():
     # the test settings use MD5 for speed; production keeps Django's default (PBKDF2 first)
     from django.conf import global_settings
@@ -223,6 +224,7 @@ def _production(code: str, **env) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
+@pytest.mark.once  # a production process on its own SQLite: the same on either suite database
 def test_production_settings_secure_cookies_hsts_and_headers():
     out = _production(
         "from django.conf import settings as s\n"
@@ -239,6 +241,7 @@ def test_production_settings_secure_cookies_hsts_and_headers():
     }
 
 
+@pytest.mark.once  # a production process on its own SQLite: the same on either suite database
 def test_production_responses_carry_the_security_headers_and_secure_cookies():
     out = _production(
         "from django.test import Client\n"
@@ -258,6 +261,7 @@ def test_production_responses_carry_the_security_headers_and_secure_cookies():
     }
 
 
+@pytest.mark.once  # a production process on its own SQLite: the same on either suite database
 def test_production_passes_the_deploy_checks():
     data_dir = Path(os.environ.get("YUNDIAN_DATA", ROOT / "var")) / "proof-production"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -271,6 +275,7 @@ def test_production_passes_the_deploy_checks():
     assert "no issues" in out.stdout
 
 
+@pytest.mark.once
 @pytest.mark.parametrize("key", ["", "short", "dev-only-not-secret" + "x" * 60, "a" * 64])
 def test_production_refuses_a_weak_secret_key(key):
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production", "SECRET_KEY": key,

@@ -14,7 +14,8 @@ from yundian.org.tests.factories import PASSWORD, make_chain
 from yundian.sales.models import Order
 from yundian.sales.tests.factories import sell, stocked
 
-pytestmark = pytest.mark.django_db
+# the demo always runs on its embedded SQLite: its seed is proven once, in the SQLite run of the suite
+pytestmark = [pytest.mark.django_db, pytest.mark.once]
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from yundian.org.models import Enterprise, OrgNode, Staff
 User = get_user_model()
 
 
+@pytest.mark.once  # the demo always runs on its embedded SQLite: proven once, in the SQLite run of the suite
 def test_demo_without_server_loads_the_demo_chain_once(db):
     first, second = StringIO(), StringIO()
 

@@ -24,6 +24,9 @@ from yundian.promotions.models import Promotion, PromotionUsage
 from yundian.sales.models import Order, OrderLine, OrderReturn
 from yundian.stores.models import StoreProfile
 
+# the demo always runs on its embedded SQLite: its seed is proven once, in the SQLite run of the suite
+pytestmark = pytest.mark.once
+
 UNTIL = date(2026, 11, 30)
 DAYS = 60
 

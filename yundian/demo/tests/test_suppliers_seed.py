@@ -8,7 +8,8 @@ from yundian.core.ledgers import ledger_checks
 from yundian.demo.generators import run_seed, shape
 from yundian.inventory.models import PurchaseOrderLine, StockBalance, StockMove, Supplier, SupplierPrice
 
-pytestmark = pytest.mark.django_db
+# the demo always runs on its embedded SQLite: its seed is proven once, in the SQLite run of the suite
+pytestmark = [pytest.mark.django_db, pytest.mark.once]
 
 
 @pytest.fixture(scope="module")

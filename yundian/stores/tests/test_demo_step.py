@@ -9,7 +9,8 @@ from yundian.demo.generators.stores import PALETTE, counts_for
 from yundian.stores import selectors
 from yundian.stores.models import StoreAssortment, StorefrontTheme, StoreProfile, StoreTemplate
 
-pytestmark = pytest.mark.django_db
+# the demo always runs on its embedded SQLite: its seed is proven once, in the SQLite run of the suite
+pytestmark = [pytest.mark.django_db, pytest.mark.once]
 
 
 def test_the_stores_step_writes_its_shape_and_every_store_gets_a_working_storefront():
