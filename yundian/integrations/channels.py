@@ -87,6 +87,7 @@ class ChannelAdapter(ABC):
     """One marketplace's API. Built per connection: `base_url` and `api_key` come from it."""
 
     kind: str = ""
+    label = ""  # the kind in words, for the console
 
     def __init__(self, *, base_url: str, api_key: str = "", timeout: float = 10.0):
         self.base_url, self.api_key, self.timeout = base_url.rstrip("/"), api_key, timeout

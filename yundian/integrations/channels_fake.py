@@ -18,6 +18,7 @@ import urllib.parse
 import urllib.request
 
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 
 from .channels import (ChannelAdapter, ChannelError, ExternalLine, ExternalOrder, OrderBatch, PriceUpdate,
                        StatusUpdate, StockLevel, register)
@@ -26,6 +27,7 @@ from .channels import (ChannelAdapter, ChannelError, ExternalLine, ExternalOrder
 @register
 class FakeMarketplaceAdapter(ChannelAdapter):
     kind = "fake_marketplace"
+    label = _("Reference marketplace (JSON over HTTP)")
 
     def _call(self, method: str, path: str, body: dict | None = None) -> dict:
         data = json.dumps(body).encode() if body is not None else None

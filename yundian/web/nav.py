@@ -104,4 +104,6 @@ NAV: list[NavItem] = [
     NavItem("stores:template_list", pgettext_lazy("nav", "Store templates"), Perm.TEMPLATE_MANAGE, "settings"),
     NavItem("web:audit_list", pgettext_lazy("nav", "Audit log"), Perm.AUDIT_VIEW, "settings"),
     NavItem("integrations:webhooks", pgettext_lazy("nav", "Webhooks"), Perm.WEBHOOK_MANAGE, "settings"),
+    NavItem("integrations:erp", pgettext_lazy("nav", "ERP sync"), Perm.STOCK_VIEW, "settings"),
+    NavItem("integrations:channels", pgettext_lazy("nav", "Sales channels"), Perm.ORDER_MANAGE, "settings"),
 ]
