@@ -1,5 +1,6 @@
 """Guide workbench reads and the progress task on the demo chain (scale 1 with 120 days of history): how long the
-guide's phone pages' reads take and one progress refresh, against reading the guide's bound members (the baseline).
+guide's phone pages' reads take (today, customers, my month, my ranking's boards), HQ's share funnels and one
+progress refresh, against reading the guide's bound members (the baseline).
 
     python bench/guide_tasks.py              # seeds a throwaway demo chain first (about a minute)
     python bench/guide_tasks.py --data DIR   # an existing YUNDIAN_DATA folder with the demo chain
@@ -38,7 +39,7 @@ def main() -> None:
     if not args.data:
         call_command("migrate", verbosity=0)
         call_command("seed", "--scale", "1", "--history", "120", verbosity=0)
-    from yundian.guides import accounting, customers, task_progress
+    from yundian.guides import accounting, competitions, customers, funnels, task_progress
     from yundian.guides.models import GuideTask, TaskPlan
     from yundian.guides.services import month_of
     from yundian.members.models import Member
@@ -55,7 +56,13 @@ def main() -> None:
         ("my customers (customers.my_customers)", lambda: customers.my_customers(actor=guide)),
         ("my month (accounting.guide_month, one guide)",
          lambda: accounting.guide_month(actor=guide, month=month, guide_ids=[guide.pk])),
-        ("my store's ranking (accounting.ranking)", lambda: accounting.ranking(actor=guide, month=month)),
+        ("my ranking: running competitions (my_competitions)", lambda: competitions.my_competitions(actor=guide)),
+        ("my ranking: my store's sales board (month_board)",
+         lambda: competitions.month_board(actor=guide, metric="sales")),
+        ("my ranking: my region's shares board (month_board)",
+         lambda: competitions.month_board(actor=guide, metric="shares", node=guide.home.parent)),
+        ("share funnel per material at HQ (share_funnel)", lambda: funnels.share_funnel(actor=admin, by="material")),
+        ("share funnel per guide at HQ (share_funnel)", lambda: funnels.share_funnel(actor=admin, by="guide")),
         ("a plan's progress tree at HQ (plan_progress)",
          lambda: task_progress.plan_progress(actor=admin, plan_id=plan.pk)),
         ("guides' month at HQ (all guides)", lambda: accounting.guide_month(actor=admin, month=month)),
