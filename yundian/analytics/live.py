@@ -42,7 +42,12 @@ def live_viewers(events: ibis.Table, *, enterprise_id: int, store_id: int, marke
 def live_orders(orders: ibis.Table, *, enterprise_id: int, codes: list[str]) -> ibis.Table:
     """The session's sales: orders through its links, paid and not cancelled."""
     return (orders.filter((orders.enterprise_id == enterprise_id) & orders.is_sale & orders.share_code.isin(codes))
-            .select("order_id", "member_id", "paid_at", "net_total"))
+            .select("order_id", "member_id", "paid_at", "net_total", "share_code"))
+
+
+def live_orders_by_link(sold: ibis.Table) -> ibis.Table:
+    """The session's orders and GMV per share link (each link is one guide's)."""
+    return sold.group_by("share_code").aggregate(orders=_.order_id.count(), gmv=_.net_total.sum())
 
 
 def live_top_products(lines: ibis.Table, sold: ibis.Table, *, limit: int = 5) -> ibis.Table:
@@ -61,6 +66,7 @@ class LiveReport:
     buyers: int = 0
     top_products: list[dict] = field(default_factory=list)  # {product_id, name, quantity, amount}
     buckets: list[dict] = field(default_factory=list)  # {label, viewers, orders, gmv}
+    by_guide: list[dict] = field(default_factory=list)  # {staff_id, name, orders, gmv}: per link's guide
 
     @property
     def conversion(self) -> Fraction | None:
@@ -112,13 +118,15 @@ def _names(product_ids) -> dict[int, str]:
 
 def warehouse_report(session: LiveSession, *, slug: str, now: datetime) -> LiveReport:
     """The session's report from the warehouse (sign-ups from the OLTP database)."""
-    codes = [link.code for link in live_session_links(session)]
+    links = live_session_links(session)
+    codes = [link.code for link in links]
     with warehouse_read() as wh:
         viewers = live_viewers(wh.table("fact_event"), enterprise_id=session.enterprise_id,
                                store_id=session.store_id, marker=page_marker(slug, session.pk)).execute()
         sold = live_orders(wh.table("fact_order"), enterprise_id=session.enterprise_id, codes=codes or ["-"])
         orders = sold.execute()
         top = live_top_products(wh.table("fact_order_line"), sold).execute()
+        per_link = live_orders_by_link(sold).execute()
     names = _names(int(p) for p in top["product_id"])
     return LiveReport(
         viewers=len(viewers), signups=_signups(codes), orders=len(orders), gmv=int(orders["net_total"].sum() or 0),
@@ -127,7 +135,19 @@ def warehouse_report(session: LiveSession, *, slug: str, now: datetime) -> LiveR
                        "quantity": int(r.quantity), "amount": int(r.amount)} for r in top.itertuples()],
         buckets=_buckets(session, now, [v.to_pydatetime() for v in viewers["first_at"]],
                          [(p.to_pydatetime() if p is not None and str(p) != "NaT" else None, n)
-                          for p, n in zip(orders["paid_at"], orders["net_total"])]))
+                          for p, n in zip(orders["paid_at"], orders["net_total"])]),
+        by_guide=_by_guide(links, [(r.share_code, int(r.orders), int(r.gmv or 0)) for r in per_link.itertuples()]))
+
+
+def _by_guide(links, rows: list[tuple[str, int, int]]) -> list[dict]:
+    staff = {link.code: link.sharer_staff for link in links}
+    out: dict[int, dict] = {}
+    for code, orders, gmv in rows:
+        person = staff[code]
+        entry = out.setdefault(person.pk, {"staff_id": person.pk, "name": person.display_name, "orders": 0, "gmv": 0})
+        entry["orders"] += orders
+        entry["gmv"] += gmv
+    return sorted(out.values(), key=lambda e: (-e["gmv"], e["staff_id"]))
 
 
 def oltp_figures(session: LiveSession, *, slug: str) -> LiveReport:
@@ -144,4 +164,4 @@ def oltp_figures(session: LiveSession, *, slug: str) -> LiveReport:
     sales = live_session_figures(session)
     return LiveReport(viewers=viewers, signups=_signups(codes), orders=sales.orders, gmv=sales.gmv,
                       buyers=sales.buyers, top_products=[{k: p[k] for k in ("product_id", "name", "quantity", "amount")}
-                                                         for p in sales.top_products])
+                                                         for p in sales.top_products], by_guide=sales.by_guide)

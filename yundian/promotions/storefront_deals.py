@@ -1,4 +1,7 @@
-"""The live flash sales and group buys of a store, for its storefront's home page (stores.hooks)."""
+"""The live sessions (running, or starting within a day), flash sales and group buys of a store, for its storefront's
+home page (stores.hooks)."""
+from datetime import timedelta
+
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -8,7 +11,7 @@ from yundian.catalog.pricing import ancestor_ids
 from yundian.core.money import Money
 from yundian.stores.hooks import register_storefront_deals
 
-from .models import FlashSale, GroupBuyCampaign
+from .models import FlashSale, GroupBuyCampaign, LiveSession, LiveStatus
 
 MAX_DEALS = 6
 
@@ -19,6 +22,19 @@ def live_deals(profile) -> list[dict]:
     nodes = ancestor_ids(profile.node)
     currency = profile.node.enterprise.currency
     cards = []
+    for session in (LiveSession.objects.filter(store=profile.node, status=LiveStatus.SCHEDULED,
+                                               starts_at__lte=now + timedelta(days=1), ends_at__gt=now)
+                    .select_related("host").order_by("starts_at")[:2]):
+        prices = [i.live_price if i.flash_sale_id is None else i.flash_sale.price
+                  for i in session.items.select_related("flash_sale")]
+        if not prices:
+            continue
+        running = session.starts_at <= now
+        cards.append({"kind": "live", "badge": _("Live now") if running else _("Live soon"), "title": session.title,
+                      "subtitle": _("Hosted by %(host)s") % {"host": session.host.display_name}
+                      + ("" if running else " · " + timezone.localtime(session.starts_at).strftime("%m-%d %H:%M")),
+                      "price": Money(min(prices), currency),
+                      "url": reverse("storefront_deals:live", args=[profile.slug, session.pk])})
     for sale in (FlashSale.objects.filter(enterprise_id=profile.enterprise_id, node_id__in=nodes, is_active=True,
                                           is_sold_out=False, starts_at__lte=now, ends_at__gt=now)
                  .select_related("sku__product").order_by("ends_at")[:MAX_DEALS]):

@@ -123,6 +123,9 @@ def test_the_host_and_each_guide_get_their_own_link_and_an_hq_host_one_too(chain
     profile = plain_storefront(chain)
     response = Client().get(f"/p/r/{host_link.code}/")
     assert (response.status_code, response["Location"]) == (302, f"/s/{profile.slug}/deals/live/{session.pk}/")
+    # the store's storefront home announces it (it starts within a day), with its lowest live price
+    home = Client().get(f"/s/{profile.slug}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Live soon" in home and "夏日直播" in home and f"/deals/live/{session.pk}/" in home and "¥59.00" in home
 
 
 @pytest.mark.parametrize("change, code", [
