@@ -172,3 +172,48 @@ def test_an_export_job_writes_a_file_of_the_callers_rows(chain, api_client, sett
     body = api_client.get(f"/api/v1/integrations/erp/jobs/{job['id']}/file")
     rows = list(csv.reader(io.StringIO(body.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["warehouse_code", "sku_code", "on_hand"] and [r[:3] for r in rows[1:]] == [["WH-A", "MUG-01", "5"]]
+
+
+def test_a_folder_schedule_imports_each_dropped_file_once_and_an_export_schedule_writes_only_changes(chain, settings,
+                                                                                                     tmp_path):
+    from django.utils import timezone
+
+    from yundian.integrations.erp_jobs import erp_schedule_create, erp_schedules_run
+
+    settings.ERP_DROP_ROOT = tmp_path
+    settings.ERP_EXPORT_LAG_SECONDS = 0
+    stock = make_stock(chain)
+    put(stock, stock.wh_a, stock.cat.mug_sku, 10)
+    erp_schedule_create(actor=chain.admin, direction="import", entity="stock", folder="stock-in")
+    erp_schedule_create(actor=chain.admin, direction="export", entity="stock", folder="stock-out")
+    inbox = tmp_path / str(chain.hq.enterprise_id) / "stock-in"
+    inbox.mkdir(parents=True)
+    (inbox / "count.csv").write_bytes(csv_bytes(["warehouse_code", "sku_code", "quantity"], ["WH-A", "MUG-01", "6"]))
+    assert erp_schedules_run() == 2
+    assert level(stock.wh_a, stock.cat.mug_sku) == (6, 0)
+    assert [p.name for p in inbox.iterdir() if p.is_file()] == [] and len(list((inbox / "done").iterdir())) == 1
+    outbox = tmp_path / str(chain.hq.enterprise_id) / "stock-out"
+    assert len(list(outbox.iterdir())) == 1
+    assert erp_schedules_run() == 0  # not due again within the hour
+    later = timezone.now() + timezone.timedelta(hours=1)
+    assert erp_schedules_run(now=later) == 0  # nothing new dropped, nothing changed: no file
+    assert len(list(outbox.iterdir())) == 1
+    with pytest.raises(ValidationFailed):
+        erp_schedule_create(actor=chain.admin, direction="import", entity="stock", folder="../etc")
+
+
+def test_a_file_uploaded_to_the_api_is_imported_and_the_same_file_again_changes_nothing(chain, api_client):
+    stock = make_stock(chain)
+    put(stock, stock.wh_a, stock.cat.mug_sku, 10)
+    api_client.force_login(chain.admin.user)
+    data = csv_bytes(["warehouse_code", "sku_code", "quantity"], ["WH-A", "MUG-01", "4"])
+    results = []
+    for _ in range(2):
+        upload = io.BytesIO(data)
+        upload.name = "stock.csv"
+        response = api_client.post("/api/v1/integrations/erp/imports/stock/file", {"file": upload, "wait": "true"})
+        assert response.status_code == 200, response.content
+        results.append((response.json()["changed_rows"], response.json()["unchanged_rows"]))
+    assert results == [(1, 0), (0, 1)] and level(stock.wh_a, stock.cat.mug_sku) == (4, 0)
+    queued = api_client.post("/api/v1/integrations/erp/imports/stock/file", {"file": io.BytesIO(data)})
+    assert queued.status_code in (202, 422)

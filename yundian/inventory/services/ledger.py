@@ -257,7 +257,9 @@ def _update_balances(changes: Sequence[tuple[int, int, int, int]], now: datetime
         cursor.execute(f"UPDATE {table} SET on_hand = on_hand + (CASE id {cases} ELSE 0 END), "
                        f"reserved = reserved + (CASE id {cases} ELSE 0 END), "
                        f"value = value + (CASE id {cases} ELSE 0 END), updated_at = %s WHERE id IN ({ids})",
-                       [*params, now, *(change[0] for change in changes)])
+                       # the time as the ORM stores it (SQLite: UTC text without an offset), so it compares with
+                       # every other updated_at (the ERP export's keyset cursor orders by it)
+                       [*params, connection.ops.adapt_datetimefield_value(now), *(change[0] for change in changes)])
 
 
 def _active_on_rows(posting: Posting) -> list[Reservation]:
