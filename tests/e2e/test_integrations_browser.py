@@ -39,21 +39,21 @@ def test_erp_jobs_and_channels_pages_at_1440_and_1024(live_server, browser, sett
     waiting = erp_import_create(actor=admin, entity="stock", filename="晚间同步.csv",
                                 data=b"warehouse_code,sku_code,quantity\nWH-A,MUG-01,2\n")
     errors = []
-    for width in (1440, 1024):
-        context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900})
+    for step, (width, locale, lang) in enumerate(((1440, "zh-CN", "zh"), (1024, "zh-CN", "zh"), (1440, "en-US", "en"))):
+        context = browser.new_context(locale=locale, viewport={"width": width, "height": 900})
         page = context.new_page()
         page.set_default_timeout(30_000)
         page.on("pageerror", lambda error: errors.append(str(error)))
         _sign_in(page, live_server.url, admin.user)
         page.goto(f"{live_server.url}/integrations/erp/")
         assert page.locator(f"tr[data-job='{bad.pk}'] a[data-testid='errors-{bad.pk}']").inner_text() == "2"
-        if width == 1440:
+        if step == 0:
             assert page.locator(f"tr[data-job='{waiting.pk}']").get_attribute("data-status") == "queued"
             page.screenshot(path=str(artifacts_dir() / "integrations-erp-1440-zh.png"), full_page=True)
             erp_job_run(job_id=waiting.pk)  # the page polls every 2 s while a job runs
             page.locator(f"tr[data-job='{waiting.pk}'][data-status='done']").wait_for()
         else:
-            page.screenshot(path=str(artifacts_dir() / "integrations-erp-1024-zh.png"), full_page=True)
+            page.screenshot(path=str(artifacts_dir() / f"integrations-erp-{width}-{lang}.png"), full_page=True)
         with page.expect_download() as download:
             page.click(f"a[data-testid='download-{export.pk}']")
         assert download.value.suggested_filename.endswith(".xlsx")
