@@ -224,6 +224,12 @@ api.add_router("/journeys", journeys_router)
 from yundian.messaging.api import router as messaging_router  # noqa: E402
 
 api.add_router("/messaging", messaging_router)
+from yundian.analytics.diagnosis_api import router as diagnosis_router  # noqa: E402
+
+api.add_router("/analytics", diagnosis_router)
+from yundian.staffing.api import router as staffing_router  # noqa: E402
+
+api.add_router("/staffing", staffing_router)
 from yundian.integrations.api import router as integrations_router  # noqa: E402
 
 api.add_router("/integrations", integrations_router)

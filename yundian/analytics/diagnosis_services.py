@@ -241,6 +241,24 @@ def finding_resolve(*, actor: Staff, finding_id: int, resolution: str, dismiss: 
     return finding
 
 
+@transaction.atomic
+def finding_acknowledge(*, actor: Staff, finding_id: int) -> Finding:
+    """The owner (or a manager above the finding's node) says they have seen it and are on it: the first
+    acknowledgement is kept (a repeat changes nothing); a closed finding cannot be acknowledged (409)."""
+    from .diagnosis_selectors import finding_visible
+
+    finding = Finding.objects.select_for_update().filter(pk=finding_id, enterprise_id=actor.enterprise_id).first()
+    if finding is None or not finding_visible(actor, finding):
+        raise NotFound(_("Finding not found."), code="finding_not_found")
+    if finding.status != FindingStatus.OPEN:
+        raise Conflict(_("This finding is already closed."), code="finding_closed", details={"status": finding.status})
+    if finding.acknowledged_at is None:
+        finding.acknowledged_by, finding.acknowledged_at = actor, timezone.now()
+        finding.save(update_fields=["acknowledged_by", "acknowledged_at", "updated_at"])
+        audit_record(actor=actor, action="finding.acknowledge", target=finding, scope_path=finding.node.path)
+    return finding
+
+
 # --- dynamic stocktake and early warnings ------------------------------------------------------------------------
 
 def _warning(*, node: OrgNode, kpi: str, driver: str, day: date, items: list[dict], run: DiagnosisRun | None,

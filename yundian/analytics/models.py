@@ -190,6 +190,9 @@ class Finding(BaseModel):
     status = models.CharField(_("status"), max_length=10, choices=FindingStatus.choices, default=FindingStatus.OPEN)
     resolved_by = models.ForeignKey("org.Staff", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey("org.Staff", on_delete=models.SET_NULL, null=True, blank=True,
+                                        related_name="+")
+    acknowledged_at = models.DateTimeField(_("seen at"), null=True, blank=True)
     resolution = models.CharField(_("what was done"), max_length=500, blank=True)
     checked_on = models.DateField(_("checked on"), null=True, blank=True)
     check_value = models.FloatField(_("KPI since"), null=True, blank=True)
