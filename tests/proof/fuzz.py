@@ -16,6 +16,9 @@ OUT_OF_SCOPE = {"hq_admin": ("x",), "auditor": ("x",), "region_manager": ("b", "
 # GET /{id} endpoints -> the kind of object their id names (see World.ids); enterprise-wide kinds (catalogue,
 # transfers between two stores) are only out of scope for another enterprise
 ID_PATHS = {
+    "/api/v1/integrations/erp/jobs/{job_id}": "erp_job",
+    "/api/v1/integrations/erp/jobs/{job_id}/errors": "erp_job",
+    "/api/v1/integrations/erp/jobs/{job_id}/file": "erp_job",
     "/api/v1/sales/orders/{order_id}": "order",
     "/api/v1/sales/orders/{order_id}/receipt.escpos": "order",
     "/api/v1/sales/returns/{return_id}": "return",
@@ -58,6 +61,8 @@ ID_PATHS = {
 ENTERPRISE_WIDE = {"transfer", "product", "sku", "supplier"}
 # GET /{id} endpoints outside the matrix, with why
 NOT_IN_MATRIX = {
+    "/api/v1/integrations/erp/{entity}": "the path names a kind of data (products, stock ...), not an object; its rows "
+                                         "are scoped (integrations/tests/test_erp_export.py)",
     "/api/v1/sales/approvals/{approval_id}": "no approval request in the test world",
     "/api/v1/inventory/purchase-orders/{order_id}": "no purchase order in the test world",
     "/api/v1/catalog/imports/{run_id}": "no import run in the test world",

@@ -146,7 +146,14 @@ def make_world(code: str = "acme") -> World:
     window = {"competitor": "guide", "metric": "sales", "starts_at": now, "ends_at": now + timedelta(days=7)}
     competition_a = competitions.competition_create(actor=admin, node_id=chain.store_a.id, name="A PK", **window)
     competition_b = competitions.competition_create(actor=admin, node_id=chain.store_b.id, name="B PK", **window)
+    from yundian.integrations.erp_jobs import erp_export_create, erp_job_run
+
+    # ERP export jobs started by each store's manager (scoped to the node they were started at), run: a file each
+    erp_jobs = [erp_export_create(actor=manager, entity="stock") for manager in (chain.manager_a, chain.manager_b)]
+    for job in erp_jobs:
+        erp_job_run(job_id=job.pk)
     w.ids = {
+        "erp_job": {"a": erp_jobs[0].id, "b": erp_jobs[1].id},
         "guide_task": {"a": task_a.id, "b": task_b.id},
         "task_plan": {"a": plan_a.id, "b": plan_b.id},
         "task_target": {"a": plan_a.targets.get().id, "b": plan_b.targets.get().id},
