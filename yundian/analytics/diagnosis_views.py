@@ -86,3 +86,53 @@ def finding_close(request: HttpRequest, finding_id: int) -> HttpResponse:
         return redirect("analytics:finding", finding_id)
     messages.success(request, _("Recorded. The diagnosis checks whether the KPI comes back."))
     return redirect("analytics:findings")
+
+
+def _buyers_page(request, *, error=None, status=200):
+    from yundian.catalog.models import CategoryBuyer
+    from yundian.catalog.selectors import category_list
+    from yundian.org.models import OrgNode
+
+    categories = list(category_list(actor=request.actor, include_inactive=False)[:500])
+    assigned = {b.category_id: b for b in CategoryBuyer.objects.filter(enterprise_id=request.actor.enterprise_id)
+                .select_related("buyer")}
+    rows = []
+    for c in categories:
+        ids = [int(p) for p in (c.path or "").strip("/").split("/") if p.isdigit()] or [c.pk]
+        own = assigned.get(c.pk)
+        inherited = next((assigned[i] for i in reversed(ids[:-1]) if i in assigned), None)
+        rows.append({"category": c, "depth": max(len(ids) - 1, 0), "own": own, "inherited": inherited})
+    hq = OrgNode(path="/" + request.actor.home.path.strip("/").split("/")[0] + "/",
+                 enterprise_id=request.actor.enterprise_id)
+    return render(request, "analytics/category_buyers.html", {
+        "rows": rows, "error": error, "may_manage": has_perm(request.actor, Perm.CATALOG_MANAGE, hq)}, status=status)
+
+
+@console_view(Perm.ANALYTICS_VIEW)
+def category_buyers(request: HttpRequest) -> HttpResponse:
+    """Who buys each category (HQ assigns; the diagnosis sends a category's problems to its buyer)."""
+    return _buyers_page(request)
+
+
+@require_POST
+@console_view(Perm.ANALYTICS_VIEW)
+def category_buyer_save(request: HttpRequest) -> HttpResponse:
+    from yundian.catalog.services import category_buyer_assign, category_buyer_remove
+
+    def number(name):
+        text = (request.POST.get(name) or "").strip()
+        return int(text) if text.isascii() and text.isdecimal() and len(text) <= 18 else None
+
+    try:
+        if request.POST.get("action") == "remove":
+            category_buyer_remove(actor=request.actor, category_id=number("category"))
+        else:
+            category = number("category")
+            if category is None:
+                from yundian.core.errors import ValidationFailed
+                raise ValidationFailed(_("Pick a category."), code="invalid_category", details={"field": "category"})
+            category_buyer_assign(actor=request.actor, category_id=category, buyer_id=number("buyer"))
+    except DomainError as exc:
+        return _buyers_page(request, error=exc, status=exc.status)
+    messages.success(request, _("Saved. The diagnosis sends this category's problems to its buyer."))
+    return redirect("analytics:category_buyers")

@@ -16,6 +16,8 @@ urlpatterns = [
     path("clv/", views.clv, name="clv"),
     path("clv/refit/", views.clv_refit_now, name="clv_refit"),
     path("findings/", diagnosis_views.findings, name="findings"),
+    path("findings/buyers/", diagnosis_views.category_buyers, name="category_buyers"),
+    path("findings/buyers/save/", diagnosis_views.category_buyer_save, name="category_buyer_save"),
     path("findings/<int:finding_id>/", diagnosis_views.finding, name="finding"),
     path("findings/<int:finding_id>/close/", diagnosis_views.finding_close, name="finding_close"),
 ]
