@@ -247,5 +247,18 @@ def member_next_best(*, member: Member, store: OrgNode | None = None, k: int = 5
     return recommendations(store=home, slot="guide", member=member, k=k)
 
 
+def sku_to_offer(store: OrgNode, product_ids: list[int], *, shelf_only: bool = False) -> dict[int, int]:
+    """{product: the first of its active SKUs the store can promise} (what picking a suggestion puts in a cart)."""
+    skus = list(Sku.objects.filter(product_id__in=product_ids, is_active=True).order_by("id")
+                .values_list("pk", "product_id"))
+    promised = atp(sku_ids=[s for s, _p in skus], store_node=store)
+    out: dict[int, int] = {}
+    for sku_id, product_id in skus:
+        figure = promised.get(sku_id)
+        if product_id not in out and figure is not None and (figure.store if shelf_only else figure.total) > 0:
+            out[product_id] = sku_id
+    return out
+
+
 def products_named(product_ids: list[int]) -> dict[int, Product]:
     return {p.pk: p for p in Product.objects.filter(pk__in=product_ids).filter(Q(is_active=True))}

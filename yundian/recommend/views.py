@@ -82,12 +82,17 @@ def experiment_stop(request: HttpRequest, experiment_id: int) -> HttpResponse:
     return redirect("recommend:overview")
 
 
-def _fragment(request, member, store: OrgNode, *, slot: str, shelf_only: bool, k: int) -> HttpResponse:
+def _fragment(request, member, store: OrgNode, *, slot: str, shelf_only: bool, k: int,
+              channel: str = "") -> HttpResponse:
+    """The suggestion box; it carries the member, store, slot and variant for its recommendation_view and
+    recommendation_click events (static/recommend/staff_track.js), and each suggestion the SKU a pick means."""
     block = selectors.recommendations(store=store, slot=slot, member=member, k=k, shelf_only=shelf_only)
     products = selectors.products_named([i.product_id for i in block.items])
-    rows = [(item, products[item.product_id]) for item in block.items if item.product_id in products]
+    skus = selectors.sku_to_offer(store, list(products), shelf_only=shelf_only)
+    rows = [(item, products[item.product_id], skus.get(item.product_id, ""))
+            for item in block.items if item.product_id in products]
     return render(request, "recommend/partials/member_suggestions.html", {
-        "block": block, "rows": rows, "member": member, "store": store})
+        "block": block, "rows": rows, "member": member, "store": store, "channel": channel})
 
 
 @console_view(Perm.ORDER_SELL)
@@ -97,7 +102,7 @@ def till_suggestions(request: HttpRequest, member_id: int) -> HttpResponse:
     if store is None or not has_perm(request.actor, Perm.ORDER_SELL, store):
         raise Http404
     member = member_get(actor=request.actor, member_id=member_id)
-    return _fragment(request, member, store, slot=Slot.TILL, shelf_only=True, k=5)
+    return _fragment(request, member, store, slot=Slot.TILL, shelf_only=True, k=5, channel="pos")
 
 
 @console_view(Perm.MEMBER_VIEW)

@@ -85,3 +85,41 @@ def test_a_bad_experiment_from_the_page_is_refused_with_a_message(world):
                                                        "share_holdout": "30"}, follow=True)
     assert "add up to 100" in response.content.decode()
     assert not services.Experiment.objects.exists()
+
+
+def test_the_till_box_carries_what_its_view_and_click_events_need_and_the_events_api_keeps_them(world):
+    from yundian.cdp.models import EventInbox
+
+    train_world(world)
+    member = register(world.chain)
+    client = staff_client(world.chain.manager_a)
+    html = client.get(f"/recommend/till/{member.pk}/?store={world.chain.store_a.pk}").content.decode()
+    # the box names the member, the store and the till's channel; a suggestion names the SKU a pick puts in the sale
+    assert (f'data-rec-member="{member.pk}" data-rec-store="{world.chain.store_a.pk}" data-rec-channel="pos"'
+            in html)
+    mug_sku = world.mug.skus.order_by("id").first()
+    assert f'data-rec-product="{world.mug.pk}" data-rec-sku="{mug_sku.pk}"' in html
+    assert "recommend/staff_track.js" in html
+    # what staff_track.js sends, as the signed-in clerk (session + CSRF), is kept with the member and the store
+    client = Client(enforce_csrf_checks=True)
+    assert client.login(username=world.chain.manager_a.user.username, password=PASSWORD)
+    client.get("/")
+    rec = {"rec_slot": "till", "rec_variant": "blend", "rec_experiment": "0"}
+    common = {"member_id": member.pk, "store_id": world.chain.store_a.pk, "channel": "pos"}
+    response = client.post("/api/v1/events", {"events": [
+        {"event_id": "rec-t-1-v", "kind": "recommendation_view", **common, "properties": {**rec, "items": 1}},
+        {"event_id": "rec-t-2-c", "kind": "recommendation_click", "sku_id": mug_sku.pk, **common, "properties": rec},
+    ]}, content_type="application/json", HTTP_X_CSRFTOKEN=client.cookies["csrftoken"].value)
+    assert response.status_code == 200, response.content
+    kept = EventInbox.objects.filter(member_id=member.pk).order_by("id")
+    assert [(e.kind, e.store_id, e.channel, e.sku_id) for e in kept] == [
+        ("recommendation_view", world.chain.store_a.pk, "pos", None),
+        ("recommendation_click", world.chain.store_a.pk, "pos", mug_sku.pk)]
+
+
+def test_the_guides_box_names_the_members_home_store(world):
+    train_world(world)
+    member = register(world.chain)
+    html = staff_client(world.chain.guide_a).get(f"/recommend/members/{member.pk}/next-best/").content.decode()
+    assert f'data-rec-member="{member.pk}" data-rec-store="{world.chain.store_a.pk}"' in html
+    assert "data-rec-channel" not in html

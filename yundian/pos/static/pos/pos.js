@@ -769,6 +769,13 @@
     window.htmx.ajax("GET", box.dataset.url.replace("/0/", "/" + member.id + "/"), { target: box, swap: "innerHTML" });
   }
 
+  // a suggestion picked at the till goes into the sale (its recommendation_click is recommend's staff_track.js)
+  if ($("member-rec")) $("member-rec").addEventListener("click", function (ev) {
+    var b = ev.target.closest("[data-rec-sku]");
+    var sku = b && state.byId[parseInt(b.getAttribute("data-rec-sku"), 10)];
+    if (sku) addSku(sku);
+  });
+
   function attachMember(member) {
     state.member = member;
     memberCdp(member);
