@@ -11,7 +11,7 @@ from yundian.integrations.models import ChannelOrder
 from yundian.inventory.models import StockBalance
 from yundian.org.tests.factories import fresh
 from yundian.sales.models import Order
-from yundian.sales.services import shipment_create
+from yundian.sales.services import return_create, shipment_create
 from yundian.sales.tests.factories import assert_ledgers_clean, level, make_stock, put, sell
 
 from .fake_marketplace import FakeMarketplace
@@ -53,6 +53,13 @@ def test_marketplace_orders_land_once_as_marketplace_orders_reserving_the_stores
         channel_sync(connection_id=conn.pk)
         assert ("M-1", "shipped") in mall.statuses
         assert level(stock.wh_a, stock.cat.mug_sku) == (1, 0)
+        # the buyer sends one back: returned here -> told "refunded", once
+        return_create(actor=chain.admin, order_id=order.pk, client_ref="ret-1",
+                      lines=[{"order_line_id": order.lines.get().pk, "quantity": 1}])
+        channel_sync(connection_id=conn.pk)
+        channel_sync(connection_id=conn.pk)
+        assert [s for s in mall.statuses if s[0] == "M-1"] == [("M-1", "shipped"), ("M-1", "refunded")]
+        assert ChannelOrder.objects.get(external_id="M-1").status == "refunded"
     assert_ledgers_clean()
 
 
