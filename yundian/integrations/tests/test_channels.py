@@ -37,6 +37,7 @@ def test_marketplace_orders_land_once_as_marketplace_orders_reserving_the_stores
         assert (order.channel, order.mode, order.status, order.store_id) == ("marketplace", "delivery", "paid",
                                                                               chain.store_a.id)
         assert level(stock.wh_a, stock.cat.mug_sku) == (3, 2)
+        assert order.lines.get().guide_id is None  # nobody earns commission for a marketplace's sale
         assert dict(ChannelOrder.objects.values_list("external_id", "reason_code")) == {
             "M-1": "", "M-2": "out_of_stock", "M-3": "sku_not_found"}
         assert mall.stock["MUG-01"] == 1 and mall.prices["MUG-01"] == 2500

@@ -275,7 +275,9 @@ def _prepare(*, actor: Staff, store: OrgNode, channel: str, mode: str, lines: li
         bound = Staff.objects.filter(pk=member.guide_id, is_active=True).first()
         if bound is not None and has_perm(bound, Perm.ORDER_SELL, store):
             default_guide = bound
-    if default_guide is None and actor is not None and has_perm(actor, Perm.ORDER_SELL, store):
+    # the clerk, last; not for a marketplace's order: the staff member a channel acts as did not sell it
+    if default_guide is None and actor is not None and channel != OrderChannel.MARKETPLACE \
+            and has_perm(actor, Perm.ORDER_SELL, store):
         default_guide = actor
     guides = [guide_check(line.guide_id, store, cache) if line.guide_id is not None else default_guide
               for line in lines]
