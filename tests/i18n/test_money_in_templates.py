@@ -33,7 +33,6 @@ NOT_MONEY_HERE = {
     ("inventory/partials/line_cost.html", "row.cost"): "the unit cost in yuan as typed, echoed into its input",
     ("members/member_detail.html", "c.value"): "a coupon's worth as a sentence from promotions.member_pages",
     ("members/account/coupons.html", "coupon.value"): "a sentence ('¥10.00 off') from promotions.member_pages",
-    ("guides/my_ranking.html", "r.value"): "text from workbench_views._value_text (¥ for sales, a count otherwise)",
     ("guides/partials/leaderboard.html", "r.value"): "text from workbench_views._value_text (¥ for sales)",
     ("guides/share_home.html", "r.price"): "text from workbench_views._price_text (formatted yuan or a range)",
     ("journeys/partials/panel.html", "row.value"): "a step setting as typed (days, a time, a text, a URL)",

@@ -136,6 +136,8 @@ def referral_reward_for_order(*, share_code: str, order_ref: str, lines: list[Pa
         return existing
     if link.sharer_member_id is not None and link.sharer_member_id == buyer_member_id:
         return None
+    if link.sharer_staff_id is not None and not link.sharer_staff.is_active:
+        return None  # a guide who left (handover) earns nothing more from links still in circulation
     lines = [l for l in lines if link.product_id is None or l.product_id == link.product_id]
     by_product, default = _rules(link.enterprise_id, {l.product_id for l in lines})
     reward_kind, reward, base = None, Decimal(0), 0

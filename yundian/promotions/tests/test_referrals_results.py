@@ -35,6 +35,17 @@ def test_a_guides_link_earns_commission_reversed_pro_rata_on_returns(chain, cat)
     assert sum(ReferralEntry.objects.values_list("amount", flat=True)) == 0
 
 
+
+def test_a_link_of_a_guide_who_left_earns_nothing_more(chain, cat):
+    services.referral_rule_set(actor=chain.admin, rate="0.05")
+    link = services.share_link_create(actor=chain.guide_a, store_id=chain.store_a.id, product_id=cat.tee.pk)
+    chain.guide_a.is_active = False  # handed over and disabled; their posters still circulate
+    chain.guide_a.save(update_fields=["is_active"])
+    buyer = register(chain)
+    assert services.referral_reward_for_order(share_code=link.code, order_ref="o-9", lines=[PaidLine(cat.tee.pk, 19800)],
+                                              buyer_member_id=buyer.pk) is None
+    assert not ReferralEntry.objects.exists()
+
 def test_a_members_link_earns_points_and_a_spent_reward_is_a_shortfall(chain, cat):
     services.referral_rule_set(actor=chain.admin, rate="0.10", reward_kind="points")
     sharer, buyer = register(chain), register(chain)
