@@ -490,7 +490,8 @@ def run_history(ctx: SeedContext, days: int, *, events: bool = False, until: dat
     if events:
         from .history_events import build_events
 
-        result.events = build_events(ctx, result.days, stores, members, plans, _stream(ctx, "events"))
+        result.events = build_events(ctx, result.days, stores, members, plans, _stream(ctx, "events"),
+                                     problems=result.problems)
         result.counts["history_events"] = result.events.num_rows
     ctx.counts.update(result.counts)
     ctx.created["history"] = result

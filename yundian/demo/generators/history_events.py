@@ -111,8 +111,10 @@ def _session(rows: _Rows, rng, start, store, skus, *, device, member, channel, b
     return t
 
 
-def build_events(ctx, days, stores, members, plans, rng: random.Random):
-    """The history's behaviour events as a pyarrow.Table (see the module docstring)."""
+def build_events(ctx, days, stores, members, plans, rng: random.Random, problems: dict | None = None):
+    """The history's behaviour events as a pyarrow.Table (see the module docstring). `problems`: the planted
+    problems (a store whose walk-ins stopped buying keeps its door count)."""
+    problems = problems or {}
     import pyarrow as pa
 
     from .history_post import Clock
@@ -151,7 +153,10 @@ def build_events(ctx, days, stores, members, plans, rng: random.Random):
     for (store_id, index), (orders, known) in sorted(till.items()):
         store = by_id[store_id]
         opening = model.parse_hours(store.opening, days[index].weekday())
-        visitors = max(orders, model.poisson(rng, orders / conversion[store_id]))
+        rate = conversion[store_id]
+        if store_id == problems.get("conversion_store") and index >= problems.get("conversion_first_day", 0):
+            rate *= problems["conversion_keep"]  # as many came in as before; fewer bought
+        visitors = max(orders, model.poisson(rng, orders / rate))
         for _n in range(visitors - known):
             rows.add("store_visit", clock.at(index, model.minute_of_day(rng, opening, store.hour_weights),
                                              rng.randrange(60)),

@@ -322,3 +322,31 @@ def test_members_move_up_to_the_tier_their_growth_reaches(chain, db):
         assert change.to_tier.min_growth <= change.growth
         assert change.from_tier is None or change.from_tier.rank < change.to_tier.rank
         assert change.at == change.member.tier_since
+
+
+
+def test_at_the_conversion_store_half_the_walk_ins_stop_buying_while_the_door_counts_them(chain, db):
+    from datetime import timezone as dt_timezone
+
+    problems = chain.created["history"].problems
+    store, first = problems["conversion_store"], problems["conversion_first_day"]
+    days = chain.created["history"].days
+    start, split = days[first - 28], days[first]
+
+    def period(at):
+        day = _local(at if at.tzinfo else at.replace(tzinfo=dt_timezone.utc)).date()
+        return None if day < start else int(day >= split)
+
+    visits, orders = [0, 0], [0, 0]
+    table = chain.created["history"].events
+    for kind, store_id, channel, at in zip(*(table.column(c).to_pylist()
+                                             for c in ("kind", "store_id", "channel", "occurred_at"))):
+        if kind == "store_visit" and store_id == store and channel == "pos" and period(at) is not None:
+            visits[period(at)] += 1
+    for at in _orders(chain).filter(store_id=store, channel="pos").values_list("placed_at", flat=True):
+        if period(at) is not None:
+            orders[period(at)] += 1
+    # the share of the door count that buys halves in the last two weeks (the door counts whoever came in)
+    before, after = orders[0] / visits[0], orders[1] / visits[1]
+    assert after / before < 0.65, (visits, orders)
+    assert 0.15 < before < 0.45
