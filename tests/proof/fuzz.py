@@ -109,6 +109,26 @@ ID_WRITES = [
     ("DELETE", "/api/v1/messaging/templates/{}", {}, "message_template"),
 ]
 
+# console pages by id (journeys' canvas and its actions, recommendations' boxes for a member and the experiments):
+# path -> the kind of object; "{store_a}" is the actor's own store (the till's box asks for one). Refused = 403 or
+# 404 (a page may say "not yours" or "not found"), never the object, and a write changes nothing.
+PAGE_READS = {
+    "/journeys/{}/": "journey",
+    "/recommend/members/{}/next-best/": "member",
+    "/recommend/till/{}/?store={store_a}": "member",
+    "/recommend/till/{member_a}/?store={}": "store",
+}
+PAGE_WRITES = [
+    ("/journeys/{}/validate/", {"graph": {"nodes": [], "edges": []}}, "journey"),
+    ("/journeys/{}/save/", {"graph": {"nodes": [], "edges": []}, "name": "x"}, "journey"),
+    ("/journeys/{}/publish/", None, "journey"),
+    ("/journeys/{}/pause/", None, "journey"),
+    ("/journeys/{}/resume/", None, "journey"),
+    ("/journeys/{}/stop/", None, "journey"),
+    ("/recommend/experiments/{}/stop/", None, "experiment"),
+]
+PAGE_ENTERPRISE_WIDE = {"experiment"}
+
 
 def openapi_schema(client) -> tuple[dict, list[str]]:
     """The served /api/v1/openapi.json; if it cannot be served, the schema of every operation whose schema can be

@@ -11,8 +11,8 @@ from django.test import Client
 from yundian.ops.backup import table_digests
 from yundian.org.tests.utils import client_for
 
-from .fuzz import (ENTERPRISE_WIDE, ID_PATHS, ID_WRITES, NOT_IN_MATRIX, OUT_OF_SCOPE, ROLES, bearer_for, fuzz,
-                   openapi_schema)
+from .fuzz import (ENTERPRISE_WIDE, ID_PATHS, ID_WRITES, NOT_IN_MATRIX, OUT_OF_SCOPE, PAGE_ENTERPRISE_WIDE,
+                   PAGE_READS, PAGE_WRITES, ROLES, bearer_for, fuzz, openapi_schema)
 from .world import make_world
 
 # x 2 modes (valid and invalid data) x 5 roles = 400 requests per database; bench/store_day.py fuzz raises it
@@ -110,3 +110,47 @@ def test_idor_matrix_writes_outside_the_scope_are_404_and_change_nothing(worlds,
     changed = sorted(t for t in before if before[t] != after.get(t))
     assert not leaks, "\n".join(leaks)
     assert not changed, changed
+
+
+def _page_url(path: str, world, object_id: int) -> str:
+    return path.replace("{store_a}", str(world.chain.store_a.id)).replace(
+        "{member_a}", str(world.member_a.id)).replace("{}", str(object_id))
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_idor_matrix_console_pages_outside_the_scope_are_refused(worlds, role):
+    """The journeys' and recommendations' pages by id: another store's, region's or enterprise's object is 403 or
+    404 to read and to act on, and acting changes nothing."""
+    world, other = worlds
+    client = client_for(getattr(world.chain, ROLES[role]))
+    leaks = []
+    for path, kind in PAGE_READS.items():
+        for where in OUT_OF_SCOPE[role]:
+            url = _page_url(path, world, _ids(world, other, kind)[where])
+            response = client.get(url)
+            if response.status_code not in (403, 404):
+                leaks.append(f"{role} GET {url} ({kind} of {where}): {response.status_code}")
+    before = table_digests(connection)
+    for path, body, kind in PAGE_WRITES:
+        hidden = ("x",) if kind in PAGE_ENTERPRISE_WIDE else OUT_OF_SCOPE[role]
+        for where in hidden:
+            url = _page_url(path, world, _ids(world, other, kind)[where])
+            response = (client.post(url, data=json.dumps(body), content_type="application/json") if body is not None
+                        else client.post(url))
+            if response.status_code not in (403, 404):
+                leaks.append(f"{role} POST {url} ({kind} of {where}): {response.status_code} "
+                             f"{response.content[:120]!r}")
+    after = table_digests(connection)
+    after.pop("django_session", None), before.pop("django_session", None)
+    assert not leaks, "\n".join(leaks)
+    assert sorted(t for t in before if before[t] != after.get(t)) == []
+
+
+def test_idor_matrix_console_pages_the_ids_are_real_for_hq(worlds):
+    """The control: HQ opens store A's and store B's journeys and members' boxes."""
+    world, other = worlds
+    client = client_for(world.chain.admin)
+    for path, kind in PAGE_READS.items():
+        for where in ("a", "b"):
+            url = _page_url(path, world, _ids(world, other, kind)[where])
+            assert client.get(url).status_code == 200, url

@@ -1,7 +1,7 @@
 """A small world with one object of each main kind per store, built through the services, for the proof tests:
 the test chain (HQ -> East -> D1 -> Store A; HQ -> West -> Store B) with products, barcodes, stocked store
 warehouses, a member with stored value, a paid order and its return, a transfer, a stocktake, a commission plan,
-a promotion, a coupon campaign and a flash sale, a message template per region and a message per member."""
+a promotion, a coupon campaign and a flash sale, a message template per region and a message per member, a journey per store and a recommendation experiment."""
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -152,8 +152,13 @@ def make_world(code: str = "acme") -> World:
     erp_jobs = [erp_export_create(actor=manager, entity="stock") for manager in (chain.manager_a, chain.manager_b)]
     for job in erp_jobs:
         erp_job_run(job_id=job.pk)
+    from yundian.recommend.services import experiment_start
+
+    experiment = experiment_start(actor=admin, slot="for_you", name="为你推荐 A/B",
+                                  variants=[{"key": "blend", "share": 90}, {"key": "holdout", "share": 10}])
     w.ids = {
         "erp_job": {"a": erp_jobs[0].id, "b": erp_jobs[1].id},
+        "experiment": {"a": experiment.id, "b": experiment.id},
         "guide_task": {"a": task_a.id, "b": task_b.id},
         "task_plan": {"a": plan_a.id, "b": plan_b.id},
         "task_target": {"a": plan_a.targets.get().id, "b": plan_b.targets.get().id},

@@ -190,6 +190,8 @@ def _status_action(service, done_message):
         try:
             service(actor=request.actor, journey_id=journey_id)
         except DomainError as e:
+            if e.status == 404:  # not theirs (another store's, another enterprise's): no page names it
+                raise
             issues = e.details.get("issues") if isinstance(e.details, dict) else None
             messages.error(request, e.message)
             for issue in issues or []:
