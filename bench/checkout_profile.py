@@ -1,20 +1,29 @@
 """Profile: where one POS checkout spends its time, in one process (no HTTP server, no client threads).
 
-    .venv/bin/python bench/checkout_profile.py [--db sqlite|postgres] [--orders 200] [--top 25] [--profile]
+    .venv/bin/python bench/checkout_profile.py [--db sqlite|postgres] [--orders 200] [--top 25] [--profile] [--sql]
         [--pg postgresql://postgres@127.0.0.1:54330/yd_perf_profile]
 
 Builds a fresh database (SQLite in a temp dir; or the given PostgreSQL database, dropped and re-created), seeds the
 same world as bench/checkout_http.py (test chain, 100 SKUs stocked in store A, a commission plan, an API token),
-then measures, in this process:
+plus a member (a points rule and two tiers, so the sale earns points and growth) and store A's guide, then
+measures, in this process:
 
 - GET /api/v1/me through Django's test Client with the bearer token (the baseline: auth + routing + a schema),
-- POST /api/v1/sales/orders through the test Client (2 lines, inline cash payment: the bench's request),
+- POST /api/v1/sales/orders through the test Client (2 lines, inline cash payment, the member, the guide),
 - sales.services.order_create called directly (the same sale without HTTP, auth and schemas),
 
 each as ms per request, wall clock and this process's CPU time (best of 3 rounds of --orders; on a shared box
 the CPU time is the steadier figure; with PostgreSQL the server's own CPU is not in it), SQL statements per
 request (counted with CaptureQueriesContext in a separate round, so counting does not slow the timed rounds) and
-the CPU ratio to the baseline. With --profile it also prints the top functions of a cProfile of the POST round (by own time and by
+the CPU ratio to the baseline.
+
+Always: the statements of one POST as a table, each with the Yundian function that issued it (the first frame
+inside yundian/ that is not a low-level helper, found by walking the stack in a connection.execute_wrapper). On
+PostgreSQL also PostgreSQL's own time per sale from pg_stat_statements (calls, execution and planning time per
+statement over --orders POSTs) beside this process's CPU. That needs the server started with
+`-c shared_preload_libraries=pg_stat_statements` (a throwaway server, as in the HTTP benches); the bench creates the
+extension in its database, and says so and skips that table when the server cannot.
+With --profile it also prints the top functions of a cProfile of the POST round (by own time and by
 cumulative time) and the SQL statements of one order.
 """
 import argparse
@@ -73,6 +82,7 @@ def run(args) -> None:
     from yundian.sales.services import order_create
 
     world = seed_world()
+    world.update(seed_sale_extras(world))
     actor = Staff.objects.get(pk=world["staff_id"])
     client = Client(HTTP_AUTHORIZATION=f"Bearer {world['token']}")
     rng = random.Random(7)
@@ -82,6 +92,7 @@ def run(args) -> None:
         counter[0] += 1
         a, b = rng.sample(world["sku_ids"], 2)
         return {"store_id": world["store_id"], "client_ref": f"profile-{counter[0]}",
+                "member_id": world["member_id"], "guide_id": world["guide_id"],
                 "lines": [{"sku_id": a, "quantity": 1}, {"sku_id": b, "quantity": 2}],
                 "payments": [{"method": "cash", "client_ref": "cash", "tendered": 100000}]}
 
@@ -122,12 +133,9 @@ def run(args) -> None:
     print(f"{'case':<30} {'wall ms':>8} {'CPU ms':>8} {'SQL':>6} {'CPU x baseline':>14} {'1/CPU per s':>11}")
     for name, wall, cpu, queries in rows:
         print(f"{name:<30} {wall:>8.2f} {cpu:>8.2f} {queries:>6.1f} {cpu / baseline:>14.2f} {1000 / cpu:>11.1f}")
-    if args.sql:
-        with CaptureQueriesContext(connection) as captured:
-            post()
-        print("\nSQL of one POST /api/v1/sales/orders:")
-        for i, q in enumerate(captured.captured_queries, 1):
-            print(f"{i:>3} {q['time']:>6}s {q['sql'][:220]}")
+    statements_of_one_sale(post, show_sql=args.sql)
+    if connection.vendor == "postgresql":
+        pg_time_per_sale(post, args.orders, rows[1][2])
     if args.profile:
         profiler = cProfile.Profile()
         profiler.enable()
@@ -148,6 +156,122 @@ def run(args) -> None:
             pstats.Stats(profiler, stream=out).sort_stats(key).print_stats(args.top)
             print(f"\ncProfile of {args.orders} POSTs, by {key}:")
             print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[:20000])
+
+
+def seed_sale_extras(world: dict) -> dict:
+    """The member (with a points rule and tiers, so a sale earns points and growth) and store A's guide."""
+    from django.db import transaction
+
+    from yundian.members.services import member_register, points_rule_create, tier_create
+    from yundian.org.models import Staff
+
+    admin = Staff.objects.get(pk=world["staff_id"])
+    guide = Staff.objects.get(user__username="bench-guide-a")
+    with transaction.atomic():
+        points_rule_create(actor=admin, name="Everything", points_per_yuan="1")
+        tier_create(actor=admin, code="SILVER", name="Silver", rank=1, min_growth=0)
+        tier_create(actor=admin, code="GOLD", name="Gold", rank=2, min_growth=10**9, discount_rate="0.95")
+        member = member_register(actor=admin, store_id=world["store_id"], channel="pos", phone="13800138000",
+                                 name="Bench member")
+    return {"member_id": member.pk, "guide_id": guide.pk}
+
+
+# helpers whose caller is the interesting frame: the issuing service is the first yundian/ frame outside these
+LOW_LEVEL = ("yundian/core/outbox.py", "yundian/sales/services/_common.py:raw_rows", "yundian/sales/locks.py",
+             "yundian/inventory/locks.py", "yundian/members/locks.py", "yundian/guides/locks.py",
+             "yundian/promotions/locks.py", "yundian/core/locks.py")
+
+
+def issuer() -> str:
+    """The first frame inside yundian/ on the stack that is not a low-level helper: `module.function`."""
+    frame = sys._getframe(2)
+    first = None
+    while frame is not None:
+        filename = frame.f_code.co_filename.replace(os.sep, "/")
+        if "/yundian/" in filename:
+            rel = filename[filename.index("/yundian/") + 1:]
+            here = f"{rel}:{frame.f_code.co_name}"
+            name = f"{rel[:-3].replace('/', '.').removeprefix('yundian.')}.{frame.f_code.co_name}"
+            first = first or name
+            if not any(here.startswith(low) for low in LOW_LEVEL) and "/tests/" not in rel:
+                return name
+        frame = frame.f_back
+    return first or "(outside yundian: auth, framework)"
+
+
+def statements_of_one_sale(post, *, show_sql: bool) -> list[tuple[str, str]]:
+    """Run one POST with an execute_wrapper that records each statement and its issuing function; print them."""
+    from django.db import connection
+
+    seen: list[tuple[str, str]] = []
+
+    def wrapper(execute, sql, params, many, context):
+        seen.append((issuer(), sql))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        post()
+    print(f"\nStatements of one POST /api/v1/sales/orders ({connection.vendor}): {len(seen)}")
+    print(f"{'#':>3} {'issued by':<52} {'statement'}")
+    for i, (who, sql) in enumerate(seen, 1):
+        text = " ".join(sql.split())
+        print(f"{i:>3} {who:<52} {text[:220] if show_sql else short_sql(text)}")
+    return seen
+
+
+def short_sql(sql: str) -> str:
+    """`SELECT FROM table`, `UPDATE table`, ... : the verb and the first table."""
+    import re
+
+    verb = sql.split(" ", 1)[0].upper()
+    table = re.search(r'(?:FROM|INTO|UPDATE)\s+"?(\w+)"?', sql, re.I)
+    lock = " FOR UPDATE" if "FOR UPDATE" in sql.upper() else ""
+    returning = " RETURNING" if " RETURNING " in sql.upper() else ""
+    return f"{verb} {table.group(1) if table else ''}{lock}{returning}".strip()
+
+
+def pg_time_per_sale(post, orders: int, cpu_ms: float) -> None:
+    """PostgreSQL's own time per sale over `orders` POSTs, from pg_stat_statements (per statement and in all)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            cursor.execute("SELECT pg_stat_statements_reset()")
+            cursor.execute("SELECT count(*) FROM pg_stat_statements")
+        except Exception as exc:  # noqa: BLE001 - the server was not started with the library
+            print(f"\nPostgreSQL time per sale: skipped, the server has no pg_stat_statements ({str(exc).strip()[:120]});"
+                  " start it with -c shared_preload_libraries=pg_stat_statements")
+            return
+    for _ in range(orders):
+        post()
+    with connection.cursor() as cursor:
+        # top-level statements only (with pg_stat_statements.track=all the foreign-key checks run inside an INSERT
+        # are listed too, and their time is already in the INSERT's); savepoints have a name each: one line for all
+        cursor.execute("SELECT CASE WHEN query ~ '^(RELEASE )?SAVEPOINT' THEN split_part(query, ' \"', 1) "
+                       "ELSE query END AS q, sum(calls), sum(total_exec_time), sum(total_plan_time) "
+                       "FROM pg_stat_statements WHERE toplevel "
+                       "AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                       "AND query NOT ILIKE '%%pg_stat_statements%%' GROUP BY 1 ORDER BY 3 DESC")
+        stats = [(int(n), float(ex), float(pl), q) for q, n, ex, pl in cursor.fetchall()]
+    # the foreign-key checks PostgreSQL runs inside an INSERT (listed as top-level on PostgreSQL 15): their time is
+    # the INSERT's already, so they are shown as one line and not added in
+    fk = [r for r in stats if r[3].startswith("SELECT 1 FROM ONLY")]
+    stats = [r for r in stats if not r[3].startswith("SELECT 1 FROM ONLY")]
+    calls = sum(r[0] for r in stats)
+    exec_ms = sum(r[1] for r in stats)
+    plan_ms = sum(r[2] for r in stats)
+    print(f"\nPostgreSQL's own time per sale over {orders} POSTs (pg_stat_statements, top-level statements; planning "
+          f"is counted only with pg_stat_statements.track_planning=on):")
+    print(f"{'calls/sale':>10} {'exec ms/sale':>12} {'plan ms/sale':>12}  statement")
+    for n, ex, pl, query in stats:
+        print(f"{n / orders:>10.2f} {ex / orders:>12.4f} {pl / orders:>12.4f}  {' '.join(query.split())[:150]}")
+    if fk:
+        print(f"{sum(r[0] for r in fk) / orders:>10.2f} {sum(r[1] for r in fk) / orders:>12.4f} {0:>12.4f}  "
+              f"(foreign-key checks inside the INSERTs above: already in their time, not added in)")
+    print(f"{calls / orders:>10.2f} {exec_ms / orders:>12.4f} {plan_ms / orders:>12.4f}  in all "
+          f"(this process's CPU: {cpu_ms:.2f} ms a sale; PostgreSQL's share "
+          f"{(exec_ms + plan_ms) / orders / (cpu_ms + (exec_ms + plan_ms) / orders):.0%})")
 
 
 AREAS = [("django/db/models/sql", "Django ORM: compiling SQL"), ("django/db/models", "Django ORM: models, querysets"),
