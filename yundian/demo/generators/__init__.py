@@ -54,11 +54,11 @@ class Step:
 
 
 def _steps() -> list[Step]:
-    from . import (catalog, guide_tasks, guide_workbench, live, members, messaging, org, promotions, sales, staffing,
-                   stock, stores, suppliers, todo)
+    from . import (catalog, guide_tasks, guide_workbench, journeys, live, members, messaging, org, promotions, sales,
+                   staffing, stock, stores, suppliers, todo)
 
     return [org.step, catalog.step, stores.step, suppliers.step, stock.step, members.step, sales.step, promotions.step,
-            messaging.step, todo.step, guide_tasks.step, staffing.step, guide_workbench.step, live.step]
+            messaging.step, todo.step, guide_tasks.step, staffing.step, guide_workbench.step, live.step, journeys.step]
 
 
 STEPS: Callable[[], list[Step]] = _steps  # a function, so step modules import Django models lazily

@@ -324,7 +324,6 @@ def test_members_move_up_to_the_tier_their_growth_reaches(chain, db):
         assert change.at == change.member.tier_since
 
 
-
 def test_at_the_conversion_store_half_the_walk_ins_stop_buying_while_the_door_counts_them(chain, db):
     from datetime import timezone as dt_timezone
 
@@ -350,3 +349,24 @@ def test_at_the_conversion_store_half_the_walk_ins_stop_buying_while_the_door_co
     before, after = orders[0] / visits[0], orders[1] / visits[1]
     assert after / before < 0.65, (visits, orders)
     assert 0.15 < before < 0.45
+
+
+def test_the_demo_journeys_are_live_with_members_at_every_stage(chain, db):
+    from yundian.demo.generators.journeys import enrolled_for
+    from yundian.journeys.models import Journey
+    from yundian.journeys.results import results_compute
+    from yundian.messaging.models import OutboundMessage
+    from yundian.promotions.models import Coupon
+
+    journeys = list(Journey.objects.filter(enterprise=chain.enterprise).order_by("id"))
+    assert [(j.status, j.trigger) for j in journeys] == [
+        ("live", "first_purchase"), ("live", "cart_abandoned"), ("live", "lifecycle_changed")]
+    results = {j.trigger: results_compute(j) for j in journeys}
+    assert {t: r.enrolled for t, r in results.items()} == dict.fromkeys(results, enrolled_for(1))
+    assert all(r.done > 0 and r.nodes for r in results.values())
+    assert results["first_purchase"].active > 0  # the newest cohorts still wait for their coupon or reminder
+    assert results["lifecycle_changed"].uplift.control > 0  # the win-back's holdout
+    assert sum(r.coupons_issued for r in results.values()) > 0
+    assert OutboundMessage.objects.filter(enterprise=chain.enterprise, source__startswith="jy").exists()
+    assert Coupon.objects.filter(enterprise=chain.enterprise, source__startswith="jy").count() == sum(
+        r.coupons_issued for r in results.values())
