@@ -115,12 +115,51 @@ def resolve_skus(*, enterprise_id: int, sku_ids: Iterable[int]) -> None:
         raise NotFound(_("SKU not found."), code="sku_not_found", details={"sku_ids": missing[:50]})
 
 
-def resolve(*, actor: Staff | None, lines: Any, perm: str) -> tuple[int, list[StockLine], dict[int, Warehouse]]:
+def check_warehouses(*, actor: Staff | None, found: dict[int, Warehouse], perm: str) -> dict[int, Warehouse]:
+    """`resolve_warehouses`' checks on warehouses the caller read in this request (each with its node set), without
+    reading them again: the same 404 / 403 / 409 / mixed-enterprise answers."""
+    ids = sorted(found)
+    if actor is not None:
+        hidden = [i for i in ids if found[i].enterprise_id != actor.enterprise_id
+                  or not has_perm(actor, Perm.STOCK_VIEW, found[i].node)]
+        if hidden:
+            raise NotFound(_("Warehouse not found."), code="warehouse_not_found", details={"warehouse_ids": hidden})
+        denied = [i for i in ids if not has_perm(actor, perm, found[i].node)]
+        if denied:
+            raise Forbidden(details={"warehouse_ids": denied})
+    elif len({w.enterprise_id for w in found.values()}) > 1:
+        raise ValidationFailed(_("Warehouses of different enterprises cannot be mixed."), code="mixed_enterprises")
+    closed = [w.id for w in found.values() if not w.is_active]
+    if closed:
+        raise Conflict(_("The warehouse is closed."), code="warehouse_inactive", details={"warehouse_ids": closed})
+    return found
+
+
+def resolve(*, actor: Staff | None, lines: Any, perm: str, known: "Known | None" = None,
+            ) -> tuple[int, list[StockLine], dict[int, Warehouse]]:
+    """(enterprise id, cleaned lines, warehouses by id) with every check. `known` is what the caller already read in
+    this request (its warehouses with their nodes, and SKU ids it found in `known.enterprise_id`): those are checked
+    without being read again."""
     cleaned = clean_lines(lines)
-    warehouses = resolve_warehouses(actor=actor, warehouse_ids=[l.warehouse_id for l in cleaned], perm=perm)
+    warehouse_ids = {l.warehouse_id for l in cleaned}
+    if known is not None and warehouse_ids <= known.warehouses.keys():
+        warehouses = check_warehouses(actor=actor, found={i: known.warehouses[i] for i in warehouse_ids}, perm=perm)
+    else:
+        warehouses = resolve_warehouses(actor=actor, warehouse_ids=warehouse_ids, perm=perm)
     enterprise_id = actor.enterprise_id if actor is not None else next(iter(warehouses.values())).enterprise_id
-    resolve_skus(enterprise_id=enterprise_id, sku_ids=[l.sku_id for l in cleaned])
+    sku_ids = {l.sku_id for l in cleaned}
+    if known is None or known.enterprise_id != enterprise_id or not sku_ids <= known.sku_ids:
+        resolve_skus(enterprise_id=enterprise_id, sku_ids=sku_ids)
     return enterprise_id, cleaned, warehouses
+
+
+@dataclass(frozen=True)
+class Known:
+    """Warehouses (node set) and SKU ids (of `enterprise_id`) a caller has already read in this request."""
+
+    enterprise_id: int
+    warehouses: dict[int, Warehouse]
+    sku_ids: frozenset[int]
 
 
 def clean_source(source_type: Any, source_id: Any) -> tuple[str, str]:
@@ -286,13 +325,15 @@ def _expire(posting: Posting, active: list[Reservation], now: datetime) -> list[
 
 
 @transaction.atomic
-def stock_issue(*, actor: Staff | None, lines: Any, source_type: str, source_id: str | int) -> list[StockMove]:
+def stock_issue(*, actor: Staff | None, lines: Any, source_type: str, source_id: str | int,
+                known: Known | None = None) -> list[StockMove]:
     """Take sold units out of stock (sale_issue moves); never below what others hold reserved.
 
     Active reservations of the same source on these rows are consumed first (released in full). Locks the
     balance rows in (sku, warehouse) order; 409 `insufficient_stock` and nothing written if any line is short.
+    `known`: warehouses and SKUs the caller read in this request (checked, not read again).
     """
-    enterprise_id, cleaned, _w = resolve(actor=actor, lines=lines, perm=Perm.STOCK_SELL)
+    enterprise_id, cleaned, _w = resolve(actor=actor, lines=lines, perm=Perm.STOCK_SELL, known=known)
     source_type, source_id = clean_source(source_type, source_id)
     posting = Posting(enterprise_id=enterprise_id, actor=actor, source_type=source_type, source_id=source_id)
     posting.lock((l.sku_id, l.warehouse_id) for l in cleaned)

@@ -15,7 +15,7 @@ from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
 
 from .. import locks, selectors
-from ..models import GrowthEntry, Member, MemberStatus, Tier, TierChange
+from ..models import GrowthEntry, Member, MemberProgram, MemberStatus, Tier, TierChange
 from ._common import clean_int, clean_text, insert_once
 
 
@@ -38,10 +38,12 @@ def _set_tier(member: Member, tier: Tier | None, *, reason: str, growth: int, no
     outbox_emit(enterprise_id=member.enterprise_id, topic="member.changed", key=member.pk)
 
 
-def tier_upgrade_if_qualified(member: Member, *, now: datetime | None = None) -> bool:
-    """Raise the member to the best tier their windowed growth reaches (never lowers). Caller holds the lock."""
+def tier_upgrade_if_qualified(member: Member, *, now: datetime | None = None,
+                              program: MemberProgram | None = None) -> bool:
+    """Raise the member to the best tier their windowed growth reaches (never lowers). Caller holds the lock;
+    `program` when the caller has already read it."""
     now = now or timezone.now()
-    program = selectors.program_get(member.enterprise_id)
+    program = program or selectors.program_get(member.enterprise_id)
     growth = selectors.growth_in_window(member, now=now, window_days=program.growth_window_days)
     qualified = selectors.tier_qualified(member.enterprise_id, growth)
     current_rank = member.tier.rank if member.tier_id else -1

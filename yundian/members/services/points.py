@@ -28,8 +28,8 @@ from yundian.org.selectors import has_perm
 
 from .. import locks, selectors
 from ..models import (
-    AdjustmentStatus, GrowthKind, Member, MemberStatus, PointsAdjustment, PointsBalance, PointsEntry, PointsKind,
-    PointsLot, PointsLotUse, PointsRule,
+    AdjustmentStatus, GrowthKind, Member, MemberProgram, MemberStatus, PointsAdjustment, PointsBalance, PointsEntry,
+    PointsKind, PointsLot, PointsLotUse, PointsRule,
 )
 from . import growth as growth_services
 from ._common import MAX_POINTS, clean_amount, clean_int, clean_ref, clean_text, insert_once, require_active
@@ -63,8 +63,8 @@ class ReverseResult:
 
 # --- ledger primitives (caller holds the member lock) ---------------------------------------------------
 
-def _expiry(member: Member, now: datetime) -> datetime | None:
-    days = selectors.program_get(member.enterprise_id).points_expiry_days
+def _expiry(member: Member, now: datetime, program: MemberProgram | None = None) -> datetime | None:
+    days = (program or selectors.program_get(member.enterprise_id)).points_expiry_days
     return now + timedelta(days=days) if days else None
 
 
@@ -133,9 +133,10 @@ def _consume(member: Member, entry: PointsEntry, points: int, prefer_lots: Itera
 # --- scoping for hooks --------------------------------------------------------------------------------
 
 def _hook_context(actor: Staff | None, member_id: int, store_id: int | None, enterprise_id: int | None,
-                  perm: str = Perm.MEMBER_MANAGE) -> tuple[int, OrgNode | None]:
+                  perm: str = Perm.MEMBER_MANAGE, *, check_member: bool = True) -> tuple[int, OrgNode | None]:
     """(enterprise id, store) for an order hook. Staff act at a store where they hold `perm`; the member may be from
-    any store of the enterprise (membership is enterprise-wide). Without an actor (storefront), the enterprise."""
+    any store of the enterprise (membership is enterprise-wide). Without an actor (storefront), the enterprise.
+    `check_member=False` when the caller locks the member next (the lock 404s the same way)."""
     if actor is not None:
         enterprise_id = actor.enterprise_id
     if enterprise_id is None:
@@ -145,13 +146,15 @@ def _hook_context(actor: Staff | None, member_id: int, store_id: int | None, ent
         store = selectors.store_get(actor=actor, store_id=store_id, perm=perm, enterprise_id=enterprise_id)
     elif actor is not None:
         raise ValidationFailed(_("A store is required."), code="required", details={"field": "store_id"})
-    selectors.member_for_hook(enterprise_id=enterprise_id, member_id=member_id)
+    if check_member:
+        selectors.member_for_hook(enterprise_id=enterprise_id, member_id=member_id)
     return enterprise_id, store
 
 
-def _rules_rate(member: Member, store: OrgNode | None, category_ids: set[int]) -> dict[int | None, Decimal]:
+def _rules_rate(member: Member, store: OrgNode | None, category_ids: set[int],
+                program: MemberProgram | None = None) -> dict[int | None, Decimal]:
     """Points per yuan for each category (None: no category) at `store`: the most specific active rule wins."""
-    program = selectors.program_get(member.enterprise_id)
+    program = program or selectors.program_get(member.enterprise_id)
     rules = list(PointsRule.objects.filter(enterprise_id=member.enterprise_id, is_active=True)
                  .select_related("node", "category"))
     paths = dict(Category.objects.filter(pk__in=category_ids, enterprise_id=member.enterprise_id)
@@ -173,9 +176,10 @@ def _rules_rate(member: Member, store: OrgNode | None, category_ids: set[int]) -
     return rates
 
 
-def points_quote(*, member: Member, store: OrgNode | None, lines: list[EarnLine]) -> int:
+def points_quote(*, member: Member, store: OrgNode | None, lines: list[EarnLine],
+                 program: MemberProgram | None = None) -> int:
     """Points a paid order earns: sum over lines of yuan x rule rate, times the tier's multiplier, rounded down."""
-    rates = _rules_rate(member, store, {line.category_id for line in lines if line.category_id})
+    rates = _rules_rate(member, store, {line.category_id for line in lines if line.category_id}, program)
     raw = sum((Decimal(line.amount_fen) / 100 * rates.get(line.category_id, rates[None]) for line in lines), Decimal(0))
     multiplier = selectors.member_benefits(member).points_multiplier
     return int((raw * multiplier).to_integral_value(rounding=ROUND_FLOOR))
@@ -205,7 +209,7 @@ def points_earn_for_order(*, actor: Staff | None, member_id: int, order_ref: str
     upgrades the tier at once if the growth reaches it. Locks: the member row."""
     order_ref = clean_ref(order_ref, "order_ref")
     lines = _clean_lines(lines)
-    enterprise_id, store = _hook_context(actor, member_id, store_id, enterprise_id)
+    enterprise_id, store = _hook_context(actor, member_id, store_id, enterprise_id, check_member=False)
     member = locks.lock_member(member_id, enterprise_id=enterprise_id)
     require_active(member)
     existing = PointsEntry.objects.filter(enterprise_id=enterprise_id, kind=PointsKind.EARN, source_type=ORDER_SOURCE,
@@ -218,16 +222,17 @@ def points_earn_for_order(*, actor: Staff | None, member_id: int, order_ref: str
     now = timezone.now()
     paid_at = paid_at or now
     paid_fen = sum(line.amount_fen for line in lines)
-    points = points_quote(member=member, store=store, lines=lines)
-    growth = paid_fen // 100 * selectors.program_get(enterprise_id).growth_per_yuan
+    program = selectors.program_get(enterprise_id)  # read once for the rates, growth, expiry and the tier check
+    points = points_quote(member=member, store=store, lines=lines, program=program)
+    growth = paid_fen // 100 * program.growth_per_yuan
     growth_services.growth_post(member, kind=GrowthKind.ORDER, growth=growth, occurred_at=paid_at,
                                 source_type=ORDER_SOURCE, source_id=order_ref, amount_fen=paid_fen)
     entry = None
     if points > 0:
         entry = credit(member, kind=PointsKind.EARN, points=points, source_type=ORDER_SOURCE, source_id=order_ref,
-                       expires_at=_expiry(member, now), store=store, actor=actor,
+                       expires_at=_expiry(member, now, program), store=store, actor=actor,
                        detail={"paid_fen": paid_fen, "growth": growth})
-    growth_services.tier_upgrade_if_qualified(member, now=now)
+    growth_services.tier_upgrade_if_qualified(member, now=now, program=program)
     return EarnResult(points=points, growth=growth, entry=entry)
 
 

@@ -86,7 +86,8 @@ def _resolve_member(actor: Staff, store: OrgNode, member_id, phone, card) -> Mem
         raise ValidationFailed(_("Attach a member by one of id, phone or card."), code="invalid_member",
                                details={"field": "member"})
     if member_id is not None:
-        member = Member.objects.filter(pk=member_id, enterprise_id=store.enterprise_id).first()
+        # the tier with it: the pricing engine reads the member's benefits next
+        member = Member.objects.filter(pk=member_id, enterprise_id=store.enterprise_id).select_related("tier").first()
         if member is None:
             raise NotFound(_("Member not found."), code="member_not_found")
         member = resolve_active(member)
@@ -216,6 +217,7 @@ class _Prepared:
     warehouse: Warehouse | None
     now: datetime  # when the sale happened (an offline till's time), which it is priced and dated at
     share_code: str = ""
+    sku_ids: frozenset[int] = frozenset()  # the SKUs read (in the store's enterprise) while pricing
 
 
 def _prepare(*, actor: Staff, store: OrgNode, channel: str, mode: str, lines: list[LineIn], member_id, member_phone,
@@ -290,7 +292,8 @@ def _prepare(*, actor: Staff, store: OrgNode, channel: str, mode: str, lines: li
                                    details={"field": "warehouse_id"})
         warehouse = store_warehouse(store)
     return _Prepared(member=member, priced=priced, approvals=approvals, guides=guides,
-                     warehouse=None if mode == OrderMode.PREORDER else warehouse, now=now, share_code=share_code)
+                     warehouse=None if mode == OrderMode.PREORDER else warehouse, now=now, share_code=share_code,
+                     sku_ids=frozenset(line.sku.pk for line in cart))
 
 
 def _check_coupons(priced: CartPrice, codes: tuple[str, ...]) -> None:
@@ -349,7 +352,14 @@ def _write(*, actor: Staff, store: OrgNode, channel: str, mode: str, client_ref:
         stock_actor = actor if warehouse.node_id == store.pk else None  # the clerk's scope ends at their store
         try:
             if mode == OrderMode.TAKE_NOW:
-                stock.stock_issue(actor=stock_actor, lines=stock_lines, source_type=ORDER_SOURCE, source_id=order.pk)
+                # the store's stock room and the SKUs were read while preparing: checked again, not read again
+                known = None
+                if warehouse.node_id == store.pk:
+                    warehouse.node = store
+                    known = stock.Known(enterprise_id=store.enterprise_id, warehouses={warehouse.pk: warehouse},
+                                        sku_ids=prepared.sku_ids)
+                stock.stock_issue(actor=stock_actor, lines=stock_lines, source_type=ORDER_SOURCE, source_id=order.pk,
+                                  known=known)
             elif mode in RESERVING_MODES:
                 stock.stock_reserve(actor=stock_actor, lines=stock_lines, source_type=ORDER_SOURCE, source_id=order.pk,
                                     expires_at=now + timedelta(days=RESERVATION_DAYS) - timedelta(minutes=1))
