@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yundian.core.audit import audit_record
+from yundian.core.tables import read_rows
 from yundian.core.errors import DomainError, Forbidden, ValidationFailed
 from yundian.core.money import Money
 from yundian.org import selectors as org_selectors
@@ -100,40 +101,7 @@ class ImportReport:
 # --- reading files -------------------------------------------------------------------------------------
 
 def _read_rows(filename: str, data: bytes) -> list[list[Any]]:
-    name = (filename or "").lower()
-    if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:  # openpyxl raises many kinds for a broken or foreign file
-            raise ValidationFailed(_("This is not a readable .xlsx workbook."), code="unreadable_file")
-        try:
-            sheet = workbook.worksheets[0]
-            rows = []
-            for row in sheet.iter_rows(values_only=True):
-                rows.append(list(row))
-                if len(rows) > MAX_ROWS + 1:
-                    break
-            return rows
-        finally:
-            workbook.close()
-    if name.endswith(".csv") or name.endswith(".txt"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:  # pragma: no cover - gb18030 decodes nearly anything
-            raise ValidationFailed(_("The file is not UTF-8 or GB18030 text."), code="unreadable_file")
-        if "\x00" in text:
-            raise ValidationFailed(_("This is not a text CSV file."), code="unreadable_file")
-        try:
-            return [row for row in csv.reader(io.StringIO(text))][: MAX_ROWS + 2]
-        except csv.Error:
-            raise ValidationFailed(_("The CSV file is malformed."), code="unreadable_file")
-    raise ValidationFailed(_("Upload an .xlsx or .csv file."), code="unsupported_file_type")
+    return read_rows(filename, data, max_rows=MAX_ROWS)
 
 
 def _header_map(header: list[Any]) -> dict[str, int]:

@@ -8,8 +8,6 @@ and tag twice count once; members already holding the tag are left as they are.
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from yundian.core.tables import read_rows
 from yundian.core.errors import ValidationFailed
 from yundian.members.models import IdentityKind, MemberIdentity
 from yundian.members.normalize import normalize_identity
@@ -45,39 +44,7 @@ class TagImportReport:
 def _rows(filename: str, data: bytes) -> list[list[Any]]:
     if len(data) > MAX_FILE_BYTES:
         raise ValidationFailed(_("The file is larger than 5 MB."), code="file_too_large")
-    name = (filename or "").lower()
-    if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:  # openpyxl raises many kinds for a broken or foreign file
-            raise ValidationFailed(_("This is not a readable .xlsx workbook."), code="unreadable_file")
-        try:
-            rows = []
-            for row in book.worksheets[0].iter_rows(values_only=True):
-                rows.append(list(row))
-                if len(rows) > MAX_ROWS + 1:
-                    break
-            return rows
-        finally:
-            book.close()
-    if name.endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ValidationFailed(_("The file is not UTF-8 or GB18030 text."), code="unreadable_file")
-        if "\x00" in text:
-            raise ValidationFailed(_("This is not a text CSV file."), code="unreadable_file")
-        try:
-            return list(csv.reader(io.StringIO(text)))[:MAX_ROWS + 2]
-        except csv.Error:
-            raise ValidationFailed(_("The CSV file is malformed."), code="unreadable_file")
-    raise ValidationFailed(_("Upload an .xlsx or .csv file."), code="unsupported_file_type")
+    return read_rows(filename, data, max_rows=MAX_ROWS)
 
 
 def _text(value: Any) -> str:

@@ -35,6 +35,7 @@ from django.db import transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from yundian.core.tables import read_rows
 from yundian.core.errors import DomainError, Forbidden, ValidationFailed
 from yundian.org.models import Staff
 from yundian.org.roles import Perm
@@ -110,39 +111,7 @@ def read_table(filename: str, data: bytes) -> list[list[Any]]:
     """The rows of the first sheet of an .xlsx, or of a CSV (UTF-8 or GB18030)."""
     if len(data) > MAX_FILE_BYTES:
         raise ValidationFailed(_("The file is larger than 20 MB."), code="file_too_large")
-    name = (filename or "").lower()
-    if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:  # openpyxl raises many kinds for a broken or foreign file
-            raise ValidationFailed(_("This is not a readable .xlsx workbook."), code="unreadable_file")
-        try:
-            rows = []
-            for row in book.worksheets[0].iter_rows(values_only=True):
-                rows.append(list(row))
-                if len(rows) > MAX_ROWS + 1:
-                    break
-        finally:
-            book.close()
-    elif name.endswith(".csv") or name.endswith(".txt"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:  # pragma: no cover - gb18030 decodes nearly anything
-            raise ValidationFailed(_("The file is not UTF-8 or GB18030 text."), code="unreadable_file")
-        if "\x00" in text:
-            raise ValidationFailed(_("This is not a text CSV file."), code="unreadable_file")
-        try:
-            rows = list(csv.reader(io.StringIO(text)))[:MAX_ROWS + 2]
-        except csv.Error:
-            raise ValidationFailed(_("The CSV file is malformed."), code="unreadable_file")
-    else:
-        raise ValidationFailed(_("Upload an .xlsx or .csv file."), code="unsupported_file_type")
+    rows = read_rows(filename, data, max_rows=MAX_ROWS)
     if not rows or not any(_text(c) for c in rows[0]):
         raise ValidationFailed(_("The file is empty."), code="empty_file")
     if len(rows) > MAX_ROWS + 1:
