@@ -13,7 +13,7 @@ from yundian.core.schemas import SafeStr, errors
 
 from . import services
 from .results import results_compute
-from .triggers import journey_enrol_api
+from .services import journey_enrol_api
 
 router = Router(tags=["journeys"])
 

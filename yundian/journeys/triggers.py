@@ -25,14 +25,12 @@ from datetime import date, datetime, timedelta
 from django.db import transaction
 from django.db.models import Count, Max, Min
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from yundian.core import when
-from yundian.core.errors import Conflict, NotFound, ValidationFailed
 from yundian.core.locking import lock_one
 
 from . import graph as graphs
-from .models import Enrolment, Journey, JourneyStatus, TriggerState
+from .models import Journey, JourneyStatus, TriggerState
 from .runner import enrol
 
 LIMIT = 10_000
@@ -296,38 +294,3 @@ def scan_all(*, now: datetime | None = None) -> int:
             if after == before or "id" not in (after or {}):
                 break
     return added
-
-
-# --- the API's enrol --------------------------------------------------------------------------------------------
-
-def journey_enrol_api(*, actor, journey_id: int, member_id: int, key: str, context: dict | None = None):
-    """Enrol one member in a live journey whose entry is "api" (journey.manage over it), the client's key being
-    the trigger's (the API wraps this in core.idempotency, so a retried request replays the first answer). The
-    member must be one the actor sees. Returns (the member's enrolment, or None when the re-entry rule or the
-    journey's subtree keeps them out; whether this call enrolled them)."""
-    from yundian.members.models import Member
-    from yundian.org.roles import Perm
-    from yundian.org.selectors import has_perm
-
-    from .services import journey_get
-
-    journey = journey_get(actor=actor, journey_id=journey_id)
-    if not has_perm(actor, Perm.JOURNEY_MANAGE, journey.node):
-        from yundian.core.errors import Forbidden
-
-        raise Forbidden(_("You may not enrol members in this journey."), code="journey_forbidden")
-    if journey.status != JourneyStatus.LIVE or journey.trigger != "api":
-        raise Conflict(_("This journey does not take members through the API."), code="journey_not_enrollable")
-    if not isinstance(key, str) or not 1 <= len(key) <= 64:
-        raise ValidationFailed(_("Give a key of 1 to 64 characters."), code="invalid_key", details={"field": "key"})
-    member = (Member.objects.select_related("home").filter(pk=member_id, enterprise_id=actor.enterprise_id).first()
-              if isinstance(member_id, int) and not isinstance(member_id, bool) else None)
-    if member is None or not has_perm(actor, Perm.MEMBER_VIEW, member.home):
-        raise NotFound(_("Member not found."), code="member_not_found")
-    trigger_key = f"api:{key}"
-    entry = graphs.entry_of(journey.live_version.graph)["config"]
-    stored_key = f"m{member.pk}" if entry.get("reentry", "never") == "never" else f"m{member.pk}:{trigger_key}"[:96]
-    with transaction.atomic():
-        added = enrol(journey=journey, candidates=[(member.pk, trigger_key, {"api_key": key, **(context or {})})])
-    found = Enrolment.objects.filter(journey=journey, key=stored_key).first()
-    return found, bool(added)

@@ -212,11 +212,11 @@ def test_the_api_enrols_a_member_once_and_refuses_another_journeys_trigger(chain
     api = services.journey_create(actor=chain.admin, name="api",
                                   graph=line(node("entry", "entry", trigger="api"), node("p", "points", points=1)))
     services.journey_publish(actor=chain.admin, journey_id=api.pk)
-    first, created = triggers.journey_enrol_api(actor=chain.admin, journey_id=api.pk, member_id=ann.pk, key="k1")
-    again, created_again = triggers.journey_enrol_api(actor=chain.admin, journey_id=api.pk, member_id=ann.pk,
+    first, created = services.journey_enrol_api(actor=chain.admin, journey_id=api.pk, member_id=ann.pk, key="k1")
+    again, created_again = services.journey_enrol_api(actor=chain.admin, journey_id=api.pk, member_id=ann.pk,
                                                       key="k2")
     assert (created, created_again, again.pk) == (True, False, first.pk)
     other = live(chain, "first_purchase")
     with pytest.raises(Conflict):
-        triggers.journey_enrol_api(actor=chain.admin, journey_id=other.pk, member_id=ann.pk, key="k3")
+        services.journey_enrol_api(actor=chain.admin, journey_id=other.pk, member_id=ann.pk, key="k3")
     assert Enrolment.objects.count() == 1
