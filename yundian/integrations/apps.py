@@ -9,3 +9,6 @@ class IntegrationsConfig(AppConfig):
     name = "yundian.integrations"
     label = "integrations"
     verbose_name = _("Integrations")
+
+    def ready(self) -> None:
+        from . import channels_fake  # noqa: F401 - registers the reference marketplace adapter

@@ -118,6 +118,4 @@ def register(adapter: type[ChannelAdapter]) -> type[ChannelAdapter]:
 
 
 def adapter_for(connection) -> ChannelAdapter:
-    from . import channels_fake  # noqa: F401 - registers the reference adapter
-
     return ADAPTERS[connection.kind](base_url=connection.base_url, api_key=connection.api_key)
