@@ -13,7 +13,10 @@ A worker killed between 2 and 3 leaves the row leased; when the lease lapses ano
 same event id, which is what receivers deduplicate on.
 """
 import hashlib
+import http.client
+import ipaddress
 import logging
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -106,7 +109,60 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_opener = urllib.request.build_opener(_NoRedirects)
+def address_blocked(address: str) -> bool:
+    """True for an address a webhook must never reach in production: loopback, private, link-local, reserved,
+    multicast or unspecified (IPv4-mapped IPv6 addresses are judged by their IPv4 address)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast
+            or ip.is_unspecified)
+
+
+class BlockedAddress(OSError):
+    pass
+
+
+def private_urls_allowed() -> bool:
+    return bool(getattr(settings, "WEBHOOKS_ALLOW_PRIVATE_URLS", settings.DEBUG))
+
+
+def _checked_connection(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None, **kwargs):
+    """socket.create_connection that refuses a peer on a local or private address, judged on the address actually
+    connected to (after DNS, before a byte of the request or a TLS handshake is sent): a host name that resolved to a
+    public address when the subscription was saved and to an internal one now (DNS rebinding) reaches nothing."""
+    sock = socket.create_connection(address, timeout, source_address, **kwargs)
+    if not private_urls_allowed():
+        peer = sock.getpeername()[0]
+        if address_blocked(peer):
+            sock.close()
+            raise BlockedAddress(f"{address[0]} resolved to the local or private address {peer}")
+    return sock
+
+
+class _CheckedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = _checked_connection
+
+
+class _CheckedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = _checked_connection
+
+
+class _CheckedHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(_CheckedHTTPConnection, req)
+
+
+class _CheckedHTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req):
+        return self.do_open(_CheckedHTTPSConnection, req, context=self._context)
+
+
+_opener = urllib.request.build_opener(_NoRedirects, _CheckedHTTPHandler, _CheckedHTTPSHandler)
 
 
 def _secrets(subscription, now: datetime) -> list[str]:

@@ -6,7 +6,6 @@ import ipaddress
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -18,6 +17,7 @@ from yundian.org.roles import Perm
 from yundian.org.selectors import has_perm
 
 from .webhook_models import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookReplay, WebhookSubscription
+from .webhooks_delivery import private_urls_allowed, address_blocked
 from .webhooks_events import EVENT_TYPES
 from .webhooks_signing import secret_new
 
@@ -29,10 +29,6 @@ GRACE_HOURS_MAX = 7 * 24
 def require_manage(actor: Staff) -> None:
     if not has_perm(actor, Perm.WEBHOOK_MANAGE):
         raise Forbidden()
-
-
-def _private_ok() -> bool:
-    return bool(getattr(settings, "WEBHOOKS_ALLOW_PRIVATE_URLS", settings.DEBUG))
 
 
 def clean_url(url: str) -> str:
@@ -49,7 +45,7 @@ def clean_url(url: str) -> str:
     except ValueError:
         raise ValidationFailed(_("Enter an http or https address, like https://erp.example.com/hooks/yundian."),
                                code="invalid_url", details={"field": "url"}) from None
-    if not _private_ok():
+    if not private_urls_allowed():
         host = parts.hostname.lower()
         try:
             address = ipaddress.ip_address(host)
@@ -59,8 +55,7 @@ def clean_url(url: str) -> str:
             raise ValidationFailed(_("Webhook addresses must use https."), code="insecure_url",
                                    details={"field": "url"})
         if host == "localhost" or host.endswith(".localhost") or host.endswith(".local") or (
-                address is not None and (address.is_private or address.is_loopback or address.is_link_local
-                                         or address.is_reserved or address.is_multicast)):
+                address is not None and address_blocked(host)):
             raise ValidationFailed(_("Webhook addresses must be reachable on the internet, not a local or private "
                                      "address."), code="private_url", details={"field": "url"})
     return url

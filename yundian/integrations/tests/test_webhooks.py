@@ -173,6 +173,26 @@ def test_an_unreachable_endpoint_is_a_failed_attempt_with_its_error(chain, stock
     assert WebhookDelivery.objects.get().subscription == sub
 
 
+def test_a_name_that_resolves_to_a_private_address_at_delivery_time_reaches_nothing(chain, stock, settings):
+    """The address is judged where the socket connected, not as typed: a URL saved when it pointed outside (here:
+    saved while private addresses were allowed) that now resolves to a loopback address gets no request."""
+    with Receiver() as receiver:
+        port = receiver.url.split(":")[2].split("/")[0]
+        sub = services.webhook_subscription_create(actor=chain.admin, name="ERP", url=f"http://localhost:{port}/hook",
+                                                   events=["order.paid"])
+        receiver.secret = sub.secret
+        settings.WEBHOOKS_ALLOW_PRIVATE_URLS = False
+        sell(chain.guide_a, chain.store_a, [(stock.cat.tee_s, 1)])
+        dispatch()
+        assert deliver_due().retried == 1
+        assert receiver.calls == []
+        attempt = WebhookAttempt.objects.get()
+        assert attempt.status_code is None and "private address 127.0.0.1" in attempt.error
+        settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True  # development: the same delivery goes through on its retry
+        WebhookDelivery.objects.update(next_attempt_at=WebhookDelivery.objects.get().created_at)
+        assert deliver_due().delivered == 1 and len(receiver.calls) == 1
+
+
 def test_a_replay_by_range_resends_the_same_event_ids_and_the_receiver_keeps_each_once(chain, stock):
     with Receiver() as receiver:
         sub = subscribe(chain, receiver)
@@ -309,7 +329,8 @@ def test_production_refuses_plain_http_and_private_addresses(settings):
     settings.WEBHOOKS_ALLOW_PRIVATE_URLS = False
     for url, code in [("http://erp.example.com/h", "insecure_url"), ("https://127.0.0.1/h", "private_url"),
                       ("https://10.1.2.3/h", "private_url"), ("https://localhost:8000/h", "private_url"),
-                      ("https://169.254.169.254/latest", "private_url"), ("https://u:p@erp.example.com/", "invalid_url")]:
+                      ("https://169.254.169.254/latest", "private_url"), ("https://[::ffff:10.0.0.1]/h", "private_url"),
+                      ("https://0.0.0.0/h", "private_url"), ("https://u:p@erp.example.com/", "invalid_url")]:
         with pytest.raises(ValidationFailed) as exc:
             services.clean_url(url)
         assert exc.value.code == code, url
