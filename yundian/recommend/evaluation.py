@@ -12,7 +12,11 @@ k products for them from the training data alone (durable products they already 
   each averaged over the tested members; coverage = distinct products recommended / products in the catalogue.
 - Baselines: *popularity* (the member's store's best sellers of the last 90 days of training, the model's own
   fallback) and *item-kNN* (cosine similarity of products over member × product weights; a member's score for a
-  product is the summed similarity to what they interacted with).
+  product is the summed similarity to what they interacted with). Every model and baseline gets the same candidates
+  and the same filter (durable products the member owns left out); the target keeps what a member buys again
+  (formula, detergent: recommending a consumable someone buys regularly is a fair hit).
+- The blend's weights are never chosen on the test weeks: `tune_blend` fits on the training data minus its own last
+  weeks and picks the weights that rank best on those (a validation split), then the blend is judged on the test.
 """
 from __future__ import annotations
 
@@ -28,6 +32,9 @@ from . import learn
 
 TEST_DAYS = 28
 K = 10
+VALIDATION_MEMBERS = 3000  # members a blend's weights are tried on (an even sample of the validation split's)
+# the weights tune_blend tries for each part of the blend (only ratios matter: 1/16 to 16 and off)
+BLEND_GRID = {name: (0.0, 0.25, 0.5, 1.0, 2.0, 4.0) for name in ("again", "als", "copurchase", "sequence", "popular")}
 
 
 @dataclass
@@ -37,6 +44,7 @@ class Split:
     stores: dict[int, int]           # member -> the store they bought most at before the cut
     cutoff: pd.Timestamp
     catalogue: int                   # products in the catalogue (for coverage)
+    interactions_at: pd.DataFrame | None = None  # timed behaviour before the cut (for a validation split in it)
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,8 @@ def holdout_split(tables: learn.TrainingTables, *, test_days: int = TEST_DAYS,
         tables.baskets["product_id"].nunique())
     return Split(train=learn.TrainingTables(baskets=before, interactions=inter, products=tables.products),
                  targets=targets, stores=dict(zip(stores["member_id"].astype(int), stores["store_id"].astype(int))),
-                 cutoff=cutoff, catalogue=int(catalogue))
+                 cutoff=cutoff, catalogue=int(catalogue),
+                 interactions_at=seen if interactions_at is not None else None)
 
 
 def learn_weight() -> float:
@@ -100,8 +109,10 @@ def ranking_metrics(recommended: dict[int, list[int]], targets: dict[int, set[in
 
 
 def item_knn(interactions: pd.DataFrame, histories: dict[int, dict[int, float]], *, k: int = K,
-             neighbours: int = 50) -> dict[int, list[int]]:
-    """The item-kNN baseline: cosine similarity of product columns of the member × product matrix."""
+             neighbours: int = 50, exclude: dict[int, set[int]] | None = None) -> dict[int, list[int]]:
+    """The item-kNN baseline: cosine similarity of product columns of the member × product matrix (each member's
+    `exclude` left out)."""
+    exclude = exclude or {}
     products = np.array(sorted(interactions["product_id"].unique()))
     position = {int(p): i for i, p in enumerate(products.tolist())}
     members = pd.factorize(interactions["member_id"])[0]
@@ -122,28 +133,93 @@ def item_knn(interactions: pd.DataFrame, histories: dict[int, dict[int, float]],
             if i is not None:
                 row = similarity.getrow(i)
                 score[row.indices] += row.data * weight
+        left_out = exclude.get(member, set())
         order = np.lexsort((products, -score))
-        out[member] = [int(products[i]) for i in order[:k] if score[i] > 0]
+        out[member] = [int(products[i]) for i in order if score[i] > 0 and int(products[i]) not in left_out][:k]
     return out
 
 
-def evaluate(split: Split, *, k: int = K, model: learn.RecommendModel | None = None,
-             strategies: tuple[str, ...] = ("blend", "als", "copurchase", "sequence")) -> list[EvaluationRow]:
-    """One row per model (each strategy of the fitted model) and baseline on the split's test members."""
-    model = model or learn.fit(split.train)
+def _histories(split: Split) -> tuple[dict[int, dict[int, float]], dict[int, set[int]]]:
+    """Each tested member's history before the cut ({product: weight}) and the products they bought before it."""
     inter = split.train.interactions
     histories = {int(m): dict(zip(g["product_id"].astype(int), g["weight"].astype(float)))
                  for m, g in inter[inter["member_id"].isin(list(split.targets))].groupby("member_id")}
     owned = {int(m): set(map(int, g)) for m, g in split.train.baskets.groupby("member_id")["product_id"]
              if int(m) in split.targets}
+    return histories, owned
+
+
+def tune_blend(train: learn.TrainingTables, *, test_days: int = TEST_DAYS, k: int = K,
+               interactions_at: pd.DataFrame | None = None, grid: dict[str, tuple[float, ...]] | None = None,
+               max_members: int = VALIDATION_MEMBERS) -> dict[str, float]:
+    """The blend's weights that rank best (recall@k) on a validation split of `train`: fitted on all but its last
+    `test_days`, judged on what members bought in them (never on a test period after `train`). Coordinate ascent
+    from learn.BLEND over `grid`, two rounds, a change kept only when it is strictly better; each member's model
+    scores are computed once. Too little data for a validation split: learn.BLEND."""
+    grid = grid or BLEND_GRID
+    weights = dict(learn.BLEND)
+    try:
+        split = holdout_split(train, test_days=test_days, interactions_at=interactions_at)
+        if not split.targets:
+            return weights
+        model = learn.fit(split.train)
+    except learn.NotEnoughData:
+        return weights
+    members = sorted(split.targets)
+    if len(members) > max_members:  # an even sample, the same every time
+        members = members[:: -(-len(members) // max_members)]
+    split.targets = {m: split.targets[m] for m in members}
+    histories, owned = _histories(split)
+    parts = {m: model.parts(histories.get(m, {}), "blend", store_id=split.stores.get(m)) for m in members}
+
+    def recall(candidate: dict[str, float]) -> float:
+        ranked = {m: [s.product_id for s in model.for_member({}, k=k, store_id=split.stores.get(m),
+                                                             owned=owned.get(m, set()), weights=candidate,
+                                                             parts=parts[m])] for m in members}
+        return ranking_metrics(ranked, split.targets, k=k, catalogue=split.catalogue)[0]
+
+    best = recall(weights)
+    for _round in range(2):
+        changed = False
+        for name, values in grid.items():
+            for value in values:
+                if value == weights.get(name):
+                    continue
+                candidate = {**weights, name: value}
+                if not any(candidate.values()):
+                    continue
+                score = recall(candidate)
+                if score > best + 1e-12:
+                    best, weights, changed = score, candidate, True
+        if not changed:
+            break
+    return weights
+
+
+def evaluate(split: Split, *, k: int = K, model: learn.RecommendModel | None = None,
+             strategies: tuple[str, ...] = ("blend", "als", "copurchase", "sequence"),
+             validation_days: int = TEST_DAYS) -> list[EvaluationRow]:
+    """One row per model (each strategy of the fitted model) and baseline on the split's test members. Every model
+    gets the same candidates: durable products the member owns are left out of the baselines' lists too. The
+    blend's weights are chosen on a validation split inside the training weeks (tune_blend), unless the model
+    already carries some."""
+    model = model or learn.fit(split.train)
+    if "blend" in strategies and "blend" not in model.params:
+        model.params["blend"] = tune_blend(split.train, k=k, test_days=validation_days,
+                                           interactions_at=split.interactions_at)
+    histories, owned = _histories(split)
+    durable = {m: {p for p in products if model.is_durable(p)} for m, products in owned.items()}
     rows = []
 
     def row(name: str, recommended: dict[int, list[int]]) -> None:
         recall, precision, ndcg, coverage = ranking_metrics(recommended, split.targets, k=k, catalogue=split.catalogue)
         rows.append(EvaluationRow(name, len(split.targets), recall, precision, ndcg, coverage))
 
-    row("popularity", {m: model.popular_for(store_id=split.stores.get(m))[:k] for m in split.targets})
-    row("item_knn", item_knn(inter, histories, k=k))
+    row("popularity", {m: [s.product_id for s in model.for_member({}, k=k, strategy="popular",
+                                                                  store_id=split.stores.get(m),
+                                                                  owned=owned.get(m, set()))]
+                       for m in split.targets})
+    row("item_knn", item_knn(split.train.interactions, histories, k=k, exclude=durable))
     for strategy in strategies:
         row(strategy, model.predict(histories, k=k, strategy=strategy, stores=split.stores, owned=owned))
     return rows

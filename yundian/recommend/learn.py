@@ -21,6 +21,11 @@ The four models, each kept as neighbour lists or factors over the product index:
   bought within SEQUENCE_DAYS after a (a ≠ b, on a later day) counts a → b; next(a) ranks b by that count over the
   buyers of a (a conditional probability), with at least MIN_SEQUENCE members: stage-1 formula → stage 2.
 
+The served "for you" list is a **blend**: buy again (the member's own non-durable products, by how much they bought
+them), ALS, co-purchase and sequences from their history, and the store's best sellers, each scaled to 0..1 and
+weighed; the weights are chosen on a validation split when the model is trained (evaluation.tune_blend, kept in
+`params["blend"]`), BLEND before that.
+
 Durable goods (a pram, a coat) are not recommended again to a member who has one: a product whose category's buyers
 hardly ever buy the same product again on another day (repeat share < DURABLE_REPEAT_SHARE over ≥ DURABLE_MIN_BUYERS
 buyers) is durable; `durable_categories` holds them.
@@ -52,7 +57,8 @@ POPULAR_DAYS = 90
 DURABLE_REPEAT_SHARE = 0.03
 DURABLE_MIN_BUYERS = 20
 # how the blended "for you" score weighs each model's (each first scaled to 0..1 over the candidates)
-BLEND = {"again": 2.0, "als": 1.0, "copurchase": 0.3, "sequence": 0.3}
+# (the default; training chooses them on a validation split: evaluation.tune_blend)
+BLEND = {"again": 2.0, "als": 1.0, "copurchase": 0.3, "sequence": 0.3, "popular": 0.0}
 STRATEGIES = ("blend", "als", "copurchase", "sequence", "popular")
 MODELS = ("popular", "again", "als", "copurchase", "sequence")
 
@@ -133,38 +139,71 @@ class RecommendModel:
                     best[other] = Suggestion(other, float(score), "copurchase", int(product_id))
         return sorted(best.values(), key=lambda s: (-s.score, s.product_id))[:k]
 
-    def scores(self, history: dict[int, float], strategy: str = "blend") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    @property
+    def blend(self) -> dict[str, float]:
+        """How the blended "for you" score weighs each model: chosen on a validation split when the model was trained
+        (evaluation.tune_blend, kept in params), else BLEND."""
+        return dict(self.params.get("blend") or BLEND)
+
+    def scores(self, history: dict[int, float], strategy: str = "blend", *, store_id: int | None = None,
+               weights: dict[str, float] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Scores of every product for a member with this history ({product: weight}); with, per product, the
         index of the history product it comes from (-1: none) and the model that gave it (an index into MODELS)."""
-        n = len(self.product_ids)
+        return self.combine(self.parts(history, strategy, store_id=store_id), weights)
+
+    def parts(self, history: dict[int, float], strategy: str = "blend", *,
+              store_id: int | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Each model's scores of every product for this history (scaled to 0..1), with the history product each
+        comes from: the pieces `combine` weighs (kept apart so weights can be tried without scoring again)."""
         known = [(self.position(p), w) for p, w in history.items()]
         known = [(i, w) for i, w in known if i is not None and w > 0]
-        total = np.zeros(n, dtype=np.float64)
-        because = np.full(n, -1, dtype=np.int64)
-        source = np.zeros(n, dtype=np.int8)  # an index into MODELS
-        if not known:
-            return total, because, source
         parts: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        if not known:
+            return parts
         if strategy == "blend":
             parts["again"] = self._again_scores(known)
+            parts["popular"] = self._popular_scores(store_id)
         if strategy in ("blend", "als"):
             parts["als"] = self._als_scores(known)
         if strategy in ("blend", "copurchase"):
             parts["copurchase"] = self._neighbour_scores(known, self.pair_index, self.pair_score)
         if strategy in ("blend", "sequence"):
             parts["sequence"] = self._neighbour_scores(known, self.next_index, self.next_score)
+        for name, (values, origin) in list(parts.items()):
+            top = values.max()
+            parts[name] = (values / top if top > 0 else values, origin)
+        return parts
+
+    def combine(self, parts: dict[str, tuple[np.ndarray, np.ndarray]],
+                weights: dict[str, float] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The weighted sum of the parts (weights: self.blend; a part alone counts fully), with each product's
+        reason and model: those of the part that gave it the most."""
+        n = len(self.product_ids)
+        total = np.zeros(n, dtype=np.float64)
+        because = np.full(n, -1, dtype=np.int64)
+        source = np.zeros(n, dtype=np.int8)  # an index into MODELS
+        weights = weights if weights is not None else self.blend
         best_part = np.zeros(n)
         for name, (values, origin) in parts.items():
-            top = values.max()
-            if top <= 0:
+            weight = weights.get(name, 0.0) if len(parts) > 1 else 1.0
+            if weight <= 0:
                 continue
-            scaled = BLEND.get(name, 1.0) * values / top
+            scaled = weight * values
             total += scaled
             better = scaled > best_part
             best_part = np.where(better, scaled, best_part)
             because = np.where(better, origin, because)
             source[better] = MODELS.index(name)
         return total, because, source
+
+    def _popular_scores(self, store_id: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """The store's best sellers (else the chain's), by rank: 1 for the first, falling linearly."""
+        n = len(self.product_ids)
+        values, origin = np.zeros(n), np.full(n, -1, dtype=np.int64)
+        ranked = self.popular.get(f"store:{store_id}") or self.popular.get("all") or []
+        if ranked:
+            values[np.asarray(ranked, dtype=np.int64)] = 1.0 - np.arange(len(ranked)) / len(ranked)
+        return values, origin
 
     def _again_scores(self, known) -> tuple[np.ndarray, np.ndarray]:
         """Buy again: the member's own products that are not durable, by how much they bought them."""
@@ -233,14 +272,18 @@ class RecommendModel:
 
     def for_member(self, history: dict[int, float], *, k: int = 10, strategy: str = "blend",
                    store_id: int | None = None, exclude: set[int] = frozenset(),
-                   owned: set[int] = frozenset()) -> list[Suggestion]:
+                   owned: set[int] = frozenset(), weights: dict[str, float] | None = None,
+                   parts: dict | None = None) -> list[Suggestion]:
         """The member's top k: their history's candidates by `strategy`, durable products they own left out, then
-        the store's best sellers to fill up (no reason)."""
+        the store's best sellers to fill up (no reason). `weights` overrides the blend's; `parts` are the history's
+        already scored (self.parts: trying weights without scoring again)."""
         out: list[Suggestion] = []
         taken = set(exclude)
         taken.update(p for p in owned if self.is_durable(p))
-        if strategy != "popular" and history:
-            total, because, source = self.scores(history, strategy)
+        if parts is None and strategy != "popular" and history:
+            parts = self.parts(history, strategy, store_id=store_id)
+        if parts:
+            total, because, source = self.combine(parts, weights)
             scored = np.flatnonzero(total > 0)
             enough = k + len(taken) + 1
             if len(scored) > enough:  # only the best few need sorting

@@ -1,8 +1,9 @@
 """Training an enterprise's recommendation models on the warehouse, versioning them, and A/B experiments per slot.
 
 `recommend_train` reads purchases and behaviour from the warehouse (warehouse_inputs, pure Ibis), evaluates the
-models on a time-based hold-out (evaluation), fits them again on all the data and stores the next version with its
-metrics and the model. Run nightly by the scheduler (recommend.tasks) and by `yundian recommend train`.
+models on a time-based hold-out (evaluation; the blend's weights chosen on a validation split before its test weeks),
+chooses the blend's weights again on the last weeks, fits the models on all the data and stores the next version with
+its metrics and the model. Run nightly by the scheduler (recommend.tasks) and by `yundian recommend train`.
 """
 from __future__ import annotations
 
@@ -98,7 +99,9 @@ def recommend_train(*, enterprise_id: int, until: date | None = None, actor: Sta
         if split.targets and split.train.baskets["order_id"].nunique() >= learn.MIN_BASKETS:
             metrics = [asdict(row) for row in evaluation.evaluate(split, model=learn.fit(split.train))]
         step("fit")
+        weights = evaluation.tune_blend(tables, interactions_at=timed)  # on the last weeks, as the hold-out did
         model = learn.fit(tables, progress=step)
+        model.params["blend"] = weights
     except learn.NotEnoughData as exc:
         return _version_create(status=ModelStatus.FAILED, error_code=exc.code,
                                error_message=_("Too few purchases to learn from (%(baskets)s orders).") % {

@@ -164,3 +164,77 @@ def test_conversion_lift_by_hand():
     assert (round(result.low, 4), round(result.high, 4)) == (-0.1006, 0.5006)  # by hand: ±1.96 · √0.02352
     assert conversion_lift(0, 0, 10, 1).lift is None
     assert conversion_lift(10, 0, 10, 1).lift is None
+
+
+def habit_then(switch_day: int, last_day: int) -> learn.TrainingTables:
+    """30 members each buy their usual product (10 + m) every 7 days until `switch_day`, then the chain's best
+    seller (1) every 7 days until `last_day`; 20 walk-in regulars make 1 the best seller all along."""
+    orders, days = [], []
+    for m in range(30):
+        for day in range(m % 7, last_day + 1, 7):
+            orders.append((m, [10 + m if day < switch_day else 1]))
+            days.append(day)
+    for m in range(100, 120):
+        for day in range(m % 5, last_day + 1, 5):
+            orders.append((m, [1]))
+            days.append(day)
+    baskets = baskets_of(orders, days=days)
+    return learn.TrainingTables(baskets=baskets, interactions=interactions_of(baskets))
+
+
+def test_the_blend_weights_follow_the_validation_weeks():
+    # given members who bought their usual products and, in the last 28 days (the validation weeks), switched to
+    # the best seller: top-1 by the default blend (buy again) is their usual product
+    tables = habit_then(switch_day=28, last_day=55)
+    # when
+    weights = evaluation.tune_blend(tables, k=1)
+    # then: the weights that rank best on the validation weeks put the best seller first
+    split = evaluation.holdout_split(tables)
+    model = learn.fit(split.train)
+    history = {10: 16.0}
+    assert model.for_member(history, k=1, store_id=1)[0].product_id == 10
+    assert model.for_member(history, k=1, store_id=1, weights=weights)[0].product_id == 1
+    assert weights["popular"] > 0
+
+
+def test_the_blend_is_never_tuned_on_the_test_weeks():
+    # given members who keep buying their usual products through the validation weeks and switch to the best seller
+    # only in the test weeks (the last 28 days)
+    tables = habit_then(switch_day=56, last_day=83)
+    split = evaluation.holdout_split(tables)
+    model = learn.fit(split.train)
+    # when
+    rows = {row.model: row for row in evaluation.evaluate(split, k=1, model=model)}
+    # then: the blend, tuned on what the validation weeks showed, still proposes the usual product and misses the
+    # switch that only the test weeks show (the popularity baseline, which ranks the best seller first, gets it)
+    assert set(split.targets) == set(range(30)) | set(range(100, 120))
+    assert model.params["blend"]["again"] > 0
+    assert model.for_member({10: 16.0}, k=1, store_id=1)[0].product_id == 10
+    assert rows["blend"].recall == pytest.approx(20 / 50)  # only the regulars of the best seller are hit
+    assert rows["popularity"].recall == 1.0
+
+
+def test_every_model_and_baseline_leaves_out_the_durable_goods_a_member_owns():
+    # given a pram (1, category 7: nobody buys one twice), the store's best seller, bought by 25 members and 40
+    # others; the 25 buy wipes (3) twice and, in the test weeks, again; a fifth of them bought a cot (2) too
+    category = {1: 7, 2: 7, 3: 8}
+    orders, days = [], []
+    for m in range(25):
+        orders += [(m, [1]), (m, [3]), (m, [3]), (m, [3])]
+        days += [m, m + 1, m + 20, 70 + m % 10]
+        if m % 5 == 0:
+            orders.append((m, [2]))
+            days.append(m + 2)
+    for m in range(200, 240):
+        orders.append((m, [1]))
+        days.append(m - 200)
+    baskets = baskets_of(orders, category=category, days=days)
+    split = evaluation.holdout_split(learn.TrainingTables(baskets=baskets, interactions=interactions_of(baskets)))
+    model = learn.fit(split.train)
+    assert model.durable_categories == {7} and model.popular_for(store_id=1)[0] == 1
+    # when
+    rows = {row.model: row for row in evaluation.evaluate(split, k=1, model=model)}
+    # then: at k = 1 the popularity baseline shows the next best seller (wipes), not the pram its members own
+    assert set(split.targets) == set(range(25))
+    assert rows["popularity"].recall == 1.0
+    assert evaluation.item_knn(split.train.interactions, {0: {3: 4.0}}, k=2, exclude={0: {1}}) == {0: [2]}

@@ -83,7 +83,10 @@ class Command(BaseCommand):
         split = evaluation.holdout_split(tables, test_days=options["test_days"], interactions_at=timed)
         if not split.targets:
             raise CommandError(_("No member bought in the test weeks after buying or browsing before them."))
-        rows = evaluation.evaluate(split, k=options["k"])
+        from yundian.recommend import learn
+
+        model = learn.fit(split.train)
+        rows = evaluation.evaluate(split, k=options["k"], model=model, validation_days=options["test_days"])
         k = options["k"]
         base = next(r.recall for r in rows if r.model == "popularity") or 1e-9
         names = model_names()
@@ -95,6 +98,9 @@ class Command(BaseCommand):
                  f"{r.coverage:.1%}", f"{r.recall / base:.2f}"] for r in rows]
         for text in table(headers, body, right={1, 2, 3, 4, 5}):
             self.stdout.write(text)
+        self.stdout.write(_("Blend weights, chosen on the %(days)s days before the cut: %(weights)s") % {
+            "days": options["test_days"],
+            "weights": ", ".join(f"{name} {value:g}" for name, value in model.params["blend"].items())})
 
     def rescue(self, enterprise, options) -> None:
         from yundian.recommend.rescue import rescue_run
