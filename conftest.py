@@ -2,6 +2,17 @@
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Each test starts with empty per-process caches (core.cache): the test database is rolled back under their
+    feet between tests, which never happens to committed data."""
+    from yundian.core.cache import clear_all
+
+    clear_all()
+    yield
+    clear_all()
+
+
 @pytest.fixture
 def chain(db):
     from yundian.org.tests.factories import make_chain

@@ -30,6 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yundian.core.cache import CATALOG, cache_bump
 from yundian.core.audit import audit_record
 from yundian.core.tables import read_rows
 from yundian.core.errors import DomainError, Forbidden, ValidationFailed
@@ -269,6 +270,7 @@ def _write_row(ctx: _Context, row: dict[str, Any], counts: dict[str, int]) -> No
                    "attributes": attributes or product.attributes}
         if any(getattr(product, k) != v for k, v in changed.items()):
             Product.objects.filter(pk=product.pk).update(**changed, updated_at=timezone.now())
+            cache_bump(CATALOG)
             counts["products_updated"] += 1
     sku = Sku.objects.filter(enterprise_id=actor.enterprise_id, code=sku_fields["code"]).first()
     if sku is None:

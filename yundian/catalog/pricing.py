@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.utils.translation import gettext_lazy
 
+from yundian.core.cache import ORG, PRICES, VersionCache
 from yundian.core.errors import ValidationFailed
 from yundian.core.money import Money
 
@@ -147,8 +148,13 @@ def _sql_datetime(value):
     return parse_datetime(value).replace(tzinfo=dt_timezone.utc)
 
 
-def _sources(sku_ids: list[int], node, channel: str, at: datetime) -> dict[int, list[PriceSource]]:
-    """The applicable entries for these SKUs, in one indexed query.
+# per process, by (store node, its path, channel, SKU): every entry of an active list on the node's chain, whatever
+# its window (filtered by the moment at each resolution). A price or list change bumps PRICES, a node's ORG.
+_SOURCES = VersionCache("catalog.price_sources", PRICES, ORG)
+
+
+def _load_sources(node, channel: str, sku_ids: list[int]) -> dict[int, tuple[PriceSource, ...]]:
+    """The entries of active lists of this channel on the node's chain for these SKUs, in one indexed query.
 
     Hand-written SQL on purpose: this is the POS hot path, and building the equivalent ORM query costs
     several times more than running it. The node ids come from the store's own path, so they are the
@@ -156,22 +162,34 @@ def _sources(sku_ids: list[int], node, channel: str, at: datetime) -> dict[int, 
     """
     chain = ancestor_ids(node)
     distance = {node_id: i for i, node_id in enumerate(chain)}
-    at_param = connection.ops.adapt_datetimefield_value(at)
     sql = (
         f"SELECT e.sku_id, e.price, l.id, l.code, l.name, l.node_id, n.name, l.priority, l.valid_from, l.valid_to "
         f"FROM {PriceEntry._meta.db_table} e "
         f"JOIN {PriceList._meta.db_table} l ON l.id = e.price_list_id "
         f"JOIN {OrgNode._meta.db_table} n ON n.id = l.node_id "
         f"WHERE e.sku_id IN ({', '.join(['%s'] * len(sku_ids))}) "
-        f"AND l.node_id IN ({', '.join(['%s'] * len(chain))}) AND l.channel = %s AND l.is_active = %s "
-        f"AND (l.valid_from IS NULL OR l.valid_from <= %s) AND (l.valid_to IS NULL OR l.valid_to > %s)"
+        f"AND l.node_id IN ({', '.join(['%s'] * len(chain))}) AND l.channel = %s AND l.is_active = %s"
     )
     found: dict[int, list[PriceSource]] = defaultdict(list)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*sku_ids, *chain, channel, True, at_param, at_param])
+        cursor.execute(sql, [*sku_ids, *chain, channel, True])
         for sku_id, price, list_id, code, name, node_id, node_name, priority, valid_from, valid_to in cursor.fetchall():
             found[sku_id].append(PriceSource(list_id, code, name, node_id, node_name, distance[node_id], priority,
                                              _sql_datetime(valid_from), _sql_datetime(valid_to), price))
+    return {sku_id: tuple(found.get(sku_id, ())) for sku_id in sku_ids}
+
+
+def _sources(sku_ids: list[int], node, channel: str, at: datetime) -> dict[int, list[PriceSource]]:
+    """The applicable entries for these SKUs at `at` (valid_from <= at < valid_to), from the per-process cache."""
+    keys = [(node.pk, node.path, channel, sku_id) for sku_id in sku_ids]
+    cached = _SOURCES.get_many(keys, lambda missing: {
+        (node.pk, node.path, channel, sku_id): sources
+        for sku_id, sources in _load_sources(node, channel, [k[3] for k in missing]).items()})
+    found: dict[int, list[PriceSource]] = {}
+    for (_node, _path, _channel, sku_id), sources in cached.items():
+        live = [s for s in sources if (s.valid_from is None or s.valid_from <= at) and (s.valid_to is None or at < s.valid_to)]
+        if live:
+            found[sku_id] = live
     return found
 
 

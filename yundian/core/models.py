@@ -93,3 +93,14 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} {self.key}"
+
+
+class CacheVersion(models.Model):
+    """The version of one named set of master data (core.cache): bumped in the transaction of every change to it,
+    read by every process before it trusts what it cached."""
+
+    name = models.CharField(max_length=40, unique=True)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"

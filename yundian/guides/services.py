@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yundian.catalog.models import Category, Product, Sku
 from yundian.core.audit import audit_record
+from yundian.core.cache import ORG, PLANS, VersionCache, cache_bump, clone
 from yundian.core.errors import NotFound, ValidationFailed
 from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import Perm
@@ -82,6 +83,7 @@ def commission_plan_create(*, actor: Staff, node_id: int, name: str, default_rat
         raise ValidationFailed(_("Two tiers have the same threshold."), code="invalid_tier")
     old = list(CommissionPlan.objects.filter(node=node, is_active=True))
     CommissionPlan.objects.filter(pk__in=[p.pk for p in old]).update(is_active=False, updated_at=timezone.now())
+    cache_bump(PLANS)  # a bulk update sends no signal
     plan = CommissionPlan.objects.create(enterprise_id=node.enterprise_id, node=node, name=name, default_rate=default)
     for rule in built_rules:
         rule.plan = plan
@@ -121,14 +123,23 @@ def _rule(actor: Staff, raw: Any, index: int) -> CommissionRule:
 
 # --- the ledger ----------------------------------------------------------------------------------------
 
-def _plan_for(store: OrgNode) -> CommissionPlan | None:
-    ids = [int(p) for p in store.path.strip("/").split("/") if p]
+# per process, by (store, its path): the plan of the nearest node with an active one (a plan's writers bump PLANS in
+# their transaction, a node's move ORG)
+_PLANS = VersionCache("guides.plan_for", PLANS, ORG)
+
+
+def _load_plan(key: tuple[int, str]) -> CommissionPlan | None:
+    ids = [int(p) for p in key[1].strip("/").split("/") if p]
     plans = {p.node_id: p for p in raw_rows(CommissionPlan, f"node_id IN ({placeholders(ids)}) AND is_active = %s",
                                             [*ids, True])}
     for node_id in reversed(ids):
         if node_id in plans:
             return plans[node_id]
     return None
+
+
+def _plan_for(store: OrgNode) -> CommissionPlan | None:
+    return clone(_PLANS.get((store.pk, store.path), _load_plan))
 
 
 def _add_to_balances(totals: dict[int, int]) -> list[int]:

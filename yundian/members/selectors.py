@@ -15,11 +15,12 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yundian.core.cache import CATALOG, ORG, PROGRAMME, VersionCache, clone
 from yundian.core.errors import Forbidden, NotFound, ValidationFailed
 from yundian.core.money import Money
 from yundian.org.models import OrgNode, RoleAssignment, Staff
 from yundian.org.roles import Perm, Role
-from yundian.org.selectors import has_perm, require, scope_paths, scope_q
+from yundian.org.selectors import has_perm, node_cached, require, scope_paths, scope_q
 
 from .hooks import profile_section
 from .models import (
@@ -32,10 +33,57 @@ from .normalize import mask_identity, normalize_identity
 MAX_MERGE_CHAIN = 20
 
 
+# per process, by enterprise: the programme, its tiers (by rank) and its active points rules; by id: category paths.
+# Their writers bump PROGRAMME (CATALOG for categories, ORG for the rules' nodes) in their transaction.
+_PROGRAMS = VersionCache("members.program", PROGRAMME)
+_TIERS = VersionCache("members.tiers", PROGRAMME)
+_POINTS_RULES = VersionCache("members.points_rules", PROGRAMME, ORG, CATALOG)
+_CATEGORY_PATHS = VersionCache("members.category_paths", CATALOG)
+
+
+@dataclass(frozen=True)
+class RuleRate:
+    """An active points rule as the earn computation reads it."""
+
+    pk: int
+    node_path: str  # "" for enterprise-wide
+    category_path: str  # "" for every category
+    priority: int
+    points_per_yuan: Decimal
+
+
 def program_get(enterprise_id: int) -> MemberProgram:
-    """The enterprise's programme settings (created with defaults on first use)."""
-    program, _created = MemberProgram.objects.get_or_create(enterprise_id=enterprise_id)
-    return program
+    """The enterprise's programme settings (created with defaults on first use); a copy the caller may change."""
+    program = _PROGRAMS.get(enterprise_id, lambda e: MemberProgram.objects.filter(enterprise_id=e).first())
+    if program is None:
+        program, _created = MemberProgram.objects.get_or_create(enterprise_id=enterprise_id)
+        return program
+    return clone(program)
+
+
+def tiers_by_rank(enterprise_id: int) -> tuple[Tier, ...]:
+    """The enterprise's tiers, lowest rank first (shared: copy one before changing it)."""
+    return _TIERS.get(enterprise_id, lambda e: tuple(Tier.objects.filter(enterprise_id=e).order_by("rank")))
+
+
+def points_rules(enterprise_id: int) -> tuple[RuleRate, ...]:
+    """The enterprise's active points rules with their node and category paths."""
+    def load(e: int) -> tuple[RuleRate, ...]:
+        return tuple(RuleRate(r.pk, r.node.path if r.node_id else "", r.category.path if r.category_id else "",
+                              r.priority, Decimal(r.points_per_yuan))
+                     for r in PointsRule.objects.filter(enterprise_id=e, is_active=True).select_related("node", "category"))
+    return _POINTS_RULES.get(enterprise_id, load)
+
+
+def category_paths(enterprise_id: int, category_ids) -> dict[int, str]:
+    """{category id: path} for the enterprise's categories among `category_ids`."""
+    from yundian.catalog.models import Category
+
+    def load(keys: list) -> dict:
+        rows = Category.objects.filter(pk__in=[k[1] for k in keys], enterprise_id=enterprise_id).values_list("pk", "path")
+        return {(enterprise_id, pk): path for pk, path in rows}
+    found = _CATEGORY_PATHS.get_many([(enterprise_id, c) for c in category_ids], load)
+    return {key[1]: path for key, path in found.items()}
 
 
 def member_scope_q(actor: Staff, perm: str = Perm.MEMBER_VIEW) -> Q:
@@ -81,7 +129,7 @@ def member_list(*, actor: Staff, search: str | None = None, status: str | None =
 def store_get(*, actor: Staff | None, store_id: int, perm: str, enterprise_id: int | None = None) -> OrgNode:
     """An org node of the actor's enterprise where the actor holds `perm` (404 outside scope, 403 without perm).
     With no actor (storefront, system), any active node of `enterprise_id`."""
-    node = OrgNode.objects.filter(pk=store_id).first()
+    node = node_cached(store_id)  # per process until the org changes
     if actor is None:
         if node is None or node.enterprise_id != enterprise_id or not node.is_active:
             raise NotFound(_("Store not found."), code="store_not_found")
@@ -181,7 +229,9 @@ def growth_in_window(member: Member, *, now: datetime | None = None, window_days
 
 
 def tier_qualified(enterprise_id: int, growth: int) -> Tier | None:
-    return Tier.objects.filter(enterprise_id=enterprise_id, min_growth__lte=growth).order_by("-rank").first()
+    """The highest-ranked tier `growth` reaches (a copy), from the per-process cache of the tiers."""
+    qualified = [t for t in tiers_by_rank(enterprise_id) if t.min_growth <= growth]
+    return clone(qualified[-1]) if qualified else None
 
 
 def tier_list(*, actor: Staff) -> QuerySet[Tier]:
@@ -205,6 +255,11 @@ def member_benefits(member: Member, *, today=None) -> MemberBenefits:
     """The benefits of the member's current tier. Merged or erased members get none."""
     today = today or timezone.localdate()
     birthday_month = bool(member.birthday and member.birthday.month == today.month)
+    if member.tier_id is not None and "tier" not in member._state.fields_cache:
+        # not read with the member (a locked re-read): the tier from the per-process cache of the tiers
+        tier = next((t for t in tiers_by_rank(member.enterprise_id) if t.pk == member.tier_id), None)
+        if tier is not None:
+            member.tier = clone(tier)
     tier = member.tier if member.status == MemberStatus.ACTIVE else None
     if tier is None:
         return MemberBenefits("", "", Decimal("1"), False, Decimal("1"), 0, birthday_month)

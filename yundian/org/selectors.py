@@ -9,27 +9,43 @@ from operator import or_
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from yundian.core.cache import ORG, VersionCache, clone
 from yundian.core.errors import Forbidden, NotFound, ValidationFailed
 
 from .models import AuditDigest, OrgNode, RoleAssignment, Staff
 from .roles import PERMISSIONS, Perm
 
 _CACHE_ATTR = "_yundian_roles"
+# per process, by staff id: the role assignments (a role, node or staff change bumps ORG in its transaction)
+_ROLES = VersionCache("org.roles", ORG)
+# per process, by id: org nodes with their enterprise, active staff (the store and guide checks of a sale)
+_NODES = VersionCache("org.nodes", ORG)
+_STAFF = VersionCache("org.staff", ORG)
+
+
+def _load_roles(staff_id: int) -> list[tuple[str, str, int]]:
+    return list(RoleAssignment.objects.filter(staff_id=staff_id, node__is_active=True)
+                .values_list("role", "node__path", "node_id"))
 
 
 def actor_roles(actor: Staff) -> list[tuple[str, str, int]]:
-    """(role, node path, node id) for each active role the actor holds; cached on the actor object."""
+    """(role, node path, node id) for each active role the actor holds; cached on the actor object and per process
+    (until the org changes). An inactive actor (as read with the request) holds none."""
     cached = getattr(actor, _CACHE_ATTR, None)
     if cached is None:
-        if not actor.is_active:
-            cached = []
-        else:
-            cached = list(
-                RoleAssignment.objects.filter(staff=actor, node__is_active=True)
-                .values_list("role", "node__path", "node_id")
-            )
+        cached = list(_ROLES.get(actor.pk, _load_roles)) if actor.is_active else []
         setattr(actor, _CACHE_ATTR, cached)
     return cached
+
+
+def node_cached(node_id: int) -> OrgNode | None:
+    """The org node with its enterprise (a copy the caller may change), from the per-process cache."""
+    return clone(_NODES.get(node_id, lambda pk: OrgNode.objects.filter(pk=pk).select_related("enterprise").first()))
+
+
+def staff_cached(staff_id: int) -> Staff | None:
+    """The staff member (a copy), from the per-process cache; None if unknown."""
+    return clone(_STAFF.get(staff_id, lambda pk: Staff.objects.filter(pk=pk).first()))
 
 
 def forget_actor_roles(actor: Staff) -> None:

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yundian.core.cache import ORG, cache_bump
 from yundian.core.audit import audit_record
 from yundian.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from yundian.core.locking import lock_one
@@ -91,6 +92,7 @@ def enterprise_bootstrap(*, name: str, code: str, hq_name: str, hq_code: str, ad
     enterprise = Enterprise.objects.create(name=name, code=code, currency=currency)
     hq = OrgNode.objects.create(enterprise=enterprise, kind=NodeKind.HQ, name=hq_name, code=hq_code, path="", depth=0)
     OrgNode.objects.filter(pk=hq.pk).update(path=f"/{hq.pk}/")
+    cache_bump(ORG)
     hq.path = f"/{hq.pk}/"
     user = get_user_model().objects.create_user(username=admin_username, password=admin_password)
     admin = Staff.objects.create(user=user, enterprise=enterprise, home=hq, display_name=admin_display_name)
@@ -128,6 +130,7 @@ def org_node_create(*, actor: Staff, parent_id: int, kind: str, name: str, code:
     if len(node.path) > 255:
         raise ValidationFailed(_("The tree is too deep."), code="tree_too_deep")
     OrgNode.objects.filter(pk=node.pk).update(path=node.path)
+    cache_bump(ORG)
     audit_record(actor=actor, action="org_node.create", target=node, after=_node_snapshot(node), scope_path=node.path)
     return node
 

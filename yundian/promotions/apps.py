@@ -8,6 +8,11 @@ class PromotionsConfig(AppConfig):
     verbose_name = _("Promotions")
 
     def ready(self) -> None:
+        # the per-process caches of the sale's reads (core.cache) reload when these change
+        from yundian.core.cache import PROMOTIONS, watch
+        from .models import FlashSale, GroupBuyCampaign, LiveSession, LiveSessionItem, PriceFloor, Promotion
+        for model in (Promotion, PriceFloor, FlashSale, GroupBuyCampaign, LiveSession, LiveSessionItem):
+            watch(model, PROMOTIONS)
         # promotions sits above members: it provides the coupons of a member's own storefront pages
         from . import member_pages  # noqa: F401
         # ... and the live deals on a store's storefront home page

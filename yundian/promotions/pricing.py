@@ -1,9 +1,8 @@
 """Build the engine's Cart from the database and price it: the entry point sales' `cart_price` calls.
 
 Hot path: the enterprise's active promotions, floors and the SKUs of live flash sales / group buys are read once
-into a process-local snapshot, keyed by a fingerprint of those tables (count, newest id, latest update) that one
-small hand-written query reads per pricing; any create or change moves the fingerprint, so every process sees it
-at its next pricing (no time-to-live, no staleness). The member's claims are only looked up when the cart holds a
+into a process-local snapshot (core.cache), rebuilt when their version moves: every writer of those tables bumps
+it in its transaction, so every process sees a change at its next request (no time-to-live, no staleness). The member's claims are only looked up when the cart holds a
 SKU that has a live flash sale or group buy.
 
 `price_lines(...)` loads, for one store at one moment: the active promotions of the store's node and its
@@ -16,20 +15,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
 from yundian.catalog.barcodes import weighed_price
 from yundian.catalog.models import Category, Sku
 from yundian.catalog.pricing import ancestor_ids
+from yundian.core.cache import ORG, PROMOTIONS, VersionCache
 from yundian.members.selectors import audiences_holding, member_benefits
 
 from . import engine
 from .engine import Cart, Kind, Line, MemberInfo, PricingResult, Rule
 from .models import (
     ClaimStatus, CodeMode, Coupon, CouponCampaign, CouponRedemption, CouponStatus, FlashSale, FlashSaleClaim,
-    GroupBuyCampaign, GroupBuyMember, GroupMemberStatus, GroupStatus, LiveSession, LiveSessionItem, LiveStatus,
+    GroupBuyCampaign, GroupBuyMember, GroupMemberStatus, GroupStatus, LiveSessionItem, LiveStatus,
     PriceFloor, Promotion, PromotionStatus, RedemptionStatus,
 )
 
@@ -93,27 +92,17 @@ class Snapshot:
     claim_skus: frozenset[int]  # SKUs with an active flash sale or group buy
 
 
-_SNAPSHOTS: dict[int, tuple[tuple, Snapshot]] = {}
-MAX_SNAPSHOTS = 256
-
-
-def _fingerprint(enterprise_id: int) -> tuple:
-    """Count, newest id and latest update of each table the snapshot reads: one indexed query."""
-    tables = [Promotion, PriceFloor, FlashSale, GroupBuyCampaign, LiveSession, LiveSessionItem]
-    sql = " UNION ALL ".join(
-        f"SELECT COUNT(*), MAX(id), MAX(updated_at) FROM {model._meta.db_table} WHERE enterprise_id = %s"
-        for model in tables)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [enterprise_id] * len(tables))
-        return tuple(tuple(str(v) for v in row) for row in cursor.fetchall())
+# per process, by enterprise: rebuilt when a promotion, floor, flash sale, group buy or live session changes (their
+# writers bump PROMOTIONS in their transaction) or the org does (node paths)
+_SNAPSHOTS = VersionCache("promotions.snapshot", PROMOTIONS, ORG, max_entries=256)
 
 
 def snapshot(enterprise_id: int) -> Snapshot:
-    """The enterprise's promotions, floors and claimable SKUs (rebuilt when the fingerprint moves)."""
-    fingerprint = _fingerprint(enterprise_id)
-    cached = _SNAPSHOTS.get(enterprise_id)
-    if cached is not None and cached[0] == fingerprint:
-        return cached[1]
+    """The enterprise's promotions, floors and claimable SKUs (rebuilt when their version moves)."""
+    return _SNAPSHOTS.get(enterprise_id, _snapshot_build)
+
+
+def _snapshot_build(enterprise_id: int) -> Snapshot:
     promotions = (Promotion.objects.filter(enterprise_id=enterprise_id, status=PromotionStatus.ACTIVE,
                                            requires_coupon=False).select_related("node"))
     by_sku, by_category = {}, {}
@@ -127,12 +116,8 @@ def snapshot(enterprise_id: int) -> Snapshot:
     claim_skus |= set(GroupBuyCampaign.objects.filter(enterprise_id=enterprise_id, is_active=True)
                       .values_list("sku_id", flat=True))
     rules = [(p.node_id, rule_from(p)) for p in promotions] + live_rules(enterprise_id)
-    snap = Snapshot(rules=tuple(rules), floors_by_sku=by_sku,
+    return Snapshot(rules=tuple(rules), floors_by_sku=by_sku,
                     floors_by_category=by_category, claim_skus=frozenset(claim_skus))
-    if len(_SNAPSHOTS) >= MAX_SNAPSHOTS:
-        _SNAPSHOTS.clear()
-    _SNAPSHOTS[enterprise_id] = (fingerprint, snap)
-    return snap
 
 
 def live_rules(enterprise_id: int) -> list[tuple[int, Rule]]:

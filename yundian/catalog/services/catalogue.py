@@ -5,6 +5,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
+from yundian.core.cache import CATALOG, cache_bump
 from yundian.core.audit import audit_record
 from yundian.core.errors import Conflict, NotFound, ValidationFailed
 from yundian.core.locking import lock_one
@@ -78,6 +79,7 @@ def category_create(*, actor: Staff, name: str, code: str, parent_id: int | None
         raise Conflict(_("This code is already used."), code="code_taken", details={"field": "code"})
     category.path = f"{parent.path if parent else '/'}{category.pk}/"
     Category.objects.filter(pk=category.pk).update(path=category.path)
+    cache_bump(CATALOG)
     audit_record(actor=actor, action="category.create", target=category, scope_path=root_path(actor),
                  after={"code": code, "name": name, "parent": parent_id})
     return category

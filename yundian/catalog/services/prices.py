@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yundian.core.cache import PRICES, cache_bump
 from yundian.core.audit import audit_record
 from yundian.core.outbox import outbox_emit
 from yundian.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -123,6 +124,7 @@ def price_entry_put(*, actor: Staff, price_list: PriceList, sku: Sku, price: int
             raise Conflict(_("Someone else set this price at the same moment; try again."), code="concurrent_change")
     elif entry.price != price:
         PriceEntry.objects.filter(pk=entry.pk).update(price=price, updated_at=timezone.now())
+        cache_bump(PRICES)  # a bulk update sends no signal: every process's price cache reloads
         entry.price = price
     if old != price:
         audit_record(actor=actor, action="price.set", target=entry, scope_path=price_list.node.path,

@@ -109,6 +109,11 @@ def run_seed(*, scale: int, seed: int = 1, code: str = "demo", password: str = D
     ctx = SeedContext(scale=scale, seed=seed, code=code, password=password, enterprise_name=enterprise_name)
     ctx.password_hash = make_password(password)
     with transaction.atomic():
+        # the steps write master data in bulk (no signals): every process's caches reload once this commits, and
+        # this transaction reads past them meanwhile
+        from yundian.core.cache import NAMES, cache_bump
+
+        cache_bump(*NAMES)
         for step in (s for s in STEPS() if not s.after_history):
             ctx.rng = random.Random(f"{seed}:{step.name}")
             step.run(ctx)

@@ -2,6 +2,7 @@
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
+from yundian.core.cache import WAREHOUSES, cache_bump
 from yundian.core.audit import audit_record
 from yundian.core.errors import Conflict, ValidationFailed
 from yundian.org.models import OrgNode, Staff
@@ -94,6 +95,7 @@ def warehouse_set_active(*, actor: Staff, warehouse_id: int, is_active: bool) ->
     require(actor, Perm.WAREHOUSE_MANAGE, warehouse.node)
     before = warehouse_snapshot(warehouse)
     Warehouse.objects.filter(pk=warehouse.pk).update(is_active=bool(is_active))
+    cache_bump(WAREHOUSES)
     warehouse.is_active = bool(is_active)
     audit_record(actor=actor, action="warehouse.update", target=warehouse, before=before,
                  after=warehouse_snapshot(warehouse), scope_path=warehouse.node.path)

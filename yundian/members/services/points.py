@@ -19,7 +19,6 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from yundian.catalog.models import Category
 from yundian.core.audit import audit_record
 from yundian.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from yundian.org.models import OrgNode, Staff
@@ -29,7 +28,7 @@ from yundian.org.selectors import has_perm
 from .. import locks, selectors
 from ..models import (
     AdjustmentStatus, GrowthKind, Member, MemberProgram, MemberStatus, PointsAdjustment, PointsBalance, PointsEntry,
-    PointsKind, PointsLot, PointsLotUse, PointsRule,
+    PointsKind, PointsLot, PointsLotUse,
 )
 from . import growth as growth_services
 from ._common import MAX_POINTS, clean_amount, clean_int, clean_ref, clean_text, insert_once, require_active
@@ -155,24 +154,21 @@ def _rules_rate(member: Member, store: OrgNode | None, category_ids: set[int],
                 program: MemberProgram | None = None) -> dict[int | None, Decimal]:
     """Points per yuan for each category (None: no category) at `store`: the most specific active rule wins."""
     program = program or selectors.program_get(member.enterprise_id)
-    rules = list(PointsRule.objects.filter(enterprise_id=member.enterprise_id, is_active=True)
-                 .select_related("node", "category"))
-    paths = dict(Category.objects.filter(pk__in=category_ids, enterprise_id=member.enterprise_id)
-                 .values_list("pk", "path"))
+    rules = selectors.points_rules(member.enterprise_id)  # per process until the programme, org or catalogue changes
+    paths = selectors.category_paths(member.enterprise_id, category_ids)
     rates: dict[int | None, Decimal] = {}
     for category_id in {*category_ids, None}:
         category_path = paths.get(category_id, "")
         best, best_key = None, None
         for rule in rules:
-            if rule.node_id and (store is None or not store.path.startswith(rule.node.path)):
+            if rule.node_path and (store is None or not store.path.startswith(rule.node_path)):
                 continue
-            if rule.category_id and not (category_path and category_path.startswith(rule.category.path)):
+            if rule.category_path and not (category_path and category_path.startswith(rule.category_path)):
                 continue
-            key = (len(rule.node.path) if rule.node_id else 0, len(rule.category.path) if rule.category_id else 0,
-                   rule.priority, rule.pk)
+            key = (len(rule.node_path), len(rule.category_path), rule.priority, rule.pk)
             if best_key is None or key > best_key:
                 best, best_key = rule, key
-        rates[category_id] = Decimal(best.points_per_yuan) if best else Decimal(program.default_points_per_yuan)
+        rates[category_id] = best.points_per_yuan if best else Decimal(program.default_points_per_yuan)
     return rates
 
 

@@ -19,6 +19,7 @@ from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yundian.core.cache import PROMOTIONS, cache_bump
 from yundian.core.audit import audit_record
 from yundian.core.errors import Conflict, NotFound, ValidationFailed
 from yundian.org.models import Staff
@@ -186,6 +187,7 @@ def flash_sale_stop(*, actor: Staff, flash_sale_id: int) -> FlashSale:
         raise NotFound(_("Flash sale not found."), code="flash_sale_not_found")
     require_manage(actor, sale.node)
     FlashSale.objects.filter(pk=sale.pk).update(is_active=False, updated_at=timezone.now())
+    cache_bump(PROMOTIONS)
     sale.is_active = False
     audit_record(actor=actor, action="flash_sale.stop", target=sale, before={"is_active": True},
                  after={"is_active": False}, scope_path=sale.node.path)

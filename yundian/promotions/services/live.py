@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from yundian.core.cache import PROMOTIONS, cache_bump
 from yundian.core.audit import audit_record
 from yundian.core.errors import Conflict, NotFound, ValidationFailed
 from yundian.org.models import OrgNode, Staff
@@ -124,6 +125,7 @@ def _write_items(actor: Staff, session: LiveSession, cleaned: list[tuple[ItemIn,
 def _stop_flash(session: LiveSession) -> None:
     ids = [i for i in session.items.values_list("flash_sale_id", flat=True) if i]
     FlashSale.objects.filter(pk__in=ids, is_active=True).update(is_active=False, updated_at=timezone.now())
+    cache_bump(PROMOTIONS)
 
 
 def _snapshot(session: LiveSession) -> dict:

@@ -10,12 +10,13 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from yundian.catalog.models import Product, Sku
+from yundian.core.cache import CATALOG, WAREHOUSES, VersionCache, clone
 from yundian.core.errors import Conflict, NotFound, ValidationFailed
 from yundian.core.outbox import outbox_emit
 from yundian.inventory.models import Warehouse, WarehouseKind
-from yundian.org.models import Enterprise, OrgNode, Staff
+from yundian.org.models import OrgNode, Staff
 from yundian.org.roles import NodeKind, Perm
-from yundian.org.selectors import has_perm, require, scope_q
+from yundian.org.selectors import has_perm, node_cached, require, scope_q, staff_cached
 from yundian.core.text import clean_text as core_clean_text
 
 from ..models import Order, SalesPolicy
@@ -111,9 +112,7 @@ def clean_sold_at(value: Any, now: datetime) -> datetime | None:
 def store_for(actor: Staff | None, store_id: Any, perm: str, *, enterprise_id: int | None = None) -> OrgNode:
     """The store node: 404 outside the actor's view, 403 without `perm`, 422 if not a store, 409 if closed."""
     store_id = clean_id(store_id, "store_id")
-    node = next(iter(raw_rows(OrgNode, "id = %s", [store_id])), None)
-    if node is not None:
-        node.enterprise = raw_rows(Enterprise, "id = %s", [node.enterprise_id])[0]
+    node = node_cached(store_id)  # with its enterprise; per process until the org changes
     if node is None or (actor is None and node.enterprise_id != enterprise_id):
         raise NotFound(_("Store not found."), code="store_not_found")
     if actor is not None:
@@ -136,14 +135,25 @@ def order_for(actor: Staff, order_id: Any, perm: str = Perm.ORDER_VIEW) -> Order
     return order
 
 
-def skus_for(enterprise_id: int, sku_ids: list[int]) -> dict[int, Sku]:
-    ids = sorted(set(sku_ids))
-    found = {s.pk: s for s in raw_rows(Sku, f"enterprise_id = %s AND id IN ({placeholders(ids)})",
-                                       [enterprise_id, *ids])} if ids else {}
+# per process, by id: SKUs with their product (a catalogue change bumps CATALOG in its transaction)
+_SKUS = VersionCache("sales.skus", CATALOG)
+# per process, by store id: the store's open stock room (a warehouse change bumps WAREHOUSES)
+_STORE_WAREHOUSES = VersionCache("sales.store_warehouse", WAREHOUSES)
+
+
+def _load_skus(ids: list[int]) -> dict[int, Sku]:
+    found = {s.pk: s for s in raw_rows(Sku, f"id IN ({placeholders(ids)})", ids)}
     products = {p.pk: p for p in raw_rows(Product, f"id IN ({placeholders(found)})",
                                           [s.product_id for s in found.values()])} if found else {}
     for sku in found.values():
         sku.product = products[sku.product_id]
+    return found
+
+
+def skus_for(enterprise_id: int, sku_ids: list[int]) -> dict[int, Sku]:
+    ids = sorted(set(sku_ids))
+    found = {pk: clone(sku) for pk, sku in _SKUS.get_many(ids, _load_skus).items()
+             if sku.enterprise_id == enterprise_id}
     missing = [i for i in ids if i not in found]
     if missing:
         raise NotFound(_("SKU not found."), code="sku_not_found", details={"sku_ids": missing[:50]})
@@ -157,7 +167,9 @@ def guide_check(guide_id: int, store: OrgNode, cache: dict[int, Staff]) -> Staff
     """A guide who may sell at the store (holds order.sell there); 422 `invalid_guide` otherwise."""
     if guide_id in cache:
         return cache[guide_id]
-    guide = Staff.objects.filter(pk=guide_id, enterprise_id=store.enterprise_id, is_active=True).first()
+    guide = staff_cached(guide_id)  # per process until the org changes (a deactivation bumps it)
+    if guide is not None and (guide.enterprise_id != store.enterprise_id or not guide.is_active):
+        guide = None
     if guide is None or not has_perm(guide, Perm.ORDER_SELL, store):
         raise ValidationFailed(_("This guide does not sell at this store."), code="invalid_guide",
                                details={"guide_id": guide_id})
@@ -166,8 +178,8 @@ def guide_check(guide_id: int, store: OrgNode, cache: dict[int, Staff]) -> Staff
 
 
 def store_warehouse(store: OrgNode) -> Warehouse:
-    wh = next(iter(raw_rows(Warehouse, "node_id = %s AND kind = %s AND is_active = %s ORDER BY id",
-                            [store.pk, WarehouseKind.STORE, True])), None)
+    wh = clone(_STORE_WAREHOUSES.get(store.pk, lambda pk: next(iter(raw_rows(
+        Warehouse, "node_id = %s AND kind = %s AND is_active = %s ORDER BY id", [pk, WarehouseKind.STORE, True])), None)))
     if wh is None:
         raise Conflict(_("This store has no open stock room."), code="no_store_warehouse")
     return wh

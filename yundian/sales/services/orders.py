@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yundian.catalog.selectors import scan_resolve
+from yundian.core.cache import cache_scope
 from yundian.core.errors import Conflict, IdempotencyConflict, NotFound, ValidationFailed
 from yundian.inventory import services as stock
 from yundian.inventory.models import Warehouse
@@ -118,12 +119,13 @@ def order_create(*, actor: Staff, store_id: int, lines: Any, channel: str = Orde
     (403 `approval_required`).
     Locks: the order row (insert), coupons / claims / group places, stock balances (sku, warehouse order), the
     member, commission balances."""
-    store = store_for(actor, store_id, Perm.ORDER_SELL)
-    return create_at_store(
-        actor=actor, store=store, lines=lines, channel=channel, mode=mode, client_ref=client_ref, member_id=member_id,
-        member_phone=member_phone, member_card=member_card, guide_id=guide_id, order_discount=order_discount,
-        payments=payments, note=note, delivery=delivery, warehouse_id=warehouse_id, approval=approval,
-        coupon_codes=coupon_codes, share_code=share_code, placed_at=placed_at)
+    with cache_scope():  # the cached reads of the sale check their versions once (core.cache)
+        store = store_for(actor, store_id, Perm.ORDER_SELL)
+        return create_at_store(
+            actor=actor, store=store, lines=lines, channel=channel, mode=mode, client_ref=client_ref,
+            member_id=member_id, member_phone=member_phone, member_card=member_card, guide_id=guide_id,
+            order_discount=order_discount, payments=payments, note=note, delivery=delivery, warehouse_id=warehouse_id,
+            approval=approval, coupon_codes=coupon_codes, share_code=share_code, placed_at=placed_at)
 
 
 def create_at_store(*, actor: Staff | None, store: OrgNode, lines: Any, channel: str, mode: str,
