@@ -87,8 +87,9 @@ def _resolve_member(actor: Staff, store: OrgNode, member_id, phone, card) -> Mem
         raise ValidationFailed(_("Attach a member by one of id, phone or card."), code="invalid_member",
                                details={"field": "member"})
     if member_id is not None:
-        # the tier with it: the pricing engine reads the member's benefits next
-        member = Member.objects.filter(pk=member_id, enterprise_id=store.enterprise_id).select_related("tier").first()
+        # a fixed statement (no query building); the tier comes from members' per-process cache of the tiers when
+        # the pricing engine reads the member's benefits
+        member = next(iter(raw_rows(Member, "id = %s AND enterprise_id = %s", [member_id, store.enterprise_id])), None)
         if member is None:
             raise NotFound(_("Member not found."), code="member_not_found")
         member = resolve_active(member)
