@@ -185,6 +185,9 @@ SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000")
 MESSAGING_PROVIDERS = {k[len("MESSAGING_PROVIDER_"):].lower(): v for k, v in os.environ.items()
                        if k.startswith("MESSAGING_PROVIDER_") and v}
 MESSAGING_RECEIPT_SECRET = os.environ.get("MESSAGING_RECEIPT_SECRET") or None
+# webhooks may reach loopback and private addresses (development, tests, a receiver on the same host): "1" allows it;
+# the default follows DEBUG, and production keeps it off (docs/webhooks.md, Addresses)
+WEBHOOKS_ALLOW_PRIVATE_URLS = os.environ.get("WEBHOOKS_ALLOW_PRIVATE_URLS", "1" if DEBUG else "0") == "1"
 
 LOGGING = {
     "version": 1,

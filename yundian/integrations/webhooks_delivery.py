@@ -124,7 +124,7 @@ class BlockedAddress(OSError):
 
 
 def private_urls_allowed() -> bool:
-    return bool(getattr(settings, "WEBHOOKS_ALLOW_PRIVATE_URLS", settings.DEBUG))
+    return bool(settings.WEBHOOKS_ALLOW_PRIVATE_URLS)
 
 
 def _checked_connection(address, timeout=socket._GLOBAL_DEFAULT_TIMEOUT, source_address=None, **kwargs):

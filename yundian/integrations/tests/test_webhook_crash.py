@@ -45,7 +45,8 @@ def test_a_worker_killed_mid_delivery_loses_no_event_and_redelivers_with_the_sam
             sell(chain.guide_a, chain.store_a, [(stock.cat.tee_s, 1)])
 
         env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "config.settings.base",
-               "SECRET_KEY": "test-only", "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
+               "SECRET_KEY": "test-only", "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT),
+               "WEBHOOKS_ALLOW_PRIVATE_URLS": "1"}
         victim = subprocess.Popen([sys.executable, "-m", "yundian.cli", "webhooks", "worker", "--batch", str(BATCH),
                                    "--hold-after-sending", "30"],
                                   cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -3,8 +3,8 @@ what is due (what the minute's task does), in a loop until stopped, one line per
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import OperationalError
 
+from yundian.core.worker import run_rounds
 from yundian.integrations.webhooks_delivery import deliver_due
 from yundian.integrations.webhooks_events import dispatch
 
@@ -29,19 +29,11 @@ class Command(BaseCommand):
                 self.stdout.flush()
                 time.sleep(hold)
 
-        while True:
-            try:
-                created = dispatch()
-                outcome = deliver_due(limit=options["batch"], on_sent=on_sent)
-            except OperationalError as e:  # SQLite busy beyond its timeout: nothing was lost, try again
-                self.stderr.write(f"database busy ({e}); retrying")
-                time.sleep(options["idle"])
-                continue
-            if created or outcome.claimed:
-                self.stdout.write(f"events {created} claimed {outcome.claimed} delivered {outcome.delivered} "
-                                  f"retried {outcome.retried} dead {outcome.dead}", ending="\n")
-                self.stdout.flush()
-            elif options["once"]:
-                return
-            else:
-                time.sleep(options["idle"])
+        def round_once():
+            created = dispatch()
+            outcome = deliver_due(limit=options["batch"], on_sent=on_sent)
+            return bool(created or outcome.claimed), (
+                f"events {created} claimed {outcome.claimed} delivered {outcome.delivered} "
+                f"retried {outcome.retried} dead {outcome.dead}")
+
+        run_rounds(round_once, out=self.stdout, err=self.stderr, once=options["once"], idle=options["idle"])

@@ -3,8 +3,8 @@ does), in a loop until stopped, printing one line per batch. Several may run at 
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import OperationalError
 
+from yundian.core.worker import run_rounds
 from yundian.journeys.runner import step_due
 from yundian.journeys.triggers import scan_all
 
@@ -29,17 +29,10 @@ class Command(BaseCommand):
                 self.stdout.flush()
                 time.sleep(hold)
 
-        while True:
-            try:
-                enrolled = scan_all()
-                steps = step_due(limit=options["batch"], on_hop=on_hop)
-            except OperationalError as e:  # SQLite busy beyond its timeout: nothing was lost, try again
-                self.stderr.write(f"database busy ({e}); retrying")
-                time.sleep(options["idle"])
-                continue
-            self.stdout.write(f"enrolled {enrolled} steps {steps}", ending="\n")
-            self.stdout.flush()
-            if not steps and not enrolled:
-                if options["once"]:
-                    return
-                time.sleep(options["idle"])
+        def round_once():
+            enrolled = scan_all()
+            steps = step_due(limit=options["batch"], on_hop=on_hop)
+            return bool(steps or enrolled), f"enrolled {enrolled} steps {steps}"
+
+        run_rounds(round_once, out=self.stdout, err=self.stderr, once=options["once"], idle=options["idle"],
+                   echo_idle=True)
