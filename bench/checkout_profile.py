@@ -1,7 +1,7 @@
 """Profile: where one POS checkout spends its time, in one process (no HTTP server, no client threads).
 
     .venv/bin/python bench/checkout_profile.py [--db sqlite|postgres] [--orders 200] [--top 25] [--profile] [--sql]
-        [--pg postgresql://postgres@127.0.0.1:54330/yd_perf_profile]
+        [--pg postgresql://postgres@127.0.0.1:54330/yd_perf_profile] [--pg-template yd_migrated]
 
 Builds a fresh database (SQLite in a temp dir; or the given PostgreSQL database, dropped and re-created), seeds the
 same world as bench/checkout_http.py (test chain, 100 SKUs stocked in store A, a commission plan, an API token),
@@ -39,14 +39,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._server import fresh_postgres, server_env  # noqa: E402
+from bench._server import fresh_postgres, pg_admin, server_env  # noqa: E402
 
 
-def setup(db: str, pg_url: str, data_dir: str) -> None:
+def setup(db: str, pg_url: str, data_dir: str, pg_template: str | None = None) -> None:
     """Django set up in this process with the HTTP benchmarks' server settings (bench/_server.py) on a fresh
-    database, plus the test Client's host."""
+    database (on PostgreSQL a copy of `pg_template` when given: a migrated database, so a slow machine does not
+    migrate for every run), plus the test Client's host."""
     os.environ.update(server_env(db, data_dir, pg_url), ALLOWED_HOSTS="127.0.0.1,localhost,testserver")
-    if db == "postgres":
+    if db == "postgres" and pg_template:
+        import psycopg
+
+        admin, name = pg_admin(pg_url)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
+    elif db == "postgres":
         fresh_postgres(pg_url)
     else:
         os.environ.pop("DATABASE_URL", None)
@@ -63,9 +71,10 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--sql", action="store_true", help="print the SQL statements of one order")
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:54330/yd_perf_profile")
+    parser.add_argument("--pg-template", help="copy this migrated PostgreSQL database instead of migrating a new one")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="yd-perf-profile-") as data_dir:
-        setup(args.db, args.pg, data_dir)
+        setup(args.db, args.pg, data_dir, args.pg_template)
         run(args)
 
 

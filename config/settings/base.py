@@ -5,6 +5,7 @@ DATABASE_URL   unset -> embedded SQLite (WAL, IMMEDIATE transactions) in var/
 YUNDIAN_DATA   folder for the SQLite file, the DuckDB warehouse and uploads (default ./var)
 SECRET_KEY     required when DEBUG is off
 DEBUG          "1" for development (the demo sets it)
+DB_POOL_MAX, DB_POOL_MIN, DB_POOL_TIMEOUT, DB_PREPARE_THRESHOLD   PostgreSQL connections (see database_from_env)
 """
 import os
 from pathlib import Path
@@ -95,12 +96,37 @@ TEMPLATES = [
 ]
 
 
-def database_from_env(url: str | None) -> dict:
-    """PostgreSQL from a URL, else the embedded SQLite file with WAL and IMMEDIATE transactions."""
+# measured with bench/checkout_http.py and bench/checkout_profile.py (README "Scaling out")
+DB_POOL_MAX_DEFAULT = "8"  # gunicorn's threads per worker in the benches (README "Scaling out")
+DB_PREPARE_THRESHOLD_DEFAULT = ""
+
+
+def database_from_env(url: str | None, env=os.environ) -> dict:
+    """PostgreSQL from a URL, else the embedded SQLite file with WAL and IMMEDIATE transactions.
+
+    PostgreSQL connections (each process; README "Scaling out"):
+    DB_POOL_MAX           > 0: Django's connection pool (psycopg_pool), at most this many connections per process,
+                          shared by its threads; a request takes one for its duration and gives it back.
+                          0: one persistent connection per thread (CONN_MAX_AGE 60 s) instead.
+    DB_POOL_MIN           connections the pool keeps open (default 2, at most DB_POOL_MAX)
+    DB_POOL_TIMEOUT       seconds a request waits for a free connection before failing (default 10)
+    DB_PREPARE_THRESHOLD  unset or "": client-side binding, no prepared statements (Django's default).
+                          N: server-side binding, and a statement run N times on a connection becomes a server-side
+                          prepared statement (psycopg's prepare_threshold)
+    Options in the URL's query string (?sslmode=require...) are passed on to psycopg as they are.
+    """
     if url:
-        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
-        config.setdefault("OPTIONS", {})
-        config["TEST"] = {"NAME": os.environ.get("YUNDIAN_TEST_DB_NAME")} if os.environ.get("YUNDIAN_TEST_DB_NAME") else {}
+        pool_max = int(env.get("DB_POOL_MAX", DB_POOL_MAX_DEFAULT))
+        config = dj_database_url.parse(url, conn_max_age=0 if pool_max > 0 else 60, conn_health_checks=True)
+        options = config.setdefault("OPTIONS", {})
+        if pool_max > 0:
+            options["pool"] = {"min_size": min(pool_max, int(env.get("DB_POOL_MIN", "2"))), "max_size": pool_max,
+                               "timeout": float(env.get("DB_POOL_TIMEOUT", "10"))}
+        threshold = env.get("DB_PREPARE_THRESHOLD", DB_PREPARE_THRESHOLD_DEFAULT)
+        if threshold != "":
+            options["server_side_binding"] = True
+            options["prepare_threshold"] = int(threshold)
+        config["TEST"] = {"NAME": env.get("YUNDIAN_TEST_DB_NAME")} if env.get("YUNDIAN_TEST_DB_NAME") else {}
         return config
     return {
         "ENGINE": "django.db.backends.sqlite3",
