@@ -125,6 +125,9 @@ def test_a_worker_killed_mid_load_loses_and_duplicates_no_sale_and_leaks_no_conn
     tills = [Till(i, port, seeded, stop_event) for i in range(3)]
     peaks: dict[int, int] = {}
     try:
+        deadline = time.monotonic() + 60  # the master forks its workers once it listens
+        while len(children(server.pid)) < WORKERS and time.monotonic() < deadline:
+            time.sleep(0.2)
         workers = children(server.pid)
         assert len(workers) == WORKERS
         for till in tills:
