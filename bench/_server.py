@@ -66,10 +66,17 @@ def drop_postgres(pg_url: str) -> None:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def code_root(env: dict) -> Path:
+    """The checkout whose code a server or child runs: env BENCH_CODE (e.g. a worktree of an older main, to measure
+    before and after in the same run), else this one."""
+    return Path(env.get("BENCH_CODE") or ROOT)
+
+
 def run_json(script: str | Path, *args: str, env: dict) -> dict:
     """Run `script args` with Python in a child process (its own Django setup); the JSON it printed last.
     Exits with the child's error output if it fails."""
-    out = subprocess.run([sys.executable, str(script), *args], env=env, cwd=ROOT, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, str(script), *args], env=env, cwd=code_root(env), capture_output=True,
+                         text=True)
     if out.returncode != 0:
         raise SystemExit(out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -115,7 +122,7 @@ def start_gunicorn(env: dict, port: int, *, workers: int, threads: int, backlog:
     log_path = Path(env["YUNDIAN_DATA"]) / "server.log"
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(gunicorn_argv(port, workers=workers, threads=threads, backlog=backlog), env=env,
-                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log)
+                                cwd=code_root(env), stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:

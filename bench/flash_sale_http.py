@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/flash_sale_http.py [--db sqlite,postgres] [--buyers 10000] [--units 100]
         [--clients 32] [--workers 3] [--threads 8] [--pg postgresql://postgres@127.0.0.1:54330]
+        [--before /work/wt/base] [--repeat 1] [--profile-requests 300] [--no-profile]
 
 For each database it builds a fresh one (SQLite in a temp dir; PostgreSQL database `yd_bench_flash`, dropped and
 re-created), migrates, seeds the test chain, one SKU, a flash sale of `units` units (one per member) and `buyers`
@@ -11,11 +12,20 @@ POST /p/f/<id>/buy, all at once. It checks the cap is exact (201s == units == so
 than the limit, ledger checks clean) and prints the throughput and p50 / p99 latency of all attempts, of the
 winners and of the rejected (409 sold_out, answered by a read once the sale is sold out).
 
+Then, in one process on the same database (the server stopped; Django's test Client, no HTTP), the CPU of one
+losing attempt of each kind (sold out, already claimed, not started, ended) and of a winning one beside
+GET /api/v1/me with a bearer token (the floor: auth, routing, a schema), best of 3 rounds of --profile-requests,
+with the SQL statements of each and the ratio to the floor (goal for a losing attempt: <= 1.2x).
+
+--before TREE runs the same bench against the code of another checkout too (e.g. a worktree of an older main),
+alternating before and after --repeat times in the same run, so both see the same load on a shared machine.
+
 Client and server share the machine, so the figures are a floor for a dedicated server.
 """
 import argparse
 import http.client
 import json
+import os
 import statistics
 import sys
 import threading
@@ -26,6 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._server import percentile as pct, run_json, seeded_database, serving  # noqa: E402
+
+if os.environ.get("BENCH_CODE"):  # a child measuring another checkout's code (--before): its yundian and config
+    sys.path.insert(0, os.environ["BENCH_CODE"])
 
 PG_DB = "yd_bench_flash"
 
@@ -42,6 +55,7 @@ def seed(buyers: int, units: int) -> None:
 
     from yundian.catalog import services as catalog
     from yundian.members.models import Channel, Member, MemberStatus
+    from yundian.org.services import api_token_create
     from yundian.org.tests.factories import make_chain
     from yundian.promotions import services
     from yundian.promotions.member_tokens import member_token
@@ -60,7 +74,17 @@ def seed(buyers: int, units: int) -> None:
                                            channel=Channel.STOREFRONT, status=MemberStatus.ACTIVE)
                                     for _ in range(buyers)], batch_size=1000)
         members = list(Member.objects.filter(enterprise_id=chain.hq.enterprise_id).order_by("id"))
-    print(json.dumps({"sale_id": sale.pk, "tokens": [member_token(m) for m in members]}))
+        # for the in-process profile: a sale that stays open (winners, then "already claimed"), one not started
+        # yet, one ended; and an API token for the floor (GET /api/v1/me)
+        extra = {}
+        for code, starts, hours in (("FS-OPEN", now - timedelta(minutes=1), 2), ("FS-SOON", now + timedelta(hours=1), 2),
+                                    ("FS-OVER", now - timedelta(hours=3), 1)):
+            extra[code] = services.flash_sale_create(
+                actor=chain.admin, node_id=chain.hq.id, code=code, name="秒杀", sku_id=sku.pk, price=990,
+                cap=10_000_000, per_member_limit=1, starts_at=starts, ends_at=starts + timedelta(hours=hours)).pk
+        _token, secret = api_token_create(actor=chain.admin, name="bench floor")
+    print(json.dumps({"sale_id": sale.pk, "tokens": [member_token(m) for m in members], "api_token": secret,
+                      "open_id": extra["FS-OPEN"], "soon_id": extra["FS-SOON"], "over_id": extra["FS-OVER"]}))
 
 
 def verify(env: dict) -> dict:
@@ -133,6 +157,145 @@ def rush(port: int, seeded: dict, clients: int) -> dict:
     return {"wall": wall, "by_status": by_status}
 
 
+PROFILE_CASES = ("GET /api/v1/me (floor)", "lose: sold out", "lose: already claimed", "lose: not started",
+                 "lose: ended", "win: 201")
+
+
+def profile_only(api_token: str, requests: int) -> None:
+    """In this process (Django's test Client, no HTTP): CPU and statements of GET /api/v1/me and of one buy of each
+    outcome, best of 3 rounds; prints them as JSON."""
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from yundian.members.models import Member
+    from yundian.promotions.member_tokens import member_token
+    from yundian.promotions.models import FlashSale, FlashSaleClaim
+
+    sales = dict(FlashSale.objects.values_list("code", "pk"))
+    won = set(FlashSaleClaim.objects.filter(flash_sale_id=sales["FS-BENCH"]).values_list("member_id", flat=True))
+    losers = [member_token(m) for m in Member.objects.order_by("id") if m.pk not in won]
+    me_client, client = Client(HTTP_AUTHORIZATION=f"Bearer {api_token}"), Client()
+    counter = [0]
+    fresh = iter(losers)  # each winner of FS-OPEN once (limit 1); they are "already claimed" afterwards
+    open_winners: list[str] = []
+
+    def buy(code: str, token: str, status: int, error: str | None) -> None:
+        counter[0] += 1
+        response = client.post(f"/p/f/{sales[code]}/buy", json.dumps(
+            {"member_token": token, "client_ref": f"p-{counter[0]}", "quantity": 1}), content_type="application/json")
+        assert response.status_code == status, response.content[:300]
+        assert error is None or response.json()["error"]["code"] == error, response.content[:300]
+
+    def me() -> None:
+        response = me_client.get("/api/v1/me")
+        assert response.status_code == 200, response.content[:300]
+
+    def win() -> None:
+        token = next(fresh)
+        buy("FS-OPEN", token, 201, None)
+        open_winners.append(token)
+
+    def pick(tokens: list[str]) -> str:
+        return tokens[counter[0] % len(tokens)]
+
+    cases = {
+        PROFILE_CASES[0]: me,
+        PROFILE_CASES[1]: lambda: buy("FS-BENCH", pick(losers), 409, "sold_out"),
+        PROFILE_CASES[2]: lambda: buy("FS-OPEN", pick(open_winners), 409, "member_limit_reached"),
+        PROFILE_CASES[3]: lambda: buy("FS-SOON", pick(losers), 409, "not_started"),
+        PROFILE_CASES[4]: lambda: buy("FS-OVER", pick(losers), 409, "ended"),
+        PROFILE_CASES[5]: win,
+    }
+    order = [PROFILE_CASES[i] for i in (0, 5, 1, 2, 3, 4)]  # winners first: "already claimed" needs them
+    rows = {}
+    for name in order:
+        fn = cases[name]
+        for _ in range(20):
+            fn()
+        best_wall = best_cpu = float("inf")
+        for _round in range(3):
+            started, started_cpu = time.perf_counter(), time.process_time()
+            for _ in range(requests):
+                fn()
+            best_wall = min(best_wall, (time.perf_counter() - started) / requests)
+            best_cpu = min(best_cpu, (time.process_time() - started_cpu) / requests)
+        with CaptureQueriesContext(connection) as captured:
+            for _ in range(20):
+                fn()
+        rows[name] = {"wall_ms": best_wall * 1000, "cpu_ms": best_cpu * 1000,
+                      "sql": len(captured.captured_queries) / 20}
+    print(json.dumps({"rows": rows, "vendor": connection.vendor}))
+
+
+def one_run(db: str, args, code: str | None) -> dict:
+    """Seed, serve, rush, check and profile one checkout's code (None: this one) on one database."""
+    label = "before" if code else "after"
+    print(f"  {db} {label}: seeding {args.buyers} members ...", file=sys.stderr, flush=True)
+    with seeded_database(db, prefix="yd-bench-flash-", pg_url=f"{args.pg}/{PG_DB}", script=__file__,
+                         seed_args=["--buyers", str(args.buyers), "--units", str(args.units)]) as (env, seeded):
+        if code:
+            env.update(BENCH_CODE=code, PYTHONPATH=code)
+        with serving(env, workers=args.workers, threads=args.threads, backlog=2048) as (port, _server):
+            # warm every worker: a page view each (no buy, nothing sold)
+            for _ in range(args.workers * 4):
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request("GET", f"/p/f/{seeded['sale_id']}/")
+                conn.getresponse().read()
+                conn.close()
+            load = os.getloadavg()
+            result = rush(port, seeded, args.clients)
+        checked = verify(env)
+        print(f"  {db} {label}: done in {result['wall']:.1f} s", file=sys.stderr, flush=True)
+        profile = None
+        if not args.no_profile:
+            profile = run_json(__file__, "--profile-only", "--api-token", seeded["api_token"],
+                               "--profile-requests", str(args.profile_requests),
+                               env={**env, "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver"})
+    return {"db": db, "code": label, "result": result, "checked": checked, "profile": profile, "load": load}
+
+
+def print_rush(runs: list[dict], args) -> None:
+    print(f"\nFlash sale over HTTP: {args.units} units, {args.buyers} buyers (1 attempt each, limit 1 per member), "
+          f"{args.clients} client threads; gunicorn gthread {args.workers} workers x {args.threads} threads")
+    print(f"{'db':9} {'code':7} {'201 won':>8} {'409 sold out':>13} {'other':>6} {'sold/cap':>9} {'max/member':>11} "
+          f"{'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'win p99':>8} {'reject p99':>11} {'ledgers':>8} "
+          f"{'load avg at start':>18}")
+    for run in runs:
+        result, checked = run["result"], run["checked"]
+        by = result["by_status"]
+        every = [x for values in by.values() for x in values]
+        won, rejected = by.get(201, []), by.get(409, [])
+        other = sum(len(v) for k, v in by.items() if k not in (201, 409))
+        exact = len(won) == checked["sold"] == checked["claims"] == checked["cap"] and checked["max_per_member"] <= 1
+        print(f"{run['db']:9} {run['code']:7} {len(won):8d} {len(rejected):13d} {other:6d} "
+              f"{checked['sold']:>4}/{checked['cap']:<4} {checked['max_per_member']:11d} "
+              f"{len(every) / result['wall']:8.0f} {pct(every, 0.5):8.1f} {pct(every, 0.99):8.1f} {pct(won, 0.99):8.1f} "
+              f"{pct(rejected, 0.99):11.1f} {'clean' if not checked['ledgers'] else 'MISMATCH':>8} "
+              f"{' / '.join(f'{x:.1f}' for x in run['load']):>18}")
+        print(f"{'':17} exact cap: {'yes' if exact else 'NO'}; sold-out flag set: {checked['sold_out_flag']}; "
+              f"mean {statistics.mean(every) * 1000:.1f} ms over {len(every)} attempts in {result['wall']:.1f} s")
+
+
+def print_profile(runs: list[dict], args) -> None:
+    runs = [r for r in runs if r["profile"]]
+    if not runs:
+        return
+    print(f"\nOne attempt in one process (test Client, no HTTP; best of 3 x {args.profile_requests}; CPU of this "
+          f"process; ratio to GET /api/v1/me in the same process; goal for a losing attempt <= 1.2x)")
+    print(f"{'db':9} {'code':7} {'case':<24} {'wall ms':>8} {'CPU ms':>8} {'SQL':>5} {'CPU x floor':>12}")
+    for run in runs:
+        rows = run["profile"]["rows"]
+        floor = rows[PROFILE_CASES[0]]["cpu_ms"]
+        for name in PROFILE_CASES:
+            row = rows[name]
+            print(f"{run['db']:9} {run['code']:7} {name:<24} {row['wall_ms']:8.2f} {row['cpu_ms']:8.2f} "
+                  f"{row['sql']:5.1f} {row['cpu_ms'] / floor:12.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="sqlite,postgres")
@@ -142,8 +305,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:54330")
+    parser.add_argument("--before", default="", help="another checkout (an older main) to measure in the same run")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each code on each database, alternating")
+    parser.add_argument("--profile-requests", type=int, default=300)
+    parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--verify-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--profile-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--api-token", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed_only:
         seed(args.buyers, args.units)
@@ -151,38 +320,17 @@ def main() -> None:
     if args.verify_only:
         verify_only()
         return
-    rows = []
-    for db in args.db.split(","):
-        print(f"  {db}: seeding {args.buyers} members ...", file=sys.stderr, flush=True)
-        with seeded_database(db, prefix="yd-bench-flash-", pg_url=f"{args.pg}/{PG_DB}", script=__file__,
-                             seed_args=["--buyers", str(args.buyers), "--units", str(args.units)]) as (env, seeded):
-            with serving(env, workers=args.workers, threads=args.threads, backlog=2048) as (port, _server):
-                # warm every worker: a page view each (no buy, nothing sold)
-                for _ in range(args.workers * 4):
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                    conn.request("GET", f"/p/f/{seeded['sale_id']}/")
-                    conn.getresponse().read()
-                    conn.close()
-                result = rush(port, seeded, args.clients)
-            checked = verify(env)
-            rows.append((db, result, checked))
-            print(f"  {db}: done in {result['wall']:.1f} s", file=sys.stderr, flush=True)
-    print(f"\nFlash sale over HTTP: {args.units} units, {args.buyers} buyers (1 attempt each, limit 1 per member), "
-          f"{args.clients} client threads; gunicorn gthread {args.workers} workers x {args.threads} threads")
-    print(f"{'db':9} {'201 won':>8} {'409 sold out':>13} {'other':>6} {'sold/cap':>9} {'max/member':>11} "
-          f"{'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'win p99':>8} {'reject p99':>11} {'ledgers':>8}")
-    for db, result, checked in rows:
-        by = result["by_status"]
-        every = [x for values in by.values() for x in values]
-        won, rejected = by.get(201, []), by.get(409, [])
-        other = sum(len(v) for k, v in by.items() if k not in (201, 409))
-        exact = len(won) == checked["sold"] == checked["claims"] == checked["cap"] and checked["max_per_member"] <= 1
-        print(f"{db:9} {len(won):8d} {len(rejected):13d} {other:6d} {checked['sold']:>4}/{checked['cap']:<4} "
-              f"{checked['max_per_member']:11d} {len(every) / result['wall']:8.0f} {pct(every, 0.5):8.1f} "
-              f"{pct(every, 0.99):8.1f} {pct(won, 0.99):8.1f} {pct(rejected, 0.99):11.1f} "
-              f"{'clean' if not checked['ledgers'] else 'MISMATCH':>8}")
-        print(f"{'':9} exact cap: {'yes' if exact else 'NO'}; sold-out flag set: {checked['sold_out_flag']}; "
-              f"mean {statistics.mean(every) * 1000:.1f} ms over {len(every)} attempts in {result['wall']:.1f} s")
+    if args.profile_only:
+        profile_only(args.api_token, args.profile_requests)
+        return
+    codes = ([str(Path(args.before).resolve())] if args.before else []) + [None]
+    runs = []
+    for _ in range(args.repeat):
+        for db in args.db.split(","):
+            for code in codes:
+                runs.append(one_run(db, args, code))
+    print_rush(runs, args)
+    print_profile(runs, args)
 
 
 if __name__ == "__main__":

@@ -131,6 +131,10 @@ def database_from_env(url: str | None, env=os.environ) -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / "yundian.sqlite3",
+        # one connection per thread, kept between requests: opening one (Django registers its SQL functions, the
+        # PRAGMAs run, WAL is mapped) and closing it cost more than a short request itself (bench/flash_sale_http.py)
+        "CONN_MAX_AGE": 600,
+        "CONN_HEALTH_CHECKS": True,
         "OPTIONS": {
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,

@@ -6,7 +6,9 @@ on PostgreSQL (row locks):
 2. the sale: sold + n <= cap (and the sold-out flag set by the update that reaches the cap), else 409 `sold_out`;
 3. the claim row, unique per (sale, member, client key): a retry returns the first claim.
 Every buy takes the member row before the sale row (and so does a release), so they never deadlock. Once sold
-out, buyers are turned away by a plain read of `is_sold_out`, with no write transaction at all.
+out, buyers are turned away by a plain read of `is_sold_out`, and a member who already holds their limit by a read
+of their row, with no write transaction at all. Nothing is cached: units given back (an expired claim, a cancelled
+order) clear `is_sold_out` in the same UPDATE, so the very next tap can win them.
 
 A claim is a reserved price: the order that uses it must be placed within `hold_minutes`; a task releases the
 claims nobody ordered and gives their units back.
@@ -98,6 +100,12 @@ def flash_sale_buy(*, flash_sale_id: int, member_id: int, client_ref: str, quant
         raise Conflict(_("The flash sale has ended."), code="ended")
     if sale.is_sold_out:
         raise Conflict(_("Sold out."), code="sold_out")
+    if isinstance(member_id, int) and FlashSaleBuyer.objects.filter(flash_sale_id=sale.pk, member_id=member_id,
+                                                                    quantity__gt=sale.per_member_limit - quantity).exists():
+        # already holds their limit: refused by a read, like sold out, without a write transaction (a unit given
+        # back meanwhile is seen by the next tap; the conditional UPDATE below stays the guard for the rest)
+        raise Conflict(_("You already bought as many as allowed."), code="member_limit_reached",
+                       details={"limit": sale.per_member_limit})
     member = member_for(sale.enterprise_id, member_id)
     try:
         with transaction.atomic():
