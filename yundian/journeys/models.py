@@ -88,7 +88,8 @@ class Enrolment(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     enterprise = models.ForeignKey("org.Enterprise", on_delete=models.PROTECT, related_name="+")
-    journey = models.ForeignKey(Journey, on_delete=models.PROTECT, related_name="enrolments")
+    # no index of its own: (journey, key) and (journey, member) lead with it
+    journey = models.ForeignKey(Journey, on_delete=models.PROTECT, related_name="enrolments", db_index=False)
     version = models.ForeignKey(JourneyVersion, on_delete=models.PROTECT, related_name="enrolments")
     member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
     key = models.CharField(max_length=96)
@@ -124,9 +125,10 @@ class StepRun(models.Model):
     run again under the same action keys, which makes its side effects happen once."""
 
     id = models.BigAutoField(primary_key=True)
-    journey = models.ForeignKey(Journey, on_delete=models.PROTECT, related_name="+")
+    # journey and enrolment have no index of their own: (journey, node, status) and (enrolment, seq) lead with them
+    journey = models.ForeignKey(Journey, on_delete=models.PROTECT, related_name="+", db_index=False)
     version = models.ForeignKey(JourneyVersion, on_delete=models.PROTECT, related_name="+")
-    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="steps")
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="steps", db_index=False)
     seq = models.PositiveIntegerField()
     node = models.CharField(max_length=40)
     kind = models.CharField(max_length=12)

@@ -17,8 +17,9 @@ How exactly-once is kept (several workers, retries, kill -9 at any point):
    active (a stop in between wins). Steps whose next node is due at once (not a wait) run in the same batch, up to
    MAX_HOPS.
 
-All writes are bulk (one INSERT of StepRuns, one executemany UPDATE each of StepRuns and enrolments per hop), so a
-batch of 1,000 costs a handful of statements, not 1,000 transactions.
+All writes are set-based ORM statements: per batch one locking SELECT and one UPDATE to lease; per hop one INSERT
+of StepRuns, one UPDATE of StepRuns per (seq, port) and one UPDATE of enrolments per distinct new state (node,
+step, due time...), so a batch of 1,000 costs a handful of statements whatever its size, not 1,000 of anything.
 """
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Func, Q, TextField, Value
+from django.db.models.functions import Cast, Concat
 
 from yundian.core import when
 
@@ -45,6 +47,7 @@ BATCH = 1_000
 LEASE = timedelta(minutes=5)
 MAX_HOPS = 10
 ENROL_CHUNK = 2_000
+CHUNK = 1_000  # rows per bulk statement
 
 
 # --- enrolling ------------------------------------------------------------------------------------------------
@@ -92,14 +95,7 @@ def enrol(*, journey: Journey, candidates: list[tuple[int, str, dict]], now: dat
             continue
         taken = set(Enrolment.objects.filter(journey=journey, key__in=list(rows)).values_list("key", flat=True))
         fresh = [e for k, e in rows.items() if k not in taken]
-        at = _prep_datetime(now)
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {Enrolment._meta.db_table} (enterprise_id, journey_id, version_id, member_id, \"key\", "
-                f"status, node, step, due_at, arm, context, lease_token, entered_at) VALUES (%s, %s, %s, %s, %s, "
-                f"'active', %s, 0, %s, '', %s, '', %s) ON CONFLICT DO NOTHING",
-                [(e.enterprise_id, journey.pk, version.pk, e.member_id, e.key, e.node, at, _prep_json(e.context), at)
-                 for e in fresh])
+        Enrolment.objects.bulk_create(fresh, batch_size=CHUNK, ignore_conflicts=True)
         added += len(fresh)
     return added
 
@@ -165,14 +161,20 @@ class _Graphs:
 
 
 def _claim(limit: int, now: datetime, token: str) -> list[Row]:
+    """Lease up to `limit` due enrolments: one locking SELECT that reads the rows (SKIP LOCKED on PostgreSQL; on
+    SQLite the IMMEDIATE transaction serialises claims), then one UPDATE that leases them where still free. When
+    the UPDATE leased fewer rows than were read (only possible without row locks), the leased ones are read again."""
     free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
     with transaction.atomic():
-        ids = list(Enrolment.objects.select_for_update(skip_locked=True, of=("self",))
-                   .filter(free, status=EnrolmentStatus.ACTIVE, due_at__lte=now, journey__status=JourneyStatus.LIVE)
-                   .order_by("due_at").values_list("id", flat=True)[:limit])
-        if not ids:
+        found = list(Enrolment.objects.select_for_update(skip_locked=True, of=("self",))
+                     .filter(free, status=EnrolmentStatus.ACTIVE, due_at__lte=now, journey__status=JourneyStatus.LIVE)
+                     .order_by("due_at").values(*_FIELDS)[:limit])
+        if not found:
             return []
-        Enrolment.objects.filter(free, pk__in=ids).update(lease_token=token, lease_until=now + LEASE)
+        ids = [r["id"] for r in found]
+        leased = Enrolment.objects.filter(free, pk__in=ids).update(lease_token=token, lease_until=now + LEASE)
+    if leased == len(found):
+        return [Row(**r) for r in found]
     return [Row(**r) for r in Enrolment.objects.filter(pk__in=ids, lease_token=token, status=EnrolmentStatus.ACTIVE)
             .values(*_FIELDS)]
 
@@ -231,14 +233,10 @@ def _claim_steps(rows: list[Row], cache: _Graphs, now: datetime, *, first: bool)
                 from django.db.models import F
 
                 StepRun.objects.filter(pk__in=again).update(attempts=F("attempts") + 1)
-        started, empty = _prep_datetime(now), _prep_json({})
-        with connection.cursor() as cursor:
-            # one prepared INSERT for the batch (bulk_create compiles SQL per row, which dominated the batch)
-            cursor.executemany(
-                f"INSERT INTO {StepRun._meta.db_table} (journey_id, version_id, enrolment_id, seq, node, kind, "
-                f"status, port, attempts, detail, started_at) VALUES (%s, %s, %s, %s, %s, %s, 'running', '', 1, "
-                f"%s, %s) ON CONFLICT DO NOTHING",
-                [(r.journey_id, r.version_id, r.id, r.step, r.node, r.kind, empty, started) for r in rows])
+        StepRun.objects.bulk_create(
+            [StepRun(journey_id=r.journey_id, version_id=r.version_id, enrolment_id=r.id, seq=r.step, node=r.node,
+                     kind=r.kind, status=StepStatus.RUNNING, port="", attempts=1, detail={}, started_at=now)
+             for r in rows], batch_size=CHUNK, ignore_conflicts=True)
 
 
 # --- advancing ------------------------------------------------------------------------------------------------
@@ -313,36 +311,59 @@ def _advance(rows: list[Row], cache: _Graphs, now: datetime, token: str, *, last
                 r.due_at = wait_until(cache.config_of(r.version_id, r.node), now, birthdays.get(r.member_id))
     going = [r for r in rows if r.status == EnrolmentStatus.ACTIVE and r.due_at <= now and not last]
     going_ids = {r.id for r in going}
-    step_rows, enrol_rows = [], []
-    dt = _prep_datetime
-    for r in rows:
-        seq = r.step - 1 if r.status == EnrolmentStatus.ACTIVE else r.step
-        step_rows.append((r.port or "", _prep_json(r.detail), dt(now), r.id, seq))
-        keep = r.id in going_ids
-        enrol_rows.append((r.node, r.step, dt(r.due_at), dt(r.waited_from), r.arm, r.status, dt(r.ended_at),
-                           token if keep else "", dt(now + LEASE) if keep else None, r.id, token))
-    s, e = StepRun._meta.db_table, Enrolment._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(
-            f"UPDATE {s} SET status = 'done', port = %s, detail = %s, finished_at = %s "
-            f"WHERE enrolment_id = %s AND seq = %s AND status = 'running'", step_rows)
-        cursor.executemany(
-            f"UPDATE {e} SET node = %s, step = %s, due_at = %s, waited_from = %s, arm = %s, status = %s, "
-            f"ended_at = %s, lease_token = %s, lease_until = %s WHERE id = %s AND lease_token = %s "
-            f"AND status = 'active'", enrol_rows)
+    with transaction.atomic():
+        _finish_steps(rows, now)
+        _move_enrolments(rows, now, token, going_ids)
     return going
 
 
+def _chunks(items: list, size: int = None):
+    size = size or CHUNK
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _finish_steps(rows: list[Row], now: datetime) -> None:
+    """Mark the rows' running StepRuns done: one UPDATE per (seq, port) and chunk. Where the chunk's details
+    differ (a coupon's id per member), the UPDATE reads each row's detail from one JSON object keyed by enrolment."""
+    groups: dict[tuple[int, str], list[Row]] = defaultdict(list)
+    for r in rows:
+        groups[(r.step - 1 if r.status == EnrolmentStatus.ACTIVE else r.step, r.port or "")].append(r)
+    for (seq, port), group in groups.items():
+        for chunk in _chunks(group):
+            first = chunk[0].detail
+            if all(r.detail == first for r in chunk):
+                detail = Value(first, output_field=_DETAIL)
+            else:
+                detail = _detail_by_enrolment({str(r.id): r.detail for r in chunk})
+            StepRun.objects.filter(enrolment_id__in=[r.id for r in chunk], seq=seq, status=StepStatus.RUNNING) \
+                .update(status=StepStatus.DONE, port=port, detail=detail, finished_at=now)
+
+
+def _detail_by_enrolment(details: dict[str, dict]):
+    """An expression reading each StepRun's detail from `details` ({enrolment id as text: detail})."""
+    mapping = Value(details, output_field=_DETAIL)
+    if connection.vendor == "postgresql":
+        return Func(mapping, Cast("enrolment_id", TextField()), function="jsonb_extract_path", output_field=_DETAIL)
+    path = Concat(Value('$."'), Cast("enrolment_id", TextField()), Value('"'), output_field=TextField())
+    return Func(mapping, path, function="json_extract", output_field=_DETAIL)
+
+
+def _move_enrolments(rows: list[Row], now: datetime, token: str, going_ids: set[int]) -> None:
+    """Move the enrolments on: one UPDATE per distinct new state and chunk, only where this worker still holds the
+    lease and the enrolment is still active (a stop in between wins)."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for r in rows:
+        keep = r.id in going_ids
+        groups[(r.node, r.step, r.due_at, r.waited_from, r.arm, r.status, r.ended_at, keep)].append(r.id)
+    for (node, step, due_at, waited_from, arm, status, ended_at, keep), ids in groups.items():
+        for chunk in _chunks(ids):
+            Enrolment.objects.filter(pk__in=chunk, lease_token=token, status=EnrolmentStatus.ACTIVE).update(
+                node=node, step=step, due_at=due_at, waited_from=waited_from, arm=arm, status=status,
+                ended_at=ended_at, lease_token=token if keep else "", lease_until=now + LEASE if keep else None)
+
+
 _DETAIL = StepRun._meta.get_field("detail")
-_WHEN = StepRun._meta.get_field("started_at")
-
-
-def _prep_json(value: dict):
-    return _DETAIL.get_db_prep_save(value, connection)
-
-
-def _prep_datetime(value: datetime | None):
-    return None if value is None else _WHEN.get_db_prep_save(value, connection)
 
 
 # --- acting ---------------------------------------------------------------------------------------------------
