@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._server import percentile as pct, run_json, seeded_database, serving  # noqa: E402
+from bench._server import code_root, percentile as pct, run_json, seeded_database, serving  # noqa: E402
 
 if os.environ.get("BENCH_CODE"):  # a child measuring another checkout's code (--before): its yundian and config
     sys.path.insert(0, os.environ["BENCH_CODE"])
@@ -257,6 +257,11 @@ def one_run(db: str, args, code: str | None, template: tuple[dict, dict] | None 
         env = dict(env)
         if code:
             env.update(BENCH_CODE=code, PYTHONPATH=code)
+        if template is not None:  # a copy seeded by another code: this code's migrations on it (none if the same)
+            import subprocess
+
+            subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], env=env,
+                           cwd=code_root(env), check=True)
         print(f"  {db} {label}: serving ...", file=sys.stderr, flush=True)
         with serving(env, workers=args.workers, threads=args.threads, backlog=2048) as (port, _server):
             # warm every worker: a page view each (no buy, nothing sold)
@@ -269,6 +274,7 @@ def one_run(db: str, args, code: str | None, template: tuple[dict, dict] | None 
             result = rush(port, seeded, args.clients)
         checked = verify(env)
         print(f"  {db} {label}: done in {result['wall']:.1f} s", file=sys.stderr, flush=True)
+        print_rush([{"db": db, "code": label, "result": result, "checked": checked, "load": load}], args)
         profile = None
         if not args.no_profile:
             profile = run_json(__file__, "--profile-only", "--api-token", seeded["api_token"],
