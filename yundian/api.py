@@ -16,6 +16,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
 from yundian.core.errors import DomainError
+from yundian.core.middleware import is_light
 from yundian.core.schemas import document_csrf_failures
 from yundian.org import services as org_services
 from yundian.org.selectors import staff_for_user
@@ -28,12 +29,15 @@ class StaffSessionAuth(SessionAuth):
 
     def _get_key(self, request: HttpRequest):
         # without a session cookie there is no session to forge: skip the CSRF check so that a client with a
-        # missing or bad bearer token hears 401 (sign in), not 403 (CSRF)
-        if self.param_name not in request.COOKIES:
+        # missing or bad bearer token hears 401 (sign in), not 403 (CSRF); a bearer request (light: no session was
+        # loaded) is never authenticated by a cookie sent along with it
+        if self.param_name not in request.COOKIES or is_light(request):
             return None
         return super()._get_key(request)
 
     def authenticate(self, request: HttpRequest, key):
+        if key is None:  # no cookie, or a bearer request: never the session's user, whatever the middleware did
+            return None
         return staff_for_user(request.user)
 
 

@@ -60,19 +60,23 @@ INSTALLED_APPS = [
     "yundian.ops",
 ]
 
+# yundian.core.middleware.* are Django's own, skipped for *light* requests (a rule in LIGHT_REQUESTS says which:
+# bearer-token requests under /api/ carry their credential in a header, so they need no session, CSRF check, session
+# user or messages); see docs/architecture.md, "The lighter path"
 MIDDLEWARE = [
     "yundian.core.cache.CacheScope",  # one read of the cache versions per request (core.cache)
     "django.middleware.security.SecurityMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "yundian.core.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "yundian.core.middleware.CsrfViewMiddleware",
+    "yundian.core.middleware.AuthenticationMiddleware",
+    "yundian.core.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "yundian.stores.middleware.StorefrontTimeZoneMiddleware",
 ]
+LIGHT_REQUESTS = ["yundian.core.middleware.bearer_api_request"]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

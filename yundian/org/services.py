@@ -347,7 +347,10 @@ def api_token_authenticate(raw: str) -> Staff | None:
     prefix, secret = parts[1], "_".join(parts[2:])
     if not TOKEN_PREFIX_RE.fullmatch(prefix) or not secret or len(secret) > 128:
         return None
-    token = ApiToken.objects.filter(prefix=prefix).select_related("staff__enterprise", "staff__home", "staff__user").first()
+    # the prefix is unique: a slice, not first() (whose ORDER BY is work for nothing); token, staff, enterprise,
+    # home and user in one statement, read fresh on every request (a revocation counts from the next one)
+    rows = ApiToken.objects.filter(prefix=prefix).select_related("staff__enterprise", "staff__home", "staff__user")[:1]
+    token = rows[0] if rows else None
     if token is None or not secrets.compare_digest(token.key_hash, _hash_token(secret)):
         return None
     now = timezone.now()
