@@ -17,9 +17,15 @@ Topics in use (key = the record's id):
 The warehouse sync reads the topics it knows (WAREHOUSE_TOPICS) and skips the others; webhooks
 (`integrations.webhooks_events`) derive their events from all of them.
 """
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.db import transaction
 
 from .models import OutboxEvent
+
+_batch = threading.local()  # the rows an open outbox_batch() collects (connections are per thread too)
 
 WAREHOUSE_TOPICS = frozenset({"order.changed", "member.changed", "member.merged", "member.unmerged",
                               "member.erased", "price.changed"})
@@ -32,7 +38,32 @@ def outbox_emit(*, enterprise_id: int, topic: str, key, payload: dict | None = N
         raise ValueError(f"unknown outbox topic {topic!r}")
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox_emit must run inside the transaction of the change")
-    OutboxEvent.objects.create(enterprise_id=enterprise_id, topic=topic, key=str(key), payload=payload or {})
+    row = OutboxEvent(enterprise_id=enterprise_id, topic=topic, key=str(key), payload=payload or {})
+    rows = getattr(_batch, "rows", None)
+    if rows is not None:
+        rows.append(row)
+    else:
+        row.save(force_insert=True)
+
+
+@contextmanager
+def outbox_batch() -> Iterator[None]:
+    """Collect the rows emitted inside and insert them in one statement when the block ends without an error, still
+    inside the caller's transaction (a sale's stock.changed and order.changed are one INSERT). Use it only around
+    work that fails as a whole: a row emitted inside a savepoint that is rolled back and caught would still be
+    written. Nested batches join the outermost."""
+    if getattr(_batch, "rows", None) is not None:
+        yield
+        return
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox_batch must run inside the transaction of the change")
+    _batch.rows = rows = []
+    try:
+        yield
+    finally:
+        _batch.rows = None
+    if rows:
+        OutboxEvent.objects.bulk_create(rows)
 
 
 def outbox_emit_many(rows: list[tuple[int, str, object, dict | None]]) -> None:

@@ -9,8 +9,8 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from django.db import connection, transaction
-from django.db.models import Sum
+from django.db import transaction
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -143,16 +143,10 @@ def _plan_for(store: OrgNode) -> CommissionPlan | None:
 
 
 def _add_to_balances(totals: dict[int, int]) -> list[int]:
-    """Add each guide's total to their balance, in guide (pk) order; the guides who have no balance row yet.
-    (Plain SQL: the ORM would spend more CPU building this one-line UPDATE than the database spends on it.)"""
-    missing = []
-    with connection.cursor() as cursor:
-        for guide_id, amount in sorted(totals.items()):
-            cursor.execute(f"UPDATE {CommissionBalance._meta.db_table} SET amount = amount + %s WHERE guide_id = %s",
-                           [amount, guide_id])
-            if cursor.rowcount == 0:
-                missing.append(guide_id)
-    return missing
+    """Add each guide's total to their balance (one relative UPDATE each, in guide pk order); returns the guides
+    who have no balance row yet (the UPDATE matched nothing)."""
+    return [guide_id for guide_id, amount in sorted(totals.items())
+            if not CommissionBalance.objects.filter(guide_id=guide_id).update(amount=F("amount") + amount)]
 
 
 def _post(entries: list[CommissionEntry]) -> None:

@@ -8,10 +8,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import BigIntegerField, Case, F, Q, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -266,12 +268,13 @@ class Posting:
                               "change": dq, "reserved_change": dr})
         if short:
             raise Conflict(_("Not enough stock."), code="insufficient_stock", details={"lines": short[:50]})
-        # one relative UPDATE per chunk of rows (CASE per row: on the checkout path an ORM update per distinct
-        # change cost more CPU than the database's work)
+        # one conditional relative UPDATE per chunk of rows (the checked bounds in its WHERE: a row that would break
+        # them is not updated, and a short row count is a 409 that rolls the posting back)
         changes = [(self.rows[key].pk, *delta) for key, delta in deltas.items() if delta != (0, 0, 0)]
         now = timezone.now()
         for chunk in _chunked(changes, 500):
-            _update_balances(chunk, now)
+            if _update_balances(chunk, now) != len(chunk):
+                raise Conflict(_("Not enough stock."), code="insufficient_stock", details={"lines": []})
         for key, (dq, dr, dv) in deltas.items():
             self.rows[key].on_hand += dq
             self.rows[key].reserved += dr
@@ -285,20 +288,38 @@ class Posting:
         return self.moves
 
 
-def _update_balances(changes: Sequence[tuple[int, int, int, int]], now: datetime) -> None:
+def _update_balances(changes: Sequence[tuple[int, int, int, int]], now: datetime) -> int:
     """on_hand += dq, reserved += dr, value += dv for each (balance pk, dq, dr, dv), relative to the locked rows,
-    in one statement."""
-    table = StockBalance._meta.db_table
-    cases = " ".join(["WHEN %s THEN %s"] * len(changes))
-    ids = ", ".join(["%s"] * len(changes))
-    params = [v for column in (1, 2, 3) for change in changes for v in (change[0], change[column])]
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET on_hand = on_hand + (CASE id {cases} ELSE 0 END), "
-                       f"reserved = reserved + (CASE id {cases} ELSE 0 END), "
-                       f"value = value + (CASE id {cases} ELSE 0 END), updated_at = %s WHERE id IN ({ids})",
-                       # the time as the ORM stores it (SQLite: UTC text without an offset), so it compares with
-                       # every other updated_at (the ERP export's keyset cursor orders by it)
-                       [*params, connection.ops.adapt_datetimefield_value(now), *(change[0] for change in changes)])
+    in one UPDATE through the ORM whose WHERE keeps each row inside its bounds (on_hand >= 0, 0 <= reserved <=
+    on_hand, value >= 0 after the change). Returns the number of rows updated: fewer than given means a row would
+    have gone out of bounds and none of those was changed."""
+    if len(changes) == 1:  # one row: no CASE
+        pk, dq, dr, dv = changes[0]
+        return StockBalance.objects.filter(_bounds(pk, dq, dr, dv)).update(
+            on_hand=F("on_hand") + dq, reserved=F("reserved") + dr, value=F("value") + dv, updated_at=now)
+    where = reduce(or_, (_bounds(*change) for change in changes))
+
+    def per_row(column: int):
+        return Case(*(When(pk=change[0], then=Value(change[column])) for change in changes if change[column]),
+                    default=Value(0), output_field=BigIntegerField())
+
+    return StockBalance.objects.filter(where).update(
+        on_hand=F("on_hand") + per_row(1), reserved=F("reserved") + per_row(2), value=F("value") + per_row(3),
+        updated_at=now)
+
+
+def _bounds(pk: int, dq: int, dr: int, dv: int) -> Q:
+    """The row `pk`, only while it can take this change without leaving its bounds."""
+    q = Q(pk=pk)
+    if dq < 0:
+        q &= Q(on_hand__gte=-dq)
+    if dr < 0:
+        q &= Q(reserved__gte=-dr)
+    if dr > dq:  # reserved may not pass on hand
+        q &= Q(on_hand__gte=F("reserved") + (dr - dq))
+    if dv < 0:
+        q &= Q(value__gte=-dv)
+    return q
 
 
 def _active_on_rows(posting: Posting) -> list[Reservation]:
@@ -324,15 +345,21 @@ def _expire(posting: Posting, active: list[Reservation], now: datetime) -> list[
     return [r for r in active if r.expires_at > now]
 
 
-@transaction.atomic
 def stock_issue(*, actor: Staff | None, lines: Any, source_type: str, source_id: str | int,
-                known: Known | None = None) -> list[StockMove]:
+                known: Known | None = None, savepoint: bool = True) -> list[StockMove]:
     """Take sold units out of stock (sale_issue moves); never below what others hold reserved.
 
     Active reservations of the same source on these rows are consumed first (released in full). Locks the
     balance rows in (sku, warehouse) order; 409 `insufficient_stock` and nothing written if any line is short.
-    `known`: warehouses and SKUs the caller read in this request (checked, not read again).
+    `known`: warehouses and SKUs the caller read in this request (checked, not read again). `savepoint=False`:
+    the caller's transaction rolls back as a whole if this fails (a sale), so no savepoint is set around it.
     """
+    with transaction.atomic(savepoint=savepoint):
+        return _issue(actor=actor, lines=lines, source_type=source_type, source_id=source_id, known=known)
+
+
+def _issue(*, actor: Staff | None, lines: Any, source_type: str, source_id: str | int,
+           known: Known | None) -> list[StockMove]:
     enterprise_id, cleaned, _w = resolve(actor=actor, lines=lines, perm=Perm.STOCK_SELL, known=known)
     source_type, source_id = clean_source(source_type, source_id)
     posting = Posting(enterprise_id=enterprise_id, actor=actor, source_type=source_type, source_id=source_id)

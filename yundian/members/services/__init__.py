@@ -16,8 +16,8 @@ from .members import (  # noqa: F401
 )
 from .merge import member_merge, member_unmerge  # noqa: F401
 from .points import (  # noqa: F401
-    EarnLine, EarnResult, ReverseResult, points_adjust, points_adjustment_approve, points_adjustment_reject,
-    points_birthday_gifts, points_earn_for_order, points_expire_due, points_quote, points_redeem,
+    EarnLine, EarnQuote, EarnResult, ReverseResult, points_adjust, points_adjustment_approve, points_adjustment_reject,
+    points_birthday_gifts, points_earn_for_order, points_earn_quote, points_expire_due, points_quote, points_redeem,
     points_redeem_refund, points_reverse_for_return,
 )
 from .stored_value import (  # noqa: F401

@@ -56,9 +56,13 @@ def require_active(member: Member) -> None:
         raise NotFound(_("Member not found."), code="member_not_found")
 
 
-def insert_once(model, **fields):
-    """Insert a ledger row whose (enterprise, kind, source_type, source_id) is unique; a duplicate is a 409."""
+def insert_once(model, *, savepoint: bool = True, **fields):
+    """Insert a ledger row whose (enterprise, kind, source_type, source_id) is unique; a duplicate is a 409.
+    `savepoint=False` when the caller checked the key under its lock and fails as a whole on a duplicate (a sale):
+    the 409 then aborts the caller's transaction instead of being caught inside it."""
     try:
+        if not savepoint:
+            return model.objects.create(**fields)
         with transaction.atomic():
             return model.objects.create(**fields)
     except IntegrityError:

@@ -20,12 +20,13 @@ from ._common import clean_int, clean_text, insert_once
 
 
 def growth_post(member: Member, *, kind: str, growth: int, occurred_at: datetime, source_type: str,
-                source_id: str, amount_fen: int = 0) -> GrowthEntry | None:
+                source_id: str, amount_fen: int = 0, savepoint: bool = True) -> GrowthEntry | None:
     """Append one growth entry (caller holds the member lock). Zero growth writes nothing."""
     if growth == 0:
         return None
-    return insert_once(GrowthEntry, enterprise_id=member.enterprise_id, member=member, kind=kind, growth=growth,
-                       occurred_at=occurred_at, source_type=source_type, source_id=source_id, amount_fen=amount_fen)
+    return insert_once(GrowthEntry, savepoint=savepoint, enterprise_id=member.enterprise_id, member=member, kind=kind,
+                       growth=growth, occurred_at=occurred_at, source_type=source_type, source_id=source_id,
+                       amount_fen=amount_fen)
 
 
 def _set_tier(member: Member, tier: Tier | None, *, reason: str, growth: int, now: datetime, window_days: int) -> None:

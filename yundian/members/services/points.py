@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import Exists, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -28,7 +28,7 @@ from yundian.org.selectors import has_perm
 from .. import locks, selectors
 from ..models import (
     AdjustmentStatus, GrowthKind, Member, MemberProgram, MemberStatus, PointsAdjustment, PointsBalance, PointsEntry,
-    PointsKind, PointsLot, PointsLotUse,
+    PointsKind, PointsLot, PointsLotUse, Tier,
 )
 from . import growth as growth_services
 from ._common import MAX_POINTS, clean_amount, clean_int, clean_ref, clean_text, insert_once, require_active
@@ -70,11 +70,11 @@ def _expiry(member: Member, now: datetime, program: MemberProgram | None = None)
 def credit(member: Member, *, kind: str, points: int, source_type: str, source_id: str,
            lots: list[tuple[int, datetime | None]] | None = None, expires_at: datetime | None = None,
            store: OrgNode | None = None, actor: Staff | None = None, reason: str = "",
-           detail: dict | None = None) -> PointsEntry:
+           detail: dict | None = None, savepoint: bool = True) -> PointsEntry:
     """Post `points` (> 0) in, opening one lot (or the given (points, expires_at) lots, which must add up)."""
-    entry = insert_once(PointsEntry, enterprise_id=member.enterprise_id, member=member, kind=kind, points=points,
-                        source_type=source_type, source_id=source_id, store=store, actor=actor, reason=reason[:255],
-                        detail=detail or {})
+    entry = insert_once(PointsEntry, savepoint=savepoint, enterprise_id=member.enterprise_id, member=member, kind=kind,
+                        points=points, source_type=source_type, source_id=source_id, store=store, actor=actor,
+                        reason=reason[:255], detail=detail or {})
     lots = lots if lots is not None else [(points, expires_at)]
     if sum(p for p, _e in lots) != points or any(p <= 0 for p, _e in lots):
         raise ValueError("lots must be positive and add up to the entry")
@@ -101,19 +101,21 @@ def balance_of(member: Member) -> int:
 def debit(member: Member, *, kind: str, points: int, source_type: str, source_id: str, prefer_lots: Iterable[int] = (),
           store: OrgNode | None = None, actor: Staff | None = None, reason: str = "",
           detail: dict | None = None) -> PointsEntry:
-    """Take `points` (> 0) out, from the preferred lots first, then earliest-expiring first. 409 if short."""
-    available = balance_of(member)
-    if points > available:
+    """Take `points` (> 0) out, from the preferred lots first, then earliest-expiring first. 409 if short: the
+    balance moves first, by one UPDATE that matches only while the balance covers `points` (never below zero,
+    whoever else spends it), and nothing is written when it matches nothing."""
+    if not PointsBalance.objects.filter(member=member, points__gte=points).update(points=F("points") - points):
         raise Conflict(_("Not enough points."), code="insufficient_points",
-                       details={"available": available, "requested": points})
+                       details={"available": balance_of(member), "requested": points})
     entry = insert_once(PointsEntry, enterprise_id=member.enterprise_id, member=member, kind=kind, points=-points,
                         source_type=source_type, source_id=source_id, store=store, actor=actor, reason=reason[:255],
                         detail=detail or {})
-    _consume(member, entry, points, prefer_lots)
+    _consume(member, entry, points, prefer_lots, move_balance=False)
     return entry
 
 
-def _consume(member: Member, entry: PointsEntry, points: int, prefer_lots: Iterable[int] = ()) -> list[PointsLotUse]:
+def _consume(member: Member, entry: PointsEntry, points: int, prefer_lots: Iterable[int] = (), *,
+             move_balance: bool = True) -> list[PointsLotUse]:
     need, uses = points, []
     for lot in _open_lots(member, prefer_lots):
         if need == 0:
@@ -125,7 +127,10 @@ def _consume(member: Member, entry: PointsEntry, points: int, prefer_lots: Itera
     if need:  # lots disagree with the balance: refuse rather than let the ledgers drift
         raise Conflict(_("Points lots do not cover the balance; run check-ledgers."), code="points_lots_mismatch")
     PointsLotUse.objects.bulk_create(uses)
-    PointsBalance.objects.filter(member=member).update(points=F("points") - points)
+    if move_balance and not PointsBalance.objects.filter(member=member, points__gte=points).update(
+            points=F("points") - points):
+        raise Conflict(_("Not enough points."), code="insufficient_points",
+                       details={"available": balance_of(member), "requested": points})
     return uses
 
 
@@ -197,20 +202,52 @@ def _clean_lines(lines) -> list[EarnLine]:
 
 # --- order hooks --------------------------------------------------------------------------------------
 
-@transaction.atomic
+@dataclass(frozen=True)
+class EarnQuote:
+    """What a paid order earns, worked out before the sale's writes from the member as read then (the caller
+    passes it to points_earn_for_order, which uses it while the locked member still has that tier)."""
+
+    member_id: int
+    tier: Tier | None  # the member's tier as quoted (its multiplier and rank)
+    store_id: int | None
+    paid_fen: int
+    points: int
+    growth: int
+    program: MemberProgram
+
+
+def points_earn_quote(*, member: Member, store: OrgNode | None, lines: list[EarnLine]) -> EarnQuote:
+    """The points and growth a paid order of `lines` earns `member` at `store` now (reads only)."""
+    lines = _clean_lines(lines)
+    program = selectors.program_get(member.enterprise_id)
+    paid_fen = sum(line.amount_fen for line in lines)
+    return EarnQuote(member_id=member.pk, tier=member.tier if member.tier_id else None, store_id=store.pk if store is not None else None,
+                     paid_fen=paid_fen, points=points_quote(member=member, store=store, lines=lines, program=program),
+                     growth=paid_fen // 100 * program.growth_per_yuan, program=program)
+
+
 def points_earn_for_order(*, actor: Staff | None, member_id: int, order_ref: str, store_id: int | None,
-                          lines: list[EarnLine], paid_at: datetime | None = None,
-                          enterprise_id: int | None = None) -> EarnResult:
+                          lines: list[EarnLine], paid_at: datetime | None = None, enterprise_id: int | None = None,
+                          quote: EarnQuote | None = None, savepoint: bool = True) -> EarnResult:
     """Award points (rules per store/category x tier multiplier) and growth for a paid order, once per order_ref;
-    upgrades the tier at once if the growth reaches it. Locks: the member row."""
+    upgrades the tier at once if the growth reaches it. `quote`: points_earn_quote of these lines, used while the
+    locked member still has the quoted tier (else worked out again). `savepoint=False`: the caller fails as a
+    whole if this fails (a sale), so no savepoints are set in its transaction. Locks: the member row."""
+    with transaction.atomic(savepoint=savepoint):
+        return _earn(actor=actor, member_id=member_id, order_ref=order_ref, store_id=store_id, lines=lines,
+                     paid_at=paid_at, enterprise_id=enterprise_id, quote=quote, savepoint=savepoint)
+
+
+def _earn(*, actor: Staff | None, member_id: int, order_ref: str, store_id: int | None, lines: list[EarnLine],
+          paid_at: datetime | None, enterprise_id: int | None, quote: EarnQuote | None, savepoint: bool) -> EarnResult:
     order_ref = clean_ref(order_ref, "order_ref")
     lines = _clean_lines(lines)
     enterprise_id, store = _hook_context(actor, member_id, store_id, enterprise_id, check_member=False)
     member = locks.lock_member(member_id, enterprise_id=enterprise_id)
     require_active(member)
-    existing = PointsEntry.objects.filter(enterprise_id=enterprise_id, kind=PointsKind.EARN, source_type=ORDER_SOURCE,
-                                          source_id=order_ref).first()
-    if existing is not None or _growth_posted(enterprise_id, order_ref):
+    if _earn_posted(member, order_ref):  # the points or the growth: one query for both
+        existing = PointsEntry.objects.filter(enterprise_id=enterprise_id, kind=PointsKind.EARN,
+                                              source_type=ORDER_SOURCE, source_id=order_ref).first()
         if existing is not None and existing.member_id != member.pk:
             raise Conflict(_("This order already earned points for another member."), code="already_posted")
         return EarnResult(points=existing.points if existing else 0,
@@ -218,25 +255,35 @@ def points_earn_for_order(*, actor: Staff | None, member_id: int, order_ref: str
     now = timezone.now()
     paid_at = paid_at or now
     paid_fen = sum(line.amount_fen for line in lines)
-    program = selectors.program_get(enterprise_id)  # read once for the rates, growth, expiry and the tier check
-    points = points_quote(member=member, store=store, lines=lines, program=program)
-    growth = paid_fen // 100 * program.growth_per_yuan
+    if quote is not None and (quote.member_id, quote.tier.pk if quote.tier else None, quote.store_id,
+                              quote.paid_fen) == (member.pk, member.tier_id, store.pk if store else None, paid_fen):
+        program, points, growth = quote.program, quote.points, quote.growth
+        member.tier = quote.tier  # the same row, read with the quote (the tier check needs its rank)
+    else:
+        program = selectors.program_get(enterprise_id)  # read once for the rates, growth, expiry and the tier check
+        points = points_quote(member=member, store=store, lines=lines, program=program)
+        growth = paid_fen // 100 * program.growth_per_yuan
     growth_services.growth_post(member, kind=GrowthKind.ORDER, growth=growth, occurred_at=paid_at,
-                                source_type=ORDER_SOURCE, source_id=order_ref, amount_fen=paid_fen)
+                                source_type=ORDER_SOURCE, source_id=order_ref, amount_fen=paid_fen,
+                                savepoint=savepoint)
     entry = None
     if points > 0:
         entry = credit(member, kind=PointsKind.EARN, points=points, source_type=ORDER_SOURCE, source_id=order_ref,
                        expires_at=_expiry(member, now, program), store=store, actor=actor,
-                       detail={"paid_fen": paid_fen, "growth": growth})
+                       detail={"paid_fen": paid_fen, "growth": growth}, savepoint=savepoint)
     growth_services.tier_upgrade_if_qualified(member, now=now, program=program)
     return EarnResult(points=points, growth=growth, entry=entry)
 
 
-def _growth_posted(enterprise_id: int, order_ref: str) -> bool:
+def _earn_posted(member: Member, order_ref: str) -> bool:
+    """Whether the order already earned points or growth (for anyone: the keys are per enterprise), in one query.
+    An order that earns nothing of one kind posts no entry of it."""
     from ..models import GrowthEntry
 
-    return GrowthEntry.objects.filter(enterprise_id=enterprise_id, kind=GrowthKind.ORDER, source_type=ORDER_SOURCE,
-                                      source_id=order_ref).exists()
+    key = {"enterprise_id": member.enterprise_id, "source_type": ORDER_SOURCE, "source_id": order_ref}
+    return Member.objects.filter(pk=member.pk).filter(
+        Exists(PointsEntry.objects.filter(kind=PointsKind.EARN, **key))
+        | Exists(GrowthEntry.objects.filter(kind=GrowthKind.ORDER, **key))).exists()
 
 
 @transaction.atomic

@@ -33,14 +33,23 @@ GIFT_CODE_LENGTH = 16
 
 
 def post(member: Member, *, kind: str, principal: int, bonus: int, source_type: str, source_id: str,
-         store: OrgNode | None = None, actor: Staff | None = None, reason: str = "") -> StoredValueEntry:
-    """Append one entry and move the balance by it (caller holds the member lock and checked the balance)."""
-    entry = insert_once(StoredValueEntry, enterprise_id=member.enterprise_id, member=member, kind=kind,
-                        principal=principal, bonus=bonus, currency=member.enterprise.currency, source_type=source_type,
-                        source_id=source_id, store=store, actor=actor, reason=reason[:255])
-    StoredValueBalance.objects.filter(member=member).update(principal=F("principal") + principal,
-                                                            bonus=F("bonus") + bonus)
-    return entry
+         store: OrgNode | None = None, actor: Staff | None = None, reason: str = "",
+         savepoint: bool = True) -> StoredValueEntry:
+    """Move the balance by one entry and append it (caller holds the member lock). The balance moves by one
+    relative UPDATE that matches only while neither part would go below zero: otherwise 409
+    `insufficient_stored_value` and nothing is written, whoever else spent it."""
+    bounds = {}
+    if principal < 0:
+        bounds["principal__gte"] = -principal
+    if bonus < 0:
+        bounds["bonus__gte"] = -bonus
+    if not StoredValueBalance.objects.filter(member=member, **bounds).update(principal=F("principal") + principal,
+                                                                             bonus=F("bonus") + bonus):
+        raise Conflict(_("Not enough stored value."), code="insufficient_stored_value",
+                       details={"available": sum(balance_of(member)), "requested": -(principal + bonus)})
+    return insert_once(StoredValueEntry, savepoint=savepoint, enterprise_id=member.enterprise_id, member=member,
+                       kind=kind, principal=principal, bonus=bonus, currency=member.enterprise.currency,
+                       source_type=source_type, source_id=source_id, store=store, actor=actor, reason=reason[:255])
 
 
 def balance_of(member: Member) -> tuple[int, int]:
@@ -120,11 +129,19 @@ def stored_value_topup_refund(*, actor: Staff, member_id: int, payment_ref: str,
     return TopUpRefund(entry=entry, cash_refund_fen=topup.principal - kept_back)
 
 
-@transaction.atomic
 def stored_value_spend(*, actor: Staff | None, member_id: int, amount_fen: int, store_id: int | None,
-                       source_type: str, source_id: str, enterprise_id: int | None = None) -> StoredValueEntry:
+                       source_type: str, source_id: str, enterprise_id: int | None = None,
+                       savepoint: bool = True) -> StoredValueEntry:
     """Pay with stored value at checkout (principal first, then bonus), once per source. 409 if short: racing
-    checkouts cannot both spend the last yuan. Locks: the member row."""
+    checkouts cannot both spend the last yuan. `savepoint=False`: the caller fails as a whole if this fails (a
+    sale), so no savepoint is set in its transaction. Locks: the member row."""
+    with transaction.atomic(savepoint=savepoint):
+        return _spend(actor=actor, member_id=member_id, amount_fen=amount_fen, store_id=store_id,
+                      source_type=source_type, source_id=source_id, enterprise_id=enterprise_id, savepoint=savepoint)
+
+
+def _spend(*, actor: Staff | None, member_id: int, amount_fen: int, store_id: int | None, source_type: str,
+           source_id: str, enterprise_id: int | None, savepoint: bool) -> StoredValueEntry:
     amount_fen = clean_amount(amount_fen)
     source_type = clean_ref(source_type, "source_type")
     source_id = clean_ref(source_id, "source_id")
@@ -142,7 +159,7 @@ def stored_value_spend(*, actor: Staff | None, member_id: int, amount_fen: int, 
                        details={"available": principal + bonus, "requested": amount_fen})
     from_principal = min(principal, amount_fen)
     return post(member, kind=StoredValueKind.SPEND, principal=-from_principal, bonus=-(amount_fen - from_principal),
-                source_type=source_type, source_id=source_id, store=store, actor=actor)
+                source_type=source_type, source_id=source_id, store=store, actor=actor, savepoint=savepoint)
 
 
 @transaction.atomic

@@ -16,8 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from yundian.catalog.selectors import scan_resolve
 from yundian.core.cache import cache_scope
 from yundian.core.errors import Conflict, IdempotencyConflict, NotFound, ValidationFailed
+from yundian.core.outbox import outbox_batch
 from yundian.inventory import services as stock
 from yundian.inventory.models import Warehouse
+from yundian.members import services as member_services
 from yundian.members.models import IdentityKind, Member, MemberStatus
 from yundian.members.selectors import member_lookup, resolve_active
 from yundian.org.models import OrgNode, Staff
@@ -29,7 +31,7 @@ from yundian.promotions.services.referrals import share_link_get
 from ..models import Order, OrderChannel, OrderLine, OrderMode, OrderStatus, Payment
 from ..pricing import CartLine, CartPrice, cart_price, scanned_line
 from .approvals import ApprovalGate, ApprovalIn, run_with_approval
-from .payments import clean_payment, earn_for_paid, set_paid, spend_stored_value, take_payment
+from .payments import clean_payment, earn_for_paid, earn_lines, set_paid, spend_stored_value, take_payment
 from ._common import (MAX_LINES, MAX_QUANTITY, ORDER_SOURCE, RESERVATION_DAYS, clean_codes, clean_int,
                       clean_optional_id, clean_ref, clean_share_code, clean_sold_at, clean_text, fingerprint, guide_check,
                       order_changed, policy_for, raw_rows, ship_pool, skus_for, store_for, store_warehouse)
@@ -313,6 +315,16 @@ _HELD_SOURCES = {"coupon", "flash_sale", "group_buy"}
 
 def _write(*, actor: Staff, store: OrgNode, channel: str, mode: str, client_ref: str, request_hash: str,
            prepared: _Prepared, payments, note: str, delivery: dict, gate: ApprovalGate) -> Order:
+    """The sale's writes, failing as a whole: no savepoints inside (a failed step rolls the sale back), and the
+    outbox rows (stock.changed, order.changed) go in together at the end."""
+    with outbox_batch():
+        return _write_sale(actor=actor, store=store, channel=channel, mode=mode, client_ref=client_ref,
+                           request_hash=request_hash, prepared=prepared, payments=payments, note=note,
+                           delivery=delivery, gate=gate)
+
+
+def _write_sale(*, actor: Staff, store: OrgNode, channel: str, mode: str, client_ref: str, request_hash: str,
+                prepared: _Prepared, payments, note: str, delivery: dict, gate: ApprovalGate) -> Order:
     priced, warehouse, now = prepared.priced, prepared.warehouse, prepared.now
     if prepared.approvals:
         kind = prepared.approvals[0][0]
@@ -334,6 +346,13 @@ def _write(*, actor: Staff, store: OrgNode, channel: str, mode: str, client_ref:
     if taken and order.paid_total == order.total:
         set_paid(order, now)
     paid_now = order.paid_at is not None
+    # the points it earns, quoted from the member as read while pricing, so the order row is written once with
+    # them; the members hook re-checks the quote under the member's lock (another tier meanwhile: worked out again)
+    quote = None
+    if paid_now and prepared.member is not None and order.total > 0:
+        quote = member_services.points_earn_quote(member=prepared.member, store=store, lines=earn_lines(
+            [OrderLine(line_total=p.line_total, category_id=p.sku.product.category_id) for p in priced.lines]))
+        order.points_earned = quote.points
     order.save(force_insert=True)
     rows = []
     for index, (p, guide) in enumerate(zip(priced.lines, prepared.guides), start=1):
@@ -362,7 +381,7 @@ def _write(*, actor: Staff, store: OrgNode, channel: str, mode: str, client_ref:
                     known = stock.Known(enterprise_id=store.enterprise_id, warehouses={warehouse.pk: warehouse},
                                         sku_ids=prepared.sku_ids)
                 stock.stock_issue(actor=stock_actor, lines=stock_lines, source_type=ORDER_SOURCE, source_id=order.pk,
-                                  known=known)
+                                  known=known, savepoint=False)
             elif mode in RESERVING_MODES:
                 stock.stock_reserve(actor=stock_actor, lines=stock_lines, source_type=ORDER_SOURCE, source_id=order.pk,
                                     expires_at=now + timedelta(days=RESERVATION_DAYS) - timedelta(minutes=1))
@@ -375,11 +394,12 @@ def _write(*, actor: Staff, store: OrgNode, channel: str, mode: str, client_ref:
         for row in taken:
             row.order = order
         Payment.objects.bulk_create(taken)
-        spend_stored_value(order, taken, actor=actor)
+        spend_stored_value(order, taken, actor=actor, savepoint=False)
     order._payments = taken
     if paid_now:
-        earn_for_paid(order, actor=actor)
-        if order.points_earned:
+        quoted = order.points_earned
+        earn_for_paid(order, actor=actor, quote=quote, savepoint=False)
+        if order.points_earned != quoted:  # the member's tier changed between pricing and the lock
             order.save(update_fields=["points_earned", "updated_at"])
     order_changed(order)
     return order

@@ -109,13 +109,14 @@ def take_payment(order: Order, payment: PaymentIn, *, actor: Staff | None) -> Pa
                    client_ref=payment.client_ref, reference=payment.reference, taken_by=actor, shift=shift)
 
 
-def spend_stored_value(order: Order, rows: list[Payment], *, actor: Staff | None) -> None:
+def spend_stored_value(order: Order, rows: list[Payment], *, actor: Staff | None, savepoint: bool = True) -> None:
     """Debit the member's stored value for the saved stored-value payments among `rows` (members' ledger)."""
     for row in rows:
         if row.method == PaymentMethod.STORED_VALUE:
             member_services.stored_value_spend(actor=actor, member_id=order.member_id, amount_fen=row.amount,
                                                store_id=order.store_id, source_type=PAYMENT_SOURCE,
-                                               source_id=str(row.pk), enterprise_id=order.enterprise_id)
+                                               source_id=str(row.pk), enterprise_id=order.enterprise_id,
+                                               savepoint=savepoint)
 
 
 def set_paid(order: Order, now) -> None:
@@ -127,15 +128,21 @@ def set_paid(order: Order, now) -> None:
         order.status = OrderStatus.PAID
 
 
-def earn_for_paid(order: Order, *, actor: Staff | None) -> None:
+def earn_lines(lines) -> list[EarnLine]:
+    return [EarnLine(amount_fen=line.line_total, category_id=line.category_id) for line in lines]
+
+
+def earn_for_paid(order: Order, *, actor: Staff | None, quote: member_services.EarnQuote | None = None,
+                  savepoint: bool = True) -> None:
     """What a saved, fully paid order earns: points (members' hook, if a member is attached; sets
-    order.points_earned, which the caller saves) and commission (paid hooks)."""
+    order.points_earned, which the caller saves) and commission (paid hooks). `quote` and `savepoint=False` are
+    passed on to the points hook (a sale that quoted the points before writing and fails as a whole)."""
     lines = list(order.lines.select_related("sku")) if not hasattr(order, "_lines") else order._lines
     if order.member_id and order.total > 0:
         result = member_services.points_earn_for_order(
             actor=actor, member_id=order.member_id, order_ref=str(order.pk), store_id=order.store_id,
-            lines=[EarnLine(amount_fen=line.line_total, category_id=line.category_id) for line in lines],
-            paid_at=order.paid_at, enterprise_id=order.enterprise_id)
+            lines=earn_lines(lines), paid_at=order.paid_at, enterprise_id=order.enterprise_id, quote=quote,
+            savepoint=savepoint)
         order.points_earned = result.points
     # promotions: each promotion's usage (results), the group place paid (409 `group_closed` stops the payment),
     # the 分销 sharer's reward
@@ -189,5 +196,6 @@ def apply_payment_replay(row: Payment, payment: PaymentIn) -> tuple[Payment, boo
 
 
 __all__ = ["MAX_AMOUNT", "OrderLine", "PaymentIn", "PaymentResult", "apply_payment", "clean_payment", "earn_for_paid",
+           "earn_lines",
            "mark_paid", "set_paid", "spend_stored_value", "take_payment",
            "payment_add"]
