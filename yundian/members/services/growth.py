@@ -44,10 +44,12 @@ def tier_upgrade_if_qualified(member: Member, *, now: datetime | None = None,
     """Raise the member to the best tier their windowed growth reaches (never lowers). Caller holds the lock;
     `program` when the caller has already read it."""
     now = now or timezone.now()
+    current_rank = member.tier.rank if member.tier_id else -1
+    if not any(tier.rank > current_rank for tier in selectors.tiers_by_rank(member.enterprise_id)):
+        return False  # at the top tier (or the programme has none): no growth to count (per-process cached tiers)
     program = program or selectors.program_get(member.enterprise_id)
     growth = selectors.growth_in_window(member, now=now, window_days=program.growth_window_days)
     qualified = selectors.tier_qualified(member.enterprise_id, growth)
-    current_rank = member.tier.rank if member.tier_id else -1
     if qualified is not None and qualified.rank > current_rank:
         _set_tier(member, qualified, reason="upgrade", growth=growth, now=now, window_days=program.growth_window_days)
         return True
