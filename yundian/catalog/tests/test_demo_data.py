@@ -14,7 +14,7 @@ def test_scale_one_writes_the_documented_shape_with_valid_barcodes(db, settings,
     monkeypatch.setattr(generators, "STEPS", lambda: [org_step.step, catalog_step.step])
     ctx = generators.run_seed(scale=1, seed=3, code="catdemo")
     shape = catalog_step.counts_for(1)
-    assert shape["skus"] == 282 and shape["products"] == 60
+    assert shape["skus"] == 282 + 18 and shape["products"] == 60 + 17  # the cycling range + the 母婴 department
     enterprise = ctx.enterprise
     assert {k: ctx.counts[k] for k in shape} == shape
     assert Category.objects.filter(enterprise=enterprise).count() == shape["categories"]
@@ -41,6 +41,6 @@ def test_scale_one_writes_the_documented_shape_with_valid_barcodes(db, settings,
 
 def test_the_shape_grows_linearly_to_the_large_chain():
     small, large = catalog_step.counts_for(1), catalog_step.counts_for(400)
-    assert large["products"] == 10_035
+    assert large["products"] == 10_035 + 17
     assert 45_000 <= large["skus"] <= 50_000
     assert catalog_step.counts_for(2)["products"] - small["products"] == 25

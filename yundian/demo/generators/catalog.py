@@ -3,11 +3,13 @@ product images, weighed-barcode schemes and price lists. Needs the org step (reg
 
 Shape at scale s (exact):
 
-    categories       17 (a fixed two-level tree: 服装, 鞋靴, 家居, 生鲜称重 and their sub-categories)
-    products         P = 60 + 25 (s - 1)         s = 1 -> 60, s = 400 -> 10,035
-    skus             K = sum of VARIANTS[i % 10] for i < P (47 per 10 products)   s = 1 -> 282, s = 400 -> ~47,000
+    categories       23 (a fixed two-level tree: 服装, 鞋靴, 家居, 生鲜称重, 母婴 and their sub-categories)
+    products         P = 60 + 25 (s - 1) + 17    s = 1 -> 77, s = 400 -> 10,052
+    skus             K = sum of VARIANTS[i % 10] for i < P - 17 (47 per 10 products) + 18   s = 1 -> 300
                      product kinds cycle: top (2 colours x 4 sizes), trousers (2 x 4), dress/outerwear (2 x 3),
-                     two shoes (7 sizes), four household items (3, 2, 1, 4 variants), one weighed produce item
+                     two shoes (7 sizes), four household items (3, 2, 1, 4 variants), one weighed produce item;
+                     then the 母婴 department's fixed 17 products (BABY: formula stages 1-3 in two brands, nappies
+                     S/M/L/XL, wipes, baby wash, a bottle in two sizes, a sippy cup, prams at three price points)
     barcodes         one EAN-13 per SKU that is not weighed ("69" + 10-digit sequence + check digit);
                      weighed SKUs carry a PLU (1001, 1002, ...) printed by the scales (scheme 21 = grams, 22 = fen)
     product_media    P (one cover picture each, drawn with Pillow: the product's colour, a glyph of its kind and a
@@ -45,7 +47,33 @@ CATEGORIES = [
     ("HOM-STO", "收纳", "HOM"), ("HOM-CLN", "清洁用品", "HOM"),
     ("FRS", "生鲜称重", None), ("FRS-FRU", "水果", "FRS"), ("FRS-VEG", "蔬菜", "FRS"), ("FRS-MEA", "肉禽", "FRS"),
     ("FRS-SEA", "水产", "FRS"),
+    ("BAB", "母婴", None), ("BAB-FML", "奶粉", "BAB"), ("BAB-DPR", "纸尿裤", "BAB"), ("BAB-WIP", "湿巾洗护", "BAB"),
+    ("BAB-FED", "喂养用品", "BAB"), ("BAB-PRM", "婴儿推车", "BAB"),
 ]
+# the mother-and-baby department: a fixed range at every scale, appended after the cycling products (so what the
+# other products draw stays the same). (life-stage key, name, brand, sub-category, price in yuan, variants); the key
+# is what history_baby.py's parents buy by (formula stage, nappy size, the complements, three pram price points)
+BABY = [
+    ("formula-1-a", "启育 婴儿配方奶粉 一段", "启育", "BAB-FML", 268, ["800克 0-6个月"]),
+    ("formula-2-a", "启育 较大婴儿配方奶粉 二段", "启育", "BAB-FML", 258, ["800克 6-12个月"]),
+    ("formula-3-a", "启育 幼儿配方奶粉 三段", "启育", "BAB-FML", 238, ["800克 12-36个月"]),
+    ("formula-1-b", "睿宝 有机婴儿配方奶粉 一段", "睿宝", "BAB-FML", 358, ["900克 0-6个月"]),
+    ("formula-2-b", "睿宝 有机较大婴儿配方奶粉 二段", "睿宝", "BAB-FML", 338, ["900克 6-12个月"]),
+    ("formula-3-b", "睿宝 有机幼儿配方奶粉 三段", "睿宝", "BAB-FML", 318, ["900克 12-36个月"]),
+    ("nappy-S", "柔舒 婴儿纸尿裤 S码", "柔舒", "BAB-DPR", 99, ["62片 4-8公斤"]),
+    ("nappy-M", "柔舒 婴儿纸尿裤 M码", "柔舒", "BAB-DPR", 99, ["52片 6-11公斤"]),
+    ("nappy-L", "柔舒 婴儿纸尿裤 L码", "柔舒", "BAB-DPR", 99, ["44片 9-14公斤"]),
+    ("nappy-XL", "柔舒 拉拉裤 XL码", "柔舒", "BAB-DPR", 109, ["38片 12-17公斤"]),
+    ("wipes", "柔舒 婴儿手口湿巾", "柔舒", "BAB-WIP", 39, ["80抽×3包"]),
+    ("wash", "柔舒 婴儿洗发沐浴露二合一", "柔舒", "BAB-WIP", 59, ["400毫升"]),
+    ("bottle", "启育 宽口径玻璃奶瓶", "启育", "BAB-FED", 89, ["160毫升", "240毫升"]),
+    ("cup", "启育 吸管学饮杯", "启育", "BAB-FED", 79, ["250毫升"]),
+    ("pram-1", "乐行 轻便折叠伞车", "乐行", "BAB-PRM", 599, ["标准款"]),
+    ("pram-2", "乐行 双向高景观婴儿推车", "乐行", "BAB-PRM", 1499, ["标准款"]),
+    ("pram-3", "乐行 旗舰避震婴儿推车", "乐行", "BAB-PRM", 3299, ["标准款"]),
+]
+BABY_MARKS = {"formula": "奶", "nappy": "尿", "wipes": "巾", "wash": "浴", "bottle": "瓶", "cup": "杯", "pram": "车"}
+BABY_SKUS = sum(len(b[5]) for b in BABY)
 
 NAMES = {
     "top": ["纯棉圆领T恤", "长袖牛津纺衬衫", "连帽卫衣", "针织开衫", "速干运动T恤", "法兰绒格子衬衫", "羊毛混纺毛衣"],
@@ -97,9 +125,9 @@ def counts_for(scale: int) -> dict[str, int]:
     """The exact shape at `scale` (see the module docstring)."""
     from .org import counts_for as org_counts
 
-    products = 60 + 25 * (scale - 1)
-    skus = _sku_count(products)
-    weighed = sum(1 for i in range(products) if KINDS[i % len(KINDS)][0] == "fresh")
+    cycling = 60 + 25 * (scale - 1)
+    products, skus = cycling + len(BABY), _sku_count(cycling) + BABY_SKUS
+    weighed = sum(1 for i in range(cycling) if KINDS[i % len(KINDS)][0] == "fresh")
     regions = org_counts(scale)["regions"]
     return {
         "categories": len(CATEGORIES), "products": products, "skus": skus, "barcodes": skus - weighed,
@@ -151,7 +179,7 @@ def run(ctx: SeedContext) -> None:
 
     products, sku_rows, media = [], [], []
     plu = 1000
-    for i in range(shape["products"]):
+    for i in range(shape["products"] - len(BABY)):
         kind, category_code, variants = KINDS[i % len(KINDS)]
         style = f"{26 + i // 2000:02d}{i % 2000:04d}"
         if kind == "fresh":
@@ -190,6 +218,17 @@ def run(ctx: SeedContext) -> None:
             sku_rows.append((product, {"code": f"{product.code}-{n + 1:02d}", "name": " / ".join(opt.values()),
                                        "unit": Unit.PIECE, "base_price": base, "is_weighed": False, "plu": None,
                                        "options": opt}))
+    baby = {}
+    for n, (key, name, brand, category_code, yuan, options) in enumerate(BABY):
+        product = Product(enterprise=enterprise, category=by_code[category_code], code=f"SPUBAB{n + 1:02d}",
+                          name=name, brand=brand, attributes={"life_stage": key})
+        products.append(product)
+        baby[key] = product
+        media.append((product, _picture(ctx.code, "baby", None, name, BABY_MARKS[key.split("-")[0]], drawn)))
+        for v, option in enumerate(options):
+            sku_rows.append((product, {"code": f"{product.code}-{v + 1:02d}", "name": option, "unit": Unit.PIECE,
+                                       "base_price": yuan * 100, "is_weighed": False, "plu": None,
+                                       "options": {"规格": option}}))
     Product.objects.bulk_create(products, batch_size=BATCH)
     ProductMedia.objects.bulk_create([ProductMedia(product=p, file=f, alt_text=p.name) for p, f in media],
                                      batch_size=BATCH)
@@ -235,7 +274,7 @@ def run(ctx: SeedContext) -> None:
     written = {"categories": len(by_code), "products": len(products), "skus": len(skus), "barcodes": len(barcodes),
                "product_media": len(media), "price_lists": 3 + len(region_lists), "price_entries": len(entries)}
     ctx.counts.update(written)
-    ctx.created.update({"categories": list(by_code.values()), "products": products, "skus": skus,
+    ctx.created.update({"categories": list(by_code.values()), "products": products, "skus": skus, "baby_products": baby,
                         "price_lists": [online, wholesale, promo, *region_lists]})
     audit_record(actor=None, enterprise=enterprise, action="demo.seed_catalog", target=enterprise, scope_path=hq.path,
                  after=written)

@@ -18,6 +18,8 @@ What it writes, for the days [today - DAYS, yesterday]:
 The stories to find: members follow BG/NBD (a gamma-distributed purchase rate, a beta-distributed chance of
 lapsing after each purchase; a third join during the history), baskets follow category affinities (tops with
 trousers, pans with cleaning things, vegetables with meat), guides differ in skill (how many items they add),
+parents of a baby (history_baby.py: 13 % of the members) buy its formula stage and nappy size every two to four weeks,
+move to the next stage at the right age and buy complements (a bottle, wipes, a sippy cup, a pram) in a later basket,
 and three stores each have a problem: `problems["declining_store"]` loses traffic over the last two months,
 `problems["stockout"]` runs out of its best seller for the last six weeks (no receipts: sales stop there while
 other stores sell it), `problems["returns_store"]` takes back five times as much as the others.
@@ -121,6 +123,7 @@ class StoreInfo:
     cats: list  # sub-category codes on sale
     sellers: list
     weight: float
+    baby: bool = False  # sells the 母婴 department
 
 
 @dataclass(slots=True)
@@ -212,8 +215,12 @@ def _load(ctx: SeedContext, rng: random.Random):
                             category_id=category_id, cat=categories[category_id].code, top=top_code[category_id],
                             product_id=product_id, weighed=weighed, size=size))
     by_cat: dict[str, dict[int, list[SkuInfo]]] = defaultdict(dict)
+    baby = {p.pk: key for key, p in (ctx.created.get("baby_products") or {}).items()}
+    baby_skus: dict[str, list[SkuInfo]] = defaultdict(list)  # the 母婴 range, bought by parents only (history_baby)
     for sku in skus:
-        if sku.price > 0:
+        if sku.product_id in baby:
+            baby_skus[baby[sku.product_id]].append(sku)
+        elif sku.price > 0:
             by_cat[sku.cat].setdefault(sku.product_id, []).append(sku)
     popularity = {p: rng.lognormvariate(0, 0.9) for cat in sorted(by_cat) for p in sorted(by_cat[cat])}
 
@@ -257,7 +264,9 @@ def _load(ctx: SeedContext, rng: random.Random):
             shoe=str(rng.choice((38, 39, 40, 40, 41, 41, 42, 42, 43, 44))),
             favourite=rng.choice(tops_in_use) if tops_in_use else "",
             online=0.45 if channel in ("storefront", "miniprogram") else STOREFRONT_SHARE * 0.6, channel=channel))
-    return infos, by_cat, popularity, members
+    for info in infos:  # every store carries the 母婴 department (its assortment rule) when the catalogue has one
+        info.baby = bool(baby_skus) and "BAB" in (sold_tops.get(info.id) or {"BAB"})
+    return infos, by_cat, popularity, members, dict(baby_skus)
 
 
 # --- baskets ------------------------------------------------------------------------------------------------
@@ -374,7 +383,7 @@ def _decline(store: StoreInfo, problems: dict, index: int, ndays: int) -> float:
     return 1.0 if into < 0 else 1.0 - (1.0 - DECLINE_TO) * (into + 1) / DECLINE_DAYS
 
 
-def _plan(ctx, days, stores, members, basket, problems, progress) -> list[OrderPlan]:
+def _plan(ctx, days, stores, members, basket, problems, progress, baby=None) -> list[OrderPlan]:
     from .history_post import midnight_utc
 
     ndays = len(days)
@@ -399,6 +408,11 @@ def _plan(ctx, days, stores, members, basket, problems, progress) -> list[OrderP
                                                    dropout=dropout, first_on_start=False) if alive else []
         for index in purchases:
             per_day[index].append((member, rng_members.random(), rng_members.random()))
+    from .history_baby import parent_trips
+
+    # parents of a baby (their own streams, so every other order of the history is drawn as before)
+    trips = parent_trips(_stream(ctx, "parents"), days, members, baby) if baby else [[] for _d in days]
+    rng_trips = _stream(ctx, "parent-orders")
     rng = _stream(ctx, "orders")
     plans = []
     for index, day in enumerate(days):
@@ -414,12 +428,19 @@ def _plan(ctx, days, stores, members, basket, problems, progress) -> list[OrderP
             if thin >= _decline(store, problems, index, ndays):
                 continue  # the declining store loses its members' visits too
             plans.append(_order(rng, basket, day, index, store, member))
+        for member, lines in trips[index]:
+            home = by_id.get(member.home_id)
+            store = home if home is not None and home.baby else next((s for s in stores if s.baby), None)
+            if store is None or rng_trips.random() >= _decline(store, problems, index, ndays):
+                continue
+            plans.append(_order(rng_trips, basket, day, index, store, member, lines))
         if progress is not None:
             progress(index + 1, ndays)
     return plans
 
 
-def _order(rng, basket: Basket, day: date, index: int, store: StoreInfo, member: MemberInfo | None) -> OrderPlan:
+def _order(rng, basket: Basket, day: date, index: int, store: StoreInfo, member: MemberInfo | None,
+           lines: list | None = None) -> OrderPlan:
     online = member is not None and rng.random() < member.online
     seller = None
     if online:
@@ -437,7 +458,8 @@ def _order(rng, basket: Basket, day: date, index: int, store: StoreInfo, member:
         elif store.sellers:
             seller = rng.choices(store.sellers, weights=[s.skill for s in store.sellers])[0]
         attach = seller.skill if seller is not None else 0.6
-    lines = basket.draw(rng, day, store, member, attach)
+    if lines is None:
+        lines = basket.draw(rng, day, store, member, attach)
     return OrderPlan(day=index, minute=minute, store=store, member=member, channel=channel, seller=seller,
                      lines=lines)
 
@@ -469,14 +491,14 @@ def run_history(ctx: SeedContext, days: int, *, events: bool = False, until: dat
     if last >= timezone.localdate():
         raise ValueError("the history ends before today")
     result.days = [last - timedelta(days=days - 1 - i) for i in range(days)]
-    stores, by_cat, popularity, members = _load(ctx, _stream(ctx, "world"))
+    stores, by_cat, popularity, members, baby = _load(ctx, _stream(ctx, "world"))
     if not stores or not by_cat:
         return result
     result.problems = _problems(stores)
     result.campaigns = _campaigns(result.days, set(by_cat))
     basket = Basket(by_cat, popularity, result.campaigns)
     plans = _plan(ctx, result.days, stores, members, basket, result.problems,
-                  (lambda done, total: progress("days", done, total)) if progress else None)
+                  (lambda done, total: progress("days", done, total)) if progress else None, baby)
     from .history_diagnosis import plant
 
     plans = plant(plans, result.days, stores, result.problems, _stream(ctx, "diagnosis"))

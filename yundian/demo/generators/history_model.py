@@ -220,7 +220,7 @@ def poisson(rng: random.Random, lam: float) -> int:
 
 
 # returns: the share of lines brought back per top category, how much more the problem store takes back, and why
-RETURN_RATE = {"APP": 0.045, "SHO": 0.045, "HOM": 0.02, "FRS": 0.003}
+RETURN_RATE = {"APP": 0.045, "SHO": 0.045, "HOM": 0.02, "FRS": 0.003, "BAB": 0.01}
 RETURNS_STORE_FACTOR = 5.0
 RETURN_REASONS = ["尺码不合适", "颜色与图片不符", "质量问题", "不喜欢", "买重了"]
-COST_SHARE = {"APP": 0.42, "SHO": 0.5, "HOM": 0.55, "FRS": 0.68}  # purchase cost / list price without a supplier price
+COST_SHARE = {"APP": 0.42, "SHO": 0.5, "HOM": 0.55, "FRS": 0.68, "BAB": 0.62}  # purchase cost / list price without a supplier price

@@ -21,6 +21,7 @@ PALETTES = {
     "bedding": [(189, 178, 255), (255, 198, 255), (160, 196, 255), (253, 255, 182)],
     "storage": [(206, 212, 218), (178, 235, 242), (255, 236, 179), (200, 230, 201)],
     "clean": [(178, 223, 219), (187, 222, 251), (225, 190, 231), (220, 237, 200)],
+    "baby": [(255, 228, 225), (225, 240, 255), (255, 250, 205), (230, 230, 250)],
     "fresh": [(255, 224, 178), (200, 230, 201), (255, 205, 210), (255, 249, 196)],
 }
 FONT_PATHS = ["/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
@@ -86,6 +87,12 @@ def _glyph(draw, kind: str, ink, tile) -> None:
         draw.rounded_rectangle((180, 160, 300, 340), radius=24, fill=ink)
         draw.rectangle((215, 110, 265, 160), fill=ink)
         draw.rectangle((225, 90, 300, 110), fill=ink)
+    elif kind == "baby":  # a feeding bottle
+        draw.rounded_rectangle((185, 170, 295, 340), radius=30, fill=ink)
+        draw.rectangle((175, 145, 305, 170), fill=ink)
+        draw.polygon([(215, 145), (225, 100), (255, 100), (265, 145)], fill=ink)
+        for y in (220, 260, 300):
+            draw.line([(195, y), (225, y)], fill=tile, width=5)
     else:  # fresh: a fruit with a leaf
         draw.ellipse((140, 130, 340, 330), fill=ink)
         draw.polygon([(240, 135), (275, 85), (300, 100), (255, 140)], fill=ink)

@@ -133,7 +133,8 @@ def run(ctx: SeedContext) -> None:
 
     rng, enterprise, hq, stores = ctx.rng, ctx.enterprise, ctx.created["hq"], ctx.created["stores"]
     # K SKUs spread over the catalogue (not sold by weight); a catalogue of our own when there is none
-    skus = [s for s in ctx.created.get("skus") or [] if not s.is_weighed]
+    baby = {p.pk for p in (ctx.created.get("baby_products") or {}).values()}  # the 母婴 range: history-only
+    skus = [s for s in ctx.created.get("skus") or [] if not s.is_weighed and s.product_id not in baby]
     created_skus = 0
     if len(skus) < K_SKUS:
         skus = _demo_skus(ctx)

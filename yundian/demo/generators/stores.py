@@ -40,14 +40,14 @@ CITY_CENTRES = {
     "INC": (38.4872, 106.2309), "SHE": (41.8057, 123.4315), "DLC": (38.9140, 121.6147), "CGQ": (43.8171, 125.3235),
     "HRB": (45.8038, 126.5350),
 }
-TEMPLATE_CATEGORIES = {"STD": ["APP", "SHO", "HOM"], "CMT": ["HOM", "FRS"]}
+TEMPLATE_CATEGORIES = {"STD": ["APP", "SHO", "HOM", "BAB"], "CMT": ["HOM", "FRS", "BAB"]}
 WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # what differs between the two templates (everything else is shared: HQ online prices, pickup and delivery)
 TEMPLATES = {
-    "STD": {"name": "标准门店", "description": "服装、鞋靴与家居，全渠道自提与配送", "primary_color": "#D4380D",
+    "STD": {"name": "标准门店", "description": "服装、鞋靴、家居与母婴，全渠道自提与配送", "primary_color": "#D4380D",
             "accent_color": "#FAAD14", "banner_url": BANNERS[0], "notice": NOTICES[0], "guides": 2,
             "hours": ["10:00", "22:00"], "min_days_cover": 7, "max_days_cover": 21},
-    "CMT": {"name": "社区生鲜店", "description": "家居日用与称重生鲜，3 公里内配送", "primary_color": "#389E0D",
+    "CMT": {"name": "社区生鲜店", "description": "家居日用、母婴与称重生鲜，3 公里内配送", "primary_color": "#389E0D",
             "accent_color": "#FADB14", "banner_url": BANNERS[3], "notice": NOTICES[6], "guides": 3,
             "hours": ["07:00", "21:30"], "min_days_cover": 2, "max_days_cover": 5},
 }
@@ -67,7 +67,7 @@ def counts_for(scale: int) -> dict[str, int]:
     stores = org_counts(scale)["stores"]
     community = stores // 4
     return {"store_templates": 2, "storefront_policies": 1, "store_profiles": stores, "storefront_themes": stores,
-            "assortment_rules": 3 * (stores - community) + 2 * community}
+            "assortment_rules": 4 * (stores - community) + 3 * community}
 
 
 def _is_community(index: int) -> bool:

@@ -256,10 +256,10 @@ def test_history_is_the_same_for_the_same_seed(chain, db):
     def plan():
         ctx = generators.SeedContext(scale=1, seed=7, code="hist", password="", enterprise=chain.enterprise,
                                      created=dict(chain.created))
-        stores, by_cat, popularity, members = history._load(ctx, history._stream(ctx, "world"))
+        stores, by_cat, popularity, members, baby = history._load(ctx, history._stream(ctx, "world"))
         problems = history._problems(stores)
         basket = history.Basket(by_cat, popularity, history._campaigns(days, set(by_cat)))
-        plans = history._plan(ctx, days, stores, members, basket, problems, None)
+        plans = history._plan(ctx, days, stores, members, basket, problems, None, baby)
         return [(p.day, p.minute, p.store.id, p.member.id if p.member else None, p.channel,
                  p.seller.id if p.seller else None, [(l.sku.id, l.quantity) for l in p.lines]) for p in plans]
 

@@ -17,7 +17,7 @@ def test_the_stores_step_writes_its_shape_and_every_store_gets_a_working_storefr
     ctx = run_seed(scale=2, seed=4, code="shop")
     expected = counts_for(2)
     assert expected == {"store_templates": 2, "storefront_policies": 1, "store_profiles": 11, "storefront_themes": 11,
-                        "assortment_rules": 3 * 9 + 2 * 2}
+                        "assortment_rules": 4 * 9 + 3 * 2}
     assert {k: ctx.counts[k] for k in expected} == expected
     assert StoreTemplate.objects.filter(enterprise=ctx.enterprise).count() == 2
     profiles = StoreProfile.objects.filter(enterprise=ctx.enterprise)
