@@ -106,7 +106,8 @@ DB_PREPARE_THRESHOLD_DEFAULT = ""  # pays on PostgreSQL (planning 5.0 -> 0.15 ms
 
 
 def database_from_env(url: str | None, env=os.environ) -> dict:
-    """PostgreSQL from a URL, else the embedded SQLite file with WAL and IMMEDIATE transactions.
+    """PostgreSQL from a URL, else the embedded SQLite file (or the file of a sqlite:/// URL) with WAL and IMMEDIATE
+    transactions.
 
     PostgreSQL connections (each process; README "Scaling out"):
     DB_POOL_MAX           > 0: Django's connection pool (psycopg_pool), at most this many connections per process,
@@ -119,7 +120,7 @@ def database_from_env(url: str | None, env=os.environ) -> dict:
                           prepared statement (psycopg's prepare_threshold)
     Options in the URL's query string (?sslmode=require...) are passed on to psycopg as they are.
     """
-    if url:
+    if url and not url.startswith("sqlite:"):
         pool_max = int(env.get("DB_POOL_MAX", DB_POOL_MAX_DEFAULT))
         config = dj_database_url.parse(url, conn_max_age=0 if pool_max > 0 else 60, conn_health_checks=True)
         options = config.setdefault("OPTIONS", {})
@@ -134,7 +135,8 @@ def database_from_env(url: str | None, env=os.environ) -> dict:
         return config
     return {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": DATA_DIR / "yundian.sqlite3",
+        # a sqlite:///path URL names another file (a test's second process opens the test database this way)
+        "NAME": dj_database_url.parse(url)["NAME"] if url else DATA_DIR / "yundian.sqlite3",
         # one connection per thread, kept between requests: opening one (Django registers its SQL functions, the
         # PRAGMAs run, WAL is mapped) and closing it cost more than a short request itself (bench/flash_sale_http.py)
         "CONN_MAX_AGE": 600,
