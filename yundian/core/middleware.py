@@ -5,11 +5,12 @@ A request is *light* when one of the rules named in `settings.LIGHT_REQUESTS` sa
 /api/). A light request skips the middleware that serve a browser's state, each wrapped here under Django's name:
 
     SessionMiddleware         no session is loaded or saved: `request.session` does not exist
-    CsrfViewMiddleware        nothing to forge: the credential is a header a cross-site page cannot send
     AuthenticationMiddleware  `request.user` is AnonymousUser: no session cookie can authenticate a light request
     MessageMiddleware         no flash messages are read or written
 
-and keeps the rest (security headers, locale — the language still comes from Accept-Language or the language
+and keeps the rest: Django's own CsrfViewMiddleware stays as it is (`manage.py check --deploy` looks for it by name;
+the API's views are CSRF-exempt to it — django-ninja checks CSRF itself for cookie auth only — so a bearer request
+costs it one cookie lookup), security headers, locale — the language still comes from Accept-Language or the language
 cookie —, common, clickjacking, htmx, the storefront's time zone). A rule may mark a request light only when its view
 reads no session, no messages and no `request.user` beyond "anonymous". Another middleware is made skippable the
 same way: `class Mine(SkipWhenLight, TheirMiddleware)`, with `when_light` for what a light request gets instead.
@@ -21,7 +22,6 @@ from django.contrib.auth import middleware as auth
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages import middleware as messages
 from django.contrib.sessions import middleware as sessions
-from django.middleware import csrf
 from django.utils.module_loading import import_string
 
 _LIGHT_ATTR = "_yundian_light"
@@ -87,10 +87,6 @@ def _unless_light(method):
 
 
 class SessionMiddleware(SkipWhenLight, sessions.SessionMiddleware):
-    pass
-
-
-class CsrfViewMiddleware(SkipWhenLight, csrf.CsrfViewMiddleware):
     pass
 
 
