@@ -58,3 +58,12 @@ def race(*calls: Callable[[], Any], conflict_codes: bool = False) -> list[Outcom
 def race_n(n: int, fn: Callable[[int], Any], *, conflict_codes: bool = False) -> list[Outcome]:
     """`fn(i)` for i in 0..n-1, all at once (see `race`)."""
     return race(*(partial(fn, i) for i in range(n)), conflict_codes=conflict_codes)
+
+
+def database_url() -> str:
+    """The URL of the database this process uses, for a second process (a worker to kill, another web process) to
+    open the same one: the SQLite file, or the PostgreSQL test database."""
+    s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
+    return f"postgresql://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"

@@ -9,10 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from yundian.analytics.sync import sync_run
+from yundian.core.testing import database_url
 from yundian.core.warehouse import state_get, warehouse_read, warehouse_write
 from yundian.inventory.models import StockMove
 from yundian.sales.models import Order, OrderLine
@@ -20,12 +20,6 @@ from yundian.sales.tests.factories import stocked
 
 ROOT = Path(__file__).resolve().parents[3]
 
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    return f"postgresql://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
 
 
 def _snapshot() -> dict:
@@ -56,7 +50,7 @@ def test_a_sync_killed_mid_run_resumes_without_losing_or_duplicating_rows(chain,
                   unit_price=990, line_total=990) for o in orders], batch_size=500)
 
     killed = tmp_path / "killed.duckdb"
-    env = {**os.environ, "WAREHOUSE_PATH": str(killed), "DATABASE_URL": _database_url(),
+    env = {**os.environ, "WAREHOUSE_PATH": str(killed), "DATABASE_URL": database_url(),
            "DJANGO_SETTINGS_MODULE": "config.settings.base", "SECRET_KEY": "test-only", "PYTHONUNBUFFERED": "1",
            "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "yundian.cli", "warehouse", "sync", "--batch-size", "200"],

@@ -10,9 +10,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
+from yundian.core.testing import database_url
 from yundian.integrations import webhooks_services as services
 from yundian.integrations.models import WebhookAttempt, WebhookDelivery, WebhookEvent
 from yundian.integrations.webhooks_delivery import run_once
@@ -24,12 +24,6 @@ ROOT = Path(__file__).resolve().parents[3]
 ORDERS = 30
 BATCH = 10
 
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    return f"postgresql://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
 
 
 @pytest.mark.once
@@ -44,7 +38,7 @@ def test_a_worker_killed_mid_delivery_loses_no_event_and_redelivers_with_the_sam
         for _ in range(ORDERS):
             sell(chain.guide_a, chain.store_a, [(stock.cat.tee_s, 1)])
 
-        env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "config.settings.base",
                "SECRET_KEY": "test-only", "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT),
                "WEBHOOKS_ALLOW_PRIVATE_URLS": "1"}
         victim = subprocess.Popen([sys.executable, "-m", "yundian.cli", "webhooks", "worker", "--batch", str(BATCH),

@@ -9,9 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
+from yundian.core.testing import database_url
 from yundian.journeys import runner, services
 from yundian.journeys.models import Enrolment, StepRun
 from yundian.members.models import PointsBalance, PointsEntry
@@ -24,12 +24,6 @@ from .factories import api_entry, line, make_tag, node
 ROOT = Path(__file__).resolve().parents[3]
 MEMBERS = 120
 
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    return f"postgresql://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
 
 
 def _worker(env, hold: float) -> subprocess.Popen:
@@ -50,7 +44,7 @@ def test_a_worker_killed_mid_step_beside_another_leaves_every_step_done_once(cha
     members = [register(chain) for _ in range(MEMBERS)]
     assert runner.enrol(journey=journey, candidates=[(m.pk, "t", {}) for m in members]) == MEMBERS
 
-    env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "config.settings.base",
+    env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "config.settings.base",
            "SECRET_KEY": "test-only", "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(ROOT)}
     victim, survivor = _worker(env, hold=0.5), _worker(env, hold=0.05)
     seen = []

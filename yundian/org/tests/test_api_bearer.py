@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from yundian.core.testing import database_url
 from yundian.org import services
 from yundian.org.models import ApiToken
 from yundian.org.roles import Role
@@ -141,18 +141,12 @@ for line in sys.stdin:
 """
 
 
-def _database_url() -> str:
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{s['NAME']}"
-    return f"postgresql://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
-
 
 @pytest.mark.once
 @pytest.mark.django_db(transaction=True)
 def test_another_process_refuses_a_revoked_token_or_a_deactivated_staff_member_on_its_next_request(chain):
     staff, token, plaintext = _integrator(chain)
-    env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "config.settings.base",
+    env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "config.settings.base",
            "SECRET_KEY": "test-only", "DEBUG": "0", "SECURE_COOKIES": "0", "ALLOWED_HOSTS": "testserver",
            "PYTHONPATH": str(ROOT), "LOG_LEVEL": "ERROR"}
     child = subprocess.Popen([sys.executable, "-c", CHILD], cwd=ROOT, env=env, text=True,
