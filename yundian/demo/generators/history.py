@@ -411,7 +411,7 @@ def _plan(ctx, days, stores, members, basket, problems, progress, baby=None) -> 
     from .history_baby import parent_trips
 
     # parents of a baby (their own streams, so every other order of the history is drawn as before)
-    trips = parent_trips(_stream(ctx, "parents"), days, members, baby) if baby else [[] for _d in days]
+    trips = parent_trips(_stream(ctx, "parents"), days, members, baby, make_line=Line) if baby else [[] for _d in days]
     rng_trips = _stream(ctx, "parent-orders")
     rng = _stream(ctx, "orders")
     plans = []

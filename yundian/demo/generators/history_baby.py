@@ -43,11 +43,10 @@ def _quantity(rng: random.Random, key: str) -> int:
     return 1
 
 
-def parent_trips(rng: random.Random, days: list, members: list, baby: dict[str, list]) -> list[list[tuple]]:
+def parent_trips(rng: random.Random, days: list, members: list, baby: dict[str, list], *,
+                 make_line) -> list[list[tuple]]:
     """Per day index, the (member, lines) of the parents' baby-goods trips that day; `baby` maps a life-stage
-    key (catalog.BABY) to its SkuInfos."""
-    from .history import Line
-
+    key (catalog.BABY) to its SkuInfos, `make_line(sku=…, quantity=…)` makes a basket line (history.Line)."""
     out: list[list[tuple]] = [[] for _d in days]
     for member in members:
         if rng.random() >= PARENT_SHARE:
@@ -85,7 +84,7 @@ def parent_trips(rng: random.Random, days: list, members: list, baby: dict[str, 
             stages_seen.add(stage)
             lines = []
             for key in dict.fromkeys(k for k in keys if k in baby and k not in owned):
-                lines.append(Line(sku=rng.choice(baby[key]), quantity=_quantity(rng, key)))
+                lines.append(make_line(sku=rng.choice(baby[key]), quantity=_quantity(rng, key)))
                 if key in DURABLE:
                     owned.add(key)
             out[day].append((member, lines))

@@ -4,6 +4,7 @@ and durable goods once; the same seed gives the same trips. Pure: no database.""
 import random
 from datetime import date, timedelta
 from statistics import median
+from types import SimpleNamespace
 
 from yundian.demo.generators import catalog, history_baby
 from yundian.demo.generators.history import MemberInfo, SkuInfo
@@ -32,7 +33,7 @@ def _by_parent(trips, key_of):
 
 def test_parents_follow_their_babys_stages_on_a_cadence_and_buy_complements_later():
     members, baby, key_of = _world()
-    parents = _by_parent(history_baby.parent_trips(random.Random(1), DAYS, members, baby), key_of)
+    parents = _by_parent(history_baby.parent_trips(random.Random(1), DAYS, members, baby, make_line=SimpleNamespace), key_of)
 
     assert 0.10 <= len(parents) / len(members) <= 0.16
     gaps, moved_up, bottle_after_formula, bottles = [], 0, 0, 0
@@ -59,7 +60,7 @@ def test_the_same_seed_gives_the_same_trips():
     members, baby, key_of = _world()
 
     def trips(seed):
-        return _by_parent(history_baby.parent_trips(random.Random(seed), DAYS, members, baby), key_of)
+        return _by_parent(history_baby.parent_trips(random.Random(seed), DAYS, members, baby, make_line=SimpleNamespace), key_of)
 
     assert trips(4) == trips(4)
     assert trips(4) != trips(5)
