@@ -9,8 +9,8 @@ The classic gap — a row stamped with updated_at T by a transaction that commit
 past T — is closed by never reading up to "now". A page reads only rows with updated_at < the *safe cutoff*:
 - now - ERP_EXPORT_LAG_SECONDS (default 30 s), which covers clock skew between app servers and, on SQLite
   (one writer at a time, no view of open transactions), any write transaction shorter than the lag;
-- on PostgreSQL also the start of the oldest transaction that holds a write id (pg_stat_activity.backend_xid),
-  minus the lag: every uncommitted row was stamped after its transaction began, so nothing below the cutoff can
+- on PostgreSQL also the start of the oldest client transaction that holds a write id (pg_stat_activity.backend_xid;
+  not autovacuum's ANALYZE, which takes a write id for pg_statistic and never stamps a row), minus the lag: every uncommitted row was stamped after its transaction began, so nothing below the cutoff can
   still appear. (The database role must see other sessions' rows of pg_stat_activity: the same role or
   pg_read_all_stats.)
 A change is therefore visible to the export `lag` seconds after it is stamped (longer while a long transaction is
@@ -74,7 +74,7 @@ def safe_cutoff(now: datetime | None = None) -> datetime:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT min(xact_start) FROM pg_stat_activity WHERE datname = current_database() "
-                           "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL")
+                           "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL AND backend_type = 'client backend'")
             oldest = cursor.fetchone()[0]
         if oldest is not None:
             cutoff = min(cutoff, oldest - lag)
