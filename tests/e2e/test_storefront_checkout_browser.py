@@ -52,6 +52,7 @@ def test_a_shopper_orders_for_pickup_on_a_phone(live_server, phone_page):
 
     page.click("#sc-place")
     page.locator("#sf-placed").wait_for()
+    page.wait_for_load_state("networkidle")  # the placed page's own requests done: a capture mid-load is refused
     page.screenshot(path=str(artifacts_dir() / "storefront-placed-phone.png"), full_page=True)
     order = Order.objects.get()
     assert page.locator("#sf-placed").get_attribute("data-order") == order.number

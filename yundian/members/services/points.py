@@ -228,24 +228,27 @@ def points_earn_quote(*, member: Member, store: OrgNode | None, lines: list[Earn
 
 def points_earn_for_order(*, actor: Staff | None, member_id: int, order_ref: str, store_id: int | None,
                           lines: list[EarnLine], paid_at: datetime | None = None, enterprise_id: int | None = None,
-                          quote: EarnQuote | None = None, savepoint: bool = True) -> EarnResult:
+                          quote: EarnQuote | None = None, savepoint: bool = True, fresh: bool = False) -> EarnResult:
     """Award points (rules per store/category x tier multiplier) and growth for a paid order, once per order_ref;
     upgrades the tier at once if the growth reaches it. `quote`: points_earn_quote of these lines, used while the
     locked member still has the quoted tier (else worked out again). `savepoint=False`: the caller fails as a
-    whole if this fails (a sale), so no savepoints are set in its transaction. Locks: the member row."""
+    whole if this fails (a sale), so no savepoints are set in its transaction. `fresh=True`: the order was created
+    in the caller's transaction, so nothing can have been posted for it yet and the replay check is skipped (the
+    ledgers' unique keys still refuse a second posting: a 409 that aborts the caller). Locks: the member row."""
     with transaction.atomic(savepoint=savepoint):
         return _earn(actor=actor, member_id=member_id, order_ref=order_ref, store_id=store_id, lines=lines,
-                     paid_at=paid_at, enterprise_id=enterprise_id, quote=quote, savepoint=savepoint)
+                     paid_at=paid_at, enterprise_id=enterprise_id, quote=quote, savepoint=savepoint, fresh=fresh)
 
 
 def _earn(*, actor: Staff | None, member_id: int, order_ref: str, store_id: int | None, lines: list[EarnLine],
-          paid_at: datetime | None, enterprise_id: int | None, quote: EarnQuote | None, savepoint: bool) -> EarnResult:
+          paid_at: datetime | None, enterprise_id: int | None, quote: EarnQuote | None, savepoint: bool,
+          fresh: bool = False) -> EarnResult:
     order_ref = clean_ref(order_ref, "order_ref")
     lines = _clean_lines(lines)
     enterprise_id, store = _hook_context(actor, member_id, store_id, enterprise_id, check_member=False)
     member = locks.lock_member(member_id, enterprise_id=enterprise_id)
     require_active(member)
-    if _earn_posted(member, order_ref):  # the points or the growth: one query for both
+    if not fresh and _earn_posted(member, order_ref):  # the points or the growth: one query for both
         existing = PointsEntry.objects.filter(enterprise_id=enterprise_id, kind=PointsKind.EARN,
                                               source_type=ORDER_SOURCE, source_id=order_ref).first()
         if existing is not None and existing.member_id != member.pk:

@@ -398,7 +398,7 @@ def _write_sale(*, actor: Staff, store: OrgNode, channel: str, mode: str, client
     order._payments = taken
     if paid_now:
         quoted = order.points_earned
-        earn_for_paid(order, actor=actor, quote=quote, savepoint=False)
+        earn_for_paid(order, actor=actor, quote=quote, savepoint=False, fresh=True)
         if order.points_earned != quoted:  # the member's tier changed between pricing and the lock
             order.save(update_fields=["points_earned", "updated_at"])
     order_changed(order)

@@ -133,16 +133,17 @@ def earn_lines(lines) -> list[EarnLine]:
 
 
 def earn_for_paid(order: Order, *, actor: Staff | None, quote: member_services.EarnQuote | None = None,
-                  savepoint: bool = True) -> None:
+                  savepoint: bool = True, fresh: bool = False) -> None:
     """What a saved, fully paid order earns: points (members' hook, if a member is attached; sets
-    order.points_earned, which the caller saves) and commission (paid hooks). `quote` and `savepoint=False` are
-    passed on to the points hook (a sale that quoted the points before writing and fails as a whole)."""
+    order.points_earned, which the caller saves) and commission (paid hooks). `quote`, `savepoint=False` and
+    `fresh=True` are passed on to the points hook (a sale, paid in the transaction that created the order, that
+    quoted the points before writing and fails as a whole)."""
     lines = list(order.lines.select_related("sku")) if not hasattr(order, "_lines") else order._lines
     if order.member_id and order.total > 0:
         result = member_services.points_earn_for_order(
             actor=actor, member_id=order.member_id, order_ref=str(order.pk), store_id=order.store_id,
             lines=earn_lines(lines), paid_at=order.paid_at, enterprise_id=order.enterprise_id, quote=quote,
-            savepoint=savepoint)
+            savepoint=savepoint, fresh=fresh)
         order.points_earned = result.points
     # promotions: each promotion's usage (results), the group place paid (409 `group_closed` stops the payment),
     # the 分销 sharer's reward
