@@ -102,7 +102,7 @@ TEMPLATES = [
 
 # measured with bench/checkout_http.py and bench/checkout_profile.py (README "Scaling out")
 DB_POOL_MAX_DEFAULT = "8"  # gunicorn's threads per worker in the benches (README "Scaling out")
-DB_PREPARE_THRESHOLD_DEFAULT = "5"  # pays on PostgreSQL (planning 5.0 -> 0.15 ms a sale); "" turns it off
+DB_PREPARE_THRESHOLD_DEFAULT = ""  # pays on PostgreSQL (planning 5.0 -> 0.15 ms a sale); off until the whole suite ran with it
 
 
 def database_from_env(url: str | None, env=os.environ) -> dict:
@@ -115,9 +115,9 @@ def database_from_env(url: str | None, env=os.environ) -> dict:
                           0: one persistent connection per thread (CONN_MAX_AGE 60 s) instead.
     DB_POOL_MIN           connections the pool keeps open (default 2, at most DB_POOL_MAX)
     DB_POOL_TIMEOUT       seconds a request waits for a free connection before failing (default 10)
-    DB_PREPARE_THRESHOLD  N (default 5): server-side binding, and a statement run N times on a connection becomes a
-                          server-side prepared statement (psycopg's prepare_threshold). "": client-side binding and
-                          no prepared statements (Django's default; behind a pooler that cannot keep them)
+    DB_PREPARE_THRESHOLD  unset or "": client-side binding, no prepared statements (Django's default).
+                          N: server-side binding, and a statement run N times on a connection becomes a server-side
+                          prepared statement (psycopg's prepare_threshold)
     Options in the URL's query string (?sslmode=require...) are passed on to psycopg as they are.
     """
     if url and not url.startswith("sqlite:"):
