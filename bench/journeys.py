@@ -180,6 +180,9 @@ def one(db: str, members: int, batch: int, pg: str | None) -> dict:
     if db == "postgres":
         from django.db import connections
 
+        for conn in connections.all():
+            if hasattr(conn, "close_pool"):
+                conn.close_pool()  # Django's pool keeps its connections open past close_all()
         connections.close_all()
         import psycopg
 
