@@ -16,7 +16,10 @@ What it writes, for the days [today - DAYS, yesterday]:
                                      week) with their discount in Order.pricing and a PromotionUsage row per order
 
 The stories to find: members follow BG/NBD (a gamma-distributed purchase rate, a beta-distributed chance of
-lapsing after each purchase; a third join during the history), baskets follow category affinities (tops with
+lapsing after each purchase; a third join during the history) and keep to their own taste in sub-categories (a
+multiplier of the store's mix per member, history_model.CATEGORY_TASTE_SHAPE: a few usual sub-categories start most of
+their baskets, their usual product of each most of the time) and to their own price position across departments
+(history_model.PRICE_POSITION: who buys the dear trainers buys the dear coat), baskets follow category affinities (tops with
 trousers, pans with cleaning things, vegetables with meat), guides differ in skill (how many items they add),
 parents of a baby (history_baby.py: 13 % of the members) buy its formula stage and nappy size every two to four weeks,
 move to the next stage at the right age and buy complements (a bottle, wipes, a sippy cup, a pram) in a later basket,
@@ -28,6 +31,7 @@ Every random draw comes from `random.Random(f"{seed}:history:<part>")`. Behaviou
 built from the same orders when asked for and handed to the warehouse after the transaction commits.
 """
 import itertools
+import math
 import random
 from collections import defaultdict
 from collections.abc import Callable
@@ -136,10 +140,11 @@ class MemberInfo:
     bonus: int
     size: str
     shoe: str
-    favourite: str
     online: float
     channel: str
     joined: datetime | None = None
+    taste: dict = field(default_factory=dict)  # sub-category code -> the member's multiplier of the store's mix
+    price_position: float | None = None  # 0..1: where in a sub-category's price range their picks sit
 
 
 @dataclass(slots=True)
@@ -262,8 +267,10 @@ def _load(ctx: SeedContext, rng: random.Random):
             principal=principal, bonus=bonus,
             size=rng.choices(list(model.SIZE_WEIGHTS), weights=list(model.SIZE_WEIGHTS.values()))[0],
             shoe=str(rng.choice((38, 39, 40, 40, 41, 41, 42, 42, 43, 44))),
-            favourite=rng.choice(tops_in_use) if tops_in_use else "",
-            online=0.45 if channel in ("storefront", "miniprogram") else STOREFRONT_SHARE * 0.6, channel=channel))
+            online=0.45 if channel in ("storefront", "miniprogram") else STOREFRONT_SHARE * 0.6, channel=channel,
+            taste={cat: rng.gammavariate(model.CATEGORY_TASTE_SHAPE, 1 / model.CATEGORY_TASTE_SHAPE)
+                   for cat in tops_in_use},
+            price_position=rng.betavariate(*model.PRICE_POSITION)))
     for info in infos:  # every store carries the 母婴 department (its assortment rule) when the catalogue has one
         info.baby = bool(baby_skus) and "BAB" in (sold_tops.get(info.id) or {"BAB"})
     return infos, by_cat, popularity, members, dict(baby_skus)
@@ -272,7 +279,7 @@ def _load(ctx: SeedContext, rng: random.Random):
 # --- baskets ------------------------------------------------------------------------------------------------
 
 class Basket:
-    """Draws what one shopper buys: an anchor category (store range x season x campaigns x the member's favourite),
+    """Draws what one shopper buys: an anchor category (store range x season x campaigns x the member's own taste),
     then companions by affinity, more of them with a skilled guide."""
 
     def __init__(self, by_cat, popularity, campaigns):
@@ -286,6 +293,13 @@ class Basket:
         # companion in another; drawn from a stream of their own so every other figure of the history stays as it was
         self._habits = random.Random(19)
         self._usual: dict[tuple, int] = {}
+        # each product's place in its sub-category's price range (0 the cheapest, 1 the dearest)
+        self.price_rank = {}
+        for cat, products in self.products.items():
+            ordered = sorted(products, key=lambda p: (by_cat[cat][p][0].price, p))
+            for n, product in enumerate(ordered):
+                self.price_rank[product] = n / (len(ordered) - 1) if len(ordered) > 1 else 0.5
+        self._member_weights: dict[tuple, list[float]] = {}
 
     def promo_on(self, day: date) -> dict[str, dict]:
         out = {}
@@ -295,18 +309,33 @@ class Basket:
                     out[cat] = campaign
         return out
 
-    def _habit(self, key: tuple, cat: str) -> int:
+    def _weights_for(self, cat: str, member: MemberInfo | None) -> list[float]:
+        """Cumulative weights of the sub-category's products: popularity, times the fit of each product's price to
+        the member's price position."""
+        if member is None or member.price_position is None:
+            return self.product_weights[cat]
+        key = (member.id, cat)
+        if key not in self._member_weights:
+            if len(self._member_weights) > 200_000:  # a big chain: keep the memory bounded
+                self._member_weights.clear()
+            steps = itertools.accumulate(
+                (b - a) * math.exp(-0.5 * ((self.price_rank[p] - member.price_position) / model.PRICE_FIT_WIDTH) ** 2)
+                for a, b, p in zip([0.0, *self.product_weights[cat]], self.product_weights[cat], self.products[cat]))
+            self._member_weights[key] = list(steps)
+        return self._member_weights[key]
+
+    def _habit(self, key: tuple, cat: str, member: MemberInfo | None = None) -> int:
         if key not in self._usual:
-            self._usual[key] = self._habits.choices(self.products[cat], cum_weights=self.product_weights[cat])[0]
+            self._usual[key] = self._habits.choices(self.products[cat], cum_weights=self._weights_for(cat, member))[0]
         return self._usual[key]
 
     def pick_sku(self, rng, cat: str, member: MemberInfo | None, with_product: int | None = None) -> SkuInfo:
         products = self.products[cat]
-        product = rng.choices(products, cum_weights=self.product_weights[cat])[0]
+        product = rng.choices(products, cum_weights=self._weights_for(cat, member))[0]
         if with_product is not None and self._habits.random() < model.COMPANION_HABIT:
             product = self._habit(("with", with_product, cat), cat)   # the tee bought with these jeans
         elif member is not None and self._habits.random() < model.MEMBER_HABIT:
-            product = self._habit(("member", member.id, cat), cat)    # their usual apples, their detergent
+            product = self._habit(("member", member.id, cat), cat, member)  # their usual apples, their detergent
         variants = self.by_cat[cat][product]
         if member is not None and len(variants) > 1:
             fitting = [s for s in variants if s.size in (member.size, member.shoe)]
@@ -334,9 +363,8 @@ class Basket:
             self._weights = {key: [model.CATEGORY_WEIGHT.get(cat, 1.0) * (CAMPAIGN_BOOST if cat in promos else 1.0)
                                    * model.CATEGORY_SEASON.get(cat, [1.0] * 12)[day.month - 1] for cat in cats]}
         weights = self._weights[key]
-        if member is not None and member.favourite in cats:
-            weights = list(weights)
-            weights[cats.index(member.favourite)] *= model.FAVOURITE_WEIGHT
+        if member is not None and member.taste:
+            weights = [w * member.taste.get(cat, 1.0) for w, cat in zip(weights, cats)]
         anchor = rng.choices(cats, weights=weights)[0]
         chosen = [anchor]
         companions = model.AFFINITY.get(anchor)

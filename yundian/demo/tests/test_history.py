@@ -3,10 +3,12 @@
 One chain (scale 1, seed 7, 60 days ending on a fixed date, so the 双11 campaign is always inside) is seeded once
 for the module and rolled back at the end; every test reads it.
 """
+import random
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 from io import StringIO
 
+import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import transaction
@@ -167,6 +169,82 @@ def test_baskets_carry_category_affinity(chain, db):
     assert ("APP-TOP", "APP-BTM") in pairs and ("HOM-KIT", "HOM-CLN") in pairs and len(pairs) >= 4
     for a, b in pairs:
         assert history_model.lift(baskets, a, b) > 1.5, (a, b)
+
+
+def test_members_keep_to_their_own_sub_categories(chain, db):
+    # given each member's orders as the set of sub-categories in each (the 母婴 department's trips left out)
+    codes = dict(Category.objects.filter(enterprise=chain.enterprise).values_list("id", "code"))
+    orders = defaultdict(set)
+    owner = {}
+    for order_id, member_id, category_id in OrderLine.objects.filter(
+            order__in=_orders(chain).filter(member__isnull=False)).values_list("order_id", "order__member_id",
+                                                                                "category_id"):
+        if not codes[category_id].startswith("BAB"):
+            orders[order_id].add(codes[category_id])
+            owner[order_id] = member_id
+    by_member = defaultdict(list)
+    for order_id, cats in orders.items():
+        by_member[owner[order_id]].append(cats)
+    regulars = {m: baskets for m, baskets in by_member.items() if len(baskets) >= 4}
+
+    def top_share(groups) -> float:
+        """Of each member's orders, the share holding their most frequent sub-category (averaged over members)."""
+        shares = []
+        for baskets in groups:
+            top = Counter(c for cats in baskets for c in cats).most_common(1)[0][0]
+            shares.append(sum(top in cats for cats in baskets) / len(baskets))
+        return sum(shares) / len(shares)
+
+    # when the same orders are dealt out at random to the same members (as many each)
+    pool = [cats for baskets in regulars.values() for cats in baskets]
+    random.Random(3).shuffle(pool)
+    dealt, at = [], 0
+    for baskets in regulars.values():
+        dealt.append(pool[at:at + len(baskets)])
+        at += len(baskets)
+    # then a member's own orders come back to their usual sub-category far more often than chance would
+    assert len(regulars) >= 50
+    assert top_share(regulars.values()) > top_share(dealt) + 0.1
+
+
+def test_a_member_picks_products_near_their_own_price_position():
+    # given a sub-category of five equally popular products at 10 to 50 yuan, and two members at either end of the
+    # price range
+    skus = {p: [history.SkuInfo(id=p, code=f"S{p}", name="", price=1000 * p, category_id=1, cat="HOM-KIT", top="HOM",
+                                product_id=p, weighed=False, size="")] for p in range(1, 6)}
+    basket = history.Basket({"HOM-KIT": skus}, {p: 1.0 for p in skus}, [])
+    thrifty, lavish = (history.MemberInfo(id=n, home_id=1, guide_id=None, multiplier=1, principal=0, bonus=0,
+                                          size="M", shoe="40", online=0.2, channel="pos", price_position=position)
+                       for n, position in ((1, 0.0), (2, 1.0)))
+    rng = random.Random(5)
+    # when each draws 2,000 times (their usual product aside: a draw by the weights each time)
+    drawn = {m.id: Counter(rng.choices(basket.products["HOM-KIT"], cum_weights=basket._weights_for("HOM-KIT", m))[0]
+                           for _n in range(2000)) for m in (thrifty, lavish)}
+    # then the cheapest is the thrifty member's most frequent pick and the dearest the other's, each far more than
+    # a fifth of the time (a walk-in, without a position, draws by popularity alone)
+    assert drawn[1].most_common(1)[0][0] == 1 and drawn[1][1] > 0.45 * 2000 and drawn[1][5] < 0.02 * 2000
+    assert drawn[2].most_common(1)[0][0] == 5 and drawn[2][5] > 0.45 * 2000
+    assert basket._weights_for("HOM-KIT", None) == [1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+def test_members_keep_their_price_position_across_departments():
+    # given tops and trainers of eight products each at rising prices (popularity drawn as the history draws it),
+    # and 300 members spread over the price range
+    rng = random.Random(11)
+    by_cat = {cat: {p: [history.SkuInfo(id=p, code=f"S{p}", name="", price=1000 * (p % 100), category_id=1, cat=cat,
+                                        top=cat[:3], product_id=p, weighed=False, size="")] for p in range(base, base + 8)}
+              for cat, base in (("APP-TOP", 101), ("SHO-RUN", 201))}
+    basket = history.Basket(by_cat, {p: rng.lognormvariate(0, 0.9) for cat in by_cat for p in by_cat[cat]}, [])
+    members = [history.MemberInfo(id=n, home_id=1, guide_id=None, multiplier=1, principal=0, bonus=0, size="M",
+                                  shoe="40", online=0.2, channel="pos",
+                                  price_position=rng.betavariate(*history_model.PRICE_POSITION)) for n in range(300)]
+    # when each buys three tops and three pairs of trainers (their usual product, or another, as the history picks)
+    place = {}
+    for member in members:
+        place[member.id] = [sum((basket.pick_sku(rng, cat, member).product_id % 100 - 1) / 7 for _n in range(3)) / 3
+                            for cat in ("APP-TOP", "SHO-RUN")]
+    # then who buys the dear tops buys the dear trainers: their places in the two price ranges go together
+    assert np.corrcoef(np.array(list(place.values())).T)[0, 1] > 0.25  # 0.38 here; without positions about 0
 
 
 def test_members_come_back_and_lapse(chain, db):

@@ -14,7 +14,7 @@ DAYS = [date(2026, 1, 1) + timedelta(days=i) for i in range(365)]
 
 def _world():
     members = [MemberInfo(id=i, home_id=1, guide_id=None, multiplier=1, principal=0, bonus=0, size="M", shoe="40",
-                          favourite="", online=0.2, channel="pos") for i in range(2000)]
+                          online=0.2, channel="pos") for i in range(2000)]
     baby = {}
     for n, (key, name, _brand, cat, yuan, options) in enumerate(catalog.BABY):
         baby[key] = [SkuInfo(id=100 * n + v, code=f"B{n}-{v}", name=name, price=yuan * 100, category_id=n, cat=cat,
