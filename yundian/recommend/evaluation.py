@@ -16,7 +16,10 @@ k products for them from the training data alone (durable products they already 
   and the same filter (durable products the member owns left out); the target keeps what a member buys again
   (formula, detergent: recommending a consumable someone buys regularly is a fair hit).
 - The blend's weights are never chosen on the test weeks: `tune_blend` fits on the training data minus its own last
-  weeks and picks the weights that rank best on those (a validation split), then the blend is judged on the test.
+  weeks and picks the weights that rank best on those (a validation split; VALIDATION_WINDOWS of them rolling back,
+  pooled, as one window's few hundred members chose very different weights from the next), then the blend is judged
+  on the test. ALS's factors, regularization and alpha are chosen the same way (`tune_als`: ALS alone on the same
+  windows) before the models are fitted.
 """
 from __future__ import annotations
 
@@ -32,9 +35,14 @@ from . import learn
 
 TEST_DAYS = 28
 K = 10
-VALIDATION_MEMBERS = 3000  # members a blend's weights are tried on (an even sample of the validation split's)
+VALIDATION_MEMBERS = 3000  # members a blend's weights are tried on (an even sample of the validation splits')
+VALIDATION_WINDOWS = 3  # validation splits rolling back from the cut, test_days each (one is too noisy to tune on)
+# ALS's hyper-parameters tune_als tries, in this order, one at a time (alpha: the confidence of a purchase weighing
+# KIND_WEIGHTS["purchase"] = 4 is 1 + 4 alpha)
+ALS_GRID = {"alpha": (0.1, 0.5, 2.0, 10.0), "factors": (8, 16, 32), "regularization": (0.05, 0.5, 5.0, 50.0)}
 # the weights tune_blend tries for each part of the blend (only ratios matter: 1/16 to 16 and off)
-BLEND_GRID = {name: (0.0, 0.25, 0.5, 1.0, 2.0, 4.0) for name in ("again", "als", "copurchase", "sequence", "popular")}
+BLEND_GRID = {name: (0.0, 0.25, 0.5, 1.0, 2.0, 4.0) for name in ("again", "als", "copurchase", "sequence", "popular",
+                                                                          "category")}
 
 
 @dataclass
@@ -149,34 +157,110 @@ def _histories(split: Split) -> tuple[dict[int, dict[int, float]], dict[int, set
     return histories, owned
 
 
-def tune_blend(train: learn.TrainingTables, *, test_days: int = TEST_DAYS, k: int = K,
-               interactions_at: pd.DataFrame | None = None, grid: dict[str, tuple[float, ...]] | None = None,
-               max_members: int = VALIDATION_MEMBERS) -> dict[str, float]:
-    """The blend's weights that rank best (recall@k) on a validation split of `train`: fitted on all but its last
-    `test_days`, judged on what members bought in them (never on a test period after `train`). Coordinate ascent
-    from learn.BLEND over `grid`, two rounds, a change kept only when it is strictly better; each member's model
-    scores are computed once. Too little data for a validation split: learn.BLEND."""
-    grid = grid or BLEND_GRID
-    weights = dict(learn.BLEND)
-    try:
-        split = holdout_split(train, test_days=test_days, interactions_at=interactions_at)
-        if not split.targets:
-            return weights
-        model = learn.fit(split.train)
-    except learn.NotEnoughData:
-        return weights
-    members = sorted(split.targets)
-    if len(members) > max_members:  # an even sample, the same every time
-        members = members[:: -(-len(members) // max_members)]
-    split.targets = {m: split.targets[m] for m in members}
-    histories, owned = _histories(split)
-    parts = {m: model.parts(histories.get(m, {}), "blend", store_id=split.stores.get(m)) for m in members}
+def _validation(train: learn.TrainingTables, *, test_days: int, interactions_at: pd.DataFrame | None,
+                max_members: int, windows: int, als: dict | None = None) -> list[tuple[Split, learn.RecommendModel]]:
+    """The validation splits of `train`: its last `test_days` held out, then the `test_days` before them and so on
+    (`windows` in all, rolling back; each fitted on everything before its own cut, ALS with the hyper-parameters
+    `als`), each with at most max_members / windows of its members (an even sample, the same every time). Windows
+    with too little data before them are left out."""
+    out = []
+    for _window in range(windows):
+        try:
+            split = holdout_split(train, test_days=test_days, interactions_at=interactions_at)
+            if not split.targets:
+                break
+            model = learn.fit(split.train, **learn.als_params(als or {}))
+        except learn.NotEnoughData:
+            break
+        members = sorted(split.targets)
+        share = max(1, max_members // windows)
+        if len(members) > share:
+            members = members[:: -(-len(members) // share)]
+        train, interactions_at = split.train, split.interactions_at
+        split.targets = {m: split.targets[m] for m in members}
+        out.append((split, model))
+    return out
+
+
+def _pooled(recalls: list[tuple[float, int]]) -> float:
+    """Recall over the members of every window: the windows' recalls weighed by their members."""
+    members = sum(n for _r, n in recalls)
+    return sum(r * n for r, n in recalls) / members if members else 0.0
+
+
+def tune_als(train: learn.TrainingTables, *, test_days: int = TEST_DAYS, k: int = K,
+             interactions_at: pd.DataFrame | None = None, grid: dict[str, tuple[float, ...]] | None = None,
+             max_members: int = VALIDATION_MEMBERS, windows: int = VALIDATION_WINDOWS) -> dict[str, float]:
+    """ALS's hyper-parameters (factors, regularization, alpha) that rank best (recall@k of ALS alone over the
+    validation windows, as tune_blend's), never on a test period after `train`: from learn's defaults, each
+    parameter of `grid` in turn, a change kept only when strictly better. Too little data: the defaults."""
+    params = learn.als_params({})
+    validation = _validation(train, test_days=test_days, interactions_at=interactions_at, max_members=max_members,
+                             windows=windows)
+    if not validation:
+        return params
+    prepared = []
+    for split, model in validation:
+        histories, owned = _histories(split)
+        position = {int(p): i for i, p in enumerate(model.product_ids.tolist())}
+        prepared.append((split, model, histories, owned, position))
 
     def recall(candidate: dict[str, float]) -> float:
-        ranked = {m: [s.product_id for s in model.for_member({}, k=k, store_id=split.stores.get(m),
-                                                             owned=owned.get(m, set()), weights=candidate,
-                                                             parts=parts[m])] for m in members}
-        return ranking_metrics(ranked, split.targets, k=k, catalogue=split.catalogue)[0]
+        recalls = []
+        for split, model, histories, owned, position in prepared:
+            if learn.als_params(model.params) != candidate:  # the window's fit already has the defaults
+                model.item_factors = learn.als_factors(split.train.interactions, len(model.product_ids), position,
+                                                       **candidate)
+                model.params.update(candidate)
+                model._als = None  # serve from the new factors
+            ranked = model.predict(histories, k=k, strategy="als", stores=split.stores, owned=owned)
+            recalls.append((ranking_metrics(ranked, split.targets, k=k, catalogue=split.catalogue)[0],
+                            len(split.targets)))
+        return _pooled(recalls)
+
+    best = recall(params)
+    for name, values in (grid or ALS_GRID).items():
+        for value in values:
+            if value == params[name]:
+                continue
+            candidate = {**params, name: value}
+            score = recall(candidate)
+            if score > best + 1e-12:
+                best, params = score, candidate
+    return params
+
+
+def tune_blend(train: learn.TrainingTables, *, test_days: int = TEST_DAYS, k: int = K,
+               interactions_at: pd.DataFrame | None = None, grid: dict[str, tuple[float, ...]] | None = None,
+               max_members: int = VALIDATION_MEMBERS, windows: int = VALIDATION_WINDOWS,
+               als: dict | None = None) -> dict[str, float]:
+    """The blend's weights that rank best (recall@k) on validation windows of `train`: its last `test_days`, and
+    the `test_days` before them, up to `windows` (each fitted on all before it, ALS with the hyper-parameters `als`,
+    default learn's), judged on what members bought in them (never on a test period after `train`), pooled over
+    the windows' members. Coordinate ascent from learn.BLEND over `grid`, two rounds, a change kept only when it is
+    strictly better; each member's model scores are computed once. Too little data for a validation split:
+    learn.BLEND."""
+    grid = grid or BLEND_GRID
+    weights = dict(learn.BLEND)
+    validation = _validation(train, test_days=test_days, interactions_at=interactions_at, max_members=max_members,
+                             windows=windows, als=als)
+    if not validation:
+        return weights
+    prepared = []
+    for split, model in validation:
+        histories, owned = _histories(split)
+        parts = {m: model.parts(histories.get(m, {}), "blend", store_id=split.stores.get(m)) for m in split.targets}
+        prepared.append((split, model, owned, parts))
+
+    def recall(candidate: dict[str, float]) -> float:
+        recalls = []
+        for split, model, owned, parts in prepared:
+            ranked = {m: [s.product_id for s in model.for_member({}, k=k, store_id=split.stores.get(m),
+                                                                 owned=owned.get(m, set()), weights=candidate,
+                                                                 parts=parts[m])] for m in split.targets}
+            recalls.append((ranking_metrics(ranked, split.targets, k=k, catalogue=split.catalogue)[0],
+                            len(split.targets)))
+        return _pooled(recalls)
 
     best = recall(weights)
     for _round in range(2):
@@ -200,13 +284,16 @@ def evaluate(split: Split, *, k: int = K, model: learn.RecommendModel | None = N
              strategies: tuple[str, ...] = ("blend", "als", "copurchase", "sequence"),
              validation_days: int = TEST_DAYS) -> list[EvaluationRow]:
     """One row per model (each strategy of the fitted model) and baseline on the split's test members. Every model
-    gets the same candidates: durable products the member owns are left out of the baselines' lists too. The
-    blend's weights are chosen on a validation split inside the training weeks (tune_blend), unless the model
-    already carries some."""
-    model = model or learn.fit(split.train)
+    gets the same candidates: durable products the member owns are left out of the baselines' lists too. Without a
+    model, ALS's hyper-parameters are chosen on a validation split inside the training weeks (tune_als) and the
+    models fitted on them; the blend's weights are chosen on that validation split too (tune_blend, with the
+    model's ALS settings), unless the model already carries some."""
+    if model is None:
+        als = tune_als(split.train, k=k, test_days=validation_days, interactions_at=split.interactions_at)
+        model = learn.fit(split.train, **learn.als_params(als))
     if "blend" in strategies and "blend" not in model.params:
         model.params["blend"] = tune_blend(split.train, k=k, test_days=validation_days,
-                                           interactions_at=split.interactions_at)
+                                           interactions_at=split.interactions_at, als=model.params)
     histories, owned = _histories(split)
     durable = {m: {p for p in products if model.is_durable(p)} for m, products in owned.items()}
     rows = []

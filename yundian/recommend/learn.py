@@ -22,9 +22,11 @@ The four models, each kept as neighbour lists or factors over the product index:
   buyers of a (a conditional probability), with at least MIN_SEQUENCE members: stage-1 formula → stage 2.
 
 The served "for you" list is a **blend**: buy again (the member's own non-durable products, by how much they bought
-them), ALS, co-purchase and sequences from their history, and the store's best sellers, each scaled to 0..1 and
-weighed; the weights are chosen on a validation split when the model is trained (evaluation.tune_blend, kept in
-`params["blend"]`), BLEND before that.
+them), ALS, co-purchase and sequences from their history, their own categories (each category's share of their
+history times the store's best sellers in it: the product they have not tried yet in the aisle they always visit)
+and the store's best sellers, each scaled to 0..1 and weighed; the weights are chosen on validation splits when the
+model is trained (evaluation.tune_blend, kept in `params["blend"]`), BLEND before that, and so are ALS's
+factors, regularization and alpha (evaluation.tune_als, kept in `params`; FACTORS, REGULARIZATION, ALPHA before).
 
 Durable goods (a pram, a coat) are not recommended again to a member who has one: a product whose category's buyers
 hardly ever buy the same product again on another day (repeat share < DURABLE_REPEAT_SHARE over ≥ DURABLE_MIN_BUYERS
@@ -58,9 +60,9 @@ DURABLE_REPEAT_SHARE = 0.03
 DURABLE_MIN_BUYERS = 20
 # how the blended "for you" score weighs each model's (each first scaled to 0..1 over the candidates)
 # (the default; training chooses them on a validation split: evaluation.tune_blend)
-BLEND = {"again": 2.0, "als": 1.0, "copurchase": 0.3, "sequence": 0.3, "popular": 0.0}
+BLEND = {"again": 2.0, "als": 1.0, "copurchase": 0.3, "sequence": 0.3, "popular": 0.0, "category": 0.0}
 STRATEGIES = ("blend", "als", "copurchase", "sequence", "popular")
-MODELS = ("popular", "again", "als", "copurchase", "sequence")
+MODELS = ("popular", "again", "als", "copurchase", "sequence", "category")
 
 
 class NotEnoughData(Exception):
@@ -163,6 +165,7 @@ class RecommendModel:
         if strategy == "blend":
             parts["again"] = self._again_scores(known)
             parts["popular"] = self._popular_scores(store_id)
+            parts["category"] = self._category_scores(known, store_id)
         if strategy in ("blend", "als"):
             parts["als"] = self._als_scores(known)
         if strategy in ("blend", "copurchase"):
@@ -203,6 +206,28 @@ class RecommendModel:
         ranked = self.popular.get(f"store:{store_id}") or self.popular.get("all") or []
         if ranked:
             values[np.asarray(ranked, dtype=np.int64)] = 1.0 - np.arange(len(ranked)) / len(ranked)
+        return values, origin
+
+    def _category_scores(self, known, store_id: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """The member's own categories: each category's share of their history times the rank of the store's best
+        sellers in it (1 for the first, falling linearly; else the chain's), from their most-bought product there."""
+        n = len(self.product_ids)
+        values, origin = np.zeros(n), np.full(n, -1, dtype=np.int64)
+        share: dict[int, float] = {}
+        top: dict[int, tuple[float, int]] = {}
+        for i, weight in known:
+            category = int(self.category_of[i])
+            share[category] = share.get(category, 0.0) + weight
+            if category not in top or weight > top[category][0]:
+                top[category] = (weight, i)
+        total = sum(share.values())
+        for category, weight in share.items():
+            ranked = (self.popular.get(f"store:{store_id}:cat:{category}") or self.popular.get(f"cat:{category}")
+                      or [])
+            if ranked:
+                index = np.asarray(ranked, dtype=np.int64)
+                values[index] = weight / total * (1.0 - np.arange(len(ranked)) / len(ranked))
+                origin[index] = top[category][1]
         return values, origin
 
     def _again_scores(self, known) -> tuple[np.ndarray, np.ndarray]:
@@ -456,6 +481,14 @@ def als_factors(interactions: pd.DataFrame, n_products: int, position: dict[int,
                                         alpha=alpha, random_state=seed, num_threads=0)
         model.fit(matrix, show_progress=False)
     return np.ascontiguousarray(model.item_factors, dtype=np.float32)
+
+
+def als_params(params: dict) -> dict:
+    """ALS's hyper-parameters for fit() from a dict holding some of them (a model's params, tune_als's choice):
+    factors, regularization and alpha, learn's defaults for the ones missing."""
+    return {"factors": int(params.get("factors", FACTORS)),
+            "regularization": float(params.get("regularization", REGULARIZATION)),
+            "alpha": float(params.get("alpha", ALPHA))}
 
 
 def fit(tables: TrainingTables, *, factors: int = FACTORS, iterations: int = ITERATIONS,

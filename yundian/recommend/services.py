@@ -97,10 +97,12 @@ def recommend_train(*, enterprise_id: int, until: date | None = None, actor: Sta
         step("evaluate")
         split = evaluation.holdout_split(tables, interactions_at=timed)
         if split.targets and split.train.baskets["order_id"].nunique() >= learn.MIN_BASKETS:
-            metrics = [asdict(row) for row in evaluation.evaluate(split, model=learn.fit(split.train))]
+            metrics = [asdict(row) for row in evaluation.evaluate(split)]
         step("fit")
-        weights = evaluation.tune_blend(tables, interactions_at=timed)  # on the last weeks, as the hold-out did
-        model = learn.fit(tables, progress=step)
+        # ALS's settings and the blend's weights on the last weeks, as the hold-out chose its own
+        als = evaluation.tune_als(tables, interactions_at=timed)
+        weights = evaluation.tune_blend(tables, interactions_at=timed, als=als)
+        model = learn.fit(tables, progress=step, **als)
         model.params["blend"] = weights
     except learn.NotEnoughData as exc:
         return _version_create(status=ModelStatus.FAILED, error_code=exc.code,

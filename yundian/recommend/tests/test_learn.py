@@ -117,6 +117,78 @@ def test_popularity_falls_back_from_store_and_category_to_the_chain():
     assert model.for_member({}, k=2, store_id=5)[0] == learn.Suggestion(1, 0.0, "popular", None)
 
 
+def test_the_category_part_proposes_the_best_seller_of_the_members_own_category():
+    # given a member who always buys rice A (10, category 5); 20 others make rice B (11) the store's best rice and 30
+    # more make tea (1, category 6) the store's best seller
+    category = {10: 5, 11: 5, 1: 6}
+    orders = [(0, [10])] * 3 + [(m, [11]) for m in range(1, 21)] + [(m, [1]) for m in range(30, 60)]
+    baskets = baskets_of(orders, category=category)
+    model = learn.fit(learn.TrainingTables(baskets=baskets, interactions=interactions_of(baskets)))
+    only = {name: 0.0 for name in learn.BLEND}
+    # when
+    by_category = model.for_member({10: 12.0}, k=2, store_id=1, weights={**only, "category": 1.0})
+    by_store = model.for_member({10: 12.0}, k=2, store_id=1, weights={**only, "popular": 1.0})
+    # then: the aisle they visit, the best seller there first, from the rice they bought
+    assert [s.product_id for s in by_category] == [11, 10]
+    assert by_category[0].model == "category" and by_category[0].because_product_id == 10
+    assert [s.product_id for s in by_store] == [1, 11]
+
+
+def communities(members: int = 90) -> learn.TrainingTables:
+    """Three communities of six products each (100.., 200.., 300..): each member buys three of their community's on
+    three days in the first five weeks, and a fourth of them between days 60 and 84."""
+    orders, days = [], []
+    for m in range(members):
+        products = [100 * (m % 3 + 1) + j for j in range(6)]
+        for n in range(3):
+            orders.append((m, [products[(m // 3 + n) % 6]]))
+            days.append(m % 20 + 7 * n)
+        orders.append((m, [products[(m // 3 + 3) % 6]]))
+        days.append(60 + m % 25)
+    baskets = baskets_of(orders, days=days)
+    return learn.TrainingTables(baskets=baskets, interactions=interactions_of(baskets))
+
+
+def test_als_settings_are_chosen_on_the_validation_weeks(monkeypatch):
+    # given three communities of products that one ALS factor cannot tell apart (the default set to 1 for the test)
+    tables = communities()
+    split = evaluation.holdout_split(tables)
+    histories, owned = evaluation._histories(split)
+
+    def recall(factors: int) -> float:
+        model = learn.fit(split.train, factors=factors)
+        ranked = model.predict(histories, k=6, strategy="als", stores=split.stores, owned=owned)
+        return evaluation.ranking_metrics(ranked, split.targets, k=6, catalogue=split.catalogue)[0]
+
+    assert recall(1) < 0.5 and recall(8) == 1.0
+    monkeypatch.setattr(learn, "FACTORS", 1)
+    # when
+    chosen = evaluation.tune_als(tables, k=6, grid={"factors": (1, 8), "alpha": (learn.ALPHA,)})
+    # then: the setting that ranks the members' next community product on the validation weeks
+    assert chosen == {"factors": 8, "regularization": learn.REGULARIZATION, "alpha": learn.ALPHA}
+    assert learn.als_params({"factors": 8.0}) == chosen
+
+
+def test_the_validation_windows_roll_back_from_the_cut_and_stop_without_data():
+    # given a year of weekly baskets of 40 members
+    orders = [(m, [1 + (m + week) % 5]) for week in range(52) for m in range(40)]
+    days = [7 * week + m % 7 for week in range(52) for m in range(40)]
+    baskets = baskets_of(orders, days=days)
+    tables = learn.TrainingTables(baskets=baskets, interactions=interactions_of(baskets))
+    # when
+    windows = evaluation._validation(tables, test_days=28, interactions_at=None, max_members=20, windows=3)
+    short = evaluation._validation(learn.TrainingTables(baskets=baskets[baskets["placed_at"] < DAY0 + timedelta(
+        days=40)], interactions=interactions_of(baskets)), test_days=28, interactions_at=None, max_members=20,
+                                   windows=3)
+    # then: three cuts 28 days apart, each trained only before its own cut, a third of the members each
+    last = pd.Timestamp(DAY0 + timedelta(days=7 * 51 + 6)).normalize()
+    assert [split.cutoff for split, _model in windows] == [last - timedelta(days=27 + 28 * w) for w in range(3)]
+    for split, _model in windows:
+        assert pd.to_datetime(split.train.baskets["placed_at"]).max() < split.cutoff
+        assert len(split.targets) == 6
+    assert len(short) == 1
+
+
 def test_a_model_survives_storage_unchanged():
     baskets = baskets_of([(m, [1, 2]) for m in range(8)] + [(m, [3]) for m in range(8)])
     model = learn.fit(learn.TrainingTables(baskets=baskets, interactions=interactions_of(baskets)))

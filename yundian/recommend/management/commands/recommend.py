@@ -85,7 +85,9 @@ class Command(BaseCommand):
             raise CommandError(_("No member bought in the test weeks after buying or browsing before them."))
         from yundian.recommend import learn
 
-        model = learn.fit(split.train)
+        als = evaluation.tune_als(split.train, test_days=options["test_days"], k=options["k"],
+                                  interactions_at=split.interactions_at)
+        model = learn.fit(split.train, **als)
         rows = evaluation.evaluate(split, k=options["k"], model=model, validation_days=options["test_days"])
         k = options["k"]
         base = next(r.recall for r in rows if r.model == "popularity") or 1e-9
@@ -98,9 +100,12 @@ class Command(BaseCommand):
                  f"{r.coverage:.1%}", f"{r.recall / base:.2f}"] for r in rows]
         for text in table(headers, body, right={1, 2, 3, 4, 5}):
             self.stdout.write(text)
-        self.stdout.write(_("Blend weights, chosen on the %(days)s days before the cut: %(weights)s") % {
-            "days": options["test_days"],
+        self.stdout.write(_("Blend weights, chosen on up to %(windows)s spans of %(days)s days before the cut: "
+                            "%(weights)s") % {
+            "windows": evaluation.VALIDATION_WINDOWS, "days": options["test_days"],
             "weights": ", ".join(f"{name} {value:g}" for name, value in model.params["blend"].items())})
+        self.stdout.write(_("ALS settings, chosen on the same weeks: %(params)s") % {
+            "params": ", ".join(f"{name} {value:g}" for name, value in als.items())})
 
     def rescue(self, enterprise, options) -> None:
         from yundian.recommend.rescue import rescue_run
