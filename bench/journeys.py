@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,17 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG_DB = "yd_bench_journeys"
 
-
-def cpu() -> float:
-    """CPU seconds of this process (the database's too on SQLite, which runs inside it)."""
-    import resource
-
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def load() -> str:
-    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+from bench._common import bench_store, cpu, load, markdown_table, per_database  # noqa: E402
 
 
 def _members(n: int) -> tuple[object, object]:
@@ -54,14 +43,7 @@ def _members(n: int) -> tuple[object, object]:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from yundian.org import services as org_services
-    from yundian.org.roles import NodeKind
-
-    _e, admin = org_services.enterprise_bootstrap(
-        name="Bench", code="bench", hq_name="HQ", hq_code="B-HQ", admin_username="bench-admin",
-        admin_password="bench-password-42", admin_display_name="Bench")
-    store = org_services.org_node_create(actor=admin, parent_id=admin.home_id, kind=NodeKind.STORE, name="S",
-                                         code="B-S1")
+    admin, store = bench_store()
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         for start in range(1, n + 1, 50_000):
@@ -203,27 +185,17 @@ def main() -> None:
     if args.one:
         print(json.dumps(one(args.one, args.members, args.batch, args.pg)))
         return
-    results = []
-    for db in ["sqlite"] + (["postgres"] if args.pg else []):
-        cmd = [sys.executable, __file__, "--one", db, "--members", str(args.members), "--batch", str(args.batch)]
-        if args.pg:
-            cmd += ["--pg", args.pg]
-        out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True, cwd=ROOT)
-        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    results = per_database(__file__, args.pg, ["--members", str(args.members), "--batch", str(args.batch)])
     print(f"\nJourneys: {args.members:,} enrolments through entry -> coupon -> wait 1 day -> tag -> end "
           f"({5 * args.members:,} steps), one worker, batches of {args.batch:,} (goal >= 5,000 steps/s)\n")
-    print("| database | phase | steps | wall s | steps/s | CPU s (bench process) | load avg |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | --- |")
-    for r in results:
-        for row in r["rows"]:
-            print(f"| {r['db']} | {row['step']} | {row['count']:,} | {row['wall']:.1f} | {row['rate']:,.0f} | "
-                  f"{row['cpu']:.1f} | {row['load']} |")
-    print("\n| database | trigger to action (1,000 first orders -> coupons) | median s | max s | load avg |")
-    print("| --- | --- | ---: | ---: | --- |")
-    for r in results:
-        t = r["trigger"]
-        print(f"| {r['db']} | outbox scan + steps in one tick ({t['tick']:.1f} s) | {t['median']:.2f} | "
-              f"{t['max']:.2f} | {t['load']} |")
+    markdown_table(["database", "phase", "steps", "wall s", "steps/s", "CPU s (bench process)", "load avg"],
+                   [[r["db"], row["step"], f"{row['count']:,}", f"{row['wall']:.1f}", f"{row['rate']:,.0f}",
+                     f"{row['cpu']:.1f}", row["load"]] for r in results for row in r["rows"]], right={2, 3, 4, 5})
+    print()
+    markdown_table(["database", "trigger to action (1,000 first orders -> coupons)", "median s", "max s", "load avg"],
+                   [[r["db"], f"outbox scan + steps in one tick ({r['trigger']['tick']:.1f} s)",
+                     f"{r['trigger']['median']:.2f}", f"{r['trigger']['max']:.2f}", r["trigger"]["load"]]
+                    for r in results], right={2, 3})
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ import os
 import sys
 import tempfile
 import threading
-import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -30,15 +29,9 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import setup_django  # noqa: E402
+from bench._common import setup_django, timed  # noqa: E402
 
 NOON = datetime(2030, 1, 7, 4, 0, tzinfo=ZoneInfo("UTC"))
-
-
-def timed(fn):
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
 
 
 def main() -> None:

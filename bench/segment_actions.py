@@ -18,19 +18,12 @@ and prints seconds and rows per second for each row.
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._common import setup_django  # noqa: E402
-
-
-def timed(fn):
-    start = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - start, result
+from bench._common import setup_django, timed  # noqa: E402
 
 
 def main() -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -32,14 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def load() -> str:
-    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+from bench._common import bench_store, cpu, load  # noqa: E402
 
 
 def oltp_members(members: int, stores: int) -> int:
@@ -47,15 +39,9 @@ def oltp_members(members: int, stores: int) -> int:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from yundian.org import services as org_services
     from yundian.org.models import OrgNode
-    from yundian.org.roles import NodeKind
 
-    _enterprise, admin = org_services.enterprise_bootstrap(
-        name="Bench", code="bench", hq_name="HQ", hq_code="B-HQ", admin_username="bench-admin",
-        admin_password="bench-password-42", admin_display_name="Bench")
-    store = org_services.org_node_create(actor=admin, parent_id=admin.home_id, kind=NodeKind.STORE, name="S",
-                                         code="B-S1")
+    admin, store = bench_store()
     now = timezone.now()
     with transaction.atomic(), connection.cursor() as cursor:
         batch = 50_000

@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -33,6 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG_DB = "yd_bench_webhooks"
+
+from bench._common import per_database  # noqa: E402
 
 
 def one(db: str, args) -> dict:
@@ -178,12 +179,8 @@ def main() -> None:
     if args.one:
         print(json.dumps(one(args.one, args)))
         return
-    results = []
-    for db in ["sqlite"] + (["postgres"] if args.pg else []):
-        cmd = [sys.executable, __file__, "--one", db, "--orders", str(args.orders), "--threads", str(args.threads),
-               "--rate", str(args.rate), "--lag-orders", str(args.lag_orders)] + (["--pg", args.pg] if args.pg else [])
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=ROOT)
-        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    results = per_database(__file__, args.pg, ["--orders", str(args.orders), "--threads", str(args.threads),
+                                               "--rate", str(args.rate), "--lag-orders", str(args.lag_orders)])
     load = os.getloadavg()[0]
     print(f"\nWebhooks to a local receiver ({args.threads} sender threads; load average {load:.1f}, "
           f"{os.cpu_count()} cores)\n")
