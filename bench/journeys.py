@@ -18,7 +18,8 @@ committed together); a journey "first purchase -> coupon" reads the outbox and i
 commit, per member (median and max); in production add up to a minute for the scheduler's tick.
 
 Each database runs in its own process (`--one sqlite|postgres`); the table has wall seconds, steps per second and
-the load average beside (the box is shared by several people).
+the load average beside (the box is shared by several people). BENCH_PROFILE=<folder> writes a cProfile of each
+phase there (<db>-<phase>.prof), to see where a step's Python time goes.
 """
 from __future__ import annotations
 
@@ -118,7 +119,14 @@ def one(db: str, members: int, batch: int, pg: str | None) -> dict:
 
     def timed(name, fn, steps=None):
         t0, c0 = time.perf_counter(), cpu()
-        out = fn()
+        if os.environ.get("BENCH_PROFILE"):  # a folder: cProfile of each phase into <folder>/<db>-<phase>.prof
+            import cProfile
+
+            with cProfile.Profile() as profile:
+                out = fn()
+            profile.dump_stats(Path(os.environ["BENCH_PROFILE"]) / f"{db}-{name.split(' (')[0].replace(' ', '-')}.prof")
+        else:
+            out = fn()
         wall, spent = time.perf_counter() - t0, cpu() - c0
         n = out if steps is None else steps
         rows.append({"step": name, "wall": wall, "cpu": spent, "count": n, "rate": n / wall if wall else 0,
