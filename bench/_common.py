@@ -75,3 +75,9 @@ def cpu() -> float:
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def server_url(url: str) -> str:
+    """A PostgreSQL URL without its database name: postgresql://user@host:port/db -> postgresql://user@host:port."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"

@@ -39,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._common import server_url  # noqa: E402
 from bench._server import code_root, percentile as pct, run_json, seeded_database, serving  # noqa: E402
 
 if os.environ.get("BENCH_CODE"):  # a child measuring another checkout's code (--before): its yundian and config
@@ -245,7 +246,7 @@ def seeded_copy(db: str, args, template: tuple[dict, dict] | None) -> Iterator[t
             yield {**template[0], "YUNDIAN_DATA": data_dir}, template[1]
         return
     print(f"  {db}: seeding {args.buyers} members ...", file=sys.stderr, flush=True)
-    with seeded_database(db, prefix="yd-bench-flash-", pg_url=f"{args.pg}/{PG_DB}", script=__file__,
+    with seeded_database(db, prefix="yd-bench-flash-", pg_url=f"{server_url(args.pg)}/{PG_DB}", script=__file__,
                          seed_args=["--buyers", str(args.buyers), "--units", str(args.units)]) as (env, seeded):
         yield env, seeded
 
@@ -329,7 +330,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:54330")
+    parser.add_argument("--pg", default="postgresql://postgres@127.0.0.1:54330",
+                        help="a PostgreSQL server URL; a database name at its end is ignored (the bench uses %s)" % PG_DB)
     parser.add_argument("--before", default="", help="another checkout (an older main) to measure in the same run")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each code on each database, alternating")
     parser.add_argument("--profile-requests", type=int, default=300)
