@@ -161,7 +161,7 @@ def one(db: str, args) -> dict:
         paid_at = dict(Order.objects.filter(pk__in=orders).values_list("id", "paid_at"))
         lags = sorted((arrived[o] - paid_at[o].timestamp()) * 1000 for o in orders if o in arrived)
     missing = len(orders) - len(lags)
-    q = statistics.quantiles(lags, n=100) if len(lags) >= 2 else [lags[0]] * 99
+    q = statistics.quantiles(lags, n=100, method="inclusive") if len(lags) >= 2 else [lags[0]] * 99
     return {"db": db, "rows": [(label, count, secs) for label, count, secs in rows], "base": posts / base_s,
             "lag": {"n": len(lags), "missing": missing, "p50": q[49], "p99": q[98], "max": lags[-1],
                     "rate": args.rate}}
