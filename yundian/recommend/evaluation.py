@@ -199,20 +199,13 @@ def tune_als(train: learn.TrainingTables, *, test_days: int = TEST_DAYS, k: int 
                              windows=windows)
     if not validation:
         return params
-    prepared = []
-    for split, model in validation:
-        histories, owned = _histories(split)
-        position = {int(p): i for i, p in enumerate(model.product_ids.tolist())}
-        prepared.append((split, model, histories, owned, position))
+    prepared = [(split, model, *_histories(split)) for split, model in validation]
 
     def recall(candidate: dict[str, float]) -> float:
         recalls = []
-        for split, model, histories, owned, position in prepared:
+        for split, model, histories, owned in prepared:
             if learn.als_params(model.params) != candidate:  # the window's fit already has the defaults
-                model.item_factors = learn.als_factors(split.train.interactions, len(model.product_ids), position,
-                                                       **candidate)
-                model.params.update(candidate)
-                model._als = None  # serve from the new factors
+                model.refit_als(split.train.interactions, **candidate)
             ranked = model.predict(histories, k=k, strategy="als", stores=split.stores, owned=owned)
             recalls.append((ranking_metrics(ranked, split.targets, k=k, catalogue=split.catalogue)[0],
                             len(split.targets)))

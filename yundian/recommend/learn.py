@@ -252,6 +252,14 @@ class RecommendModel:
             origin[targets[better]] = i
         return values, origin
 
+    def refit_als(self, interactions: pd.DataFrame, **params) -> None:
+        """ALS again on `interactions` with other hyper-parameters (factors, regularization, alpha), the other models
+        kept: what evaluation.tune_als tries on one fitted model per validation window."""
+        position = {int(p): i for i, p in enumerate(self.product_ids.tolist())}
+        self.item_factors = als_factors(interactions, len(self.product_ids), position, **params)
+        self.params.update(params)
+        self._als = None  # served from the new factors
+
     def _als_model(self):
         if self._als is None:
             from implicit.cpu.als import AlternatingLeastSquares
