@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 
@@ -61,7 +62,7 @@ def per_database(script: str, pg: str | None, args: list[str]) -> list[dict]:
     return results
 
 
-def markdown_table(header: list[str], rows: list[list], right: set[int] = frozenset()) -> None:
+def markdown_table(header: list[str], rows: list[list], right: Collection[int] = ()) -> None:
     """Print a Markdown table; the columns numbered in `right` are right-aligned."""
     print("| " + " | ".join(header) + " |")
     print("| " + " | ".join("---:" if i in right else "---" for i in range(len(header))) + " |")
