@@ -190,6 +190,8 @@ def main() -> None:
     parser.add_argument("--pg", default=None, help="a PostgreSQL URL; the bench creates and drops its database")
     parser.add_argument("--one", choices=["sqlite", "postgres"])
     args = parser.parse_args()
+    if args.members < 1000:
+        parser.error("--members must be at least 1000 (the trigger-to-action phase has members 1..1000 order)")
     if args.one:
         print(json.dumps(one(args.one, args.members, args.batch, args.pg)))
         return
